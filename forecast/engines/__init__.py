@@ -1,0 +1,1 @@
+"""Inference engines: `exact` (numpy only, the independent reference) and `nuts` (PyMC)."""

@@ -1,0 +1,92 @@
+"""The independent exact reference, in numpy alone (this module must never import PyMC).
+
+Every CPT entry has its own Beta prior and appears in one node's table only, so the
+parameters integrate out in closed form:
+
+* P(x | evidence) is the fixed-CPT network with every entry at its prior mean, times the
+  evidence weights; each node's posterior mean is exact enumeration over it.
+* Exact iid posterior draws: x ~ P(x | evidence); each entry ~ its Beta updated by the one
+  pseudo-observation x makes of it; then P(node = yes | evidence, entries) by enumeration.
+
+`importance_sampling` is a second, slower cross-check that does not use the conjugacy:
+draws from the Beta priors weighted by the evidence likelihood, with its own MC error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..network import Network
+
+
+def _normalise(log_w: np.ndarray) -> np.ndarray:
+    top = np.max(log_w, axis=-1, keepdims=True)
+    w = np.exp(log_w - top)
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+def state_posterior(net: Network, state_log_evidence: np.ndarray) -> np.ndarray:
+    """P(x | evidence) over joint states, with the entries integrated out."""
+    return _normalise(net.log_state_prior(net.prior_means) + state_log_evidence)
+
+
+def exact_means(net: Network, state_log_evidence: np.ndarray) -> np.ndarray:
+    """Posterior P(node = yes | evidence) for every node: no Monte Carlo error."""
+    return state_posterior(net, state_log_evidence) @ net.states
+
+
+def p_yes_given_theta(net: Network, theta: np.ndarray, state_log_evidence: np.ndarray,
+                      batch: int = 512) -> np.ndarray:
+    """P(node = yes | evidence, theta) per row of theta (D, K): the quantity whose posterior
+    the forecast summarises. Batched so memory stays D-independent."""
+    out = np.empty((theta.shape[0], net.n_nodes))
+    for start in range(0, theta.shape[0], batch):
+        part = theta[start:start + batch]
+        out[start:start + batch] = _normalise(
+            net.log_state_prior(part) + state_log_evidence) @ net.states
+    return out
+
+
+def conjugate_theta_draws(net: Network, state_log_evidence: np.ndarray, n_draws: int,
+                          rng: np.random.Generator) -> np.ndarray:
+    """Exact iid draws of the CPT entries from their posterior, shape (n_draws, K)."""
+    posterior = state_posterior(net, state_log_evidence)
+    picked = rng.choice(len(posterior), size=n_draws, p=posterior)
+    free = net.free
+    theta = np.broadcast_to(net.fixed, (n_draws, len(net.fixed))).copy()
+    a = net.alpha[free] + net.uses_yes[picked][:, free]
+    b = net.beta[free] + net.uses_no[picked][:, free]
+    theta[:, free] = rng.beta(a, b)
+    return theta
+
+
+def conjugate_draws(net: Network, state_log_evidence: np.ndarray, n_draws: int,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Exact iid posterior draws of P(node = yes | evidence, theta), shape (n_draws, n)."""
+    theta = conjugate_theta_draws(net, state_log_evidence, n_draws, rng)
+    return p_yes_given_theta(net, theta, state_log_evidence)
+
+
+@dataclass(frozen=True)
+class ImportanceEstimate:
+    mean: np.ndarray             # (n,) posterior mean of P(node = yes | evidence, theta)
+    se: np.ndarray               # (n,) its Monte Carlo standard error
+    effective_sample_size: float
+
+
+def importance_sampling(net: Network, state_log_evidence: np.ndarray, n_draws: int,
+                        rng: np.random.Generator) -> ImportanceEstimate:
+    """Self-normalised importance sampling with the Beta priors as proposal."""
+    free = net.free
+    theta = np.broadcast_to(net.fixed, (n_draws, len(net.fixed))).copy()
+    theta[:, free] = rng.beta(net.alpha[free], net.beta[free], size=(n_draws, len(free)))
+    log_joint = net.log_state_prior(theta) + state_log_evidence         # (D, S)
+    top = log_joint.max(axis=1, keepdims=True)
+    log_z = top[:, 0] + np.log(np.exp(log_joint - top).sum(axis=1))     # log P(e | theta)
+    weights = _normalise(log_z)
+    f = _normalise(log_joint) @ net.states                              # (D, n)
+    mean = weights @ f
+    se = np.sqrt(np.sum(weights[:, None] ** 2 * (f - mean) ** 2, axis=0))
+    return ImportanceEstimate(mean, se, float(1.0 / np.sum(weights**2)))

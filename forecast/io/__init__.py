@@ -1,0 +1,1 @@
+"""The edges that touch the file system: readers, writers, locks and history."""

@@ -1,0 +1,203 @@
+"""Evidence and resolutions CSV -> spec objects, and the evidence content hash.
+
+Row numbers are file line numbers (the header is line 1), as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+from ..errors import fail, problem
+from ..spec import EvidenceItem, Resolution, Scenario
+from .text import read_user_text
+
+EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",
+                    "cluster", "summary", "url")
+RESOLUTION_COLUMNS = ("node", "outcome", "date", "source")
+OPTIONAL_EVIDENCE = {"cluster", "url"}
+OUTCOMES = {"yes": True, "no": False}
+MAX_FIELD = 5000
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ITEM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+
+
+def _choices(values) -> str:
+    return "one of " + ", ".join(sorted(values))
+
+
+def read_rows(text: str, path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs of a CSV whose header must be exactly `columns`, in any order."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as e:
+        raise problem(path, 1, "header", f"malformed CSV: {e}") from e
+    if header is None:
+        raise fail(path, 1, "header", "a header row: " + ",".join(columns), "an empty file")
+    header = [h.strip() for h in header]
+    for name in header:
+        if name not in columns:
+            raise fail(path, 1, name or "header", f"a known column ({_choices(columns)})", name)
+    for name in columns:
+        if name not in header:
+            raise fail(path, 1, name, "this column in the header", "no such column")
+    if len(set(header)) != len(header):
+        twice = next(h for h in header if header.count(h) > 1)
+        raise fail(path, 1, twice, "each column once", "a repeated column")
+    rows = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise problem(path, start, "row", f"malformed CSV: {e}") from e
+        line, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            raise fail(path, line, "row", f"{len(header)} fields", f"{len(record)} fields")
+        for name, cell in zip(header, record, strict=True):
+            if len(cell) > MAX_FIELD:
+                raise fail(path, line, name, f"at most {MAX_FIELD} characters",
+                           f"{len(cell)} characters")
+        rows.append((line, {name: cell.strip() for name, cell in zip(header, record, strict=True)}))
+    return rows
+
+
+def parse_date(value: str, path, line, field) -> dt.date:
+    if not DATE_PATTERN.match(value):
+        raise fail(path, line, field, "a date YYYY-MM-DD", value)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(path, line, field, "a real calendar date YYYY-MM-DD", value) from None
+
+
+def parse_lr(value: str, scenario: Scenario, path, line) -> float:
+    """A positive number, or a name from the scenario's likelihood-ratio scale."""
+    names = scenario.scales.likelihood_ratio
+    if value in names:
+        return names[value]
+    expected = f"a positive number or a scale name ({_choices(names)})"
+    try:
+        lr = float(value)
+    except ValueError:
+        raise fail(path, line, "lr", expected, value) from None
+    if not math.isfinite(lr) or lr <= 0:
+        raise fail(path, line, "lr", expected, value)
+    return lr
+
+
+def parse_evidence(text: str, path: Path | str, scenario: Scenario) -> tuple[EvidenceItem, ...]:
+    path = Path(path)
+    items: list[EvidenceItem] = []
+    seen: dict[tuple[str, str], int] = {}
+    scales = scenario.scales
+    for line, row in read_rows(text, path, EVIDENCE_COLUMNS):
+        for name in EVIDENCE_COLUMNS:
+            if name not in OPTIONAL_EVIDENCE and not row[name]:
+                raise fail(path, line, name, "a value", "an empty field")
+        item_id, node = row["item_id"], row["node"]
+        if not ITEM_ID_PATTERN.match(item_id):
+            raise fail(path, line, "item_id", "an id of letters, digits, _ . : -", item_id)
+        if node not in scenario.node_ids:
+            raise fail(path, line, "node", f"a node of {scenario.id} ({_choices(scenario.node_ids)})",
+                       node)
+        key = (item_id, node)
+        if key in seen:
+            raise fail(path, line, "item_id", f"a unique (item_id, node) pair (first at line {seen[key]})",
+                       f"{item_id}, {node} again")
+        seen[key] = line
+        if row["reliability"] not in scales.reliability:
+            raise fail(path, line, "reliability", f"a grade ({_choices(scales.reliability)})",
+                       row["reliability"])
+        if row["credibility"] not in scales.credibility:
+            raise fail(path, line, "credibility", f"a grade ({_choices(scales.credibility)})",
+                       row["credibility"])
+        url = row["url"]
+        if url and not re.match(r"^https?://\S+$", url):
+            raise fail(path, line, "url", "an http(s) URL or nothing", url)
+        items.append(EvidenceItem(
+            item_id=item_id,
+            node=node,
+            date=parse_date(row["date"], path, line, "date"),
+            source=row["source"],
+            reliability=row["reliability"],
+            credibility=row["credibility"],
+            lr=parse_lr(row["lr"], scenario, path, line),
+            lr_text=row["lr"],
+            cluster=row["cluster"],
+            summary=row["summary"],
+            url=url,
+            weight=scales.grading_weight(row["reliability"], row["credibility"]),
+            row=line,
+        ))
+    return tuple(items)
+
+
+def parse_resolutions(text: str, path: Path | str, scenario: Scenario) -> tuple[Resolution, ...]:
+    path = Path(path)
+    resolutions: list[Resolution] = []
+    seen: dict[str, int] = {}
+    for line, row in read_rows(text, path, RESOLUTION_COLUMNS):
+        for name in RESOLUTION_COLUMNS:
+            if not row[name]:
+                raise fail(path, line, name, "a value", "an empty field")
+        node = row["node"]
+        if node not in scenario.node_ids:
+            raise fail(path, line, "node", f"a node of {scenario.id} ({_choices(scenario.node_ids)})",
+                       node)
+        if node in seen:
+            raise fail(path, line, "node", f"one resolution per node (first at line {seen[node]})",
+                       node)
+        seen[node] = line
+        outcome = row["outcome"].lower()
+        if outcome not in OUTCOMES:
+            raise fail(path, line, "outcome", "yes or no", row["outcome"])
+        date = parse_date(row["date"], path, line, "date")
+        opens = scenario.node(node).opens
+        if date < opens:
+            raise fail(path, line, "date", f"a date on or after the node opens ({opens})", row["date"])
+        resolutions.append(Resolution(node, OUTCOMES[outcome], date, row["source"], line))
+    return tuple(resolutions)
+
+
+def load_evidence(path: Path, scenario: Scenario) -> tuple[EvidenceItem, ...]:
+    return parse_evidence(read_user_text(path, "an evidence CSV"), path, scenario)
+
+
+def load_resolutions(path: Path, scenario: Scenario) -> tuple[Resolution, ...]:
+    """Resolutions are optional: no file means nothing has resolved yet."""
+    if not path.exists():
+        return ()
+    return parse_resolutions(read_user_text(path, "a resolutions CSV"), path, scenario)
+
+
+def _canonical(text: str) -> str:
+    return " ".join(text.split())
+
+
+def evidence_hash(items, resolutions=()) -> str:
+    """Content hash of the evidence and resolutions: independent of row order and of
+    whitespace, changed by any change of content."""
+    rows = sorted(
+        [
+            ["e", it.item_id, it.node, it.date.isoformat(), _canonical(it.source), it.reliability,
+             it.credibility, repr(it.lr), _canonical(it.cluster), _canonical(it.summary),
+             it.url]
+            for it in items
+        ]
+        + [["r", r.node, "yes" if r.outcome else "no", r.date.isoformat(), _canonical(r.source)]
+           for r in resolutions]
+    )
+    blob = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -1,0 +1,345 @@
+"""Scenario TOML -> `Scenario`. Every problem names the file, the TOML key and the field.
+
+Unknown keys are errors: a misspelled key silently ignored is a wrong forecast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tomllib
+from pathlib import Path
+
+from ..errors import fail, problem
+from ..scales import CREDIBILITY_GRADES, RELIABILITY_GRADES, SCALE_TABLES, build_scales
+from ..spec import Node, Prior, Scales, Scenario
+from .text import read_user_text
+
+SCENARIO_KEYS = {"id", "title", "trigger", "as_of", "description", "sources"}
+SCENARIO_REQUIRED = ("id", "title", "trigger", "as_of")
+NODE_KEYS = {"id", "label", "role", "question", "resolution", "opens", "deadline", "parents", "prior"}
+NODE_REQUIRED = ("id", "role", "question", "resolution", "opens", "deadline", "parents", "prior")
+PRIOR_KEYS = {"when", "p", "strength", "beta", "term", "confidence", "fixed", "rationale",
+              "reference_class"}
+ROLES = ("consequence", "driver")
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+MAX_TEXT = 5000
+
+
+def load_scenario(path: Path) -> Scenario:
+    text = read_user_text(path, "a scenario TOML file")
+    return parse_scenario(text, path)
+
+
+def parse_scenario(text: str, path: Path | str) -> Scenario:
+    path = Path(path)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        line = getattr(e, "lineno", None)
+        message = getattr(e, "msg", str(e))
+        raise problem(path, line, "toml", f"invalid TOML: {message}") from e
+    return _Reader(path).scenario(doc)
+
+
+def _sorted_choices(choices) -> str:
+    return "one of " + ", ".join(sorted(choices))
+
+
+class _Reader:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def unknown(self, table: dict, allowed: set, where: str) -> None:
+        extra = sorted(set(table) - allowed)
+        if extra:
+            raise fail(self.path, where, extra[0], f"a known key ({_sorted_choices(allowed)})",
+                       extra[0])
+
+    def text(self, table: dict, key: str, where: str, required: bool = True) -> str:
+        if key not in table:
+            if required:
+                raise fail(self.path, where, key, "a value", "nothing (missing)")
+            return ""
+        value = table[key]
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise fail(self.path, where, key, "a non-empty string", value)
+        if len(value) > MAX_TEXT:
+            raise fail(self.path, where, key, f"at most {MAX_TEXT} characters",
+                       f"{len(value)} characters")
+        return value.strip()
+
+    def date(self, table: dict, key: str, where: str) -> dt.date:
+        if key not in table:
+            raise fail(self.path, where, key, "a date (YYYY-MM-DD)", "nothing (missing)")
+        value = table[key]
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise fail(self.path, where, key, "a TOML date like 2025-03-11", value)
+        return value
+
+    def number(self, value, where: str, key: str, what: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise fail(self.path, where, key, what, value)
+        return float(value)
+
+    # -- scenario ------------------------------------------------------------------------
+    def scenario(self, doc: dict) -> Scenario:
+        self.unknown(doc, {"scenario", "scales", "node"}, "top level")
+        meta = doc.get("scenario")
+        if not isinstance(meta, dict):
+            raise fail(self.path, "scenario", "scenario", "a [scenario] table", meta)
+        self.unknown(meta, SCENARIO_KEYS, "scenario")
+        for key in SCENARIO_REQUIRED:
+            if key not in meta:
+                raise fail(self.path, "scenario", key, "a value", "nothing (missing)")
+        scenario_id = self.text(meta, "id", "scenario")
+        if scenario_id != self.path.stem:
+            raise fail(self.path, "scenario", "id", f"the file name '{self.path.stem}'",
+                       scenario_id)
+        sources = meta.get("sources", [])
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise fail(self.path, "scenario", "sources", "a list of strings", sources)
+        scales = self.scales(doc.get("scales", {}))
+        nodes = self.nodes(doc.get("node"), scales)
+        return Scenario(
+            id=scenario_id,
+            title=self.text(meta, "title", "scenario"),
+            trigger=self.text(meta, "trigger", "scenario"),
+            as_of=self.date(meta, "as_of", "scenario"),
+            description=self.text(meta, "description", "scenario", required=False),
+            sources=tuple(sources),
+            nodes=nodes,
+            scales=scales,
+            path=str(self.path),
+        )
+
+    # -- scales --------------------------------------------------------------------------
+    def scales(self, tables) -> Scales:
+        if not isinstance(tables, dict):
+            raise fail(self.path, "scales", "scales", "a table of [scales.*] tables", tables)
+        self.unknown(tables, set(SCALE_TABLES), "scales")
+        for name, table in tables.items():
+            where = f"scales.{name}"
+            if not isinstance(table, dict):
+                raise fail(self.path, where, name, "a table", table)
+            for key, value in table.items():
+                self.scale_entry(name, key, value, where)
+        return build_scales(tables)
+
+    def scale_entry(self, name: str, key: str, value, where: str) -> None:
+        if name == "likelihood_ratio":
+            lr = self.number(value, where, key, "a positive likelihood ratio")
+            if lr <= 0:
+                raise fail(self.path, where, key, "a positive likelihood ratio", value)
+        elif name in ("reliability", "credibility"):
+            grades = RELIABILITY_GRADES if name == "reliability" else CREDIBILITY_GRADES
+            if key not in grades:
+                raise fail(self.path, where, key, f"a grade ({_sorted_choices(grades)})", key)
+            factor = self.number(value, where, key, "a factor in [0, 1]")
+            if not 0 <= factor <= 1:
+                raise fail(self.path, where, key, "a factor in [0, 1]", value)
+        elif name == "confidence":
+            strength = self.number(value, where, key, "a positive prior strength")
+            if strength <= 0:
+                raise fail(self.path, where, key, "a positive prior strength", value)
+        elif name == "terms":
+            ok = (isinstance(value, list) and len(value) == 2
+                  and all(not isinstance(v, bool) and isinstance(v, int | float)
+                          and math.isfinite(v) for v in value)
+                  and 0 <= value[0] < value[1] <= 1)
+            if not ok:
+                raise fail(self.path, where, key, "a range [low, high] with 0 <= low < high <= 1",
+                           value)
+
+    # -- nodes ---------------------------------------------------------------------------
+    def nodes(self, raw, scales: Scales) -> tuple[Node, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise fail(self.path, "node", "node", "at least one [[node]] table", raw)
+        seen: dict[str, str] = {}
+        tables = []
+        for index, table in enumerate(raw):
+            where = f"node[{index}]"
+            if not isinstance(table, dict):
+                raise fail(self.path, where, "node", "a [[node]] table", table)
+            node_id = self.text(table, "id", where)
+            if not ID_PATTERN.match(node_id):
+                raise fail(self.path, where, "id",
+                           "an identifier (a letter, then letters, digits or _)", node_id)
+            folded = node_id.lower()
+            if folded in seen:
+                if seen[folded] == node_id:
+                    raise fail(self.path, f"node[{node_id}]", "id", "a unique node id",
+                               f"'{node_id}' twice")
+                raise fail(self.path, f"node[{node_id}]", "id",
+                           "node ids that differ in more than case", f"'{seen[folded]}' and '{node_id}'")
+            seen[folded] = node_id
+            tables.append(table)
+        nodes = tuple(self.node(t, set(seen.values()), scales) for t in tables)
+        self.check_acyclic(nodes)
+        return nodes
+
+    def node(self, table: dict, ids: set, scales: Scales) -> Node:
+        node_id = table["id"]
+        where = f"node[{node_id}]"
+        self.unknown(table, NODE_KEYS, where)
+        for key in NODE_REQUIRED:
+            if key not in table:
+                raise fail(self.path, where, key, "a value", "nothing (missing)")
+        role = table["role"]
+        if role not in ROLES:
+            raise fail(self.path, where, "role", _sorted_choices(ROLES), role)
+        opens = self.date(table, "opens", where)
+        deadline = self.date(table, "deadline", where)
+        if deadline <= opens:
+            raise fail(self.path, where, "deadline", f"a date after opens ({opens})", deadline)
+        parents = table["parents"]
+        if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+            raise fail(self.path, where, "parents", "a list of node ids", parents)
+        for parent in parents:
+            if parent == node_id:
+                raise fail(self.path, where, "parents", "other nodes (a node cannot be its own parent)",
+                           parent)
+            if parent not in ids:
+                raise fail(self.path, where, "parents", f"a node id ({_sorted_choices(ids)})", parent)
+        if len(set(parents)) != len(parents):
+            raise fail(self.path, where, "parents", "each parent once", parents)
+        label = self.text(table, "label", where, required=False)
+        return Node(
+            id=node_id,
+            role=role,
+            question=self.text(table, "question", where),
+            resolution=self.text(table, "resolution", where),
+            opens=opens,
+            deadline=deadline,
+            parents=tuple(parents),
+            priors=self.priors(table["prior"], tuple(parents), where, scales),
+            label=label,
+        )
+
+    def check_acyclic(self, nodes: tuple[Node, ...]) -> None:
+        parents = {n.id: n.parents for n in nodes}
+        done: set[str] = set()
+
+        def visit(node_id: str, path: list[str]) -> None:
+            for parent in parents[node_id]:
+                if parent in path:
+                    cycle = path[path.index(parent):] + [parent]
+                    raise fail(self.path, f"node[{node_id}]", "parents", "an acyclic graph",
+                               "a cycle " + " <- ".join(cycle))
+                if parent not in done:
+                    visit(parent, path + [parent])
+            done.add(node_id)
+
+        for node in nodes:
+            if node.id not in done:
+                visit(node.id, [node.id])
+
+    # -- priors --------------------------------------------------------------------------
+    def priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales) -> tuple[Prior, ...]:
+        expected = 2 ** len(parents)
+        if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+            raise fail(self.path, where, "prior", "[[node.prior]] tables", raw)
+        by_config: dict[int, Prior] = {}
+        for index, table in enumerate(raw):
+            at = f"{where}.prior[{index}]"
+            config = self.config(table, parents, at)
+            if config in by_config:
+                raise fail(self.path, at, "when", "each parent configuration once",
+                           f"a second row for {_describe(parents, config)}")
+            by_config[config] = self.prior(table, parents, config, at, scales)
+        missing = [c for c in range(expected) if c not in by_config]
+        if missing:
+            raise fail(self.path, where, "prior",
+                       f"{expected} CPT rows (one per parent configuration)",
+                       f"no row for {_describe(parents, missing[0])}")
+        return tuple(by_config[c] for c in range(expected))
+
+    def config(self, table: dict, parents: tuple[str, ...], at: str) -> int:
+        when = table.get("when")
+        if not parents:
+            if when is not None:
+                raise fail(self.path, at, "when", "no `when` on a root node's prior", when)
+            return 0
+        if not isinstance(when, dict):
+            raise fail(self.path, at, "when", "a table naming every parent, e.g. { "
+                       f"{parents[0]} = true }}", when)
+        extra = sorted(set(when) - set(parents))
+        if extra:
+            raise fail(self.path, at, "when", f"only parents ({_sorted_choices(parents)})", extra[0])
+        missing = [p for p in parents if p not in when]
+        if missing:
+            raise fail(self.path, at, "when", "a state for every parent", f"no state for {missing[0]}")
+        config = 0
+        for bit, parent in enumerate(parents):
+            state = when[parent]
+            if not isinstance(state, bool):
+                raise fail(self.path, at, f"when.{parent}", "true or false", state)
+            config |= int(state) << bit
+        return config
+
+    def prior(self, table: dict, parents, config: int, at: str, scales: Scales) -> Prior:
+        self.unknown(table, PRIOR_KEYS, at)
+        keys = set(table) - {"when", "rationale", "reference_class"}
+        forms = {
+            "p+strength": {"p", "strength"},
+            "beta": {"beta"},
+            "term": {"term", "confidence"},
+            "fixed": {"p", "fixed"},
+        }
+        form = next((name for name, needed in forms.items() if keys == needed), None)
+        if form is None:
+            raise fail(self.path, at, "prior",
+                       "exactly one form: p + strength | beta = [a, b] | term + confidence | "
+                       "p + fixed = true", "keys " + ", ".join(sorted(keys)) if keys else "none")
+        alpha = beta = fixed = None
+        if form in ("p+strength", "fixed"):
+            p = self.number(table["p"], at, "p", "a probability strictly between 0 and 1")
+            if not 0 < p < 1:
+                raise fail(self.path, at, "p", "a probability strictly between 0 and 1", table["p"])
+            if form == "fixed":
+                if table["fixed"] is not True:
+                    raise fail(self.path, at, "fixed", "true (or use p + strength)", table["fixed"])
+                fixed = p
+            else:
+                strength = self.number(table["strength"], at, "strength", "a positive strength")
+                if strength <= 0:
+                    raise fail(self.path, at, "strength", "a positive strength",
+                               table["strength"])
+                alpha, beta = p * strength, (1 - p) * strength
+        elif form == "beta":
+            value = table["beta"]
+            ok = (isinstance(value, list) and len(value) == 2
+                  and all(not isinstance(v, bool) and isinstance(v, int | float)
+                          and math.isfinite(v) and v > 0 for v in value))
+            if not ok:
+                raise fail(self.path, at, "beta", "[a, b] with a > 0 and b > 0", value)
+            alpha, beta = float(value[0]), float(value[1])
+        else:
+            term, confidence = table["term"], table["confidence"]
+            if term not in scales.terms:
+                raise fail(self.path, at, "term", f"an estimative term ({_sorted_choices(scales.terms)})",
+                           term)
+            if confidence not in scales.confidence:
+                raise fail(self.path, at, "confidence",
+                           f"a confidence ({_sorted_choices(scales.confidence)})", confidence)
+            low, high = scales.terms[term]
+            p = (low + high) / 2
+            strength = scales.confidence[confidence]
+            alpha, beta = p * strength, (1 - p) * strength
+        return Prior(
+            when=tuple((parent, bool(config >> bit & 1)) for bit, parent in enumerate(parents)),
+            alpha=alpha,
+            beta=beta,
+            fixed=fixed,
+            form=form,
+            rationale=self.text(table, "rationale", at),
+            reference_class=self.text(table, "reference_class", at),
+        )
+
+
+def _describe(parents: tuple[str, ...], config: int) -> str:
+    if not parents:
+        return "the root"
+    return "{" + ", ".join(f"{p} = {str(bool(config >> b & 1)).lower()}"
+                           for b, p in enumerate(parents)) + "}"

@@ -1,0 +1,77 @@
+"""Where a scenario's files live under the project root, and loading them all at once."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import fail
+from ..spec import Inputs
+from .evidence import evidence_hash, load_evidence, load_resolutions
+from .priors import load_scenario
+
+SCENARIO_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def resolve_root(root: Path | str | None) -> Path:
+    """`--root`, else $FORECAST_ROOT, else the current directory."""
+    if root is None or str(root) == "":
+        root = os.environ.get("FORECAST_ROOT") or "."
+    return Path(root)
+
+
+@dataclass(frozen=True)
+class ScenarioPaths:
+    root: Path
+    scenario_id: str
+
+    @property
+    def priors(self) -> Path:
+        return self.root / "priors" / f"{self.scenario_id}.toml"
+
+    @property
+    def evidence(self) -> Path:
+        return self.root / "evidence" / f"{self.scenario_id}.csv"
+
+    @property
+    def resolutions(self) -> Path:
+        return self.root / "evidence" / f"{self.scenario_id}.resolutions.csv"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports" / self.scenario_id
+
+    @property
+    def history(self) -> Path:
+        return self.reports / "history.jsonl"
+
+    def display(self, path: Path) -> str:
+        """A path as the user should see it: relative to the root where possible."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+def scenario_paths(root: Path | str | None, scenario_id: str) -> ScenarioPaths:
+    if not re.match(SCENARIO_ID_PATTERN, scenario_id or ""):
+        raise fail("--scenario", None, "scenario",
+                   "a scenario id of lowercase letters, digits, - and _", scenario_id)
+    return ScenarioPaths(resolve_root(root), scenario_id)
+
+
+def load_inputs(paths: ScenarioPaths) -> Inputs:
+    scenario = load_scenario(paths.priors)
+    evidence = load_evidence(paths.evidence, scenario)
+    resolutions = load_resolutions(paths.resolutions, scenario)
+    return Inputs(
+        scenario=scenario,
+        evidence=evidence,
+        resolutions=resolutions,
+        evidence_hash=evidence_hash(evidence, resolutions),
+        paths={"priors": str(paths.priors), "evidence": str(paths.evidence),
+               "resolutions": str(paths.resolutions)},
+    )
+
