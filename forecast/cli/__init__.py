@@ -1,0 +1,12 @@
+"""The `forecast` command line: a thin typer layer over `forecast.workflows`."""
+
+from __future__ import annotations
+
+from .app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,73 @@
+"""The typer app and what every command shares: root and scenario options, user errors."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .. import DEFAULT_SCENARIO, DEFAULT_SEED
+from ..errors import ForecastError
+
+app = typer.Typer(
+    help="Bayesian forecasts for policy and intelligence analysts: scenario networks, coded "
+    "evidence, verified inference.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ScenarioOption = Annotated[str, typer.Option("--scenario", "-s", help="Scenario id (priors/ID.toml).")]
+RootOption = Annotated[Path | None, typer.Option(
+    "--root", help="Project root [default: $FORECAST_ROOT, else the current directory].",
+    show_default=False)]
+SeedOption = Annotated[int, typer.Option("--seed", help="Random seed for the sampler.")]
+
+
+class Format(str, Enum):
+    table = "table"
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")]
+
+
+
+@app.callback()
+def forecast_main() -> None:
+    """Bayesian forecasts for policy and intelligence analysts.
+
+    Example: forecast report
+    """
+
+
+DEFAULTS = {"scenario": DEFAULT_SCENARIO, "seed": DEFAULT_SEED}
+
+
+def stdout_console() -> Console:
+    """Rich console for stdout; wide enough for the report table when piped."""
+    return Console(file=sys.stdout, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+
+
+def user_errors(command):
+    """A user's mistake becomes one line on stderr and exit 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ForecastError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+from . import report as _report  # noqa: E402,F401  (registers the commands)

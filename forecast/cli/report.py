@@ -1,0 +1,48 @@
+"""`forecast report`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..io.project import scenario_paths
+from ..render import render
+from ..render.terminal import print_report
+from ..workflows import make_report
+from .app import (
+    DEFAULTS, Format, FormatOption, RootOption, ScenarioOption, SeedOption, app, stdout_console,
+    user_errors,
+)
+
+
+@app.command()
+@user_errors
+def report(
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    seed: SeedOption = DEFAULTS["seed"],
+    fmt: FormatOption = Format.table,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")] = False,
+    draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(min=1, max=16, help="Number of chains.")] = 4,
+    progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
+) -> None:
+    """Fit a scenario and write report.md, report.html and report.json.
+
+    Example: forecast report --scenario turkey-peacekeeping --format json
+    """
+    from ..engines.nuts import SamplerSettings
+
+    paths = scenario_paths(root, scenario)
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
+    result = make_report(paths, seed, settings, strict=strict)
+    if fmt is Format.table:
+        console = stdout_console()
+        print_report(result.document, console)
+        written = ", ".join(paths.display(p) for p in result.written)
+        console.print(f"Wrote {written}", markup=False, highlight=False)
+    else:
+        typer.echo(render(result.document, fmt.value), nl=False)

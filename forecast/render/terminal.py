@@ -1,0 +1,51 @@
+"""The terminal table (rich)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from . import pct
+
+
+def report_table(document: dict) -> Table:
+    title = f"{document['title']} — as of {document['as_of']}"
+    if document.get("given"):
+        title += "  (given " + ", ".join(f"{k}={v}" for k, v in document["given"].items()) + ")"
+    table = Table(title=title, title_justify="left")
+    table.add_column("node")
+    table.add_column("role")
+    table.add_column("prior", justify="right")
+    table.add_column("posterior", justify="right")
+    table.add_column(f"{int(round(100 * document['nodes'][0]['interval_prob']))}% interval",
+                     justify="right")
+    table.add_column("ICD 203 term")
+    for node in document["nodes"]:
+        resolved = f" [bold](resolved {node['resolved']})[/bold]" if node["resolved"] else ""
+        low, high = node["interval"]
+        table.add_row(node["id"] + resolved, node["role"], pct(node["prior_mean"]),
+                      pct(node["mean"]), f"{pct(low)} – {pct(high)}", node["term"])
+    return table
+
+
+def diagnostics_line(document: dict) -> str:
+    d = document["diagnostics"]
+    status = "; ".join(d["warnings"]) if d["warnings"] else "no sampling problems"
+    return (f"engine {document['engine']} · divergences {d['divergences']} · max R-hat "
+            f"{d['max_rhat']} · min ESS {d['min_ess']} · {status} · seed {document['seed']} · "
+            f"evidence {document['evidence_hash'][:19]}")
+
+
+def render_table_text(document: dict, width: int = 110) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
+    console.print(report_table(document))
+    console.print(diagnostics_line(document), markup=False)
+    return buffer.getvalue()
+
+
+def print_report(document: dict, console: Console) -> None:
+    console.print(report_table(document))
+    console.print(diagnostics_line(document), markup=False, style="dim")

@@ -1,0 +1,133 @@
+"""The forecast report: one fit of a scenario turned into the document every renderer and
+`report.json` share (the shape is a contract: see DESIGN.md, Contracts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import MODEL_VERSION
+from .engines.exact import exact_means
+from .network import Network, build_network, conditions_of, node_log_weights
+from .spec import Inputs
+from .summaries import INTERVAL_PROB, influence, interval, top_evidence
+from .versions import package_versions
+
+
+@dataclass
+class Posterior:
+    """Draws of P(node = yes | evidence, theta), (chains, draws, n), and how they were made."""
+
+    p_yes: np.ndarray
+    mcse: np.ndarray
+    diagnostics: dict
+    engine: str
+    settings: dict
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A fit prepared for an engine: the network, evidence weights and hard conditions."""
+
+    net: Network
+    node_log_weights: np.ndarray
+    conditions: dict[str, bool]
+
+    @property
+    def state_log_evidence(self) -> np.ndarray:
+        return self.net.state_log_evidence(self.node_log_weights, self.conditions)
+
+    @property
+    def hard_mask(self) -> np.ndarray:
+        return self.net.state_log_evidence(np.zeros(self.net.n_nodes), self.conditions)
+
+
+def prepare(inputs: Inputs, given: dict[str, bool] | None = None) -> Problem:
+    net = build_network(inputs.scenario)
+    return Problem(net, node_log_weights(net.node_ids, inputs.evidence),
+                   conditions_of(inputs.resolutions, given))
+
+
+def fit(inputs: Inputs, seed: int, settings=None, given: dict[str, bool] | None = None) -> Posterior:
+    """Sample the scenario's posterior with PyMC's NUTS (imported only here, when needed)."""
+    from .engines import nuts
+
+    problem = prepare(inputs, given)
+    result = nuts.sample(problem.net, problem.node_log_weights, problem.hard_mask, seed,
+                         settings or nuts.SamplerSettings())
+    return Posterior(result.p_yes, result.mcse, result.diagnostics, result.engine, result.settings)
+
+
+def as_of_date(inputs: Inputs) -> dt.date:
+    """The latest date the forecast knows about: the scenario's as-of, evidence, resolutions."""
+    dates = [inputs.scenario.as_of] + [it.date for it in inputs.evidence] + [
+        r.date for r in inputs.resolutions]
+    return max(dates)
+
+
+def build_report(inputs: Inputs, posterior: Posterior, seed: int,
+                 given: dict[str, bool] | None = None,
+                 generated_at: dt.datetime | None = None) -> dict:
+    scenario = inputs.scenario
+    problem = prepare(inputs, given)
+    net = problem.net
+    prior_means = exact_means(net, net.state_log_evidence(np.zeros(net.n_nodes)))
+    exact = exact_means(net, problem.state_log_evidence)
+    means = posterior.p_yes.reshape(-1, net.n_nodes).mean(axis=0)
+    bounds = interval(posterior.p_yes)
+    influences = influence(net, inputs.evidence, problem.conditions, exact)
+    resolved = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
+    nodes = []
+    for v, node in enumerate(scenario.nodes):
+        low, high = (float(b) for b in bounds[v])
+        mean = float(means[v])
+        nodes.append({
+            "id": node.id,
+            "label": node.display,
+            "role": node.role,
+            "question": node.question,
+            "resolution_criteria": node.resolution,
+            "deadline": node.deadline.isoformat(),
+            "parents": list(node.parents),
+            "prior_mean": round(float(prior_means[v]), 6),
+            "mean": round(mean, 6),
+            "interval": [round(min(low, mean), 6), round(max(high, mean), 6)],
+            "interval_prob": INTERVAL_PROB,
+            "mcse": round(float(posterior.mcse[v]), 6),
+            "exact_mean": round(float(exact[v]), 6),
+            "term": scenario.scales.term_for(mean),
+            "resolved": resolved.get(node.id),
+            "top_evidence": top_evidence(influences, v),
+        })
+    document = {
+        "scenario": scenario.id,
+        "title": scenario.title,
+        "trigger": scenario.trigger,
+        "as_of": as_of_date(inputs).isoformat(),
+        "generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        "model_version": MODEL_VERSION,
+        "engine": posterior.engine,
+        "evidence_hash": inputs.evidence_hash,
+        "seed": seed,
+        "versions": package_versions(),
+        "sampler": posterior.settings,
+        "diagnostics": posterior.diagnostics,
+        "nodes": nodes,
+        "evidence": [
+            {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
+             "source": it.source, "grade": f"{it.reliability}{it.credibility}",
+             "weight": round(it.weight, 4), "lr": it.lr, "cluster": it.cluster or None,
+             "summary": it.summary, "url": it.url or None}
+            for it in inputs.evidence
+        ],
+        "resolutions": [
+            {"node": r.node, "outcome": "yes" if r.outcome else "no",
+             "date": r.date.isoformat(), "source": r.source}
+            for r in inputs.resolutions
+        ],
+    }
+    if given:
+        document["given"] = {k: "yes" if v else "no" for k, v in given.items()}
+    return document
