@@ -11,8 +11,8 @@ that configuration, `uses_no[s, k]` likewise for no. So for entry probabilities 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import numpy as np
 

@@ -75,8 +75,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     net = problem.net
     prior_means = exact_means(net, net.state_log_evidence(np.zeros(net.n_nodes)))
     exact = exact_means(net, problem.state_log_evidence)
-    means = posterior.p_yes.reshape(-1, net.n_nodes).mean(axis=0)
-    bounds = interval(posterior.p_yes)
+    draws = np.clip(posterior.p_yes, 0.0, 1.0)
+    means = draws.reshape(-1, net.n_nodes).mean(axis=0)
+    bounds = interval(draws)
     influences = influence(net, inputs.evidence, problem.conditions, exact)
     resolved = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
     nodes = []

@@ -6,9 +6,9 @@ No I/O here: readers in `forecast.io` build these, everything downstream consume
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 def frozen_map(mapping: Mapping) -> Mapping:

@@ -11,7 +11,14 @@ from ..render import render
 from ..render.terminal import print_report
 from ..workflows import make_report
 from .app import (
-    DEFAULTS, Format, FormatOption, RootOption, ScenarioOption, SeedOption, app, stdout_console,
+    DEFAULTS,
+    Format,
+    FormatOption,
+    RootOption,
+    ScenarioOption,
+    SeedOption,
+    app,
+    stdout_console,
     user_errors,
 )
 

@@ -34,7 +34,7 @@ def state_posterior(net: Network, state_log_evidence: np.ndarray) -> np.ndarray:
 
 def exact_means(net: Network, state_log_evidence: np.ndarray) -> np.ndarray:
     """Posterior P(node = yes | evidence) for every node: no Monte Carlo error."""
-    return state_posterior(net, state_log_evidence) @ net.states
+    return np.clip(state_posterior(net, state_log_evidence) @ net.states, 0.0, 1.0)
 
 
 def p_yes_given_theta(net: Network, theta: np.ndarray, state_log_evidence: np.ndarray,
@@ -46,7 +46,7 @@ def p_yes_given_theta(net: Network, theta: np.ndarray, state_log_evidence: np.nd
         part = theta[start:start + batch]
         out[start:start + batch] = _normalise(
             net.log_state_prior(part) + state_log_evidence) @ net.states
-    return out
+    return np.clip(out, 0.0, 1.0)
 
 
 def conjugate_theta_draws(net: Network, state_log_evidence: np.ndarray, n_draws: int,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 
@@ -102,6 +103,12 @@ def sample(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray, se
                                     "warnings": []},
                        engine="pymc-constant", settings={"draws": 1, "chains": 1})
     cores = settings.cores or min(settings.chains, os.cpu_count() or 1)
+    if settings.progress:
+        # PyMC binds sys.stderr when first imported; follow it if it has been replaced since
+        # (as test runners and embedding programs do), or the bar writes to a closed stream.
+        from pymc.progress_bar import rich_progress
+
+        rich_progress.stderr = sys.stderr
     quiet = logging.getLogger("pymc")
     level = quiet.level
     quiet.setLevel(logging.ERROR)

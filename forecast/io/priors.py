@@ -37,8 +37,11 @@ def parse_scenario(text: str, path: Path | str) -> Scenario:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", None)
-        message = getattr(e, "msg", str(e))
+        found = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(e))
+        if found:
+            message, line = f"{found.group(1)} (column {found.group(3)})", int(found.group(2))
+        else:
+            message, line = str(e), None
         raise problem(path, line, "toml", f"invalid TOML: {message}") from e
     return _Reader(path).scenario(doc)
 
@@ -175,9 +178,9 @@ class _Reader:
                            "node ids that differ in more than case", f"'{seen[folded]}' and '{node_id}'")
             seen[folded] = node_id
             tables.append(table)
-        nodes = tuple(self.node(t, set(seen.values()), scales) for t in tables)
-        self.check_acyclic(nodes)
-        return nodes
+        ids = set(seen.values())
+        self.check_acyclic({t["id"]: self.parents(t, ids) for t in tables})
+        return tuple(self.node(t, ids, scales) for t in tables)
 
     def node(self, table: dict, ids: set, scales: Scales) -> Node:
         node_id = table["id"]
@@ -193,17 +196,7 @@ class _Reader:
         deadline = self.date(table, "deadline", where)
         if deadline <= opens:
             raise fail(self.path, where, "deadline", f"a date after opens ({opens})", deadline)
-        parents = table["parents"]
-        if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-            raise fail(self.path, where, "parents", "a list of node ids", parents)
-        for parent in parents:
-            if parent == node_id:
-                raise fail(self.path, where, "parents", "other nodes (a node cannot be its own parent)",
-                           parent)
-            if parent not in ids:
-                raise fail(self.path, where, "parents", f"a node id ({_sorted_choices(ids)})", parent)
-        if len(set(parents)) != len(parents):
-            raise fail(self.path, where, "parents", "each parent once", parents)
+        parents = self.parents(table, ids)
         label = self.text(table, "label", where, required=False)
         return Node(
             id=node_id,
@@ -217,8 +210,26 @@ class _Reader:
             label=label,
         )
 
-    def check_acyclic(self, nodes: tuple[Node, ...]) -> None:
-        parents = {n.id: n.parents for n in nodes}
+    def parents(self, table: dict, ids: set) -> list[str]:
+        node_id = table["id"]
+        where = f"node[{node_id}]"
+        if "parents" not in table:
+            raise fail(self.path, where, "parents", "a value ([] for a root)", "nothing (missing)")
+        parents = table["parents"]
+        if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+            raise fail(self.path, where, "parents", "a list of node ids", parents)
+        for parent in parents:
+            if parent == node_id:
+                raise fail(self.path, where, "parents",
+                           "other nodes (a node cannot be its own parent)", parent)
+            if parent not in ids:
+                raise fail(self.path, where, "parents", f"a node id ({_sorted_choices(ids)})",
+                           parent)
+        if len(set(parents)) != len(parents):
+            raise fail(self.path, where, "parents", "each parent once", parents)
+        return parents
+
+    def check_acyclic(self, parents: dict[str, list[str]]) -> None:
         done: set[str] = set()
 
         def visit(node_id: str, path: list[str]) -> None:
@@ -231,9 +242,9 @@ class _Reader:
                     visit(parent, path + [parent])
             done.add(node_id)
 
-        for node in nodes:
-            if node.id not in done:
-                visit(node.id, [node.id])
+        for node_id in parents:
+            if node_id not in done:
+                visit(node_id, [node_id])
 
     # -- priors --------------------------------------------------------------------------
     def priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales) -> tuple[Prior, ...]:

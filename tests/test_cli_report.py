@@ -1,0 +1,138 @@
+"""`forecast report` from the command line: files written, JSON shape, errors, --strict."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import snapshot_files
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+
+TOP_KEYS = {"scenario", "as_of", "generated_at", "model_version", "evidence_hash", "seed",
+            "versions", "diagnostics", "nodes"}
+NODE_KEYS = {"id", "role", "question", "prior_mean", "mean", "interval", "interval_prob", "term",
+             "resolved", "top_evidence"}
+FAST = ["--draws", "300", "--tune", "300", "--chains", "2", "--no-progress"]
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def check_shape(doc: dict, scenario: str):
+    assert TOP_KEYS <= doc.keys()
+    assert doc["scenario"] == scenario
+    assert {"divergences", "max_rhat", "min_ess", "warnings"} <= doc["diagnostics"].keys()
+    assert {"pymc", "arviz", "numpy"} <= doc["versions"].keys()
+    assert doc["evidence_hash"].startswith("sha256:")
+    for node in doc["nodes"]:
+        assert NODE_KEYS <= node.keys()
+        low, high = node["interval"]
+        assert 0 <= low <= node["mean"] <= high <= 1
+        assert node["interval_prob"] == 0.9
+        assert node["resolved"] in (None, "yes", "no")
+        for item in node["top_evidence"]:
+            assert {"item_id", "effect_pp"} <= item.keys()
+
+
+@pytest.mark.slow
+def test_report_json_on_turkey_writes_three_files(repo_root):
+    result = invoke("report", "--root", str(repo_root), "--format", "json", "--seed", "3", *FAST)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    check_shape(doc, "turkey-peacekeeping")
+    assert doc["seed"] == 3
+    assert len(doc["nodes"]) == 6
+    out = repo_root / "reports" / "turkey-peacekeeping"
+    assert json.loads((out / "report.json").read_text())["nodes"] == doc["nodes"]
+    assert "<table>" in (out / "report.html").read_text()
+    assert "## Forecasts" in (out / "report.md").read_text()
+    # Evidence moved the forecasts and the report says which items did it.
+    assert any(node["top_evidence"] for node in doc["nodes"])
+
+
+@pytest.mark.slow
+def test_report_table_names_every_node_and_the_diagnostics(data_root):
+    result = invoke("report", "--root", str(data_root), "--scenario", "two-node-beta", *FAST)
+    assert result.exit_code == 0, result.output
+    assert "posterior" in result.stdout and "divergences" in result.stdout
+    assert " a " in result.stdout or "│ a" in result.stdout
+    assert "Wrote reports/two-node-beta/report.md" in result.stdout or "report.md" in result.stdout
+
+
+def test_fixed_network_report_reproduces_aima(data_root):
+    result = invoke("report", "--root", str(data_root), "--scenario", "burglary", "--format",
+                    "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    check_shape(doc, "burglary")
+    burglary = next(n for n in doc["nodes"] if n["id"] == "burglary")
+    assert burglary["mean"] == pytest.approx(0.284, abs=5e-4)
+    assert [n["resolved"] for n in doc["nodes"]][-2:] == ["yes", "yes"]
+
+
+def test_unknown_node_in_evidence_is_one_line_exit_1_nothing_written(data_root):
+    csv = data_root / "evidence" / "two-node-beta.csv"
+    csv.write_text(csv.read_text() + "E9,no_such_node,2025-02-01,Test,B,2,3,,bad,\n")
+    before = snapshot_files(data_root)
+    result = invoke("report", "--root", str(data_root), "--scenario", "two-node-beta")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error: ") and "two-node-beta.csv:3: node:" in lines[0]
+    assert "Traceback" not in result.output
+    assert snapshot_files(data_root) == before
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda root: (root / "priors" / "two-node-beta.toml").unlink(),
+     "two-node-beta.toml: file not found"),
+    (lambda root: (root / "evidence" / "two-node-beta.csv").write_bytes(b"\xff\xfe junk"),
+     "two-node-beta.csv:1: encoding:"),
+    (lambda root: (root / "priors" / "two-node-beta.toml").write_text("[scenario\n"),
+     "two-node-beta.toml:1: toml:"),
+])
+def test_bad_files_are_one_line_errors(data_root, breakage, expected):
+    breakage(data_root)
+    before = snapshot_files(data_root)
+    result = invoke("report", "--root", str(data_root), "--scenario", "two-node-beta")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and expected in result.stderr
+    assert snapshot_files(data_root) == before
+
+
+def test_usage_errors_exit_2(data_root):
+    assert invoke("report", "--root", str(data_root), "--format", "pdf").exit_code == 2
+    assert invoke("report", "--no-such-option").exit_code == 2
+
+
+def test_root_from_environment(data_root, monkeypatch):
+    monkeypatch.setenv("FORECAST_ROOT", str(data_root))
+    result = invoke("report", "--scenario", "burglary", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert (data_root / "reports" / "burglary" / "report.json").is_file()
+
+
+@pytest.mark.slow
+def test_strict_fails_on_sampling_problems_and_writes_nothing(data_root):
+    before = snapshot_files(data_root)
+    result = invoke("report", "--root", str(data_root), "--scenario", "two-node-beta", "--strict",
+                    "--draws", "100", "--tune", "100", "--chains", "2", "--no-progress")
+    assert result.exit_code == 1
+    assert "--strict" in result.stderr and "ESS" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot_files(data_root) == before
+
+
+def test_every_command_has_help_with_an_example():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        sub = invoke(name, "--help")
+        assert sub.exit_code == 0, name
+        assert "Example" in sub.stdout, name

@@ -1,0 +1,88 @@
+"""Each bad evidence or resolutions row gives one error naming the file, line and field; the
+evidence hash ignores order and whitespace but not content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from forecast.errors import ForecastError
+from forecast.io.evidence import evidence_hash, parse_evidence, parse_resolutions
+from forecast.io.priors import load_scenario
+
+SCENARIO = load_scenario(DATA / "priors" / "two-node-beta.toml")
+HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
+GOOD_ROW = "E1,b,2025-02-01,Test,A,1,3,,B looks likelier,\n"
+PATH = Path("evidence/two-node-beta.csv")
+
+
+def error_for(text: str, parser=parse_evidence) -> str:
+    with pytest.raises(ForecastError) as caught:
+        parser(text, PATH, SCENARIO)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(PATH))
+    return message
+
+
+@pytest.mark.parametrize("row, field", [
+    ("E2,zz,2025-02-01,Test,A,1,3,,unknown node,\n", "node"),
+    ("E2,b,2025-02-01,Test,A,1,0,,zero LR,\n", "lr"),
+    ("E2,b,2025-02-01,Test,A,1,-3,,negative LR,\n", "lr"),
+    ("E2,b,2025-02-01,Test,A,1,enormous,,unknown LR name,\n", "lr"),
+    ("E2,b,2025-02-01,Test,A,1,inf,,infinite LR,\n", "lr"),
+    ("E2,b,2025-02-01,Test,G,1,3,,bad reliability,\n", "reliability"),
+    ("E2,b,2025-02-01,Test,A,7,3,,bad credibility,\n", "credibility"),
+    ("E2,b,01/02/2025,Test,A,1,3,,malformed date,\n", "date"),
+    ("E2,b,2025-02-30,Test,A,1,3,,impossible date,\n", "date"),
+    ("E1,b,2025-02-02,Test,A,1,3,,duplicate key,\n", "item_id"),
+    ("E2,b,2025-02-01,Test,A,1,3,,too few fields\n", "row"),
+    ("E2,b,2025-02-01,,A,1,3,,no source,\n", "source"),
+])
+def test_bad_evidence_row(row, field):
+    message = error_for(HEADER + GOOD_ROW + row)
+    assert message.startswith(f"{PATH}:3: {field}:")
+
+
+def test_missing_column():
+    text = HEADER.replace(",url", "") + GOOD_ROW.rstrip(",\n") + "\n"
+    assert error_for(text) == f"{PATH}:1: url: expected this column in the header, found 'no such column'"
+
+
+def test_unknown_column_and_empty_file():
+    assert ":1: colour:" in error_for(HEADER.replace("url", "url,colour") + GOOD_ROW)
+    assert ":1: header:" in error_for("")
+
+
+def test_named_lr_and_grading_weight():
+    items = parse_evidence(HEADER + "E2,a,2025-02-01,Test,B,3,strongly_for,c1,named,\n", PATH,
+                           SCENARIO)
+    assert items[0].lr == 10.0
+    assert items[0].weight == pytest.approx(0.8 * 0.6)
+    assert items[0].row == 2
+
+
+@pytest.mark.parametrize("row, field", [
+    ("zz,yes,2025-03-01,Ref\n", "node"),
+    ("a,maybe,2025-03-01,Ref\n", "outcome"),
+    ("a,yes,2024-03-01,Ref\n", "date"),        # before the node opens
+    ("a,yes,March,Ref\n", "date"),
+])
+def test_bad_resolution_row(row, field):
+    message = error_for("node,outcome,date,source\n" + row, parse_resolutions)
+    assert message.startswith(f"{PATH}:2: {field}:")
+
+
+def test_hash_ignores_row_order_and_whitespace_but_not_content():
+    rows = ["E1,b,2025-02-01,Test,A,1,3,,B looks likelier,\n",
+            "E2,a,2025-02-03,Other,B,2,0.5,c1,A looks less likely,\n"]
+    base = evidence_hash(parse_evidence(HEADER + "".join(rows), PATH, SCENARIO))
+    reordered = evidence_hash(parse_evidence(HEADER + "".join(reversed(rows)), PATH, SCENARIO))
+    spaced = evidence_hash(parse_evidence(
+        HEADER + rows[0] + "E2 , a,2025-02-03,  Other,B,2,0.5,c1,A  looks less likely ,\n",
+        PATH, SCENARIO))
+    changed = evidence_hash(parse_evidence(HEADER + rows[0] + rows[1].replace("0.5", "0.4"),
+                                           PATH, SCENARIO))
+    assert base == reordered == spaced
+    assert changed != base

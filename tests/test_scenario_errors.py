@@ -1,0 +1,96 @@
+"""Each bad scenario TOML gives one error naming the file, the TOML key and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DATA, REPO
+
+from forecast.errors import ForecastError
+from forecast.io.priors import load_scenario, parse_scenario
+
+GOOD = (DATA / "priors" / "two-node-beta.toml").read_text()
+PATH = Path("priors/two-node-beta.toml")
+
+
+def error_for(text: str) -> str:
+    with pytest.raises(ForecastError) as caught:
+        parse_scenario(text, PATH)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(str(PATH))
+    return message
+
+
+def test_the_shipped_scenarios_parse():
+    scenario = load_scenario(REPO / "priors" / "turkey-peacekeeping.toml")
+    assert set(scenario.node_ids) >= {"ceasefire", "turkish_deployment", "russia_ties_strained",
+                                      "f35_reinstatement", "mediation_stalemate",
+                                      "kyiv_partnership"}
+    for node in scenario.nodes:
+        assert len(node.priors) == 2 ** len(node.parents)
+        assert all(p.rationale and p.reference_class for p in node.priors)
+    assert parse_scenario(GOOD, PATH).node("b").priors[1].mean == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("old, new, where, field", [
+    ('beta = [3.0, 1.0]', 'beta = [3.0, 1.0]\n  colour = "red"', "node[b].prior[0]", "colour"),
+    ('parents = []', 'parents = ["b"]', "node[", "parents"),                       # cycle a <-> b
+    ('parents = ["a"]', 'parents = ["b"]', "node[b]", "parents"),                  # self-parent
+    ('parents = ["a"]', 'parents = ["zz"]', "node[b]", "parents"),                 # unknown parent
+    ('  p = 0.25\n  strength = 4', '  p = 1.0\n  strength = 4', "node[b].prior[1]", "p"),
+    ('  p = 0.25\n  strength = 4', '  p = 0\n  strength = 4', "node[b].prior[1]", "p"),
+    ('  p = 0.25\n  strength = 4', '  p = -0.2\n  strength = 4', "node[b].prior[1]", "p"),
+    ('  p = 0.25\n  strength = 4', '  p = nan\n  strength = 4', "node[b].prior[1]", "p"),
+    ('beta = [2.0, 2.0]', 'beta = [0.0, 2.0]', "node[a].prior[0]", "beta"),
+    ('  p = 0.25\n  strength = 4', '  term = "maybe"\n  confidence = "low"', "node[b].prior[1]",
+     "term"),
+    ('when = { a = false }', 'when = { a = true }', "node[b].prior[1]", "when"),   # row twice
+    ('deadline = 2026-01-01\nparents = []', 'deadline = 2024-01-01\nparents = []', "node[a]",
+     "deadline"),
+    ('opens = 2025-01-01\ndeadline = 2026-01-01\nparents = []',
+     'opens = "soon"\ndeadline = 2026-01-01\nparents = []', "node[a]", "opens"),
+    ('id = "two-node-beta"', 'id = "other"', "scenario", "id"),
+    ('role = "driver"', 'role = "cause"', "node[a]", "role"),
+    ('id = "b"', 'id = "A"', "node[A]", "id"),                                     # case clash
+])
+def test_bad_scenario(old, new, where, field):
+    assert old in GOOD
+    message = error_for(GOOD.replace(old, new, 1))
+    assert f":{where}" in message
+    assert f": {field}" in message
+
+
+def test_missing_cpt_row_is_named():
+    last_row = GOOD[GOOD.rindex("  [[node.prior]]"):]
+    message = error_for(GOOD.replace(last_row, ""))
+    assert ":node[b]: prior: expected 2 CPT rows" in message
+    assert "a = false" in message
+
+
+def test_toml_syntax_error_names_the_line():
+    message = error_for(GOOD.replace('title = "Two nodes, Beta priors"', 'title = "unterminated'))
+    assert message.startswith(f"{PATH}:4: toml: invalid TOML:")
+
+
+def test_duplicate_toml_key_is_an_error():
+    message = error_for(GOOD.replace('title = "Two nodes, Beta priors"',
+                                     'title = "x"\ntitle = "y"'))
+    assert "toml" in message
+
+
+def test_scale_overrides_merge_entry_by_entry():
+    text = GOOD.replace("[[node]]", '[scales.likelihood_ratio]\nhuge = 50.0\n\n[[node]]', 1)
+    scales = parse_scenario(text, PATH).scales
+    assert scales.likelihood_ratio["huge"] == 50.0
+    assert scales.likelihood_ratio["strongly_for"] == 10.0
+    message = error_for(GOOD.replace("[[node]]", "[scales.reliability]\nG = 0.5\n\n[[node]]", 1))
+    assert ":scales.reliability: G:" in message
+
+
+def test_term_prior_uses_the_term_midpoint_and_confidence_strength():
+    text = GOOD.replace('  p = 0.25\n  strength = 4', '  term = "unlikely"\n  confidence = "low"')
+    prior = parse_scenario(text, PATH).node("b").priors[0]
+    assert prior.mean == pytest.approx((0.20 + 0.45) / 2)
+    assert prior.alpha + prior.beta == pytest.approx(4.0)
