@@ -54,3 +54,12 @@ def atomic_write_many(files: dict[Path, str]) -> None:
         os.replace(tmp, path)
     for directory in {path.parent for path in files}:
         _fsync_dir(directory)
+
+
+def file_lock(path: Path, timeout: float = 60.0):
+    """An inter-process lock guarding `path` (a sibling `.<name>.lock` file): hold it around
+    read-modify-write cycles so concurrent writers cannot lose each other's rows."""
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path.parent / f".{path.name}.lock"), timeout=timeout)
