@@ -32,6 +32,7 @@ class SamplerSettings:
     target_accept: float = 0.9
     cores: int | None = None
     progress: bool = True
+    backend: str = "nutpie"
 
 
 @dataclass
@@ -92,40 +93,122 @@ def diagnose(idata: az.InferenceData) -> dict:
             "min_ess": round(min_ess, 1), "warnings": problems}
 
 
-def sample(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray, seed: int,
-           settings: SamplerSettings = SamplerSettings()) -> NutsFit:
-    model = build_model(net, node_log_weights, hard_mask)
-    if len(net.free) == 0:
-        # Every entry is a constant: the posterior is a point mass, computed by the same graph.
-        value = np.asarray(pm.draw(model["p_yes"], random_seed=seed))
-        return NutsFit(p_yes=value[None, None, :], mcse=np.zeros(net.n_nodes),
-                       diagnostics={"divergences": 0, "max_rhat": 1.0, "min_ess": float("inf"),
-                                    "warnings": []},
-                       engine="pymc-constant", settings={"draws": 1, "chains": 1})
-    cores = settings.cores or min(settings.chains, os.cpu_count() or 1)
-    if settings.progress:
-        # PyMC binds sys.stderr when first imported; follow it if it has been replaced since
-        # (as test runners and embedding programs do), or the bar writes to a closed stream.
-        from pymc.progress_bar import rich_progress
+BACKENDS = ("nutpie", "pymc")
 
-        rich_progress.stderr = sys.stderr
-    quiet = logging.getLogger("pymc")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        with model, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = pm.sample(
-                draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=cores,
-                target_accept=settings.target_accept, random_seed=seed,
-                progressbar=settings.progress, compute_convergence_checks=False,
-            )
-    finally:
-        quiet.setLevel(level)
-    p_yes = idata.posterior["p_yes"].values
+
+def _fit_from_idata(idata: az.InferenceData, engine: str, settings: SamplerSettings) -> NutsFit:
+    p_yes = np.asarray(idata.posterior["p_yes"].values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mcse = az.mcse(idata, var_names=["p_yes"])["p_yes"].values
     return NutsFit(p_yes=p_yes, mcse=np.asarray(mcse), diagnostics=diagnose(idata), idata=idata,
+                   engine=engine,
                    settings={"draws": settings.draws, "tune": settings.tune,
                              "chains": settings.chains, "target_accept": settings.target_accept})
+
+
+class Sampler:
+    """One scenario structure, compiled once; evidence and hard conditions are swapped in as
+    data for every fit, so refits after an evidence change skip model building and
+    compilation (the costly part), which is what makes SBC and leave-one-out refits cheap.
+
+    backend "nutpie": PyMC model compiled by nutpie (numba), NUTS in Rust. backend "pymc":
+    `pm.sample` (PyMC's own NUTS on the C backend), the same model object reused.
+    """
+
+    def __init__(self, net: Network, backend: str = "nutpie"):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
+        self.net = net
+        self.backend = backend
+        self.model = build_model(net, np.zeros(net.n_nodes), np.zeros(len(net.states)))
+        self._compiled = None
+
+    def _data(self, node_log_weights, hard_mask) -> dict[str, np.ndarray]:
+        return {"node_log_weights": np.asarray(node_log_weights, dtype=float),
+                "hard_mask": np.asarray(hard_mask, dtype=float)}
+
+    def sample(self, node_log_weights: np.ndarray, hard_mask: np.ndarray, seed: int,
+               settings: SamplerSettings = SamplerSettings()) -> NutsFit:
+        data = self._data(node_log_weights, hard_mask)
+        if len(self.net.free) == 0:
+            return self._constant(data, seed)
+        if self.backend == "nutpie":
+            return self._sample_nutpie(data, seed, settings)
+        return self._sample_pymc(data, seed, settings)
+
+    def _constant(self, data, seed) -> NutsFit:
+        """Every entry is a constant: the posterior is a point mass, computed by the same graph."""
+        with self.model:
+            pm.set_data(data)
+        value = np.asarray(pm.draw(self.model["p_yes"], random_seed=seed))
+        return NutsFit(p_yes=value[None, None, :], mcse=np.zeros(self.net.n_nodes),
+                       diagnostics={"divergences": 0, "max_rhat": 1.0, "min_ess": float("inf"),
+                                    "warnings": []},
+                       engine="pymc-constant", settings={"draws": 1, "chains": 1})
+
+    def _sample_nutpie(self, data, seed, settings: SamplerSettings) -> NutsFit:
+        import nutpie
+
+        if self._compiled is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._compiled = nutpie.compile_pymc_model(self.model, backend="numba")
+        compiled = self._compiled.with_data(**data)
+        cores = settings.cores or min(settings.chains, os.cpu_count() or 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
+                                  chains=settings.chains, cores=cores, seed=seed,
+                                  progress_bar=settings.progress, target_accept=settings.target_accept)
+        return _fit_from_idata(idata, "pymc-nutpie", settings)
+
+    def _sample_pymc(self, data, seed, settings: SamplerSettings) -> NutsFit:
+        cores = settings.cores or min(settings.chains, os.cpu_count() or 1)
+        if settings.progress:
+            # PyMC binds sys.stderr when first imported; follow it if it has been replaced since
+            # (as test runners and embedding programs do), or the bar writes to a closed stream.
+            from pymc.progress_bar import rich_progress
+
+            rich_progress.stderr = sys.stderr
+        quiet = logging.getLogger("pymc")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            with self.model, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pm.set_data(data)
+                idata = pm.sample(
+                    draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=cores,
+                    target_accept=settings.target_accept, random_seed=seed,
+                    progressbar=settings.progress, compute_convergence_checks=False,
+                )
+        finally:
+            quiet.setLevel(level)
+        return _fit_from_idata(idata, "pymc-nuts", settings)
+
+
+_SAMPLERS: dict[tuple, Sampler] = {}
+_SAMPLER_CACHE_SIZE = 8
+
+
+def structure_key(net: Network) -> tuple:
+    """What the compiled model depends on: the graph and the priors, not the evidence."""
+    return (net.node_ids, net.states.shape, net.uses_yes.tobytes(), net.uses_no.tobytes(),
+            net.alpha.tobytes(), net.beta.tobytes(), net.fixed.tobytes())
+
+
+def sampler_for(net: Network, backend: str = "nutpie") -> Sampler:
+    """The process-wide compiled sampler for this structure (compiled on first use)."""
+    key = (structure_key(net), backend)
+    if key not in _SAMPLERS:
+        if len(_SAMPLERS) >= _SAMPLER_CACHE_SIZE:
+            _SAMPLERS.pop(next(iter(_SAMPLERS)))
+        _SAMPLERS[key] = Sampler(net, backend)
+    return _SAMPLERS[key]
+
+
+def sample(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray, seed: int,
+           settings: SamplerSettings = SamplerSettings(), backend: str | None = None) -> NutsFit:
+    return sampler_for(net, backend or settings.backend).sample(node_log_weights, hard_mask,
+                                                                 seed, settings)
