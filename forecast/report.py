@@ -9,11 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import MODEL_VERSION
-from .engines.exact import exact_means
+from .engines.exact import conjugate_draws, exact_means
 from .network import Network, build_network, conditions_of, node_log_weights
 from .spec import Inputs
 from .summaries import INTERVAL_PROB, influence, interval, top_evidence
 from .versions import package_versions
+
+# Exact iid draws of the prior (no evidence) behind each node's prior interval: cheap, and
+# enough that its 5% and 95% quantiles move by about half a percentage point between seeds.
+PRIOR_DRAWS = 4000
 
 
 @dataclass
@@ -73,7 +77,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     scenario = inputs.scenario
     problem = prepare(inputs, given)
     net = problem.net
-    prior_means = exact_means(net, net.state_log_evidence(np.zeros(net.n_nodes)))
+    no_evidence = net.state_log_evidence(np.zeros(net.n_nodes))
+    prior_means = exact_means(net, no_evidence)
+    prior_bounds = interval(conjugate_draws(net, no_evidence, PRIOR_DRAWS, np.random.default_rng(seed)))
     exact = exact_means(net, problem.state_log_evidence)
     draws = np.clip(posterior.p_yes, 0.0, 1.0)
     means = draws.reshape(-1, net.n_nodes).mean(axis=0)
@@ -93,6 +99,8 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "deadline": node.deadline.isoformat(),
             "parents": list(node.parents),
             "prior_mean": round(float(prior_means[v]), 6),
+            "prior_interval": [round(min(float(prior_bounds[v][0]), float(prior_means[v])), 6),
+                               round(max(float(prior_bounds[v][1]), float(prior_means[v])), 6)],
             "mean": round(mean, 6),
             "interval": [round(min(low, mean), 6), round(max(high, mean), 6)],
             "interval_prob": INTERVAL_PROB,
@@ -115,6 +123,8 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
         "versions": package_versions(),
         "sampler": posterior.settings,
         "diagnostics": posterior.diagnostics,
+        "terms": {name.replace("_", " "): list(bounds)
+                  for name, bounds in sorted(scenario.scales.terms.items(), key=lambda kv: kv[1])},
         "nodes": nodes,
         "evidence": [
             {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
