@@ -71,3 +71,4 @@ def user_errors(command):
 
 
 from . import report as _report  # noqa: E402,F401  (registers the commands)
+from . import evidence as _evidence  # noqa: E402,F401

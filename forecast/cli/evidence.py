@@ -1,0 +1,173 @@
+"""`forecast evidence add / import / list / validate`: editing and reading evidence files.
+
+These commands never import PyMC, PyTensor or arviz (they only read and write files)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..evidence_workflow import (
+    EvidenceFilter,
+    NewItem,
+    add_item,
+    export_csv,
+    import_items,
+    item_record,
+    list_items,
+    validate_scenario,
+)
+from ..io.project import scenario_paths
+from .app import DEFAULTS, RootOption, ScenarioOption, app, stdout_console, user_errors
+
+evidence_app = typer.Typer(
+    help="Add, import, list and validate coded evidence.\n\nExample: forecast evidence list --node ceasefire",
+    no_args_is_help=True,
+)
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ResultFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+ResultFormatOption = Annotated[ResultFormat, typer.Option("--format", "-f", help="What to print.")]
+
+
+def _print_written(written, fmt: ResultFormat, verb: str) -> None:
+    if fmt is ResultFormat.json:
+        typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
+                               "rows": [item_record(it) for it in written.rows]}, indent=2))
+        return
+    ids = ", ".join(written.item_ids) or "nothing"
+    nodes = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in written.rows)
+    typer.echo(f"{verb} {ids} to {written.path}: {len(written.rows)} row(s)"
+               + (f": {nodes}" if len(written.item_ids) == 1 else ""))
+
+
+@evidence_app.command("add")
+@user_errors
+def add(
+    node: Annotated[list[str], typer.Option("--node", "-n", help="Node the item bears on (repeatable).")],
+    lr: Annotated[list[str], typer.Option(
+        "--lr", help="Likelihood ratio (number or scale name): one for all nodes, or one per --node, "
+        "in the same order.")],
+    source: Annotated[str, typer.Option(help="Where the item comes from.")],
+    reliability: Annotated[str, typer.Option(help="Admiralty source reliability, A-F.")],
+    credibility: Annotated[str, typer.Option(help="Admiralty information credibility, 1-6.")],
+    summary: Annotated[str, typer.Option(help="What the item says, in one or two sentences.")],
+    date: Annotated[str, typer.Option(help="Date of the item, YYYY-MM-DD [default: today].",
+                                      show_default=False)] = "",
+    cluster: Annotated[str, typer.Option(help="Cluster id shared by items reporting one event.")] = "",
+    url: Annotated[str, typer.Option(help="Link to the source.")] = "",
+    item_id: Annotated[str, typer.Option("--item-id", help="Item id [default: next free, e.g. E021].",
+                                         show_default=False)] = "",
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    fmt: ResultFormatOption = ResultFormat.table,
+) -> None:
+    """Add one evidence item (one row per node); the whole file is checked before it is written.
+
+    Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B --credibility 2 --summary "Talks resume"
+    """
+    new = NewItem(nodes=tuple(node), lrs=tuple(lr), source=source, reliability=reliability,
+                  credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
+                  item_id=item_id)
+    _print_written(add_item(scenario_paths(root, scenario), new), fmt, "Added")
+
+
+@evidence_app.command("import")
+@user_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV with the evidence columns, in any order.",
+                                         show_default=False)],
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    fmt: ResultFormatOption = ResultFormat.table,
+) -> None:
+    """Import every row of a CSV, all or nothing: the file is checked whole first.
+
+    Example: forecast evidence import new-items.csv --scenario turkey-peacekeeping
+    """
+    _print_written(import_items(scenario_paths(root, scenario), file), fmt, "Imported")
+
+
+@evidence_app.command("list")
+@user_errors
+def list_(
+    node: Annotated[list[str] | None, typer.Option("--node", "-n", help="Only these nodes (repeatable).")] = None,
+    cluster: Annotated[list[str] | None, typer.Option(help="Only these clusters (repeatable).")] = None,
+    since: Annotated[str, typer.Option(help="Only items dated on or after YYYY-MM-DD.")] = "",
+    until: Annotated[str, typer.Option(help="Only items dated on or before YYYY-MM-DD.")] = "",
+    grade: Annotated[str, typer.Option(help="Only this grade: B2, or B for any credibility.")] = "",
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, json, or csv (safe "
+                                            "for spreadsheets).")] = ListFormat.table,
+) -> None:
+    """List evidence rows, filtered by node, cluster, date and grade.
+
+    Example: forecast evidence list --node ceasefire --since 2025-03-01 --format csv
+    """
+    where = EvidenceFilter(nodes=tuple(node or ()), clusters=tuple(cluster or ()), since=since,
+                           until=until, grade=grade)
+    items = list_items(scenario_paths(root, scenario), where)
+    if fmt is ListFormat.json:
+        typer.echo(json.dumps([item_record(it) for it in items], indent=2, ensure_ascii=False))
+    elif fmt is ListFormat.csv:
+        typer.echo(export_csv(items), nl=False)
+    else:
+        stdout_console().print(_items_table(items))
+
+
+def _items_table(items) -> Table:
+    table = Table(title=f"{len(items)} evidence row(s), {len({it.item_id for it in items})} item(s)",
+                  title_justify="left")
+    for name, justify in (("item", "left"), ("node", "left"), ("date", "left"),
+                          ("grade", "left"), ("w", "right"), ("LR", "right"),
+                          ("cluster", "left"), ("summary", "left")):
+        table.add_column(name, justify=justify)
+    for it in items:
+        summary = it.summary if len(it.summary) <= 60 else it.summary[:57] + "..."
+        table.add_row(it.item_id, it.node, it.date.isoformat(), it.reliability + it.credibility,
+                      f"{it.weight:.2f}", it.lr_text, it.cluster, summary)
+    return table
+
+
+@evidence_app.command("validate")
+@user_errors
+def validate(
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    fmt: ResultFormatOption = ResultFormat.table,
+) -> None:
+    """Check a scenario's priors, evidence and resolutions; list every problem (exit 1 if any).
+
+    Example: forecast evidence validate --scenario turkey-peacekeeping
+    """
+    paths = scenario_paths(root, scenario)
+    result = validate_scenario(paths)
+    if fmt is ResultFormat.json:
+        typer.echo(json.dumps({"ok": result.ok, "checked": result.checked,
+                               "problems": [str(p) for p in result.problems]}, indent=2))
+    else:
+        for problem in result.problems:
+            typer.echo(f"Error: {problem}", err=True)
+        if result.ok:
+            typer.echo("OK: " + "; ".join(f"{path} ({what})" for path, what in result.checked.items()))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+app.add_typer(evidence_app, name="evidence")

@@ -1,0 +1,294 @@
+"""The evidence jobs: add one item, import a CSV, list with filters, validate a scenario.
+
+Every write goes through `io.evidence_store.change_evidence`: the whole resulting file is
+checked with the same parser `forecast report` uses before anything is renamed into place, so
+a bad value is one located error and every file stays as it was. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ForecastError, fail, problem
+from .io.evidence import (
+    EVIDENCE_COLUMNS,
+    load_evidence,
+    parse_date,
+    parse_evidence,
+    parse_resolutions,
+    read_rows,
+)
+from .io.evidence_store import change_evidence, with_rows_appended
+from .io.priors import load_scenario
+from .io.project import ScenarioPaths
+from .io.text import read_user_text
+from .spec import EvidenceItem, Scenario
+
+NEXT_ID_PATTERN = re.compile(r"^E(\d+)$")
+GRADE_PATTERN = re.compile(r"^([A-Za-z])([0-9])?$")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """One evidence item as the analyst gives it on the command line (raw text, unparsed)."""
+
+    nodes: tuple[str, ...]
+    lrs: tuple[str, ...]
+    source: str
+    reliability: str
+    credibility: str
+    summary: str
+    date: str = ""
+    cluster: str = ""
+    url: str = ""
+    item_id: str = ""
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an add or import put into the evidence file."""
+
+    path: str
+    item_ids: tuple[str, ...]
+    rows: tuple[EvidenceItem, ...]
+
+
+def next_item_id(items: tuple[EvidenceItem, ...]) -> str:
+    """One past the largest `E<number>` id, as wide as the widest (E018 -> E019); E001 first."""
+    numbered = [m for it in items if (m := NEXT_ID_PATTERN.match(it.item_id))]
+    if not numbered:
+        return "E001"
+    width = max(len(m.group(1)) for m in numbered)
+    return f"E{max(int(m.group(1)) for m in numbered) + 1:0{width}d}"
+
+
+def item_rows(new: NewItem, item_id: str, today: dt.date) -> list[dict[str, str]]:
+    if len(new.lrs) not in (1, len(new.nodes)):
+        raise fail("--lr", None, "lr", f"one --lr for every node, or one per --node "
+                   f"({len(new.nodes)}, in the same order)", f"{len(new.lrs)} values")
+    lrs = new.lrs * len(new.nodes) if len(new.lrs) == 1 else new.lrs
+    return [
+        {"item_id": item_id, "node": node, "date": new.date or today.isoformat(),
+         "source": new.source, "reliability": new.reliability.upper(),
+         "credibility": new.credibility, "lr": lr, "cluster": new.cluster,
+         "summary": new.summary, "url": new.url}
+        for node, lr in zip(new.nodes, lrs, strict=True)
+    ]
+
+
+def add_item(paths: ScenarioPaths, new: NewItem, today: dt.date | None = None) -> Written:
+    """Append one item (one row per node) to the scenario's evidence, or change nothing."""
+    scenario = load_scenario(paths.priors)
+    shown = paths.display(paths.evidence)
+    if not new.nodes:
+        raise fail("--node", None, "node", "at least one --node", "none")
+    added: list[Written] = []
+
+    def change(text: str) -> str:
+        existing = parse_evidence(text, shown, scenario)
+        item_id = new.item_id or next_item_id(existing)
+        new_text = with_rows_appended(text, item_rows(new, item_id, today or dt.date.today()))
+        items = parse_evidence(new_text, shown, scenario)
+        added.append(Written(shown, (item_id,), items[len(existing):]))
+        return new_text
+
+    change_evidence(paths.evidence, change)
+    return added[-1]
+
+
+def import_items(paths: ScenarioPaths, source: Path) -> Written:
+    """Append every row of `source`, all or nothing. Problems in the import file name the import
+    file and its line; an (item_id, node) already in the evidence is refused the same way."""
+    scenario = load_scenario(paths.priors)
+    shown_source = str(source)
+    text = read_user_text(source, "an evidence CSV to import")
+    incoming = parse_evidence(text, shown_source, scenario)
+    raw_rows = [row for _line, row in read_rows(text, Path(shown_source), EVIDENCE_COLUMNS)]
+    shown = paths.display(paths.evidence)
+    imported: list[Written] = []
+
+    def change(current: str) -> str:
+        existing = parse_evidence(current, shown, scenario)
+        at = {(it.item_id, it.node): it.row for it in existing}
+        for it in incoming:
+            if (it.item_id, it.node) in at:
+                raise fail(shown_source, it.row, "item_id",
+                           f"an (item_id, node) pair not yet in {shown} (it is at line "
+                           f"{at[it.item_id, it.node]})", f"{it.item_id}, {it.node}")
+        new_text = with_rows_appended(current, raw_rows) if raw_rows else current
+        items = parse_evidence(new_text, shown, scenario)
+        ids = tuple(dict.fromkeys(it.item_id for it in incoming))
+        imported.append(Written(shown, ids, items[len(existing):]))
+        return new_text
+
+    change_evidence(paths.evidence, change)
+    return imported[-1]
+
+
+@dataclass(frozen=True)
+class EvidenceFilter:
+    """Which rows `evidence list` shows; empty fields do not filter."""
+
+    nodes: tuple[str, ...] = ()
+    clusters: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+    grade: str = ""
+
+
+def _grade_test(grade: str, scenario: Scenario) -> Callable[[EvidenceItem], bool]:
+    scales = scenario.scales
+    match = GRADE_PATTERN.match(grade.strip())
+    reliability = match.group(1).upper() if match else ""
+    credibility = (match.group(2) or "") if match else ""
+    if (not match or reliability not in scales.reliability
+            or (credibility and credibility not in scales.credibility)):
+        raise fail("--grade", None, "grade",
+                   "a grade like B2 (reliability A-F, then optionally credibility 1-6) or B", grade)
+    return lambda it: it.reliability == reliability and (not credibility
+                                                          or it.credibility == credibility)
+
+
+def select(items: tuple[EvidenceItem, ...], scenario: Scenario,
+           where: EvidenceFilter) -> tuple[EvidenceItem, ...]:
+    """The rows that pass every given filter (dates inclusive)."""
+    for node in where.nodes:
+        if node not in scenario.node_ids:
+            raise fail("--node", None, "node",
+                       f"a node of {scenario.id} (one of {', '.join(sorted(scenario.node_ids))})", node)
+    tests: list[Callable[[EvidenceItem], bool]] = []
+    if where.nodes:
+        tests.append(lambda it: it.node in where.nodes)
+    if where.clusters:
+        tests.append(lambda it: it.cluster in where.clusters)
+    if where.since:
+        since = parse_date(where.since, "--since", None, "since")
+        tests.append(lambda it: it.date >= since)
+    if where.until:
+        until = parse_date(where.until, "--until", None, "until")
+        tests.append(lambda it: it.date <= until)
+    if where.grade:
+        tests.append(_grade_test(where.grade, scenario))
+    return tuple(it for it in items if all(test(it) for test in tests))
+
+
+def list_items(paths: ScenarioPaths, where: EvidenceFilter) -> tuple[EvidenceItem, ...]:
+    scenario = load_scenario(paths.priors)
+    items = load_evidence(paths.evidence, scenario) if paths.evidence.exists() else ()
+    return select(items, scenario, where)
+
+
+def item_record(it: EvidenceItem) -> dict:
+    """One row as data (`--format json`): the CSV's columns plus the resolved LR and weight."""
+    return {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
+            "source": it.source, "reliability": it.reliability, "credibility": it.credibility,
+            "lr": it.lr_text, "lr_value": it.lr, "weight": round(it.weight, 4),
+            "cluster": it.cluster or None, "summary": it.summary, "url": it.url or None,
+            "line": it.row}
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def export_csv(items: tuple[EvidenceItem, ...]) -> str:
+    """The rows in the evidence CSV's columns, safe to open in a spreadsheet."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EVIDENCE_COLUMNS)
+    for it in items:
+        cells = (it.item_id, it.node, it.date.isoformat(), it.source, it.reliability,
+                 it.credibility, it.lr_text, it.cluster, it.summary, it.url)
+        writer.writerow([neutralise(cell) for cell in cells])
+    return buffer.getvalue()
+
+
+def collect_errors(text: str, path: str, parse, scenario: Scenario,
+                   limit: int = 500) -> list[ForecastError]:
+    """Every problem in a CSV, by running the one parser repeatedly: after each error the
+    offending record is blanked (same line count, so later line numbers stay true) and the
+    file is parsed again. A problem with the header or the CSV structure ends the search."""
+    lines = io.StringIO(text, newline="").readlines()
+    problems: list[ForecastError] = []
+    while len(problems) < limit:
+        try:
+            parse("".join(lines), path, scenario)
+            break
+        except ForecastError as error:
+            problems.append(error)
+            span = _record_span(lines, error.row)
+            if span is None or all(lines[i] == "\n" for i in span):
+                break
+            for i in span:
+                lines[i] = "\n"
+    return problems
+
+
+def _record_span(lines: list[str], row) -> range | None:
+    """Indices into `lines` of the CSV record that starts on line `row` (1-based)."""
+    if not isinstance(row, int) or row <= 1:
+        return None
+    reader = csv.reader(iter(lines))
+    start = 1
+    try:
+        for _record in reader:
+            if start == row:
+                return range(start - 1, reader.line_num)
+            start = reader.line_num + 1
+    except csv.Error:
+        return None
+    return None
+
+
+@dataclass
+class Validation:
+    """The outcome of `evidence validate`: every problem, and what was checked."""
+
+    problems: list[ForecastError] = field(default_factory=list)
+    checked: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def validate_scenario(paths: ScenarioPaths) -> Validation:
+    """Check the priors, the evidence and the resolutions of a scenario and collect every
+    problem. Evidence can only be checked against readable priors (nodes, LR scale)."""
+    result = Validation()
+    try:
+        scenario = load_scenario(paths.priors)
+    except ForecastError as error:
+        result.problems.append(error)
+        result.problems.append(problem(paths.display(paths.evidence), None, None,
+                                       "not checked: the priors must be valid first"))
+        return result
+    result.checked[paths.display(paths.priors)] = f"{len(scenario.nodes)} nodes"
+    files = ((paths.evidence, parse_evidence, "an evidence CSV", "rows"),
+             (paths.resolutions, parse_resolutions, "a resolutions CSV", "resolutions"))
+    for path, parse, what, noun in files:
+        shown = paths.display(path)
+        if parse is parse_resolutions and not path.exists():
+            continue
+        try:
+            text = read_user_text(path, what)
+        except ForecastError as error:
+            result.problems.append(error)
+            continue
+        found = collect_errors(text, shown, parse, scenario)
+        result.problems.extend(found)
+        if not found:
+            parsed = parse(text, shown, scenario)
+            extra = ""
+            if parse is parse_evidence:
+                extra = f", {len({it.item_id for it in parsed})} items"
+            result.checked[shown] = f"{len(parsed)} {noun}{extra}"
+    return result

@@ -1,0 +1,61 @@
+"""Writing the evidence CSV. Every change is a read-modify-write under the file's lock: the
+new text is built from what is on disk *now*, checked whole by the caller, then renamed into
+place, so concurrent writers lose no row and a bad row leaves the file as it was."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from .atomic import atomic_write_text, file_lock
+from .evidence import EVIDENCE_COLUMNS
+from .text import read_user_text
+
+HEADER = ",".join(EVIDENCE_COLUMNS) + "\n"
+
+
+def current_text(path: Path) -> str:
+    """The evidence file as it is; a missing or empty file counts as a bare header."""
+    if not path.exists():
+        return HEADER
+    text = read_user_text(path, "an evidence CSV")
+    return text if text.strip() else HEADER
+
+
+def header_of(text: str) -> list[str]:
+    """The file's own column order (new rows follow it, so a reordered header is kept)."""
+    try:
+        first = next(csv.reader(io.StringIO(text, newline="")), None)
+    except csv.Error:
+        first = None
+    return [name.strip() for name in first] if first else list(EVIDENCE_COLUMNS)
+
+
+def format_rows(rows: Iterable[Mapping[str, str]], columns: list[str], newline: str = "\n") -> str:
+    """CSV lines with standard quoting (commas, quotes and line breaks inside cells survive)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator=newline, quoting=csv.QUOTE_MINIMAL)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in columns])
+    return buffer.getvalue()
+
+
+def with_rows_appended(text: str, rows: Iterable[Mapping[str, str]]) -> str:
+    """`text` unchanged byte for byte, then the new rows in its column order and line ending."""
+    newline = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    if text and not text.endswith(("\n", "\r")):
+        text += newline
+    return text + format_rows(rows, header_of(text), newline)
+
+
+def change_evidence(path: Path, change: Callable[[str], str]) -> str:
+    """Apply `change` (current text -> new text; it raises to refuse) under the file lock and
+    write the result atomically. Returns the text now on disk."""
+    with file_lock(path):
+        text = current_text(path)
+        new_text = change(text)
+        if new_text != text:
+            atomic_write_text(path, new_text)
+        return new_text

@@ -1,0 +1,137 @@
+"""The forecast history: `reports/<scenario>/history.jsonl`, one snapshot per line.
+
+Append-only: a snapshot is added under the file's lock with one write and an fsync, and never
+rewritten. Reading validates every line; a damaged line (a torn write, a hand edit) is a user
+error naming the file, the line and the field, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import fail, problem
+from .atomic import file_lock
+from .text import read_user_text
+
+TOP_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "scenario": str, "as_of": str, "generated_at": str, "model_version": str,
+    "evidence_hash": str, "seed": int, "versions": dict, "engine": str, "diagnostics": dict,
+    "nodes": list, "items": dict, "influence": dict,
+}
+TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "a list"}
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _probability(value) -> bool:
+    return _number(value) and 0 <= value <= 1
+
+
+def check_snapshot(snapshot, shown: str, line: int) -> dict:
+    """The snapshot if every field the history's readers rely on is there and well formed."""
+    if not isinstance(snapshot, dict):
+        raise fail(shown, line, "snapshot", "a JSON object", type(snapshot).__name__)
+    for name, kind in TOP_FIELDS.items():
+        if name not in snapshot:
+            raise fail(shown, line, name, "this field", "nothing (missing)")
+        value = snapshot[name]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise fail(shown, line, name, TYPE_NAMES[kind], value)
+    for index, node in enumerate(snapshot["nodes"]):
+        where = f"nodes[{index}]"
+        if not isinstance(node, dict):
+            raise fail(shown, line, where, "an object", node)
+        if not isinstance(node.get("id"), str):
+            raise fail(shown, line, f"{where}.id", "a node id", node.get("id"))
+        where = f"nodes[{node['id']}]"
+        if not _probability(node.get("mean")):
+            raise fail(shown, line, f"{where}.mean", "a probability in [0, 1]", node.get("mean"))
+        bounds = node.get("interval")
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_probability, bounds))
+                and bounds[0] <= bounds[1]):
+            raise fail(shown, line, f"{where}.interval", "[low, high] with 0 <= low <= high <= 1",
+                       bounds)
+        if not _probability(node.get("interval_prob")):
+            raise fail(shown, line, f"{where}.interval_prob", "a probability",
+                       node.get("interval_prob"))
+        if node.get("resolved", None) not in (None, "yes", "no"):
+            raise fail(shown, line, f"{where}.resolved", "null, yes or no", node.get("resolved"))
+    for item_id, digest in snapshot["items"].items():
+        if not isinstance(digest, str):
+            raise fail(shown, line, f"items[{item_id}]", "a content hash", digest)
+    for item_id, effects in snapshot["influence"].items():
+        if not isinstance(effects, dict) or not all(map(_number, effects.values())):
+            raise fail(shown, line, f"influence[{item_id}]", "{node: effect in pp}", effects)
+    return snapshot
+
+
+def read_history(path: Path, shown: str | None = None) -> list[dict]:
+    """Every snapshot in order; no file means no history yet."""
+    shown = shown or str(path)
+    if not path.exists():
+        return []
+    text = read_user_text(path, "a history file")
+    snapshots = []
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            raise fail(shown, number, "snapshot", "one JSON snapshot per line", "an empty line")
+        try:
+            snapshot = json.loads(raw)
+        except json.JSONDecodeError as e:
+            where = "last line, " if number == len(lines) else ""
+            raise problem(shown, number, "json",
+                          f"not a complete JSON snapshot ({where}{e.msg} at column {e.colno}); the "
+                          "history is append-only: repair or remove this line by hand") from None
+        snapshots.append(check_snapshot(snapshot, shown, number))
+    return snapshots
+
+
+def snapshot_line(snapshot: dict) -> str:
+    return json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def append_snapshot(path: Path, snapshot: dict, shown: str | None = None,
+                    should_append: Callable[[list[dict]], bool] = lambda history: True,
+                    ) -> tuple[bool, list[dict]]:
+    """Append `snapshot` as one line, under the lock, if `should_append(history as it is now)`.
+
+    Returns (appended?, the history before the append). The existing history is validated
+    first, so nothing is ever appended after a damaged line."""
+    shown = shown or str(path)
+    check_snapshot(json.loads(snapshot_line(snapshot)), shown, "new")
+    with file_lock(path):
+        history = read_history(path, shown)
+        if not should_append(history):
+            return False, history
+        data = snapshot_line(snapshot).encode("utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size and _last_byte(path) != b"\n":
+                data = b"\n" + data
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return True, history
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
