@@ -1,0 +1,109 @@
+"""Scores against values computed on paper, and the decomposition identity as a property."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast import scoring
+
+# Four forecasts, worked by hand:
+#   f = 0.9, 0.2, 0.7, 0.4 ; y = 1, 0, 0, 1
+#   squared errors 0.01, 0.04, 0.49, 0.36 -> Brier 0.90 / 4 = 0.225
+#   log score (ln 0.9 + ln 0.8 + ln 0.3 + ln 0.4) / 4 = -2.4487677 / 4 = -0.6121919
+#   ten bins: every forecast alone in its bin, so reliability = Brier = 0.225,
+#   base rate 0.5, resolution = mean (y - 0.5)^2 = 0.25, uncertainty 0.25, within-bin 0.
+F4, Y4 = [0.9, 0.2, 0.7, 0.4], [1, 0, 0, 1]
+
+
+def test_brier_and_log_score_by_hand():
+    assert scoring.brier_score(F4, Y4) == pytest.approx(0.225, abs=1e-12)
+    assert scoring.log_score(F4, Y4) == pytest.approx(-0.6121919, abs=1e-7)
+    assert scoring.log_score(F4, Y4) == pytest.approx(
+        (math.log(0.9) + math.log(0.8) + math.log(0.3) + math.log(0.4)) / 4, rel=1e-12)
+
+
+def test_decomposition_with_one_forecast_per_bin_by_hand():
+    d = scoring.murphy_decomposition(F4, Y4)
+    assert d.reliability == pytest.approx(0.225, abs=1e-12)
+    assert d.resolution == pytest.approx(0.25, abs=1e-12)
+    assert d.uncertainty == pytest.approx(0.25, abs=1e-12)
+    assert d.within_bin == pytest.approx(0.0, abs=1e-12)
+    assert d.base_rate == 0.5
+
+
+def test_decomposition_with_spread_inside_bins_by_hand():
+    # Two bins. f = .2 .4 | .6 .8, y = 0 1 | 1 1.
+    # bin 0: mean f 0.3, observed 0.5; bin 1: mean f 0.7, observed 1.0; base rate 0.75.
+    # REL = (2 * 0.2^2 + 2 * 0.3^2) / 4 = 0.065; RES = (2 * 0.25^2 + 2 * 0.25^2) / 4 = 0.0625
+    # UNC = 0.75 * 0.25 = 0.1875; Brier = (.04 + .36 + .16 + .04) / 4 = 0.15
+    # within-bin = 0.15 - (0.065 - 0.0625 + 0.1875) = -0.04
+    #   (= within-bin variance 0.01 - within-bin covariance 0.05, Stephenson et al. 2008)
+    f, y = [0.2, 0.4, 0.6, 0.8], [0, 1, 1, 1]
+    d = scoring.murphy_decomposition(f, y, n_bins=2)
+    assert (d.brier, d.reliability, d.resolution, d.uncertainty, d.within_bin) == pytest.approx(
+        (0.15, 0.065, 0.0625, 0.1875, -0.04), abs=1e-12)
+    bins = scoring.calibration_bins(f, y, n_bins=2)
+    assert [b.count for b in bins] == [2, 2]
+    assert [b.mean_forecast for b in bins] == pytest.approx([0.3, 0.7])
+    assert [b.observed for b in bins] == pytest.approx([0.5, 1.0])
+    assert bins[0].se == pytest.approx(math.sqrt(0.2 * 0.8 + 0.4 * 0.6) / 2)
+    assert bins[0].z == pytest.approx(0.2 / (math.sqrt(0.4) / 2))
+
+
+def test_bin_edges_are_half_open_and_one_goes_in_the_top_bin():
+    bins = scoring.calibration_bins([0.0, 0.1, 0.0999, 1.0, 0.95], [0, 1, 0, 1, 1])
+    counts = [b.count for b in bins]
+    assert counts[0] == 2 and counts[1] == 1 and counts[9] == 2
+    assert sum(counts) == 5
+    assert math.isnan(bins[5].observed) and bins[5].count == 0
+
+
+def test_log_score_of_a_confident_miss_is_finite_and_floored():
+    assert scoring.log_score([0.0], [1]) == pytest.approx(math.log(scoring.LOG_FLOOR))
+    assert scoring.log_score([1.0], [1]) == pytest.approx(0.0, abs=1e-5)
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError):
+        scoring.brier_score([1.2], [1])
+    with pytest.raises(ValueError):
+        scoring.brier_score([0.5], [2])
+    with pytest.raises(ValueError):
+        scoring.brier_score([0.5, 0.5], [1])
+
+
+def test_no_forecasts_gives_nan_not_an_error():
+    summary = scoring.score([], [])
+    assert summary.count == 0 and math.isnan(summary.brier)
+    assert math.isnan(summary.decomposition.reliability)
+
+
+def test_reliability_under_calibration_has_the_binomial_mean():
+    # One bin of N forecasts at 0.5: REL = (ybar - 0.5)^2, whose mean is 0.25 / N.
+    n = 50
+    sims = scoring.reliability_under_calibration(np.full(n, 0.5), n_sims=20_000,
+                                                 rng=np.random.default_rng(1))
+    # SD of (ybar - .5)^2 is sqrt(2) * 0.25 / N for a normal ybar; mean's SE over 20 000 runs.
+    assert sims.mean() == pytest.approx(0.25 / n, abs=4 * math.sqrt(2) * 0.25 / n / math.sqrt(20_000))
+
+
+probabilities = st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=60)
+
+
+@given(probabilities, st.integers(1, 20))
+@settings(max_examples=200, deadline=None)
+def test_decomposition_identity_and_ranges(pairs, n_bins):
+    f = [p for p, _ in pairs]
+    y = [int(o) for _, o in pairs]
+    d = scoring.murphy_decomposition(f, y, n_bins)
+    assert d.reliability - d.resolution + d.uncertainty + d.within_bin == pytest.approx(d.brier, abs=1e-12)
+    assert 0 <= d.brier <= 1 and d.reliability >= 0 and d.resolution >= 0
+    assert 0 <= d.uncertainty <= 0.25
+    assert d.resolution <= d.uncertainty + 1e-12
+    assert sum(b.count for b in scoring.calibration_bins(f, y, n_bins)) == len(f)
+    assert scoring.log_score(f, y) <= 0
