@@ -1,0 +1,42 @@
+"""`forecast new`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..scenarios import new_scenario
+from .app import RootOption, app, user_errors
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@user_errors
+def new(
+    scenario_id: Annotated[str, typer.Argument(
+        metavar="ID", help="New scenario id: lowercase letters, digits, - and _.")],
+    title: Annotated[str | None, typer.Option(help="Scenario title.")] = None,
+    trigger: Annotated[str | None, typer.Option(help="The triggering event, in words.")] = None,
+    root: RootOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="What to print on stdout.")] = (
+        OutputFormat.table),
+) -> None:
+    """Scaffold a scenario: priors/ID.toml (commented examples of every prior form and the
+    default scales) and empty evidence and resolutions CSVs. Never overwrites.
+
+    Example: forecast new red-sea-shipping --title "Red Sea shipping after the Houthi attacks"
+    """
+    result = new_scenario(root, scenario_id, dt.date.today(), title, trigger)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        return
+    typer.echo("Created " + ", ".join(result.as_json()["created"]))
+    typer.echo(f"Next: edit priors/{scenario_id}.toml, then forecast report --scenario {scenario_id}")

@@ -1,0 +1,51 @@
+"""`forecast scenarios`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ..scenarios import list_scenarios
+from .app import RootOption, app, stdout_console, user_errors
+from .new import OutputFormat
+
+
+def _count(value) -> str:
+    return "" if value is None else str(value)
+
+
+@app.command()
+@user_errors
+def scenarios(
+    root: RootOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="What to print on stdout.")] = (
+        OutputFormat.table),
+) -> None:
+    """List the scenarios under the root: nodes, evidence items, resolutions, last snapshot.
+
+    Example: forecast scenarios --format json
+    """
+    listing = list_scenarios(root)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    if not listing["scenarios"]:
+        typer.echo(f"No scenarios under {listing['root']} (priors/*.toml); start one with forecast new ID")
+        return
+    table = Table(title=f"Scenarios under {listing['root']}", title_justify="left")
+    for name, justify in (("scenario", "left"), ("title", "left"), ("nodes", "right"),
+                          ("evidence items", "right"), ("resolutions", "right"),
+                          ("snapshots", "right"), ("last snapshot", "left")):
+        table.add_column(name, justify=justify)
+    for row in listing["scenarios"]:
+        title = row["title"] or ""
+        if row["error"]:
+            title = (title + " " if title else "") + f"[invalid: {row['error']}]"
+        cells = (row["id"], title, _count(row["nodes"]), _count(row["evidence_items"]),
+                 _count(row["resolutions"]), str(row["snapshots"]), row["last_snapshot"] or "none")
+        table.add_row(*(Text(cell) for cell in cells))
+    stdout_console().print(table, highlight=False)

@@ -1,0 +1,138 @@
+"""The text of a new scenario file: a small network that parses and fits as it stands, with
+every prior form and the default scales shown in comments for the analyst to edit. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from string import Template
+
+from .scales import default_scales_text
+
+SCAFFOLD = Template('''\
+# Scenario "$id", scaffolded by `forecast new` on $today.
+#
+# This file fits as it stands (`forecast report --scenario $id`), but its two nodes are
+# placeholders: replace them with your own questions, and give every prior its rationale and
+# reference class, in words. Then code evidence in evidence/$id.csv
+# (columns: item_id, node, date, source, reliability, credibility, lr, cluster, summary, url)
+# and record outcomes in evidence/$id.resolutions.csv (columns: node, outcome, date, source).
+# Unknown keys are errors, so a misspelled key is reported rather than ignored.
+
+[scenario]
+# `id` must match the file name; `trigger` is the triggering event, in words; `as_of` is the
+# date these priors describe; `sources` lists the documents the analysis rests on.
+id = $id_string
+title = $title
+trigger = $trigger
+as_of = $today
+description = """\\
+What the scenario asks, in a paragraph: the event, the questions, and the time frame."""
+sources = []
+
+# ---------------------------------------------------------------------------------------------
+# Scales. The defaults shipped with the tool apply; they are copied here, commented out.
+# Uncomment a table header and the entries you want to change: a table given here overrides
+# the default entry by entry, and every entry left out keeps its default.
+# ---------------------------------------------------------------------------------------------
+$scales
+# ---------------------------------------------------------------------------------------------
+# Nodes. Each is a binary question that resolves yes or no by its deadline. `role` is "driver"
+# (an enabling event) or "consequence". `parents` lists the nodes it depends on ([] for a
+# root); the graph must be acyclic. A node needs one [[node.prior]] per combination of its
+# parents' states (2 ** number of parents), each naming every parent in `when`.
+#
+# A prior is P(node = yes | those parent states), written in exactly ONE of four forms:
+#   p = 0.3, strength = 8             Beta(p * strength, (1 - p) * strength): a best guess,
+#                                     worth `strength` observations
+#   beta = [2.4, 5.6]                 Beta(a, b), written directly (mean a / (a + b))
+#   term = "unlikely"                 an ICD 203 term (the midpoint of its range in
+#   confidence = "low"                [scales.terms]), strength from [scales.confidence]
+#   p = 0.02, fixed = true            a known constant, not sampled (textbook networks only:
+#                                     a judgement is never certain)
+# ---------------------------------------------------------------------------------------------
+
+[[node]]
+id = "driver_event"
+label = "Driver event"
+role = "driver"
+question = "Will the driving event happen on or before $deadline?"
+resolution = """\\
+YES if the event is confirmed, between $today and $deadline, by an official statement \\
+reported by at least two major wire services; NO otherwise."""
+opens = $today
+deadline = $deadline
+parents = []
+  [[node.prior]]
+  term = "unlikely"                # form: term + confidence (p = 0.325, strength 4 by default)
+  confidence = "low"
+  rationale = "Why this probability, before any of the evidence in the CSV: the situation and the base rate."
+  reference_class = "Which past cases this resembles, and how often the event followed in them."
+  # The same judgement in the other forms (keep exactly one form per prior):
+  # p = 0.325
+  # strength = 4
+  #   or
+  # beta = [1.3, 2.7]
+  #   or, only for a probability that is known rather than judged:
+  # p = 0.325
+  # fixed = true
+
+[[node]]
+id = "consequence"
+label = "Consequence"
+role = "consequence"
+question = "Will the consequence follow on or before $deadline?"
+resolution = "YES if ... is reported by ... between $today and $deadline; NO otherwise."
+opens = $today
+deadline = $deadline
+parents = ["driver_event"]
+  [[node.prior]]
+  when = { driver_event = true }
+  p = 0.6                          # form: p + strength
+  strength = 6
+  rationale = "How likely the consequence is if the driver happens, and why."
+  reference_class = "Cases in which the driver happened: how often the consequence followed."
+
+  [[node.prior]]
+  when = { driver_event = false }
+  beta = [1, 9]                    # form: beta = [a, b] (mean 0.1, worth 10 observations)
+  rationale = "How likely the consequence is without the driver, and why."
+  reference_class = "Cases without the driver: how often the consequence happened anyway."
+''')
+
+
+def commented_scales() -> str:
+    """The default scales as `[scales.*]` tables, every line commented out."""
+    lines = []
+    for line in default_scales_text().splitlines():
+        stripped = line.strip()
+        if line.startswith("# Default scales"):
+            continue
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            name, _, rest = stripped[1:].partition("]")
+            line = f"[scales.{name}]{rest}"
+        lines.append(f"# {line}" if line.strip() else "")
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string (JSON's escapes are a subset TOML accepts)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def scaffold_toml(scenario_id: str, today: dt.date, title: str | None = None,
+                  trigger: str | None = None) -> str:
+    """A new scenario's TOML: opens today, questions due in one year."""
+    try:
+        deadline = today.replace(year=today.year + 1)
+    except ValueError:
+        deadline = today.replace(year=today.year + 1, day=28)
+    return SCAFFOLD.substitute(
+        id=scenario_id,
+        id_string=toml_string(scenario_id),
+        title=toml_string(title or f"New scenario: {scenario_id}"),
+        trigger=toml_string(trigger or "The triggering event, in one sentence: who did what, and when."),
+        today=today.isoformat(),
+        deadline=deadline.isoformat(),
+        scales=commented_scales(),
+    )
