@@ -229,7 +229,7 @@ def collect_errors(text: str, path: str, parse, scenario: Scenario,
                 break
             for i in span:
                 lines[i] = "\n"
-    return problems
+    return sorted(problems, key=lambda error: error.row if isinstance(error.row, int) else 0)
 
 
 def _record_span(lines: list[str], row) -> range | None:

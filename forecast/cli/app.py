@@ -70,5 +70,8 @@ def user_errors(command):
     return wrapper
 
 
-from . import report as _report  # noqa: E402,F401  (registers the commands)
 from . import evidence as _evidence  # noqa: E402,F401
+from . import new as _new  # noqa: E402,F401
+from . import report as _report  # noqa: E402,F401  (registers the commands)
+from . import scenarios as _scenarios  # noqa: E402,F401
+from . import update as _update  # noqa: E402,F401

@@ -1,0 +1,227 @@
+"""`forecast update`: refit with the current evidence, append a snapshot to the history, rewrite
+the reports, and say what changed since the previous snapshot and which items moved it.
+
+`what_changed` is pure (two snapshots in, a diff out); `run_update` is the job. A snapshot
+carries, besides the forecasts, a short content hash of every item and every item's exact
+influence, so the diff can say which added, removed or changed items (and clusters) account
+for each node's shift without refitting anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import MODEL_VERSION
+from .engines.exact import exact_means
+from .errors import problem
+from .io.evidence import evidence_hash
+from .io.history import append_snapshot, read_history
+from .io.project import ScenarioPaths, load_inputs
+from .io.reports import write_reports
+from .report import build_report, fit, prepare
+from .spec import EvidenceItem, Inputs
+from .summaries import Influence, influence
+
+ITEM_HASH_LENGTH = 16
+SNAPSHOT_DIGITS = 6
+INFLUENCE_DIGITS = 4
+
+
+def item_hashes(items: tuple[EvidenceItem, ...]) -> dict[str, str]:
+    """Short content hash of each item's rows (same canonical form as the evidence hash: row
+    order and whitespace do not count, any change of content does)."""
+    rows: dict[str, list[EvidenceItem]] = defaultdict(list)
+    for it in items:
+        rows[it.item_id].append(it)
+    return {item_id: evidence_hash(group).removeprefix("sha256:")[:ITEM_HASH_LENGTH]
+            for item_id, group in sorted(rows.items())}
+
+
+def inputs_hash(inputs: Inputs) -> str:
+    """Hash of everything else a fit depends on: the network, its priors, and the weights and
+    LRs the scales give each row (a changed prior or grading table means a new forecast)."""
+    scenario = inputs.scenario
+    blob = {
+        "nodes": [[n.id, list(n.parents), [[p.alpha, p.beta, p.fixed] for p in n.priors]]
+                  for n in scenario.nodes],
+        "rows": sorted([it.item_id, it.node, it.lr, it.weight, it.cluster_key]
+                       for it in inputs.evidence),
+    }
+    text = json.dumps(blob, separators=(",", ":"), sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _effects(inf: Influence, node_ids: tuple[str, ...]) -> dict[str, float]:
+    return {node: round(float(inf.effect_pp[v]), INFLUENCE_DIGITS) for v, node in enumerate(node_ids)}
+
+
+def make_snapshot(document: dict, inputs: Inputs, influences: list[Influence]) -> dict:
+    """One line of history.jsonl (keys are a contract for the history charts)."""
+    node_ids = inputs.scenario.node_ids
+    clusters: dict[str, list[str]] = defaultdict(list)
+    for it in inputs.evidence:
+        if it.cluster and it.item_id not in clusters[it.cluster]:
+            clusters[it.cluster].append(it.item_id)
+    return {
+        "scenario": document["scenario"],
+        "as_of": document["as_of"],
+        "generated_at": document["generated_at"],
+        "model_version": document["model_version"],
+        "evidence_hash": document["evidence_hash"],
+        "inputs_hash": inputs_hash(inputs),
+        "seed": document["seed"],
+        "versions": document["versions"],
+        "engine": document["engine"],
+        "sampler": document.get("sampler", {}),
+        "diagnostics": document["diagnostics"],
+        "nodes": [
+            {"id": node["id"], "mean": node["mean"], "interval": node["interval"],
+             "interval_prob": node["interval_prob"], "resolved": node["resolved"],
+             "exact_mean": node.get("exact_mean"), "mcse": node.get("mcse")}
+            for node in document["nodes"]
+        ],
+        "items": item_hashes(inputs.evidence),
+        "clusters": {name: sorted(ids) for name, ids in sorted(clusters.items())},
+        "influence": {inf.key: _effects(inf, node_ids) for inf in influences if inf.kind == "item"},
+        "cluster_influence": {inf.key: _effects(inf, node_ids) for inf in influences
+                              if inf.kind == "cluster"},
+    }
+
+
+def is_current(snapshot: dict | None, inputs: Inputs, fingerprint: str) -> bool:
+    """Nothing new: the last snapshot saw the same evidence, resolutions, priors and model."""
+    return (snapshot is not None
+            and snapshot["evidence_hash"] == inputs.evidence_hash
+            and snapshot.get("inputs_hash") == fingerprint
+            and snapshot["model_version"] == MODEL_VERSION)
+
+
+def _cluster_effect(snapshot: dict, cluster: str, node: str) -> float:
+    """How far leaving the whole cluster out would move `node` in this snapshot."""
+    if cluster in snapshot.get("cluster_influence", {}):
+        return snapshot["cluster_influence"][cluster].get(node, 0.0)
+    members = snapshot.get("clusters", {}).get(cluster, [])
+    return sum(snapshot["influence"].get(item, {}).get(node, 0.0) for item in members)
+
+
+def _is_shared(cluster: str, *snapshots: dict) -> bool:
+    """A cluster of several items (for one item, the item's own line says it all)."""
+    return any(len(s.get("clusters", {}).get(cluster, [])) > 1 for s in snapshots)
+
+
+def _clusters_of(snapshot: dict) -> dict[str, str]:
+    return {item: name for name, items in snapshot.get("clusters", {}).items() for item in items}
+
+
+def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.005) -> dict:
+    """Per node, the shift in percentage points from `previous` to `current`, and the items
+    and clusters that account for it: an added item by its influence now, a removed one by
+    minus its influence then, a changed one by the difference. Items that restate a cluster
+    may each show little; the cluster line shows what the cluster as a whole did."""
+    after = {node["id"]: node for node in current["nodes"]}
+    if previous is None:
+        return {"first": True, "items": {"added": sorted(current["items"]), "removed": [],
+                                         "changed": []},
+                "nodes": [{"id": node_id, "before": None, "after": node["mean"], "shift_pp": None,
+                           "resolved": node["resolved"], "causes": [], "clusters": []}
+                          for node_id, node in after.items()]}
+    before = {node["id"]: node for node in previous["nodes"]}
+    old, new = previous["items"], current["items"]
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    changed = sorted(i for i in set(old) & set(new) if old[i] != new[i])
+    cluster_now, cluster_then = _clusters_of(current), _clusters_of(previous)
+    touched = sorted(c for c in ({cluster_now.get(i) for i in added + changed}
+                                 | {cluster_then.get(i) for i in removed + changed})
+                     if c and _is_shared(c, previous, current))
+    nodes = []
+    for node_id, node in after.items():
+        causes = []
+        for kind, ids in (("added", added), ("removed", removed), ("changed", changed)):
+            for item in ids:
+                effect_now = current["influence"].get(item, {}).get(node_id, 0.0)
+                effect_then = previous["influence"].get(item, {}).get(node_id, 0.0)
+                effect = {"added": effect_now, "removed": -effect_then,
+                          "changed": effect_now - effect_then}[kind]
+                causes.append({"item_id": item, "change": kind,
+                               "cluster": cluster_now.get(item) or cluster_then.get(item),
+                               "effect_pp": round(effect, 2)})
+        clusters = [{"cluster": c, "effect_pp": round(_cluster_effect(current, c, node_id)
+                                                      - _cluster_effect(previous, c, node_id), 2)}
+                    for c in touched]
+        old_node = before.get(node_id)
+        shift = None if old_node is None else round(100 * (node["mean"] - old_node["mean"]), 2)
+        nodes.append({
+            "id": node_id,
+            "before": None if old_node is None else old_node["mean"],
+            "after": node["mean"],
+            "shift_pp": shift,
+            "exact_shift_pp": _exact_shift(old_node, node),
+            "resolved": node["resolved"],
+            "was_resolved": None if old_node is None else old_node["resolved"],
+            "causes": sorted((c for c in causes if abs(c["effect_pp"]) >= min_effect_pp),
+                             key=lambda c: -abs(c["effect_pp"])),
+            "clusters": sorted((c for c in clusters if abs(c["effect_pp"]) >= min_effect_pp),
+                               key=lambda c: -abs(c["effect_pp"])),
+        })
+    return {"first": False, "items": {"added": added, "removed": removed, "changed": changed},
+            "nodes": nodes}
+
+
+def _exact_shift(old_node: dict | None, node: dict) -> float | None:
+    if old_node is None or old_node.get("exact_mean") is None or node.get("exact_mean") is None:
+        return None
+    return round(100 * (node["exact_mean"] - old_node["exact_mean"]), 2)
+
+
+@dataclass
+class UpdateResult:
+    appended: bool
+    snapshot: dict                      # the new snapshot, or the current last one if nothing new
+    previous: dict | None               # what it is compared with
+    changes: dict | None                # `what_changed`, when a snapshot was appended
+    history_path: str
+    count: int                          # snapshots in the history now
+    written: list[Path] = field(default_factory=list)
+    document: dict | None = None
+
+
+def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
+               import_file: Path | None = None) -> UpdateResult:
+    """Refit if the inputs changed since the last snapshot; append, write reports, diff.
+
+    The history is validated before any fitting, so a damaged history stops the update with
+    nothing written. Under `strict`, sampling problems are a user error, nothing written."""
+    if import_file is not None:
+        from .evidence_workflow import import_items
+
+        import_items(paths, import_file)
+    inputs = load_inputs(paths)
+    shown = paths.display(paths.history)
+    history = read_history(paths.history, shown)
+    fingerprint = inputs_hash(inputs)
+    if history and is_current(history[-1], inputs, fingerprint):
+        return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
+    posterior = fit(inputs, seed, settings)
+    document = build_report(inputs, posterior, seed)
+    warnings = document["diagnostics"]["warnings"]
+    if strict and warnings:
+        raise problem(paths.display(paths.priors), None, "diagnostics",
+                      "--strict: " + "; ".join(warnings) + "; nothing written")
+    fitted = prepare(inputs)
+    full_means = exact_means(fitted.net, fitted.state_log_evidence)
+    influences = influence(fitted.net, inputs.evidence, fitted.conditions, full_means)
+    snapshot = make_snapshot(document, inputs, influences)
+    appended, history = append_snapshot(
+        paths.history, snapshot, shown,
+        should_append=lambda now: not (now and is_current(now[-1], inputs, fingerprint)))
+    if not appended:
+        return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
+    previous = history[-1] if history else None
+    written = write_reports(paths.reports, document)
+    return UpdateResult(True, snapshot, previous, what_changed(previous, snapshot), shown,
+                        len(history) + 1, written, document)
