@@ -79,7 +79,8 @@ def add(
 ) -> None:
     """Add one evidence item (one row per node); the whole file is checked before it is written.
 
-    Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B --credibility 2 --summary "Talks resume"
+    Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B
+    --credibility 2 --summary "Talks resume"
     """
     new = NewItem(nodes=tuple(node), lrs=tuple(lr), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
@@ -106,7 +107,8 @@ def import_(
 @evidence_app.command("list")
 @user_errors
 def list_(
-    node: Annotated[list[str] | None, typer.Option("--node", "-n", help="Only these nodes (repeatable).")] = None,
+    node: Annotated[list[str] | None, typer.Option(
+        "--node", "-n", help="Only these nodes (repeatable).")] = None,
     cluster: Annotated[list[str] | None, typer.Option(help="Only these clusters (repeatable).")] = None,
     since: Annotated[str, typer.Option(help="Only items dated on or after YYYY-MM-DD.")] = "",
     until: Annotated[str, typer.Option(help="Only items dated on or before YYYY-MM-DD.")] = "",
