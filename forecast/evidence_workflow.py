@@ -25,7 +25,7 @@ from .io.evidence import (
     read_rows,
 )
 from .io.evidence_store import change_evidence, with_rows_appended
-from .io.priors import load_scenario
+from .io.priors import parse_scenario
 from .io.project import ScenarioPaths
 from .io.text import read_user_text
 from .spec import EvidenceItem, Scenario
@@ -60,6 +60,12 @@ class Written:
     rows: tuple[EvidenceItem, ...]
 
 
+def load_priors(paths: ScenarioPaths) -> Scenario:
+    """The scenario, with errors named by the path as the user sees it (relative to the root)."""
+    return parse_scenario(read_user_text(paths.priors, "a scenario TOML file"),
+                          paths.display(paths.priors))
+
+
 def next_item_id(items: tuple[EvidenceItem, ...]) -> str:
     """One past the largest `E<number>` id, as wide as the widest (E018 -> E019); E001 first."""
     numbered = [m for it in items if (m := NEXT_ID_PATTERN.match(it.item_id))]
@@ -72,7 +78,7 @@ def next_item_id(items: tuple[EvidenceItem, ...]) -> str:
 def item_rows(new: NewItem, item_id: str, today: dt.date) -> list[dict[str, str]]:
     if len(new.lrs) not in (1, len(new.nodes)):
         raise fail("--lr", None, "lr", f"one --lr for every node, or one per --node "
-                   f"({len(new.nodes)}, in the same order)", f"{len(new.lrs)} values")
+                   f"({len(new.nodes)}, in the same order)", len(new.lrs))
     lrs = new.lrs * len(new.nodes) if len(new.lrs) == 1 else new.lrs
     return [
         {"item_id": item_id, "node": node, "date": new.date or today.isoformat(),
@@ -85,7 +91,7 @@ def item_rows(new: NewItem, item_id: str, today: dt.date) -> list[dict[str, str]
 
 def add_item(paths: ScenarioPaths, new: NewItem, today: dt.date | None = None) -> Written:
     """Append one item (one row per node) to the scenario's evidence, or change nothing."""
-    scenario = load_scenario(paths.priors)
+    scenario = load_priors(paths)
     shown = paths.display(paths.evidence)
     if not new.nodes:
         raise fail("--node", None, "node", "at least one --node", "none")
@@ -106,7 +112,7 @@ def add_item(paths: ScenarioPaths, new: NewItem, today: dt.date | None = None) -
 def import_items(paths: ScenarioPaths, source: Path) -> Written:
     """Append every row of `source`, all or nothing. Problems in the import file name the import
     file and its line; an (item_id, node) already in the evidence is refused the same way."""
-    scenario = load_scenario(paths.priors)
+    scenario = load_priors(paths)
     shown_source = str(source)
     text = read_user_text(source, "an evidence CSV to import")
     incoming = parse_evidence(text, shown_source, scenario)
@@ -180,7 +186,7 @@ def select(items: tuple[EvidenceItem, ...], scenario: Scenario,
 
 
 def list_items(paths: ScenarioPaths, where: EvidenceFilter) -> tuple[EvidenceItem, ...]:
-    scenario = load_scenario(paths.priors)
+    scenario = load_priors(paths)
     items = load_evidence(paths.evidence, scenario) if paths.evidence.exists() else ()
     return select(items, scenario, where)
 
@@ -265,7 +271,7 @@ def validate_scenario(paths: ScenarioPaths) -> Validation:
     problem. Evidence can only be checked against readable priors (nodes, LR scale)."""
     result = Validation()
     try:
-        scenario = load_scenario(paths.priors)
+        scenario = load_priors(paths)
     except ForecastError as error:
         result.problems.append(error)
         result.problems.append(problem(paths.display(paths.evidence), None, None,
