@@ -1,21 +1,81 @@
-"""Self-contained HTML report (jinja2 with autoescape: evidence text is data, never markup)."""
+"""Self-contained HTML report (jinja2 with autoescape: evidence text is data, never markup).
+
+Charts are SVG data URIs and the styles are inline, so the file opens anywhere, offline, and
+fetches nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import pct
 
+# Items shown per node in the influence section (report.json keeps the full top list).
+INFLUENCE_SHOWN = 3
+
+
+def signed_pp(value: float) -> str:
+    return f"{value:+.1f} pp"
+
+
+def timestamp(value: str) -> str:
+    """An ISO timestamp as a reader writes it: '2025-03-11 14:05 UTC'."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if moment.utcoffset() is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.tzinfo else "")
+
 
 @cache
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("forecast", "render/templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = pct
+    env.filters["signed_pp"] = signed_pp
+    env.filters["timestamp"] = timestamp
     return env
 
 
+def influence_rows(document: dict) -> list[dict]:
+    """Per node, its most influential items with what a reader needs to judge them: the
+    summary, source, date and grade of the item's row for that node."""
+    rows_by_key = {(e["item_id"], e["node"]): e for e in document.get("evidence", [])}
+    largest = max((abs(e["effect_pp"]) for n in document["nodes"] for e in n["top_evidence"]),
+                  default=0.0) or 1.0
+    result = []
+    for node in document["nodes"]:
+        items = []
+        for effect in node["top_evidence"][:INFLUENCE_SHOWN]:
+            row = rows_by_key.get((effect["item_id"], node["id"])) or next(
+                (e for e in document.get("evidence", []) if e["item_id"] == effect["item_id"]), {})
+            items.append({**effect, "summary": row.get("summary", ""), "source": row.get("source", ""),
+                          "date": row.get("date", ""), "grade": row.get("grade", ""),
+                          "share": round(100 * abs(effect["effect_pp"]) / largest, 1)})
+        result.append({"node": node, "entries": items})
+    return result
+
+
+def evidence_log(document: dict) -> list[dict]:
+    """One entry per evidence item (its CSV has one row per item and question), in date
+    order, with the questions it bears on and the likelihood ratio on each."""
+    items: dict[str, dict] = {}
+    for row in sorted(document.get("evidence", []), key=lambda e: (e["date"], e["item_id"])):
+        entry = items.setdefault(row["item_id"], {**row, "bears_on": []})
+        entry["bears_on"].append({"node": row["node"], "lr": row["lr"]})
+    return list(items.values())
+
+
 def render_html(document: dict) -> str:
-    return _environment().get_template("report.html.j2").render(doc=document)
+    from .plots import report_charts
+
+    return _environment().get_template("report.html.j2").render(
+        doc=document, charts=report_charts(document), influence=influence_rows(document),
+        evidence_log=evidence_log(document),
+        history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),
+        influence_shown=INFLUENCE_SHOWN)

@@ -87,7 +87,7 @@ def forecast_chart(document: dict) -> str:
     nodes = document["nodes"]
     prob = int(round(100 * nodes[0]["interval_prob"]))
     with mpl.rc_context(_style()):
-        figure = _figure(9.6, 0.72 * len(nodes) + 1.3)
+        figure = _figure(9.6, 0.58 * len(nodes) + 1.3)
         ax = figure.add_subplot()
         _term_bands(ax, document.get("terms") or {})
         for row, node in enumerate(nodes):
@@ -157,7 +157,7 @@ def history_chart(document: dict) -> str | None:
         first, last = min(all_dates), max(all_dates)
         if first == last:
             first, last = first - dt.timedelta(days=3), last + dt.timedelta(days=3)
-        span = (last - first) * 0.06
+        pad = max((last - first) * 0.05, dt.timedelta(days=1))
         for index, node in enumerate(nodes):
             ax = axes[index // columns][index % columns]
             points = series[node["id"]]
@@ -175,7 +175,7 @@ def history_chart(document: dict) -> str | None:
             ax.set_title(_wrap(node.get("label") or node["id"], 34), fontsize=9, loc="left",
                          color=INK)
             ax.set_ylim(0, 1)
-            ax.set_xlim(first - span, last + span * 2.5)
+            ax.set_xlim(first - pad, last + pad * 3)
             _percent_axis(ax.yaxis)
             locator = AutoDateLocator(minticks=2, maxticks=5)
             ax.xaxis.set_major_locator(locator)
