@@ -1,10 +1,14 @@
-"""Markdown mirror of the report. Evidence text is escaped so it cannot inject markup."""
+"""Markdown mirror of the HTML report, section for section, in text: key judgements,
+forecasts beside priors, history, influential evidence, structure, evidence log, diagnostics.
+Evidence text is escaped so it cannot inject markup."""
 
 from __future__ import annotations
 
 import re
 
 from . import pct
+from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
+from .plots import depths, history_series
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 
@@ -13,39 +17,89 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
+def _label(node: dict) -> str:
+    return md_escape(node.get("label") or node["id"])
+
+
+def _change(node: dict) -> str:
+    change = 100 * (node["mean"] - node["prior_mean"])
+    return "unchanged" if abs(change) < 0.05 else f"{change:+.1f} pp"
+
+
+def _range(bounds) -> str:
+    return f"{pct(bounds[0])} – {pct(bounds[1])}" if bounds else ""
+
+
 def render_markdown(document: dict) -> str:
+    nodes = document["nodes"]
+    prob = int(round(100 * nodes[0]["interval_prob"]))
     lines = [f"# {md_escape(document['title'])}", ""]
     lines += [f"*Trigger:* {md_escape(document['trigger'])}", ""]
-    lines += [f"As of **{document['as_of']}** · generated {document['generated_at']} · "
-              f"model {document['model_version']} · engine {document['engine']} · seed "
-              f"{document['seed']}", ""]
+    lines += [f"Forecast as of **{document['as_of']}** · generated "
+              f"{timestamp(document['generated_at'])} · model {document['model_version']} · engine "
+              f"{document['engine']} · seed {document['seed']}", ""]
     if document.get("given"):
         lines += ["**Conditional forecast**, given " + ", ".join(
             f"`{k}` = {v}" for k, v in document["given"].items()), ""]
-    prob = int(round(100 * document["nodes"][0]["interval_prob"]))
-    lines += ["## Forecasts", "",
-              f"| node | role | prior | posterior | {prob}% interval | term | resolved |",
-              "|---|---|---:|---:|---:|---|---|"]
-    for n in document["nodes"]:
-        low, high = n["interval"]
-        lines.append(f"| `{n['id']}` | {n['role']} | {pct(n['prior_mean'])} | {pct(n['mean'])} | "
-                     f"{pct(low)} – {pct(high)} | {n['term']} | {n['resolved'] or ''} |")
+
+    lines += ["## Key judgements", ""]
+    for n in nodes:
+        resolved = f", resolved {n['resolved']}" if n["resolved"] else ""
+        lines.append(f"- **{_label(n)}** ({n['role']}): {n['term']}, {pct(n['mean'])} "
+                     f"({prob}% interval {_range(n['interval'])}; prior {pct(n['prior_mean'])}, "
+                     f"{_change(n)}{resolved})")
+
+    lines += ["", "## Forecasts beside their priors", "",
+              f"| node | role | prior | prior {prob}% | forecast | {prob}% interval | term | resolved |",
+              "|---|---|---:|---:|---:|---:|---|---|"]
+    for n in nodes:
+        lines.append(f"| `{n['id']}` | {n['role']} | {pct(n['prior_mean'])} | "
+                     f"{_range(n.get('prior_interval'))} | {pct(n['mean'])} | {_range(n['interval'])} | "
+                     f"{n['term']} | {n['resolved'] or ''} |")
     lines += ["", "## Questions", ""]
-    for n in document["nodes"]:
+    for n in nodes:
         lines.append(f"- `{n['id']}`: {md_escape(n['question'])} (deadline {n['deadline']})")
-    lines += ["", "## Evidence that moved each forecast most", ""]
-    for n in document["nodes"]:
-        if n["top_evidence"]:
-            moves = ", ".join(f"{md_escape(e['item_id'])} ({e['effect_pp']:+.1f} pp)"
-                              for e in n["top_evidence"])
-            lines.append(f"- `{n['id']}`: {moves}")
-    lines += ["", "## Evidence", "", "| item | node | date | grade | LR | cluster | summary |",
-              "|---|---|---|---|---:|---|---|"]
-    for e in document["evidence"]:
-        lines.append(f"| {md_escape(e['item_id'])} | `{e['node']}` | {e['date']} | {e['grade']} | "
-                     f"{e['lr']:g} | {md_escape(e['cluster'] or '')} | {md_escape(e['summary'])} |")
+
+    lines += ["", "## How the forecasts have moved", ""]
+    lines += _history_lines(document)
+
+    lines += ["", "## Evidence that moved each forecast most", "",
+              f"Top {INFLUENCE_SHOWN} items per forecast; effect = how far it would move, in percentage "
+              "points, if the item were left out.", ""]
+    for group in influence_rows(document):
+        if group["entries"]:
+            lines.append(f"- **{_label(group['node'])}** ({pct(group['node']['mean'])}):")
+            for e in group["entries"]:
+                lines.append(f"  - {md_escape(e['item_id'])} ({e['effect_pp']:+.1f} pp, {e['date']}, "
+                             f"{md_escape(e['source'])}, {e['grade']}): {md_escape(e['summary'])}")
+        else:
+            lines.append(f"- **{_label(group['node'])}**: no evidence has moved it.")
+
+    lines += ["", "## Structure of the scenario", ""]
+    level = depths(nodes)
+    for n in sorted(nodes, key=lambda n: level[n["id"]]):
+        parents = ", ".join(f"`{p}`" for p in n["parents"]) or "none (a root)"
+        lines.append(f"- `{n['id']}` ({n['role']}, depth {level[n['id']]}): depends on {parents}")
+
+    lines += ["", "## Evidence log", ""]
+    log = evidence_log(document)
+    if log:
+        lines += ["| item | date | source | grade | cluster | bears on (LR) | summary |",
+                  "|---|---|---|---|---|---|---|"]
+        for e in log:
+            bears = ", ".join(f"`{b['node']}` {b['lr']:g}" for b in e["bears_on"])
+            lines.append(f"| {md_escape(e['item_id'])} | {e['date']} | {md_escape(e['source'])} | "
+                         f"{e['grade']} | {md_escape(e['cluster'] or '')} | {bears} | "
+                         f"{md_escape(e['summary'])} |")
+    else:
+        lines.append("No evidence has been coded yet.")
+    if document.get("resolutions"):
+        lines += ["", "Resolutions:", ""]
+        lines += [f"- `{r['node']}`: {r['outcome']} on {r['date']} ({md_escape(r['source'])})"
+                  for r in document["resolutions"]]
+
     d = document["diagnostics"]
-    lines += ["", "## Diagnostics", "",
+    lines += ["", "## Diagnostics and reproducibility", "",
               f"- divergences: {d['divergences']}", f"- max R-hat: {d['max_rhat']}",
               f"- min ESS: {d['min_ess']}",
               "- warnings: " + ("; ".join(d["warnings"]) if d["warnings"] else "none"),
@@ -53,3 +107,25 @@ def render_markdown(document: dict) -> str:
               "- versions: " + ", ".join(f"{k} {v}" for k, v in document["versions"].items()),
               ""]
     return "\n".join(lines)
+
+
+def _history_lines(document: dict) -> list[str]:
+    """The history as a table: one row per as-of date, one column per node (the mean)."""
+    nodes = document["nodes"]
+    series = history_series(document.get("history") or [], [n["id"] for n in nodes])
+    lines = []
+    if not any(series.values()):
+        lines.append(f"There is no forecast history yet: each `forecast update` adds a snapshot to "
+                     f"`reports/{document['scenario']}/history.jsonl`.")
+    else:
+        dates = sorted({point[0] for points in series.values() for point in points})
+        means = {node_id: {point[0]: point[1] for point in points} for node_id, points in series.items()}
+        lines += ["| as of | " + " | ".join(f"`{n['id']}`" for n in nodes) + " |",
+                  "|---|" + "---:|" * len(nodes)]
+        for day in dates:
+            cells = [pct(means[n["id"]][day]) if day in means[n["id"]] else "" for n in nodes]
+            lines.append(f"| {day.isoformat()} | " + " | ".join(cells) + " |")
+    skipped = document.get("history_skipped", 0)
+    if skipped:
+        lines += ["", f"{skipped} unreadable line(s) of the history were left out."]
+    return lines
