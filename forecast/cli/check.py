@@ -1,0 +1,99 @@
+"""`forecast check`."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import problem
+from ..io.project import scenario_paths
+from .app import DEFAULTS, RootOption, ScenarioOption, SeedOption, app, stdout_console, user_errors
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def print_check(document: dict, written) -> None:
+    console = stdout_console()
+    a, s = document["agreement"], document["sbc"]
+    table = Table(title=f"Exact agreement on {document['scenario']} (z limit {a['z_limit']:.2f})",
+                  title_justify="left")
+    for name in ("node", "NUTS mean", "exact mean", "MCSE", "z"):
+        table.add_column(name, justify="left" if name == "node" else "right")
+    for n in a["nodes"]:
+        table.add_row(n["id"], f"{n['nuts_mean']:.4f}", f"{n['exact_mean']:.4f}", f"{n['mcse']:.4f}",
+                      f"{n['z']:.2f}")
+    console.print(table)
+    if s["quantities"]:
+        sbc = Table(title=f"Simulation-based calibration: {s['simulations']} simulations, "
+                    f"{s['bins']} rank bins, each p held to >= {s['p_limit']:.5f}", title_justify="left")
+        sbc.add_column("quantity")
+        sbc.add_column("chi-square", justify="right")
+        sbc.add_column("p-value", justify="right")
+        for q in s["quantities"]:
+            sbc.add_row(q["name"], f"{q['chi2']:.2f}", f"{q['p_value']:.4f}")
+        console.print(sbc)
+        console.print(f"SBC divergences: {s['divergences']} in {s['fits_with_divergences']} fits",
+                      markup=False)
+    else:
+        console.print(f"SBC: {s['note']}", markup=False)
+    verdict = "PASSED" if document["passed"] else "FAILED"
+    console.print(f"Self-check {verdict}: agreement {'passed' if a['passed'] else 'failed'}, "
+                  f"SBC {'passed' if s['passed'] else 'failed'}", markup=False, highlight=False)
+    if written:
+        console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
+
+
+@app.command()
+@user_errors
+def check(
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    seed: SeedOption = DEFAULTS["seed"],
+    simulations: Annotated[int, typer.Option(min=10, help="SBC simulations.")] = 200,
+    draws: Annotated[int, typer.Option(min=100, help="Draws per chain of the agreement fit.")] = 1000,
+    tune: Annotated[int, typer.Option(min=100, help="Tuning steps of the agreement fit.")] = 1000,
+    chains: Annotated[int, typer.Option(min=1, max=16, help="Chains of the agreement fit.")] = 4,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
+    = CheckFormat.table,
+    progress: Annotated[bool, typer.Option(help="Show progress on stderr.")] = True,
+) -> None:
+    """Self-check of the inference: NUTS against the exact reference on this scenario (z per
+    node), then simulation-based calibration with the same compiled model. Writes
+    reports/<scenario>/check.json and check.html; exits 1 if the check fails.
+
+    Example: forecast check --scenario turkey-peacekeeping --simulations 200
+    """
+    from ..selfcheck import CheckSettings, run_check
+
+    paths = scenario_paths(root, scenario)
+    settings = CheckSettings(seed=seed, simulations=simulations, agreement_draws=draws,
+                             agreement_tune=tune, agreement_chains=chains)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), disable=not progress,
+                  transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = run_check(paths, settings, progress=report)
+    document = result.document
+    if fmt is CheckFormat.json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print_check(document, [paths.display(p) for p in result.written])
+    if not document["passed"]:
+        failed = [part for part in ("agreement", "sbc") if not document[part]["passed"]]
+        raise problem(paths.display(paths.reports / "check.html"), None, None,
+                      "self-check failed (" + ", ".join(failed) + "); see the report")

@@ -1,0 +1,86 @@
+"""`forecast score`."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..render import pct
+from ..track_record import score_scenarios
+from .app import DEFAULTS, RootOption, ScenarioOption, app, stdout_console, user_errors
+
+
+class ScoreFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+def _num(value, digits: int = 4) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def print_score(document: dict, written) -> None:
+    console = stdout_console()
+    title = "Track record: " + ", ".join(document["scenarios"])
+    if not document["count"]:
+        console.print(f"{title}\nNothing to score yet. {document['empty_reason']}", markup=False)
+    else:
+        d = document["decomposition"]
+        console.print(
+            f"{title}\n{document['count']} forecasts of {len(document['by_node'])} resolved nodes · "
+            f"Brier {_num(document['brier'])} · log score {_num(document['log_score'])} · "
+            f"reliability {_num(d['reliability'])} · resolution {_num(d['resolution'])} · "
+            f"uncertainty {_num(d['uncertainty'])} · within-bin {_num(d['within_bin'])}",
+            markup=False, highlight=False)
+        table = Table(title="Calibration by forecast bin", title_justify="left")
+        for name in ("bin", "forecasts", "mean forecast", "observed", "binomial SE", "z"):
+            table.add_column(name, justify="left" if name == "bin" else "right")
+        for b in document["bins"]:
+            if b["count"]:
+                table.add_row(f"{pct(b['low'])} – {pct(b['high'])}", str(b["count"]),
+                              pct(b["mean_forecast"]), pct(b["observed"]), pct(b["se"]),
+                              _num(b["z"], 2))
+        console.print(table)
+        nodes = Table(title="Resolved nodes", title_justify="left")
+        for name in ("node", "outcome", "resolved on", "forecasts", "last forecast", "Brier"):
+            nodes.add_column(name, justify="left" if name in ("node", "outcome") else "right")
+        for n in document["by_node"]:
+            label = n["node"] if len(document["scenarios"]) == 1 else f"{n['scenario']}/{n['node']}"
+            nodes.add_row(label, n["outcome"], n["resolved_on"], str(n["count"]),
+                          pct(n["last_forecast"]), _num(n["brier"]))
+        console.print(nodes)
+    if written:
+        console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
+
+
+@app.command()
+@user_errors
+def score(
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    every: Annotated[bool, typer.Option(
+        "--all", help="Score every scenario under the root, each and pooled.")] = False,
+    bins: Annotated[int, typer.Option(min=1, max=100, help="Probability bins for calibration.")] = 10,
+    fmt: Annotated[ScoreFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
+    = ScoreFormat.table,
+) -> None:
+    """Score the forecast history against resolutions: Brier and log scores, the Murphy
+    decomposition, a calibration table and a reliability diagram; writes
+    reports/<scenario>/score.json and score.html (with --all, also reports/score.*).
+
+    Example: forecast score --all --format json
+    """
+    from ..render.score_html import render_score_html
+
+    result = score_scenarios(root, scenario, every=every, n_bins=bins)
+    if fmt is ScoreFormat.json:
+        typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
+    elif fmt is ScoreFormat.html:
+        typer.echo(render_score_html(result.document), nl=False)
+    else:
+        print_score(result.document, result.written)

@@ -1,0 +1,54 @@
+"""`forecast whatif`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..conditional import whatif_document
+from ..io.project import scenario_paths
+from ..render import render_json
+from ..render.whatif import render_whatif_markdown, render_whatif_text
+from .app import DEFAULTS, RootOption, ScenarioOption, SeedOption, app, user_errors
+
+
+class WhatifFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+@app.command()
+@user_errors
+def whatif(
+    given: Annotated[list[str], typer.Option(
+        "--given", "-g", help="A condition NODE=yes or NODE=no; repeat for several.",
+        show_default=False)],
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    seed: SeedOption = DEFAULTS["seed"],
+    fmt: Annotated[WhatifFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
+    = WhatifFormat.table,
+    draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(min=1, max=16, help="Number of chains.")] = 4,
+    progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
+) -> None:
+    """Conditional forecasts of every node if some nodes resolve a given way, beside the
+    unconditional forecasts (the condition is hard evidence, as a resolution would be).
+    Writes no files.
+
+    Example: forecast whatif --given turkish_deployment=yes
+    """
+    from ..engines.nuts import SamplerSettings
+
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
+    document = whatif_document(scenario_paths(root, scenario), given, seed, settings)
+    if fmt is WhatifFormat.json:
+        typer.echo(render_json(document), nl=False)
+    elif fmt is WhatifFormat.md:
+        typer.echo(render_whatif_markdown(document), nl=False)
+    else:
+        typer.echo(render_whatif_text(document), nl=False)

@@ -1,0 +1,108 @@
+"""Files behind the track record: recording a resolution, reading forecast snapshots for
+scoring, and the scenarios under a root.
+
+The resolutions CSV is changed by read-modify-write under its lock: the new text is built
+from what is on disk now and checked whole by the scenario-aware parser before it is renamed
+into place, so a bad row leaves the file as it was and concurrent writers lose nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+from ..spec import Resolution, Scenario
+from .atomic import atomic_write_text, file_lock
+from .evidence import RESOLUTION_COLUMNS, parse_resolutions
+from .project import SCENARIO_ID_PATTERN
+from .text import read_user_text
+
+RESOLUTIONS_HEADER = ",".join(RESOLUTION_COLUMNS) + "\n"
+
+
+def _header(text: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text, newline="")), None)
+    return [name.strip() for name in first] if first else list(RESOLUTION_COLUMNS)
+
+
+def _append_row(text: str, row: dict[str, str]) -> str:
+    """`text` unchanged byte for byte, then one row in its column order and line ending."""
+    newline = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    if text and not text.endswith(("\n", "\r")):
+        text += newline
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator=newline).writerow([row.get(c, "") for c in _header(text)])
+    return text + buffer.getvalue()
+
+
+def record_resolution(path: Path, shown: str, scenario: Scenario, node: str, outcome: str,
+                      date: str, source: str) -> Resolution:
+    """Append one resolution; the whole resulting file must parse, or nothing is written."""
+    with file_lock(path):
+        text = read_user_text(path, "a resolutions CSV") if path.exists() else ""
+        if not text.strip():
+            text = RESOLUTIONS_HEADER
+        new_text = _append_row(text, {"node": node, "outcome": outcome, "date": date,
+                                      "source": source})
+        resolutions = parse_resolutions(new_text, shown, scenario)
+        atomic_write_text(path, new_text)
+    return next(r for r in resolutions if r.node == node)
+
+
+def scenario_ids(root: Path) -> list[str]:
+    """Ids of the scenario files in `root/priors`, sorted."""
+    folder = root / "priors"
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.toml")
+                  if p.is_file() and re.match(SCENARIO_ID_PATTERN, p.stem))
+
+
+def _probability(value) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and 0 <= value <= 1)
+
+
+def _snapshot(record) -> dict | None:
+    """What scoring needs of one history line (as_of, per-node mean and resolved state), or
+    None when the line does not carry it."""
+    if not isinstance(record, dict) or not isinstance(record.get("nodes"), list):
+        return None
+    try:
+        as_of = dt.date.fromisoformat(str(record.get("as_of")))
+    except ValueError:
+        return None
+    nodes = {}
+    for node in record["nodes"]:
+        if isinstance(node, dict) and isinstance(node.get("id"), str) and _probability(node.get("mean")):
+            nodes[node["id"]] = {"mean": float(node["mean"]), "resolved": node.get("resolved")}
+    return {"as_of": as_of, "generated_at": str(record.get("generated_at") or ""),
+            "evidence_hash": str(record.get("evidence_hash") or ""), "nodes": nodes}
+
+
+def read_snapshots(path: Path) -> tuple[list[dict], int]:
+    """Snapshots of `history.jsonl` in file order, and how many lines could not be read.
+
+    Tolerant on purpose: scoring reads a history that another command writes and may extend;
+    a line that is not a snapshot is counted (and reported) rather than failing the score."""
+    if not path.is_file():
+        return [], 0
+    text = read_user_text(path, "a history file")
+    snapshots, skipped = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            snapshot = _snapshot(json.loads(line))
+        except ValueError:
+            snapshot = None
+        if snapshot is None:
+            skipped += 1
+        else:
+            snapshots.append(snapshot)
+    return snapshots, skipped

@@ -1,0 +1,67 @@
+"""The what-if document as a terminal table and as Markdown: conditional forecasts side by
+side with the unconditional ones."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from . import pct
+from .markdown import md_escape
+
+
+def given_text(document: dict) -> str:
+    return ", ".join(f"{node}={state}" for node, state in document["given"].items())
+
+
+def _rows(document: dict):
+    for node in document["nodes"]:
+        before = node["unconditional"]
+        if node["conditioned"]:
+            yield node, before, f"given {node['conditioned']}", ""
+            continue
+        low, high = node["interval"]
+        yield node, before, f"{pct(node['mean'])} ({pct(low)} – {pct(high)})", \
+            f"{node['change_pp']:+.1f} pp"
+
+
+def whatif_table(document: dict) -> Table:
+    table = Table(title=f"{document['title']} — if {given_text(document)}", title_justify="left")
+    prob = int(round(100 * document["nodes"][0]["interval_prob"]))
+    table.add_column("node")
+    table.add_column(f"unconditional ({prob}% interval)", justify="right")
+    table.add_column(f"if {given_text(document)}", justify="right")
+    table.add_column("change", justify="right")
+    table.add_column("ICD 203 term (if)")
+    for node, before, after, change in _rows(document):
+        low, high = before["interval"]
+        table.add_row(node["id"], f"{pct(before['mean'])} ({pct(low)} – {pct(high)})", after, change,
+                      "" if node["conditioned"] else node["term"])
+    return table
+
+
+def render_whatif_text(document: dict, width: int = 120) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
+    console.print(whatif_table(document))
+    d = document["diagnostics"]
+    console.print(f"engine {document['engine']} · divergences {d['divergences']} · max R-hat "
+                  f"{d['max_rhat']} · min ESS {d['min_ess']} · seed {document['seed']}", markup=False)
+    return buffer.getvalue()
+
+
+def render_whatif_markdown(document: dict) -> str:
+    prob = int(round(100 * document["nodes"][0]["interval_prob"]))
+    given = ", ".join(f"`{k}` = {v}" for k, v in document["given"].items())
+    lines = [f"# What if: {md_escape(document['title'])}", "",
+             f"Conditional forecasts given {given}, as of **{document['as_of']}** · engine "
+             f"{document['engine']} · seed {document['seed']}", "",
+             f"| node | unconditional ({prob}% interval) | if {md_escape(given_text(document))} | change |",
+             "|---|---:|---:|---:|"]
+    for node, before, after, change in _rows(document):
+        low, high = before["interval"]
+        lines.append(f"| `{node['id']}` | {pct(before['mean'])} ({pct(low)} – {pct(high)}) | "
+                     f"{after} | {change} |")
+    return "\n".join(lines) + "\n"

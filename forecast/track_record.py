@@ -1,0 +1,152 @@
+"""The user's third job: record what happened, and score what the tool said beforehand.
+
+`resolve` appends a resolution (from then on the node is hard evidence in every fit);
+`score_scenarios` pairs every resolved node with every snapshot of the forecast history made
+before it resolved, and scores them (see `forecast.scoring`). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import MODEL_VERSION
+from .errors import problem
+from .io.atomic import atomic_write_many
+from .io.priors import load_scenario
+from .io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
+from .io.track_record import read_snapshots, record_resolution, scenario_ids
+from .scoring import DEFAULT_BINS, LOG_FLOOR, brier_score, log_score, score
+from .spec import Resolution
+
+
+def resolve(paths: ScenarioPaths, node: str, outcome: str, date: str, source: str) -> Resolution:
+    """Record `node` resolved as `outcome`; unknown node, bad outcome, a malformed date or one
+    before the node opens, a second resolution of the node: one-line errors, nothing written."""
+    scenario = load_scenario(paths.priors)
+    return record_resolution(paths.resolutions, paths.display(paths.resolutions), scenario,
+                             node, outcome, date, source)
+
+
+def _clean(value: float):
+    """JSON has no NaN: an undefined score is null."""
+    return None if value != value else round(float(value), 6)
+
+
+@dataclass(frozen=True)
+class ScoredForecast:
+    scenario: str
+    node: str
+    as_of: dt.date
+    generated_at: str
+    evidence_hash: str
+    forecast: float
+    outcome: bool
+    resolved_on: dt.date
+
+
+def scored_forecasts(scenario: str, resolutions, snapshots: list[dict]) -> list[ScoredForecast]:
+    """Every (resolved node, snapshot) pair where the snapshot was made before the resolution:
+    its as-of date earlier than the resolution date, and the node not yet resolved in it."""
+    pairs = []
+    for r in sorted(resolutions, key=lambda r: r.node):
+        for snap in snapshots:
+            node = snap["nodes"].get(r.node)
+            if node is None or node["resolved"] is not None or snap["as_of"] >= r.date:
+                continue
+            pairs.append(ScoredForecast(scenario, r.node, snap["as_of"], snap["generated_at"],
+                                        snap["evidence_hash"], node["mean"], r.outcome, r.date))
+    return pairs
+
+
+def score_document(scenarios: list[str], forecasts: list[ScoredForecast], skipped: dict[str, int],
+                   n_bins: int = DEFAULT_BINS, generated_at: dt.datetime | None = None) -> dict:
+    f = [x.forecast for x in forecasts]
+    y = [int(x.outcome) for x in forecasts]
+    summary = score(f, y, n_bins)
+    d = summary.decomposition
+    by_node = []
+    for key in sorted({(x.scenario, x.node) for x in forecasts}):
+        group = [x for x in forecasts if (x.scenario, x.node) == key]
+        last = max(group, key=lambda x: (x.as_of, x.generated_at))
+        by_node.append({
+            "scenario": key[0], "node": key[1], "outcome": "yes" if group[0].outcome else "no",
+            "resolved_on": group[0].resolved_on.isoformat(), "count": len(group),
+            "last_forecast": round(last.forecast, 6),
+            "brier": _clean(brier_score([x.forecast for x in group], [x.outcome for x in group])),
+            "log_score": _clean(log_score([x.forecast for x in group], [x.outcome for x in group])),
+        })
+    return {
+        "scenarios": scenarios,
+        "generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        "model_version": MODEL_VERSION,
+        "count": summary.count,
+        "brier": _clean(summary.brier),
+        "log_score": _clean(summary.log_score),
+        "log_floor": LOG_FLOOR,
+        "n_bins": n_bins,
+        "decomposition": {"reliability": _clean(d.reliability), "resolution": _clean(d.resolution),
+                          "uncertainty": _clean(d.uncertainty), "within_bin": _clean(d.within_bin),
+                          "base_rate": _clean(d.base_rate), "brier": _clean(d.brier)},
+        "bins": [{"low": b.low, "high": b.high, "count": b.count,
+                  "mean_forecast": _clean(b.mean_forecast), "observed": _clean(b.observed),
+                  "se": _clean(b.se), "z": _clean(b.z)} for b in summary.bins],
+        "by_node": by_node,
+        "forecasts": [{"scenario": x.scenario, "node": x.node, "as_of": x.as_of.isoformat(),
+                       "generated_at": x.generated_at, "evidence_hash": x.evidence_hash,
+                       "forecast": round(x.forecast, 6), "outcome": "yes" if x.outcome else "no",
+                       "resolved_on": x.resolved_on.isoformat(),
+                       "brier": _clean((x.forecast - x.outcome) ** 2)} for x in forecasts],
+        "skipped_lines": {k: v for k, v in skipped.items() if v},
+        "empty_reason": "" if forecasts else (
+            "No resolved node has a snapshot in the forecast history made before it resolved: "
+            "record outcomes with `forecast resolve` and snapshots with `forecast update`."),
+    }
+
+
+@dataclass
+class ScoreResult:
+    document: dict
+    written: list[Path]
+
+
+def _scenario_forecasts(paths: ScenarioPaths) -> tuple[list[ScoredForecast], int]:
+    inputs = load_inputs(paths)
+    snapshots, skipped = read_snapshots(paths.history)
+    return scored_forecasts(paths.scenario_id, inputs.resolutions, snapshots), skipped
+
+
+def _files(directory: Path, document: dict) -> dict[Path, str]:
+    from .render.score_html import render_score_html
+
+    return {directory / "score.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+            directory / "score.html": render_score_html(document)}
+
+
+def score_scenarios(root: Path | str | None, scenario: str | None, every: bool = False,
+                    n_bins: int = DEFAULT_BINS, write: bool = True) -> ScoreResult:
+    """Score one scenario (reports/<id>/score.{json,html}) or, with `every`, each scenario
+    under the root and all of them pooled (reports/score.{json,html})."""
+    root_dir = resolve_root(root)
+    ids = scenario_ids(root_dir) if every else [scenario]
+    if every and not ids:
+        raise problem(root_dir / "priors", None, None,
+                      "no scenarios found (expected priors/<id>.toml files)")
+    files: dict[Path, str] = {}
+    pooled: list[ScoredForecast] = []
+    skipped: dict[str, int] = {}
+    for scenario_id in ids:
+        paths = scenario_paths(root, scenario_id)
+        forecasts, skipped[scenario_id] = _scenario_forecasts(paths)
+        pooled += forecasts
+        document = score_document([scenario_id], forecasts, {scenario_id: skipped[scenario_id]},
+                                  n_bins)
+        files.update(_files(paths.reports, document))
+    if every:
+        document = score_document(ids, pooled, skipped, n_bins)
+        files.update(_files(root_dir / "reports", document))
+    if write:
+        atomic_write_many(files)
+    return ScoreResult(document, list(files) if write else [])
