@@ -21,18 +21,18 @@ OUTCOMES = {"yes": True, "no": False}
 def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool]:
     """`NODE=yes` / `NODE=no` options -> {node: outcome}."""
     if not values:
-        raise fail("--given", None, "given", "at least one NODE=yes or NODE=no", "nothing")
+        raise fail("--given", None, None, "at least one NODE=yes or NODE=no", "nothing")
     given: dict[str, bool] = {}
     for value in values:
         node, sep, outcome = (part.strip() for part in value.partition("="))
         if not sep or outcome.lower() not in OUTCOMES:
-            raise fail("--given", None, "given", "NODE=yes or NODE=no", value)
+            raise fail("--given", None, None, "NODE=yes or NODE=no", value)
         if node not in scenario.node_ids:
-            raise fail("--given", None, "given",
+            raise fail("--given", None, None,
                        f"a node of {scenario.id} (one of {', '.join(sorted(scenario.node_ids))})", node)
         state = OUTCOMES[outcome.lower()]
         if given.get(node, state) != state:
-            raise fail("--given", None, "given", f"one state for {node}", "both yes and no")
+            raise fail("--given", None, None, f"one state for {node}", "both yes and no")
         given[node] = state
     return given
 

@@ -70,8 +70,12 @@ def user_errors(command):
     return wrapper
 
 
+from . import check as _check  # noqa: E402,F401
 from . import evidence as _evidence  # noqa: E402,F401
 from . import new as _new  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401  (registers the commands)
+from . import resolve as _resolve  # noqa: E402,F401
 from . import scenarios as _scenarios  # noqa: E402,F401
+from . import score as _score  # noqa: E402,F401
 from . import update as _update  # noqa: E402,F401
+from . import whatif as _whatif  # noqa: E402,F401
