@@ -92,7 +92,7 @@ def _causes(node: dict) -> str:
 def print_update(result: UpdateResult, paths) -> None:
     console = stdout_console()
     if not result.appended:
-        console.print(nothing_new(result), markup=False, highlight=False)
+        console.print(nothing_new(result), markup=False, highlight=False, soft_wrap=True)
         return
     changes = result.changes
     items = changes["items"]
@@ -102,9 +102,9 @@ def print_update(result: UpdateResult, paths) -> None:
     else:
         head = (f"Snapshot {result.count} of {result.snapshot['scenario']} (as of "
                 f"{result.snapshot['as_of']}) vs snapshot {result.count - 1} "
-                f"({result.previous['generated_at']}): items added {_ids(items['added'])}, "
-                f"removed {_ids(items['removed'])}, changed {_ids(items['changed'])}.")
-    console.print(head, markup=False, highlight=False)
+                f"({result.previous['generated_at']})\nItems added {_ids(items['added'])}; "
+                f"removed {_ids(items['removed'])}; changed {_ids(items['changed'])}.")
+    console.print(head, markup=False, highlight=False, soft_wrap=True)
     table = Table(title_justify="left")
     for name, justify in (("node", "left"), ("before", "right"), ("after", "right"),
                           ("shift", "right"), ("caused by (influence, pp)", "left")):
@@ -117,7 +117,7 @@ def print_update(result: UpdateResult, paths) -> None:
     console.print(diagnostics_line(result.document), markup=False, style="dim")
     written = ", ".join(paths.display(p) for p in result.written)
     console.print(f"Appended to {result.history_path}; wrote {written}", markup=False,
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
 
 
 def _ids(ids: list[str]) -> str:

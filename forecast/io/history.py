@@ -36,10 +36,11 @@ def _probability(value) -> bool:
 def check_snapshot(snapshot, shown: str, line: int) -> dict:
     """The snapshot if every field the history's readers rely on is there and well formed."""
     if not isinstance(snapshot, dict):
-        raise fail(shown, line, "snapshot", "a JSON object", type(snapshot).__name__)
+        raise problem(shown, line, "snapshot",
+                      f"expected a JSON object, found a JSON {type(snapshot).__name__}")
     for name, kind in TOP_FIELDS.items():
         if name not in snapshot:
-            raise fail(shown, line, name, "this field", "nothing (missing)")
+            raise problem(shown, line, name, "missing (every snapshot has this field)")
         value = snapshot[name]
         if not isinstance(value, kind) or isinstance(value, bool):
             raise fail(shown, line, name, TYPE_NAMES[kind], value)
