@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,17 +30,17 @@ def print_check(document: dict, written) -> None:
     for name in ("node", "NUTS mean", "exact mean", "MCSE", "z"):
         table.add_column(name, justify="left" if name == "node" else "right")
     for n in a["nodes"]:
-        table.add_row(n["id"], f"{n['nuts_mean']:.4f}", f"{n['exact_mean']:.4f}", f"{n['mcse']:.4f}",
+        table.add_row(escape(n["id"]), f"{n['nuts_mean']:.4f}", f"{n['exact_mean']:.4f}", f"{n['mcse']:.4f}",
                       f"{n['z']:.2f}")
     console.print(table)
     if s["quantities"]:
-        sbc = Table(title=f"Simulation-based calibration: {s['simulations']} simulations, "
-                    f"{s['bins']} rank bins, each p held to >= {s['p_limit']:.5f}", title_justify="left")
+        sbc = Table(title=f"SBC: {s['simulations']} simulations, {s['bins']} rank bins, "
+                    f"p limit {s['p_limit']:.5f}", title_justify="left")
         sbc.add_column("quantity")
         sbc.add_column("chi-square", justify="right")
         sbc.add_column("p-value", justify="right")
         for q in s["quantities"]:
-            sbc.add_row(q["name"], f"{q['chi2']:.2f}", f"{q['p_value']:.4f}")
+            sbc.add_row(escape(q["name"]), f"{q['chi2']:.2f}", f"{q['p_value']:.4f}")
         console.print(sbc)
         console.print(f"SBC divergences: {s['divergences']} in {s['fits_with_divergences']} fits",
                       markup=False)

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..render import pct
@@ -51,7 +52,7 @@ def print_score(document: dict, written) -> None:
             nodes.add_column(name, justify="left" if name in ("node", "outcome") else "right")
         for n in document["by_node"]:
             label = n["node"] if len(document["scenarios"]) == 1 else f"{n['scenario']}/{n['node']}"
-            nodes.add_row(label, n["outcome"], n["resolved_on"], str(n["count"]),
+            nodes.add_row(escape(label), n["outcome"], n["resolved_on"], str(n["count"]),
                           pct(n["last_forecast"]), _num(n["brier"]))
         console.print(nodes)
     if written:

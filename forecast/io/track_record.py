@@ -47,7 +47,7 @@ def record_resolution(path: Path, shown: str, scenario: Scenario, node: str, out
         text = read_user_text(path, "a resolutions CSV") if path.exists() else ""
         if not text.strip():
             text = RESOLUTIONS_HEADER
-        new_text = _append_row(text, {"node": node, "outcome": outcome, "date": date,
+        new_text = _append_row(text, {"node": node, "outcome": outcome.strip().lower(), "date": date,
                                       "source": source})
         resolutions = parse_resolutions(new_text, shown, scenario)
         atomic_write_text(path, new_text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import pct
@@ -37,7 +38,7 @@ def whatif_table(document: dict) -> Table:
     table.add_column("ICD 203 term (if)")
     for node, before, after, change in _rows(document):
         low, high = before["interval"]
-        table.add_row(node["id"], f"{pct(before['mean'])} ({pct(low)} – {pct(high)})", after, change,
+        table.add_row(escape(node["id"]), f"{pct(before['mean'])} ({pct(low)} – {pct(high)})", after, change,
                       "" if node["conditioned"] else node["term"])
     return table
 
