@@ -102,8 +102,9 @@ def forecast_chart(document: dict) -> str:
             label = f"{100 * node['mean']:.0f}%"
             if node.get("resolved"):
                 label += f"  resolved {node['resolved']}"
-            ax.text(min(high + 0.012, 0.995), y - 0.13, label, va="center", fontsize=9,
-                    fontweight="bold", color=POSTERIOR)
+            right = high < 0.82
+            ax.text(high + 0.012 if right else low - 0.012, y - 0.13, label, va="center",
+                    ha="left" if right else "right", fontsize=9, fontweight="bold", color=POSTERIOR)
         ax.set_yticks(range(len(nodes)),
                       [_wrap(n.get("label") or n["id"], 26) + f"\n({n['role']})" for n in reversed(nodes)])
         ax.set_ylim(-0.7, len(nodes) - 0.35)
