@@ -25,6 +25,7 @@ from .io.reports import write_reports
 from .report import build_report, fit, prepare
 from .spec import EvidenceItem, Inputs
 from .summaries import Influence, influence
+from .workflows import attach_history
 
 ITEM_HASH_LENGTH = 16
 SNAPSHOT_DIGITS = 6
@@ -222,6 +223,7 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     if not appended:
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
     previous = history[-1] if history else None
+    attach_history(document, paths)                 # the reports chart the history, new line included
     written = write_reports(paths.reports, document)
     return UpdateResult(True, snapshot, previous, what_changed(previous, snapshot), shown,
                         len(history) + 1, written, document)

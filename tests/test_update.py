@@ -83,6 +83,10 @@ def test_update_appends_then_nothing_new_then_explains_a_new_item(data_root):
     # Append-only: the first snapshot's bytes are untouched, the second follows.
     assert history_of(data_root).read_bytes().startswith(first_line)
     assert len(read_history(history_of(data_root))) == 2
+    # The rewritten reports chart the history, the new snapshot included.
+    report = json.loads((data_root / "reports" / SCENARIO / "report.json").read_text())
+    assert [s["evidence_hash"] for s in report["history"]] == [snapshot["evidence_hash"],
+                                                               doc["snapshot"]["evidence_hash"]]
     after_means = exact_for(data_root)
     for v, node in enumerate(changes["nodes"]):
         # The exact shift is the exact influence of the one new item, to rounding.
