@@ -92,11 +92,16 @@ def create_scenario_files(paths: ScenarioPaths, scenario_toml: str) -> list[Path
         paths.evidence: csv_header(EVIDENCE_COLUMNS),
         paths.resolutions: csv_header(RESOLUTION_COLUMNS),
     }
+    _refuse_existing(paths, files)
     with file_lock(paths.priors):
-        for path in files:
-            if path.exists():
-                raise problem(paths.display(path), None, None,
-                              f"already exists: scenario '{paths.scenario_id}' is taken "
-                              "(choose another id); nothing written")
+        _refuse_existing(paths, files)      # again, under the lock: another `new` may have won
         atomic_write_many(files)
     return list(files)
+
+
+def _refuse_existing(paths: ScenarioPaths, files) -> None:
+    for path in files:
+        if path.exists():
+            raise problem(paths.display(path), None, None,
+                          f"already exists: scenario '{paths.scenario_id}' is taken "
+                          "(choose another id); nothing written")

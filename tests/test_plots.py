@@ -1,0 +1,115 @@
+"""The report's charts: the graph layout's geometry, the history series, and SVGs that are
+self-contained (no external reference) and reproducible."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast.render import plots
+
+TURKEY = [
+    {"id": "ceasefire", "parents": []},
+    {"id": "turkish_deployment", "parents": ["ceasefire"]},
+    {"id": "russia_ties_strained", "parents": ["turkish_deployment"]},
+    {"id": "mediation_stalemate", "parents": ["turkish_deployment", "ceasefire"]},
+]
+
+
+def document(nodes=TURKEY, history=()):
+    full = []
+    for k, n in enumerate(nodes):
+        mean = 0.1 + 0.8 * k / max(1, len(nodes) - 1)
+        full.append({**n, "label": n["id"].replace("_", " "), "role": "consequence" if n["parents"] else "driver",
+                     "mean": mean, "interval": [mean / 2, (1 + mean) / 2], "prior_mean": 0.3,
+                     "prior_interval": [0.1, 0.6], "interval_prob": 0.9, "term": "unlikely",
+                     "resolved": "yes" if k == 0 else None})
+    return {"nodes": full, "terms": {"unlikely": [0.2, 0.45], "likely": [0.55, 0.8]},
+            "history": list(history)}
+
+
+def svg_of(uri: str) -> ET.Element:
+    prefix = "data:image/svg+xml;base64,"
+    assert uri.startswith(prefix)
+    return ET.fromstring(base64.b64decode(uri[len(prefix):]))
+
+
+def test_layers_follow_depth_and_roots_come_first():
+    positions = plots.dag_layout(TURKEY)
+    assert plots.depths(TURKEY) == {"ceasefire": 0, "turkish_deployment": 1, "russia_ties_strained": 2,
+                                    "mediation_stalemate": 2}
+    assert positions["ceasefire"][0] == 0
+    assert positions["turkish_deployment"][0] == plots.LAYER_GAP
+    assert positions["russia_ties_strained"][0] == positions["mediation_stalemate"][0] == 2 * plots.LAYER_GAP
+
+
+@st.composite
+def random_dags(draw):
+    n = draw(st.integers(1, 9))
+    nodes = []
+    for i in range(n):
+        parents = draw(st.lists(st.integers(0, i - 1), unique=True, max_size=min(i, 3))) if i else []
+        nodes.append({"id": f"n{i}", "parents": [f"n{p}" for p in parents]})
+    return nodes
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_dags())
+def test_every_edge_points_right_and_no_two_boxes_overlap(nodes):
+    positions = plots.dag_layout(nodes)
+    assert set(positions) == {n["id"] for n in nodes}
+    for node in nodes:
+        for parent in node["parents"]:
+            assert positions[parent][0] < positions[node["id"]][0]
+    boxes = list(positions.values())
+    for i, (x1, y1) in enumerate(boxes):
+        for x2, y2 in boxes[i + 1:]:
+            assert abs(x1 - x2) >= plots.BOX_WIDTH or abs(y1 - y2) >= plots.BOX_HEIGHT
+
+
+def test_history_series_orders_by_date_and_keeps_the_last_snapshot_of_a_day():
+    history = [
+        {"as_of": "2025-03-11", "nodes": [{"id": "a", "mean": 0.5, "interval": [0.4, 0.6]}]},
+        {"as_of": "2025-03-06", "nodes": [{"id": "a", "mean": 0.2, "interval": None}]},
+        {"as_of": "2025-03-11", "nodes": [{"id": "a", "mean": 0.55, "interval": [0.45, 0.65]},
+                                          {"id": "gone", "mean": 0.1, "interval": None}]},
+    ]
+    series = plots.history_series(history, ["a", "b"])
+    assert [(d.isoformat(), m) for d, m, _ in series["a"]] == [("2025-03-06", 0.2), ("2025-03-11", 0.55)]
+    assert series["b"] == []
+
+
+def test_charts_are_svg_with_no_external_reference_and_reproducible():
+    doc = document(history=[{"as_of": "2025-03-06", "nodes": [{"id": "ceasefire", "mean": 0.4,
+                                                                "interval": [0.2, 0.6]}]}])
+    charts = plots.report_charts(doc)
+    assert set(charts) == {"forecast", "history", "structure"}
+    for uri in charts.values():
+        root = svg_of(uri)
+        assert root.tag.endswith("svg")
+        for element in root.iter():
+            for name, value in element.attrib.items():
+                if name.endswith("href"):
+                    assert value.startswith("#"), (name, value)     # only internal references
+    assert plots.report_charts(doc) == charts                      # same input, same bytes
+
+
+def test_no_history_means_no_history_chart():
+    assert plots.history_chart(document()) is None
+    assert plots.history_chart(document(history=[{"as_of": "2025-01-01", "nodes": [
+        {"id": "not_in_scenario", "mean": 0.5, "interval": None}]}])) is None
+
+
+def test_matplotlib_is_imported_only_when_drawing():
+    code = ("import sys, forecast.render.plots, forecast.render.html, forecast.render.markdown, "
+            "forecast.cli; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('matplotlib', 'pymc', 'pytensor', 'arviz'))))")
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True,
+                         text=True, check=True)
+    assert json.loads(out.stdout) == []
