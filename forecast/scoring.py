@@ -48,7 +48,7 @@ def log_score(forecasts, outcomes, floor: float = LOG_FLOOR) -> float:
 
 
 def bin_edges(n_bins: int = DEFAULT_BINS) -> np.ndarray:
-    return np.linspace(0.0, 1.0, n_bins + 1)
+    return np.arange(n_bins + 1) / n_bins     # k / n: 0.3 is exactly the literal 0.3
 
 
 def bin_index(forecasts: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -107,3 +107,100 @@ def test_decomposition_identity_and_ranges(pairs, n_bins):
     assert d.resolution <= d.uncertainty + 1e-12
     assert sum(b.count for b in scoring.calibration_bins(f, y, n_bins)) == len(f)
     assert scoring.log_score(f, y) <= 0
+
+
+# --- `forecast score` over a history and resolutions ----------------------------------------
+
+import json  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from forecast.cli import app  # noqa: E402
+
+runner = CliRunner()
+
+
+def snapshot(as_of: str, nodes: dict) -> str:
+    """One history line in the shape `forecast update` writes (extra fields are ignored)."""
+    return json.dumps({"scenario": "x", "as_of": as_of, "generated_at": as_of + "T12:00:00+00:00",
+                       "evidence_hash": "sha256:" + as_of, "model_version": "1.0",
+                       "nodes": [{"id": k, "mean": m, "interval": [0, 1], "interval_prob": 0.9,
+                                  "resolved": r} for k, (m, r) in nodes.items()]})
+
+
+def write_two_node_track_record(root):
+    # a resolves yes on 2025-06-01, b resolves no on 2025-08-01.
+    (root / "evidence" / "two-node-beta.resolutions.csv").write_text(
+        "node,outcome,date,source\na,yes,2025-06-01,Test\nb,no,2025-08-01,Test\n")
+    history = root / "reports" / "two-node-beta" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    history.write_text("\n".join([
+        snapshot("2025-02-01", {"a": (0.6, None), "b": (0.3, None)}),
+        snapshot("2025-04-01", {"a": (0.8, None), "b": (0.4, None)}),
+        snapshot("2025-07-01", {"a": (1.0, "yes"), "b": (0.2, None)}),   # after a resolved
+        "{not json",                                                       # a torn line
+        snapshot("2025-09-01", {"a": (1.0, "yes"), "b": (0.0, "no")}),     # after both
+    ]) + "\n")
+
+
+def test_score_of_a_hand_made_history(data_root):
+    """Scored: a at 0.6 and 0.8 (yes); b at 0.3, 0.4, 0.2 (no).
+    Brier (0.16 + 0.04 + 0.09 + 0.16 + 0.04) / 5 = 0.098;
+    log score (ln .6 + ln .8 + ln .7 + ln .6 + ln .8) / 5 = -0.3649227;
+    every forecast alone in its bin: REL = Brier = 0.098; base rate 0.4: RES = UNC = 0.24."""
+    write_two_node_track_record(data_root)
+    result = runner.invoke(app, ["score", "--scenario", "two-node-beta", "--root", str(data_root),
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["count"] == 5
+    assert doc["brier"] == pytest.approx(0.098, abs=1e-9)
+    assert doc["log_score"] == pytest.approx(-0.3649227, abs=1e-6)
+    d = doc["decomposition"]
+    assert (d["reliability"], d["resolution"], d["uncertainty"], d["within_bin"]) == pytest.approx(
+        (0.098, 0.24, 0.24, 0.0), abs=1e-9)
+    assert [(f["node"], f["as_of"], f["forecast"]) for f in doc["forecasts"]] == [
+        ("a", "2025-02-01", 0.6), ("a", "2025-04-01", 0.8),
+        ("b", "2025-02-01", 0.3), ("b", "2025-04-01", 0.4), ("b", "2025-07-01", 0.2)]
+    by_node = {n["node"]: n for n in doc["by_node"]}
+    assert by_node["a"]["brier"] == pytest.approx(0.1) and by_node["a"]["last_forecast"] == 0.8
+    assert by_node["b"]["brier"] == pytest.approx(0.29 / 3, abs=1e-6)
+    assert [b["count"] for b in doc["bins"]] == [0, 0, 1, 1, 1, 0, 1, 0, 1, 0]
+    assert doc["skipped_lines"] == {"two-node-beta": 1}
+    out = data_root / "reports" / "two-node-beta"
+    assert json.loads((out / "score.json").read_text())["brier"] == doc["brier"]
+    html = (out / "score.html").read_text()
+    assert "data:image/svg+xml;base64," in html and "Reliability" in html and "0.0980" in html
+
+
+def test_score_all_pools_every_scenario(data_root):
+    write_two_node_track_record(data_root)
+    history = data_root / "reports" / "burglary" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    history.write_text(snapshot("2025-01-01", {"john_calls": (0.3, None), "mary_calls": (0.1, None)}) + "\n")
+    result = runner.invoke(app, ["score", "--all", "--root", str(data_root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["scenarios"] == ["burglary", "two-node-beta"]
+    assert doc["count"] == 7
+    # 0.49 from two-node-beta, plus burglary's (1 - 0.3)^2 + (1 - 0.1)^2 = 1.30.
+    assert doc["brier"] == pytest.approx(1.79 / 7, abs=1e-6)     # JSON keeps 6 decimals
+    for path in ("reports/score.json", "reports/score.html", "reports/burglary/score.json",
+                 "reports/two-node-beta/score.html"):
+        assert (data_root / path).is_file(), path
+
+
+def test_score_with_nothing_resolved_says_so(repo_root):
+    result = runner.invoke(app, ["score", "--root", str(repo_root)])
+    assert result.exit_code == 0, result.output
+    assert "Nothing to score yet" in result.stdout
+    doc = json.loads((repo_root / "reports" / "turkey-peacekeeping" / "score.json").read_text())
+    assert doc["count"] == 0 and doc["brier"] is None
+
+
+def test_score_table_lists_bins_and_nodes(data_root):
+    write_two_node_track_record(data_root)
+    result = runner.invoke(app, ["score", "--scenario", "two-node-beta", "--root", str(data_root)])
+    assert result.exit_code == 0, result.output
+    assert "Brier 0.0980" in result.stdout and "Calibration by forecast bin" in result.stdout
+    assert "Resolved nodes" in result.stdout
