@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
-from conftest import cached_fit
+from conftest import REPO, cached_fit
 
 from forecast.render import render
 from forecast.report import build_report
@@ -36,3 +37,87 @@ def test_markdown_escapes_evidence_text(data_root):
 def test_json_round_trips_the_text_unchanged(data_root):
     doc = json.loads(render(hostile_document(data_root), "json"))
     assert doc["evidence"][0]["summary"] == HOSTILE
+
+
+# -- docs/json.md is the contract of --format json: its examples are checked against real output --
+OPEN_MAPS = {"versions", "terms", "sampler"}
+
+
+def documented_examples() -> dict[str, object]:
+    text = (REPO / "docs" / "json.md").read_text()
+    found = re.findall(r"^## `forecast (\w+)[^`]*`\n.*?```json\n(.*?)```", text, re.S | re.M)
+    return {command: json.loads(block) for command, block in found}
+
+
+def check_like(example, actual, where="$"):
+    """`actual` has every key of `example`, each of the same JSON type (null in the example
+    allows anything), down to the first element of lists."""
+    if example is None:
+        return
+    if isinstance(example, dict):
+        assert isinstance(actual, dict), where
+        for key, value in example.items():
+            assert key in actual, f"{where}.{key} documented but missing"
+            if key not in OPEN_MAPS:
+                check_like(value, actual[key], f"{where}.{key}")
+    elif isinstance(example, list):
+        assert isinstance(actual, list), where
+        if example and actual and not isinstance(example[0], int | float | str):
+            for item in actual:
+                check_like(example[0], item, f"{where}[]")
+    elif isinstance(example, bool):
+        assert isinstance(actual, bool), where
+    elif isinstance(example, int | float):
+        assert isinstance(actual, int | float) and not isinstance(actual, bool), where
+    else:
+        assert isinstance(actual, type(example)), where
+
+
+def test_docs_json_documents_report_new_and_scenarios():
+    assert {"report", "new", "scenarios"} <= set(documented_examples())
+
+
+def test_report_json_matches_the_documented_shape(data_root):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    csv = data_root / "evidence" / "burglary.csv"
+    csv.write_text(csv.read_text() + "E1,alarm,2025-01-02,Blog,C,3,2,c1,An alarm was heard,https://example.org/a\n")
+    history = data_root / "reports" / "burglary" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    history.write_text(json.dumps({"as_of": "2025-01-01", "generated_at": "2025-01-01T00:00:00+00:00",
+                                   "evidence_hash": "sha256:x",
+                                   "nodes": [{"id": "alarm", "mean": 0.5, "interval": [0.4, 0.6]}]}) + "\n")
+    result = CliRunner().invoke(app, ["report", "--root", str(data_root), "--scenario", "burglary",
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    check_like(documented_examples()["report"], doc)
+    assert doc["history"][0]["nodes"][0] == {"id": "alarm", "mean": 0.5, "interval": [0.4, 0.6]}
+    assert doc["history_skipped"] == 0
+    for node in doc["nodes"]:
+        low, high = node["prior_interval"]
+        assert 0 <= low <= node["prior_mean"] <= high <= 1
+
+
+def test_new_and_scenarios_json_match_the_documented_shape(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    runner = CliRunner()
+    created = runner.invoke(app, ["new", "red-sea-shipping", "--root", str(tmp_path), "-f", "json"])
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout) == documented_examples()["new"]
+    history = tmp_path / "reports" / "red-sea-shipping" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    history.write_text(json.dumps({"as_of": "2025-03-11", "generated_at": "2025-03-11T18:02:11+00:00",
+                                   "nodes": [{"id": "consequence", "mean": 0.3}]}) + "\n")
+    listed = runner.invoke(app, ["scenarios", "--root", str(tmp_path), "-f", "json"])
+    assert listed.exit_code == 0, listed.output
+    listing = json.loads(listed.stdout)
+    example = documented_examples()["scenarios"]
+    check_like(example, listing)
+    assert listing["scenarios"][0].keys() == example["scenarios"][0].keys()
+    assert listing["scenarios"][0]["last_snapshot"] == "2025-03-11"
