@@ -1,0 +1,58 @@
+"""`forecast check` from the command line: exact agreement and SBC, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.selfcheck import z_limit
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_z_limit_is_the_bonferroni_normal_quantile():
+    assert z_limit(1) == pytest.approx(2.5758, abs=1e-4)       # two-sided 1%
+    assert z_limit(6) == pytest.approx(3.1440, abs=1e-4)       # 1% over six nodes
+
+
+def test_check_on_a_fixed_network_agrees_exactly_and_has_nothing_to_calibrate(data_root):
+    result = invoke("check", "--scenario", "burglary", "--root", str(data_root), "--format", "json",
+                    "--no-progress")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["passed"] and doc["agreement"]["max_z"] == 0.0
+    assert doc["sbc"]["simulations"] == 0 and "nothing to calibrate" in doc["sbc"]["note"]
+    burglary = next(n for n in doc["agreement"]["nodes"] if n["id"] == "burglary")
+    assert burglary["exact_mean"] == pytest.approx(0.284, abs=5e-4)
+    assert (data_root / "reports" / "burglary" / "check.html").is_file()
+
+
+def test_too_few_simulations_is_a_usage_error(data_root):
+    assert invoke("check", "--root", str(data_root), "--simulations", "5").exit_code == 2
+
+
+@pytest.mark.slow
+def test_check_on_turkey_writes_the_report_and_passes(repo_root):
+    result = invoke("check", "--root", str(repo_root), "--simulations", "20", "--draws", "500",
+                    "--tune", "500", "--chains", "2", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "Self-check PASSED" in result.stdout
+    assert "theta[turkish_deployment | ceasefire=yes]" in result.stdout
+    out = repo_root / "reports" / "turkey-peacekeeping"
+    doc = json.loads((out / "check.json").read_text())
+    agreement = doc["agreement"]
+    assert len(agreement["nodes"]) == 6
+    assert all(n["z"] <= agreement["z_limit"] for n in agreement["nodes"])
+    assert doc["sbc"]["simulations"] == 20 and len(doc["sbc"]["quantities"]) == 13 + 12
+    assert all(sum(q["counts"]) == 20 for q in doc["sbc"]["quantities"])
+    assert {"seed", "evidence_hash", "versions", "model_version"} <= doc.keys()
+    html = (out / "check.html").read_text()
+    assert "data:image/svg+xml;base64," in html and "Simulation-based calibration" in html
+    assert "theta[turkish_deployment | ceasefire=yes]" in html
