@@ -18,6 +18,10 @@ import numpy as np
 
 from .spec import EvidenceItem, Scenario
 
+# Log-weight of a joint state that a hard condition rules out. Finite (not -inf) so that it can
+# be multiplied by 0 inside matrix products without producing NaN; exp() of it is exactly 0.
+HARD_EXCLUDED = -1e12
+
 
 @dataclass(frozen=True)
 class Network:
@@ -30,6 +34,7 @@ class Network:
     alpha: np.ndarray           # (K,) Beta alpha (nan where fixed)
     beta: np.ndarray            # (K,) Beta beta (nan where fixed)
     fixed: np.ndarray           # (K,) constant probability (nan where a Beta)
+    parents: tuple[tuple[int, ...], ...] = ()   # parent indices per node, in CPT bit order
 
     @property
     def n_nodes(self) -> int:
@@ -52,6 +57,14 @@ class Network:
         """log P(x | theta) for every joint state; theta is (..., K), result (..., S)."""
         with np.errstate(divide="ignore"):
             return np.log(theta) @ self.uses_yes.T + np.log1p(-theta) @ self.uses_no.T
+
+    def node_mask(self, conditions: Mapping[str, bool] | None = None) -> np.ndarray:
+        """Hard evidence per node as log-indicators, shape (n, 2): column b is 0 where
+        state b is allowed and HARD_EXCLUDED where a condition rules it out."""
+        mask = np.zeros((self.n_nodes, 2))
+        for node_id, outcome in (conditions or {}).items():
+            mask[self.index(node_id), 1 - int(outcome)] = HARD_EXCLUDED
+        return mask
 
     def state_log_evidence(self, node_log_weights: np.ndarray,
                            conditions: Mapping[str, bool] | None = None) -> np.ndarray:
@@ -99,6 +112,7 @@ def build_network(scenario: Scenario) -> Network:
         alpha=np.array(alpha, dtype=float),
         beta=np.array(beta, dtype=float),
         fixed=np.array(fixed, dtype=float),
+        parents=tuple(tuple(ids.index(p) for p in node.parents) for node in scenario.nodes),
     )
 
 
@@ -131,3 +145,41 @@ def conditions_of(resolutions, given: Mapping[str, bool] | None = None) -> dict[
     conditions = {r.node: r.outcome for r in resolutions}
     conditions.update(given or {})
     return conditions
+
+
+def elimination_order(parents: tuple[tuple[int, ...], ...]) -> list[int]:
+    """A greedy min-fill order for variable elimination on the moral graph (ties: smaller
+    neighbourhood, then index), so intermediate factors stay as small as the graph allows."""
+    n = len(parents)
+    neighbours: list[set[int]] = [set() for _ in range(n)]
+    for v, pa in enumerate(parents):
+        family = {v, *pa}
+        for a in family:
+            neighbours[a] |= family - {a}
+    remaining = set(range(n))
+    order = []
+    while remaining:
+        def cost(u: int) -> tuple[int, int, int]:
+            near = list(neighbours[u] & remaining)
+            fill = sum(1 for i, a in enumerate(near) for b in near[i + 1:] if b not in neighbours[a])
+            return (fill, len(near), u)
+
+        u = min(remaining, key=cost)
+        near = neighbours[u] & remaining
+        for a in near:
+            neighbours[a] |= near - {a}
+        remaining.remove(u)
+        order.append(u)
+    return order
+
+
+def largest_factor(parents: tuple[tuple[int, ...], ...], order: list[int]) -> int:
+    """Number of variables in the largest intermediate factor of this elimination order."""
+    scopes = [{v, *pa} for v, pa in enumerate(parents)]
+    widest = max(len(s) for s in scopes)
+    for u in order:
+        touching = [s for s in scopes if u in s]
+        merged = set().union(*touching) if touching else set()
+        widest = max(widest, len(merged))
+        scopes = [s for s in scopes if u not in s] + [merged - {u}]
+    return widest

@@ -45,7 +45,8 @@ class Problem:
 
     @property
     def hard_mask(self) -> np.ndarray:
-        return self.net.state_log_evidence(np.zeros(self.net.n_nodes), self.conditions)
+        """Hard conditions per node, (n, 2) log-indicators, as the NUTS model takes them."""
+        return self.net.node_mask(self.conditions)
 
 
 def prepare(inputs: Inputs, given: dict[str, bool] | None = None) -> Problem:

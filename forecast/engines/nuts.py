@@ -18,21 +18,15 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..network import Network
+from ..network import HARD_EXCLUDED, Network, elimination_order
+from .settings import BACKENDS, SamplerSettings
+
+# Up to this many nodes the joint states are enumerated (one matrix product, fastest for
+# small networks); above it, variable elimination in a min-fill order sums them out.
+ENUMERATION_MAX_NODES = 10
 
 RHAT_LIMIT = 1.01
 ESS_MIN = 400.0
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    target_accept: float = 0.9
-    cores: int | None = None
-    progress: bool = True
-    backend: str = "nutpie"
 
 
 @dataclass
@@ -47,26 +41,102 @@ class NutsFit:
     settings: dict = field(default_factory=dict)
 
 
-def build_model(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray) -> pm.Model:
-    """The scenario as a PyMC model. `hard_mask` is 0 for joint states consistent with the
-    hard evidence and -inf for the others."""
+def as_node_mask(net: Network, hard_mask: np.ndarray) -> np.ndarray:
+    """Hard evidence as an (n, 2) per-node log-mask; a per-state mask (S,) of 0 / -inf (or
+    HARD_EXCLUDED) made from per-node conditions is converted to it."""
+    hard_mask = np.asarray(hard_mask, dtype=float)
+    if hard_mask.shape == (net.n_nodes, 2):
+        return hard_mask
+    if hard_mask.shape != (len(net.states),):
+        raise ValueError(f"hard mask of shape {hard_mask.shape} fits neither (n, 2) nor (S,)")
+    allowed = hard_mask > HARD_EXCLUDED / 2
+    mask = np.zeros((net.n_nodes, 2))
+    for v in range(net.n_nodes):
+        for b in (0, 1):
+            if not np.any(allowed & (net.states[:, v] == b)):
+                mask[v, b] = HARD_EXCLUDED
+    return mask
+
+
+def _entry_logs(net: Network):
+    """log(theta) and log(1 - theta) for every CPT entry: sampled Betas and constants."""
     free = net.free
-    fixed = np.flatnonzero(~np.isnan(net.fixed))
-    fixed_part = (net.uses_yes[:, fixed] @ np.log(net.fixed[fixed])
-                  + net.uses_no[:, fixed] @ np.log1p(-net.fixed[fixed]))
+    log_theta = np.log(np.where(np.isnan(net.fixed), 0.5, net.fixed))
+    log1m_theta = np.log1p(-np.where(np.isnan(net.fixed), 0.5, net.fixed))
+    log_theta, log1m_theta = pt.as_tensor_variable(log_theta), pt.as_tensor_variable(log1m_theta)
+    if len(free):
+        theta = pm.Beta("theta", alpha=net.alpha[free], beta=net.beta[free], dims="entry")
+        log_theta = pt.set_subtensor(log_theta[free], pt.log(theta))
+        log1m_theta = pt.set_subtensor(log1m_theta[free], pt.log1p(-theta))
+    return log_theta, log1m_theta
+
+
+def _enumerate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
+    """log Z and P(node = yes | evidence, theta) by summing over all 2^n joint states."""
+    states = net.states
+    log_joint = (pt.dot(net.uses_yes, log_theta) + pt.dot(net.uses_no, log1m_theta)
+                 + pt.dot(states, log_weights + node_mask[:, 1]) + pt.dot(1 - states, node_mask[:, 0]))
+    return pt.logsumexp(log_joint), pt.dot(pt.special.softmax(log_joint), states)
+
+
+def _eliminate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
+    """log Z by variable elimination. Each factor is a rank-n tensor with size 2 on its own
+    variables and 1 elsewhere, so products are broadcast sums in log space. P(node = yes)
+    is d log Z / d L_node (L enters as x_node * L_node), one backward pass for all nodes."""
+    n = net.n_nodes
+    first = {int(v): int(np.flatnonzero(net.entry_node == v)[0]) for v in range(n)}
+
+    def place(table, axes_vars):
+        order = np.argsort(axes_vars)
+        table = table.transpose(*order) if len(axes_vars) > 1 else table
+        shape = [1] * n
+        for var in axes_vars:
+            shape[var] = 2
+        return pt.reshape(table, shape), set(axes_vars)
+
+    factors = []
+    for v in range(n):
+        pa = net.parents[v]
+        k = len(pa)
+        rows = slice(first[v], first[v] + 2**k)
+        no = pt.reshape(log1m_theta[rows], (2,) * k) if k else log1m_theta[rows][0]
+        yes = pt.reshape(log_theta[rows], (2,) * k) if k else log_theta[rows][0]
+        # reshape of a config-indexed vector puts the highest bit first: parents reversed
+        factors.append(place(pt.stack([no, yes]), [v, *reversed(pa)]))
+        evidence = pt.stack([node_mask[v, 0], log_weights[v] + node_mask[v, 1]])
+        factors.append(place(evidence, [v]))
+    for u in elimination_order(net.parents):
+        touching = [f for f in factors if u in f[1]]
+        factors = [f for f in factors if u not in f[1]]
+        total = touching[0][0]
+        for table, _vars in touching[1:]:
+            total = total + table
+        scope = set().union(*(f[1] for f in touching)) - {u}
+        factors.append((pt.logsumexp(total, axis=u, keepdims=True), scope))
+    log_z = factors[0][0]
+    for table, _vars in factors[1:]:
+        log_z = log_z + table
+    log_z = pt.reshape(log_z, ())
+    return log_z, pt.grad(log_z, log_weights)
+
+
+def build_model(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray,
+                method: str | None = None) -> pm.Model:
+    """The scenario as a PyMC model: CPT entries as Beta variables, joint node states summed
+    out exactly, evidence and hard conditions as data (so a change of evidence keeps the
+    compiled model). `hard_mask` is (n, 2) per node, or (S,) per joint state."""
+    method = method or ("enumerate" if net.n_nodes <= ENUMERATION_MAX_NODES else "eliminate")
+    free = net.free
     coords = {"node": list(net.node_ids), "entry": [f"{net.node_ids[net.entry_node[k]]}|"
                                                     f"{net.entry_config[k]}" for k in free]}
     with pm.Model(coords=coords) as model:
         log_weights = pm.Data("node_log_weights", np.asarray(node_log_weights, dtype=float))
-        mask = pm.Data("hard_mask", np.asarray(hard_mask, dtype=float))
-        log_prior = pt.as_tensor_variable(fixed_part)
-        if len(free):
-            theta = pm.Beta("theta", alpha=net.alpha[free], beta=net.beta[free], dims="entry")
-            log_prior = (log_prior + pt.dot(net.uses_yes[:, free], pt.log(theta))
-                         + pt.dot(net.uses_no[:, free], pt.log1p(-theta)))
-        log_joint = log_prior + pt.dot(net.states, log_weights) + mask
-        pm.Potential("evidence", pt.logsumexp(log_joint))
-        pm.Deterministic("p_yes", pt.dot(pt.special.softmax(log_joint), net.states), dims="node")
+        node_mask = pm.Data("node_mask", as_node_mask(net, hard_mask))
+        log_theta, log1m_theta = _entry_logs(net)
+        summed_out = _enumerate if method == "enumerate" else _eliminate
+        log_z, p_yes = summed_out(net, log_theta, log1m_theta, log_weights, node_mask)
+        pm.Potential("evidence", log_z)
+        pm.Deterministic("p_yes", p_yes, dims="node")
     return model
 
 
@@ -91,9 +161,6 @@ def diagnose(idata: az.InferenceData) -> dict:
         problems.append(f"ESS {min_ess:.0f} < {ESS_MIN:.0f}")
     return {"divergences": divergences, "max_rhat": round(max_rhat, 4),
             "min_ess": round(min_ess, 1), "warnings": problems}
-
-
-BACKENDS = ("nutpie", "pymc")
 
 
 def _fit_from_idata(idata: az.InferenceData, engine: str, settings: SamplerSettings) -> NutsFit:
@@ -121,15 +188,16 @@ class Sampler:
             raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
         self.net = net
         self.backend = backend
-        self.model = build_model(net, np.zeros(net.n_nodes), np.zeros(len(net.states)))
+        self.model = build_model(net, np.zeros(net.n_nodes), np.zeros((net.n_nodes, 2)))
         self._compiled = None
 
     def _data(self, node_log_weights, hard_mask) -> dict[str, np.ndarray]:
         return {"node_log_weights": np.asarray(node_log_weights, dtype=float),
-                "hard_mask": np.asarray(hard_mask, dtype=float)}
+                "node_mask": as_node_mask(self.net, hard_mask)}
 
     def sample(self, node_log_weights: np.ndarray, hard_mask: np.ndarray, seed: int,
-               settings: SamplerSettings = SamplerSettings()) -> NutsFit:
+               settings: SamplerSettings | None = None) -> NutsFit:
+        settings = settings or SamplerSettings()
         data = self._data(node_log_weights, hard_mask)
         if len(self.net.free) == 0:
             return self._constant(data, seed)
@@ -209,6 +277,7 @@ def sampler_for(net: Network, backend: str = "nutpie") -> Sampler:
 
 
 def sample(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray, seed: int,
-           settings: SamplerSettings = SamplerSettings(), backend: str | None = None) -> NutsFit:
+           settings: SamplerSettings | None = None, backend: str | None = None) -> NutsFit:
+    settings = settings or SamplerSettings()
     return sampler_for(net, backend or settings.backend).sample(node_log_weights, hard_mask,
                                                                  seed, settings)
