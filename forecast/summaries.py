@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engines.exact import exact_means
+from .engines.exact import exact_means_batch
 from .network import Network, cluster_log_weights, node_log_weights
 from .spec import EvidenceItem
 
@@ -40,39 +40,54 @@ class Influence:
     effect_logodds: np.ndarray
 
 
-def _leave_out_means(net: Network, items: tuple[EvidenceItem, ...], leave_out, conditions):
-    kept = [it for it in items if not leave_out(it)]
-    weights = node_log_weights(net.node_ids, kept)
-    return exact_means(net, net.state_log_evidence(weights, conditions))
+def _leave_out_weights(net: Network, items: tuple[EvidenceItem, ...],
+                       leave_outs: list[set[str]]) -> np.ndarray:
+    """Per-node log-weights with each set of item ids left out, shape (len(leave_outs), n).
+
+    Only the (cluster, node) groups an item belongs to change when it goes, and the cluster
+    rule is re-applied within each of those groups alone, so the cost is linear in the
+    evidence, not quadratic (10,000 items cost what 10 do)."""
+    groups: dict[tuple[str, str], list[EvidenceItem]] = defaultdict(list)
+    for it in sorted(items, key=lambda it: it.item_id):
+        groups[(it.cluster_key, it.node)].append(it)
+    groups_of_item: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, members in groups.items():
+        for it in members:
+            groups_of_item[it.item_id].append(key)
+    counted = cluster_log_weights(items)
+    full = node_log_weights(net.node_ids, items)
+    out = np.repeat(full[None, :], len(leave_outs), axis=0)
+    for row, gone in enumerate(leave_outs):
+        touched = {key for item_id in gone for key in groups_of_item.get(item_id, ())}
+        for key in touched:
+            kept = [it for it in groups[key] if it.item_id not in gone]
+            now = cluster_log_weights(kept).get(key, (0.0, ""))[0]
+            out[row, net.index(key[1])] += now - counted[key][0]
+    return out
 
 
 def influence(net: Network, items: tuple[EvidenceItem, ...], conditions: dict[str, bool],
               full_means: np.ndarray) -> list[Influence]:
     """Influence of every item and every multi-item cluster, computed exactly (the closed
-    form makes each leave-one-out mean one enumeration, no refit). Only the items the
-    cluster rule counts can move anything; the others get exact zeros without work."""
-    counted = {item_id for (_value, item_id) in cluster_log_weights(items).values()}
-    zero = np.zeros(net.n_nodes)
-    full_logit = logit(full_means)
-    results = []
-    members: dict[str, list[EvidenceItem]] = defaultdict(list)
+    form makes each leave-one-out mean one enumeration, no refit), all in one batch."""
+    first_cluster: dict[str, str] = {}
+    members: dict[str, set[str]] = defaultdict(set)
     for it in items:
-        members[it.cluster_key].append(it)
-    for item_id in sorted({it.item_id for it in items}):
-        cluster = next(it.cluster for it in items if it.item_id == item_id)
-        if item_id in counted:
-            means = _leave_out_means(net, items, lambda it, i=item_id: it.item_id == i, conditions)
-            pp, lo = (full_means - means) * 100, full_logit - logit(means)
-        else:
-            pp, lo = zero, zero
-        results.append(Influence(item_id, "item", cluster, pp, lo))
-    for cluster, group in sorted(members.items()):
-        if not group[0].cluster or len({it.item_id for it in group}) < 2:
-            continue
-        means = _leave_out_means(net, items, lambda it, c=cluster: it.cluster_key == c, conditions)
-        results.append(Influence(cluster, "cluster", cluster, (full_means - means) * 100,
-                                 full_logit - logit(means)))
-    return results
+        first_cluster.setdefault(it.item_id, it.cluster)
+        if it.cluster:
+            members[it.cluster].add(it.item_id)
+    item_ids = sorted(first_cluster)
+    clusters = sorted(c for c, ids in members.items() if len(ids) >= 2)
+    leave_outs = [{i} for i in item_ids] + [members[c] for c in clusters]
+    if not leave_outs:
+        return []
+    weights = _leave_out_weights(net, items, leave_outs)
+    means = exact_means_batch(net, weights, conditions)
+    pp = (full_means[None, :] - means) * 100
+    lo = logit(full_means)[None, :] - logit(means)
+    keys = [(i, "item", first_cluster[i]) for i in item_ids] + [(c, "cluster", c) for c in clusters]
+    return [Influence(key, kind, cluster, pp[row], lo[row])
+            for row, (key, kind, cluster) in enumerate(keys)]
 
 
 def top_evidence(influences: list[Influence], node_index: int, limit: int = 5) -> list[dict]:

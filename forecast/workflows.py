@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .engines.settings import SamplerSettings
 from .errors import problem
 from .io.catalog import read_history
+from .io.posterior_cache import cache_key, load_posterior, store_posterior
 from .io.project import ScenarioPaths, load_inputs
 from .io.reports import write_reports
-from .report import build_report, fit
+from .report import Posterior, build_report, fit
+from .spec import Inputs
 
 
 @dataclass
@@ -19,18 +22,43 @@ class ReportResult:
     written: list[Path]
 
 
-def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
-                write: bool = True) -> ReportResult:
-    """Fit the scenario, build the report, and write report.md/html/json atomically.
+def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
+               settings: SamplerSettings | None = None, given: dict[str, bool] | None = None,
+               use_cache: bool = True, strict: bool = False) -> Posterior:
+    """`fit`, reusing the posterior of an earlier fit of exactly the same inputs (priors,
+    evidence, resolutions, seed, settings, conditions, model and package versions).
 
-    Under `strict`, sampling problems are a user error and nothing is written."""
-    inputs = load_inputs(paths)
-    posterior = fit(inputs, seed, settings)
-    document = build_report(inputs, posterior, seed)
-    warnings = document["diagnostics"]["warnings"]
+    Under `strict`, sampling problems are a user error, raised before anything is stored."""
+    settings = settings or SamplerSettings()
+    n_nodes = len(inputs.scenario.nodes)
+    key = cache_key(paths.priors.read_bytes(), inputs.evidence_hash, seed, settings.describe(),
+                    given)
+    hit = load_posterior(paths.cache, key, n_nodes) if use_cache else None
+    if hit is not None:
+        p_yes, mcse, meta = hit
+        posterior = Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"])
+    else:
+        posterior = fit(inputs, seed, settings, given=given)
+    warnings = posterior.diagnostics["warnings"]
     if strict and warnings:
         raise problem(paths.display(paths.priors), None, "diagnostics",
                       "--strict: " + "; ".join(warnings) + "; nothing written")
+    if hit is None:
+        store_posterior(paths.cache, key, posterior.p_yes, posterior.mcse,
+                        {"diagnostics": posterior.diagnostics, "engine": posterior.engine,
+                         "settings": posterior.settings})
+    return posterior
+
+
+def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
+                write: bool = True, use_cache: bool = True) -> ReportResult:
+    """Fit the scenario (or reuse the cached fit of the same inputs), build the report, and
+    write report.md/html/json atomically.
+
+    Under `strict`, sampling problems are a user error and nothing is written."""
+    inputs = load_inputs(paths)
+    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict)
+    document = build_report(inputs, posterior, seed)
     attach_history(document, paths)
     written = write_reports(paths.reports, document) if write else []
     return ReportResult(document, written)

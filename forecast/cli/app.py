@@ -29,6 +29,12 @@ RootOption = Annotated[Path | None, typer.Option(
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed for the sampler.")]
 
 
+class Backend(str, Enum):
+    auto = "auto"
+    nutpie = "nutpie"
+    pymc = "pymc"
+
+
 class Format(str, Enum):
     table = "table"
     md = "md"

@@ -12,6 +12,7 @@ from ..render.terminal import print_report
 from ..workflows import make_report
 from .app import (
     DEFAULTS,
+    Backend,
     Format,
     FormatOption,
     RootOption,
@@ -36,16 +37,21 @@ def report(
     tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
     chains: Annotated[int, typer.Option(min=1, max=16, help="Number of chains.")] = 4,
     progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
+    backend: Annotated[Backend, typer.Option(
+        help="NUTS implementation: auto picks by network size (see bench/README.md).")] = Backend.auto,
+    cache: Annotated[bool, typer.Option(
+        help="Reuse the posterior of an earlier fit of exactly the same inputs.")] = True,
 ) -> None:
     """Fit a scenario and write report.md, report.html and report.json.
 
     Example: forecast report --scenario turkey-peacekeeping --format json
     """
-    from ..engines.nuts import SamplerSettings
+    from ..engines.settings import SamplerSettings
 
     paths = scenario_paths(root, scenario)
-    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
-    result = make_report(paths, seed, settings, strict=strict)
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
+                               backend=backend.value)
+    result = make_report(paths, seed, settings, strict=strict, use_cache=cache)
     if fmt is Format.table:
         console = stdout_console()
         print_report(result.document, console)

@@ -47,7 +47,7 @@ def update(
 
     Example: forecast update --scenario turkey-peacekeeping
     """
-    from ..engines.nuts import SamplerSettings
+    from ..engines.settings import SamplerSettings
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
     result = run_update(scenario_paths(root, scenario), seed, settings, strict=strict,

@@ -42,7 +42,7 @@ def whatif(
 
     Example: forecast whatif --given turkish_deployment=yes
     """
-    from ..engines.nuts import SamplerSettings
+    from ..engines.settings import SamplerSettings
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
     document = whatif_document(scenario_paths(root, scenario), given, seed, settings)

@@ -37,11 +37,30 @@ def exact_means(net: Network, state_log_evidence: np.ndarray) -> np.ndarray:
     return np.clip(state_posterior(net, state_log_evidence) @ net.states, 0.0, 1.0)
 
 
+def exact_means_batch(net: Network, node_log_weights: np.ndarray,
+                      conditions: dict[str, bool] | None = None) -> np.ndarray:
+    """`exact_means` for many evidence weightings at once: (M, n) log-weights -> (M, n)."""
+    base = net.log_state_prior(net.prior_means) + net.state_log_evidence(
+        np.zeros(net.n_nodes), conditions)
+    out = np.empty_like(node_log_weights, dtype=float)
+    batch = _batch_size(net)
+    for start in range(0, len(node_log_weights), batch):
+        part = node_log_weights[start:start + batch]
+        out[start:start + batch] = _normalise(base + part @ net.states.T) @ net.states
+    return np.clip(out, 0.0, 1.0)
+
+
+def _batch_size(net: Network) -> int:
+    """Rows per batch so a (rows, 2^n) block stays near 32 MB whatever the network size."""
+    return max(1, min(512, (1 << 22) // len(net.states)))
+
+
 def p_yes_given_theta(net: Network, theta: np.ndarray, state_log_evidence: np.ndarray,
-                      batch: int = 512) -> np.ndarray:
+                      batch: int | None = None) -> np.ndarray:
     """P(node = yes | evidence, theta) per row of theta (D, K): the quantity whose posterior
     the forecast summarises. Batched so memory stays D-independent."""
     out = np.empty((theta.shape[0], net.n_nodes))
+    batch = batch or _batch_size(net)
     for start in range(0, theta.shape[0], batch):
         part = theta[start:start + batch]
         out[start:start + batch] = _normalise(
@@ -82,11 +101,15 @@ def importance_sampling(net: Network, state_log_evidence: np.ndarray, n_draws: i
     free = net.free
     theta = np.broadcast_to(net.fixed, (n_draws, len(net.fixed))).copy()
     theta[:, free] = rng.beta(net.alpha[free], net.beta[free], size=(n_draws, len(free)))
-    log_joint = net.log_state_prior(theta) + state_log_evidence         # (D, S)
-    top = log_joint.max(axis=1, keepdims=True)
-    log_z = top[:, 0] + np.log(np.exp(log_joint - top).sum(axis=1))     # log P(e | theta)
+    log_z = np.empty(n_draws)                                           # log P(e | theta)
+    f = np.empty((n_draws, net.n_nodes))                                # P(yes | e, theta)
+    batch = _batch_size(net)
+    for start in range(0, n_draws, batch):
+        log_joint = net.log_state_prior(theta[start:start + batch]) + state_log_evidence
+        top = log_joint.max(axis=1, keepdims=True)
+        log_z[start:start + batch] = top[:, 0] + np.log(np.exp(log_joint - top).sum(axis=1))
+        f[start:start + batch] = _normalise(log_joint) @ net.states
     weights = _normalise(log_z)
-    f = _normalise(log_joint) @ net.states                              # (D, n)
     mean = weights @ f
     se = np.sqrt(np.sum(weights[:, None] ** 2 * (f - mean) ** 2, axis=0))
     return ImportanceEstimate(mean, se, float(1.0 / np.sum(weights**2)))

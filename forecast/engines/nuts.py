@@ -19,11 +19,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..network import HARD_EXCLUDED, Network, elimination_order
-from .settings import BACKENDS, SamplerSettings
-
-# Up to this many nodes the joint states are enumerated (one matrix product, fastest for
-# small networks); above it, variable elimination in a min-fill order sums them out.
-ENUMERATION_MAX_NODES = 10
+from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings
 
 RHAT_LIMIT = 1.01
 ESS_MIN = 400.0
@@ -80,19 +76,21 @@ def _enumerate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
 
 
 def _eliminate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
-    """log Z by variable elimination. Each factor is a rank-n tensor with size 2 on its own
-    variables and 1 elsewhere, so products are broadcast sums in log space. P(node = yes)
-    is d log Z / d L_node (L enters as x_node * L_node), one backward pass for all nodes."""
+    """log Z by variable elimination in a min-fill order. A factor is a log-space tensor with
+    one axis per variable of its scope (kept sorted); a product is a broadcast sum after
+    aligning axes, and summing a variable out is a logsumexp over its axis. P(node = yes) is
+    d log Z / d L_node (L enters as x_node * L_node): one backward pass for every node."""
     n = net.n_nodes
     first = {int(v): int(np.flatnonzero(net.entry_node == v)[0]) for v in range(n)}
 
-    def place(table, axes_vars):
-        order = np.argsort(axes_vars)
-        table = table.transpose(*order) if len(axes_vars) > 1 else table
-        shape = [1] * n
-        for var in axes_vars:
-            shape[var] = 2
-        return pt.reshape(table, shape), set(axes_vars)
+    def sorted_factor(table, axes_vars):
+        order = [int(i) for i in np.argsort(axes_vars)]
+        if order != list(range(len(order))):
+            table = table.transpose(*order)
+        return table, sorted(axes_vars)
+
+    def aligned(table, scope, union):
+        return table.dimshuffle([scope.index(v) if v in scope else "x" for v in union])
 
     factors = []
     for v in range(n):
@@ -102,21 +100,18 @@ def _eliminate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
         no = pt.reshape(log1m_theta[rows], (2,) * k) if k else log1m_theta[rows][0]
         yes = pt.reshape(log_theta[rows], (2,) * k) if k else log_theta[rows][0]
         # reshape of a config-indexed vector puts the highest bit first: parents reversed
-        factors.append(place(pt.stack([no, yes]), [v, *reversed(pa)]))
-        evidence = pt.stack([node_mask[v, 0], log_weights[v] + node_mask[v, 1]])
-        factors.append(place(evidence, [v]))
+        table = pt.stack([no, yes]) + pt.stack([node_mask[v, 0], log_weights[v] + node_mask[v, 1]]
+                                               ).dimshuffle([0] + ["x"] * k)
+        factors.append(sorted_factor(table, [v, *reversed(pa)]))
     for u in elimination_order(net.parents):
         touching = [f for f in factors if u in f[1]]
         factors = [f for f in factors if u not in f[1]]
-        total = touching[0][0]
-        for table, _vars in touching[1:]:
-            total = total + table
-        scope = set().union(*(f[1] for f in touching)) - {u}
-        factors.append((pt.logsumexp(total, axis=u, keepdims=True), scope))
-    log_z = factors[0][0]
-    for table, _vars in factors[1:]:
-        log_z = log_z + table
-    log_z = pt.reshape(log_z, ())
+        union = sorted(set().union(*(f[1] for f in touching)))
+        total = aligned(*touching[0], union)
+        for table, scope in touching[1:]:
+            total = total + aligned(table, scope, union)
+        factors.append((pt.logsumexp(total, axis=union.index(u)), [w for w in union if w != u]))
+    log_z = pt.sum([pt.reshape(table, ()) for table, _scope in factors])
     return log_z, pt.grad(log_z, log_weights)
 
 
@@ -211,7 +206,7 @@ class Sampler:
             pm.set_data(data)
         value = np.asarray(pm.draw(self.model["p_yes"], random_seed=seed))
         return NutsFit(p_yes=value[None, None, :], mcse=np.zeros(self.net.n_nodes),
-                       diagnostics={"divergences": 0, "max_rhat": 1.0, "min_ess": float("inf"),
+                       diagnostics={"divergences": 0, "max_rhat": 1.0, "min_ess": None,
                                     "warnings": []},
                        engine="pymc-constant", settings={"draws": 1, "chains": 1})
 
@@ -266,8 +261,9 @@ def structure_key(net: Network) -> tuple:
             net.alpha.tobytes(), net.beta.tobytes(), net.fixed.tobytes())
 
 
-def sampler_for(net: Network, backend: str = "nutpie") -> Sampler:
+def sampler_for(net: Network, backend: str = "auto") -> Sampler:
     """The process-wide compiled sampler for this structure (compiled on first use)."""
+    backend = SamplerSettings(backend=backend).backend_for(net.n_nodes)
     key = (structure_key(net), backend)
     if key not in _SAMPLERS:
         if len(_SAMPLERS) >= _SAMPLER_CACHE_SIZE:
@@ -279,5 +275,5 @@ def sampler_for(net: Network, backend: str = "nutpie") -> Sampler:
 def sample(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray, seed: int,
            settings: SamplerSettings | None = None, backend: str | None = None) -> NutsFit:
     settings = settings or SamplerSettings()
-    return sampler_for(net, backend or settings.backend).sample(node_log_weights, hard_mask,
+    return sampler_for(net, backend or settings.backend_for(net.n_nodes)).sample(node_log_weights, hard_mask,
                                                                  seed, settings)

@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BACKENDS = ("nutpie", "pymc")
+# Up to this many nodes the NUTS model enumerates joint states (one matrix product, fastest for
+# small networks); above it, variable elimination sums them out. numba (nutpie) compiles the
+# elimination graph far more slowly than PyMC's C backend, so "auto" switches backend there too.
+ENUMERATION_MAX_NODES = 10
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to run NUTS. `backend` "nutpie" compiles the PyMC model once (numba) and samples
-    in Rust; "pymc" is PyMC's own NUTS on the C backend. See bench/README.md for the choice."""
+    in Rust; "pymc" is PyMC's own NUTS on the C backend; "auto" picks by network size.
+    See bench/README.md for the measurements behind the choice."""
 
     draws: int = 1000
     tune: int = 1000
@@ -18,7 +23,12 @@ class SamplerSettings:
     target_accept: float = 0.9
     cores: int | None = None
     progress: bool = True
-    backend: str = "nutpie"
+    backend: str = "auto"
+
+    def backend_for(self, n_nodes: int) -> str:
+        if self.backend != "auto":
+            return self.backend
+        return "nutpie" if n_nodes <= ENUMERATION_MAX_NODES else "pymc"
 
     def describe(self) -> dict:
         return {"draws": self.draws, "tune": self.tune, "chains": self.chains,

@@ -44,6 +44,11 @@ class ScenarioPaths:
         return self.root / "reports" / self.scenario_id
 
     @property
+    def cache(self) -> Path:
+        """Fitted posteriors keyed by the content of their inputs (io/posterior_cache.py)."""
+        return self.reports / ".cache"
+
+    @property
     def history(self) -> Path:
         return self.reports / "history.jsonl"
 

@@ -11,6 +11,11 @@ def pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
+def ess_text(min_ess) -> str:
+    """The smallest ESS, or n/a when nothing was sampled (every CPT entry fixed)."""
+    return "n/a" if min_ess is None else str(min_ess)
+
+
 def render_json(document: dict) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

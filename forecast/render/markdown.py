@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from . import pct
+from . import ess_text, pct
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
 from .plots import depths, history_series
 
@@ -101,7 +101,7 @@ def render_markdown(document: dict) -> str:
     d = document["diagnostics"]
     lines += ["", "## Diagnostics and reproducibility", "",
               f"- divergences: {d['divergences']}", f"- max R-hat: {d['max_rhat']}",
-              f"- min ESS: {d['min_ess']}",
+              f"- min ESS: {ess_text(d['min_ess'])}",
               "- warnings: " + ("; ".join(d["warnings"]) if d["warnings"] else "none"),
               f"- evidence hash: `{document['evidence_hash']}`",
               "- versions: " + ", ".join(f"{k} {v}" for k, v in document["versions"].items()),

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 from rich.table import Table
 
-from . import pct
+from . import ess_text, pct
 
 
 def report_table(document: dict) -> Table:
@@ -34,7 +34,7 @@ def diagnostics_line(document: dict) -> str:
     d = document["diagnostics"]
     status = "; ".join(d["warnings"]) if d["warnings"] else "no sampling problems"
     return (f"engine {document['engine']} · divergences {d['divergences']} · max R-hat "
-            f"{d['max_rhat']} · min ESS {d['min_ess']} · {status} · seed {document['seed']} · "
+            f"{d['max_rhat']} · min ESS {ess_text(d['min_ess'])} · {status} · seed {document['seed']} · "
             f"evidence {document['evidence_hash'][:19]}")
 
 

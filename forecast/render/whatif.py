@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import pct
+from . import ess_text, pct
 from .markdown import md_escape
 
 
@@ -49,7 +49,8 @@ def render_whatif_text(document: dict, width: int = 120) -> str:
     console.print(whatif_table(document))
     d = document["diagnostics"]
     console.print(f"engine {document['engine']} · divergences {d['divergences']} · max R-hat "
-                  f"{d['max_rhat']} · min ESS {d['min_ess']} · seed {document['seed']}", markup=False)
+                  f"{d['max_rhat']} · min ESS {ess_text(d['min_ess'])} · seed {document['seed']}",
+                  markup=False)
     return buffer.getvalue()
 
 

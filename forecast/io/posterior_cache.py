@@ -1,0 +1,84 @@
+"""A cache of fitted posteriors, so `forecast report` with unchanged inputs does not sample.
+
+An entry is keyed by a hash of everything the posterior depends on (the priors file, the
+default scales, the evidence and resolutions content hash, the seed, the sampler settings,
+the what-if conditions, the model version and the package versions), and stores that key
+inside it too: a changed input is a different key, and an entry whose stored key, shapes or
+files do not check out is treated as missing and refitted. Arrays are stored with
+`numpy.savez` and read with `allow_pickle=False`; metadata is JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .. import MODEL_VERSION
+from ..scales import default_scales_text
+from ..versions import package_versions
+from .atomic import atomic_write_bytes, atomic_write_text
+
+KEEP_ENTRIES = 16
+CACHED_PACKAGES = ("pymc", "pytensor", "nutpie", "numpy", "arviz")
+
+
+def cache_key(priors_bytes: bytes, evidence_hash: str, seed: int, settings: dict,
+              given: dict[str, bool] | None = None) -> str:
+    versions = package_versions()
+    try:
+        from importlib import metadata
+
+        nutpie_version = metadata.version("nutpie")
+    except Exception:  # noqa: BLE001 - not installed is a valid state
+        nutpie_version = "not installed"
+    material = {
+        "model_version": MODEL_VERSION,
+        "priors": hashlib.sha256(priors_bytes).hexdigest(),
+        "default_scales": hashlib.sha256(default_scales_text().encode()).hexdigest(),
+        "evidence_hash": evidence_hash,
+        "seed": seed,
+        "settings": settings,
+        "given": sorted((given or {}).items()),
+        "versions": {k: versions.get(k) for k in CACHED_PACKAGES} | {"nutpie": nutpie_version},
+    }
+    blob = json.dumps(material, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _paths(directory: Path, key: str) -> tuple[Path, Path]:
+    return directory / f"{key}.npz", directory / f"{key}.json"
+
+
+def load_posterior(directory: Path, key: str, n_nodes: int):
+    """(p_yes, mcse, meta) for `key`, or None when absent or not trustworthy."""
+    arrays_path, meta_path = _paths(directory, key)
+    try:
+        meta = json.loads(meta_path.read_text("utf-8"))
+        with np.load(arrays_path, allow_pickle=False) as arrays:
+            p_yes, mcse = np.array(arrays["p_yes"]), np.array(arrays["mcse"])
+    except (OSError, ValueError, KeyError):
+        return None
+    if (meta.get("key") != key or p_yes.ndim != 3 or p_yes.shape[-1] != n_nodes
+            or mcse.shape != (n_nodes,) or not np.all(np.isfinite(p_yes))):
+        return None
+    return p_yes, mcse, meta
+
+
+def store_posterior(directory: Path, key: str, p_yes: np.ndarray, mcse: np.ndarray,
+                    meta: dict) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, p_yes=p_yes, mcse=mcse)
+    arrays_path, meta_path = _paths(directory, key)
+    atomic_write_bytes(arrays_path, buffer.getvalue())
+    atomic_write_text(meta_path, json.dumps({**meta, "key": key}, sort_keys=True))
+    _evict(directory)
+
+
+def _evict(directory: Path) -> None:
+    entries = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[KEEP_ENTRIES:]:
+        for path in _paths(directory, stale.stem):
+            path.unlink(missing_ok=True)
