@@ -62,7 +62,7 @@ def check(
     simulations: Annotated[int, typer.Option(min=10, help="SBC simulations.")] = 200,
     draws: Annotated[int, typer.Option(min=100, help="Draws per chain of the agreement fit.")] = 1000,
     tune: Annotated[int, typer.Option(min=100, help="Tuning steps of the agreement fit.")] = 1000,
-    chains: Annotated[int, typer.Option(min=1, max=16, help="Chains of the agreement fit.")] = 4,
+    chains: Annotated[int, typer.Option(min=2, max=16, help="Chains of the agreement fit (2 or more).")] = 4,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
     = CheckFormat.table,
     progress: Annotated[bool, typer.Option(help="Show progress on stderr.")] = True,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..evidence_workflow import (
     EvidenceFilter,
@@ -142,8 +143,9 @@ def _items_table(items) -> Table:
         table.add_column(name, justify=justify)
     for it in items:
         summary = it.summary if len(it.summary) <= 60 else it.summary[:57] + "..."
-        table.add_row(it.item_id, it.node, it.date.isoformat(), it.reliability + it.credibility,
-                      f"{it.weight:.2f}", it.lr_text, it.cluster, summary)
+        cells = (it.item_id, it.node, it.date.isoformat(), it.reliability + it.credibility,
+                 f"{it.weight:.2f}", it.lr_text, it.cluster, summary)
+        table.add_row(*(Text(cell) for cell in cells))      # evidence text is data, not markup
     return table
 
 

@@ -1,4 +1,9 @@
-"""Atomic writes: a reader sees a file as it was or as it is after, never half-written."""
+"""Atomic writes: a reader sees a file as it was or as it is after, never half-written.
+
+Each file is written to a hidden temporary beside it (`.<name>.<random>.tmp`), flushed to disk,
+then renamed over the target. A process killed before the rename leaves the target as it was
+and, at worst, that hidden temporary: no reader opens it (readers open files by their exact
+names), and any `.*.tmp` file is safe to delete."""
 
 from __future__ import annotations
 
@@ -7,11 +12,35 @@ import tempfile
 from pathlib import Path
 
 
+def _current_umask() -> int:
+    """The process umask (read without changing it where Linux allows; else set and restore)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a plain `open(path, "w")` would give: those of the file being replaced,
+    else 0o666 less the umask (mkstemp's own 0o600 would hide shared reports from their readers)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_current_umask()
+
+
 def _write_temp(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), _mode_for(path))
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

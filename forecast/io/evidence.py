@@ -26,6 +26,12 @@ OUTCOMES = {"yes": True, "no": False}
 MAX_FIELD = 5000
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ITEM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# A number as a person or a spreadsheet writes it: ASCII digits, optional point and exponent
+# (Python's float() would also take "1_000", "infinity" or non-ASCII digits).
+NUMBER_PATTERN = re.compile(r"^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+# Control characters other than tab and line breaks: a NUL makes the file unreadable, an ESC
+# rewrites the terminal that lists the evidence.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _choices(values) -> str:
@@ -69,6 +75,9 @@ def read_rows(text: str, path: Path, columns: tuple[str, ...]) -> list[tuple[int
             if len(cell) > MAX_FIELD:
                 raise fail(path, line, name, f"at most {MAX_FIELD} characters",
                            f"{len(cell)} characters")
+            if control := CONTROL_CHARACTERS.search(cell):
+                raise fail(path, line, name, "text without control characters",
+                           f"character U+{ord(control.group()):04X}")
         rows.append((line, {name: cell.strip() for name, cell in zip(header, record, strict=True)}))
     return rows
 
@@ -88,10 +97,9 @@ def parse_lr(value: str, scenario: Scenario, path, line) -> float:
     if value in names:
         return names[value]
     expected = f"a positive number or a scale name ({_choices(names)})"
-    try:
-        lr = float(value)
-    except ValueError:
-        raise fail(path, line, "lr", expected, value) from None
+    if not NUMBER_PATTERN.match(value):
+        raise fail(path, line, "lr", expected, value)
+    lr = float(value)
     if not math.isfinite(lr) or lr <= 0:
         raise fail(path, line, "lr", expected, value)
     return lr

@@ -1,7 +1,10 @@
 """The forecast history: `reports/<scenario>/history.jsonl`, one snapshot per line.
 
-Append-only: a snapshot is added under the file's lock with one write and an fsync, and never
-rewritten. Reading validates every line; a damaged line (a torn write, a hand edit) is a user
+Append-only: a snapshot is added under the file's lock and earlier lines are never changed.
+The append itself is atomic (the old bytes plus the new line go to a temporary that is renamed
+over the file): a process killed mid-append leaves the history as it was, never a torn line,
+which a plain O_APPEND write cannot promise once the kernel returns a short write.
+Reading validates every line; a damaged line (a torn write, a hand edit) is a user
 error naming the file, the line and the field, never silently skipped.
 """
 
@@ -9,12 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import fail, problem
-from .atomic import file_lock
+from .atomic import atomic_write_bytes, file_lock
 from .text import read_user_text
 
 TOP_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -113,26 +115,9 @@ def append_snapshot(path: Path, snapshot: dict, shown: str | None = None,
         history = read_history(path, shown)
         if not should_append(history):
             return False, history
-        data = snapshot_line(snapshot).encode("utf-8")
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            if os.fstat(fd).st_size and _last_byte(path) != b"\n":
-                data = b"\n" + data
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        old = path.read_bytes() if path.exists() else b""
+        if old and not old.endswith(b"\n"):
+            old += b"\n"
+        atomic_write_bytes(path, old + snapshot_line(snapshot).encode("utf-8"))
         return True, history
-
-
-def _last_byte(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 

@@ -25,6 +25,7 @@ PRIOR_KEYS = {"when", "p", "strength", "beta", "term", "confidence", "fixed", "r
 ROLES = ("consequence", "driver")
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_TEXT = 5000
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -36,6 +37,8 @@ def parse_scenario(text: str, path: Path | str) -> Scenario:
     path = Path(path)
     try:
         doc = tomllib.loads(text)
+    except RecursionError:
+        raise problem(path, None, "toml", "invalid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as e:
         found = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(e))
         if found:
@@ -44,6 +47,22 @@ def parse_scenario(text: str, path: Path | str) -> Scenario:
             message, line = str(e), None
         raise problem(path, line, "toml", f"invalid TOML: {message}") from e
     return _Reader(path).scenario(doc)
+
+
+def _finite(value) -> bool:
+    """A TOML number that is a finite float (an integer too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _control_character(text: str) -> str | None:
+    """The first control character other than tab and line breaks, as U+XXXX, if any."""
+    found = CONTROL_CHARACTERS.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def _sorted_choices(choices) -> str:
@@ -71,6 +90,9 @@ class _Reader:
         if len(value) > MAX_TEXT:
             raise fail(self.path, where, key, f"at most {MAX_TEXT} characters",
                        f"{len(value)} characters")
+        if control := _control_character(value):
+            raise fail(self.path, where, key, "text without control characters",
+                       f"character {control}")
         return value.strip()
 
     def date(self, table: dict, key: str, where: str) -> dt.date:
@@ -82,7 +104,7 @@ class _Reader:
         return value
 
     def number(self, value, where: str, key: str, what: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if not _finite(value):
             raise fail(self.path, where, key, what, value)
         return float(value)
 
@@ -147,9 +169,7 @@ class _Reader:
             if strength <= 0:
                 raise fail(self.path, where, key, "a positive prior strength", value)
         elif name == "terms":
-            ok = (isinstance(value, list) and len(value) == 2
-                  and all(not isinstance(v, bool) and isinstance(v, int | float)
-                          and math.isfinite(v) for v in value)
+            ok = (isinstance(value, list) and len(value) == 2 and all(map(_finite, value))
                   and 0 <= value[0] < value[1] <= 1)
             if not ok:
                 raise fail(self.path, where, key, "a range [low, high] with 0 <= low < high <= 1",
@@ -230,21 +250,29 @@ class _Reader:
         return parents
 
     def check_acyclic(self, parents: dict[str, list[str]]) -> None:
+        """Depth-first search with an explicit stack (a long chain of nodes must not exhaust
+        Python's recursion limit); the error names the node whose parent closes the cycle."""
         done: set[str] = set()
-
-        def visit(node_id: str, path: list[str]) -> None:
-            for parent in parents[node_id]:
-                if parent in path:
+        for start in parents:
+            if start in done:
+                continue
+            path, on_path, pending = [start], {start}, [iter(parents[start])]
+            while pending:
+                parent = next(pending[-1], None)
+                if parent is None:
+                    finished = path.pop()
+                    on_path.discard(finished)
+                    done.add(finished)
+                    pending.pop()
+                    continue
+                if parent in on_path:
                     cycle = path[path.index(parent):] + [parent]
-                    raise fail(self.path, f"node[{node_id}]", "parents", "an acyclic graph",
+                    raise fail(self.path, f"node[{path[-1]}]", "parents", "an acyclic graph",
                                "a cycle " + " <- ".join(cycle))
                 if parent not in done:
-                    visit(parent, path + [parent])
-            done.add(node_id)
-
-        for node_id in parents:
-            if node_id not in done:
-                visit(node_id, [node_id])
+                    path.append(parent)
+                    on_path.add(parent)
+                    pending.append(iter(parents[parent]))
 
     # -- priors --------------------------------------------------------------------------
     def priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales) -> tuple[Prior, ...]:
@@ -321,8 +349,7 @@ class _Reader:
         elif form == "beta":
             value = table["beta"]
             ok = (isinstance(value, list) and len(value) == 2
-                  and all(not isinstance(v, bool) and isinstance(v, int | float)
-                          and math.isfinite(v) and v > 0 for v in value))
+                  and all(_finite(v) and v > 0 for v in value))
             if not ok:
                 raise fail(self.path, at, "beta", "[a, b] with a > 0 and b > 0", value)
             alpha, beta = float(value[0]), float(value[1])

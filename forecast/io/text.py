@@ -6,6 +6,10 @@ from pathlib import Path
 
 from ..errors import fail, problem
 
+# Byte-order marks of encodings a spreadsheet may offer instead of UTF-8 ("Unicode text").
+FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
 
 def read_user_text(path: Path, what: str) -> str:
     """The file's text as UTF-8 (a leading BOM, as spreadsheets write it, is accepted)."""
@@ -17,6 +21,10 @@ def read_user_text(path: Path, what: str) -> str:
         raise problem(path, None, None, f"is a directory, expected {what}") from None
     except OSError as e:
         raise problem(path, None, None, f"cannot read: {e.strerror}") from None
+    for bom, encoding in FOREIGN_BOMS:
+        if data.startswith(bom):
+            raise fail(path, 1, "encoding", "UTF-8 text (save the file as UTF-8 CSV or text)",
+                       f"{encoding} (byte-order mark)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
