@@ -26,7 +26,7 @@ ScenarioOption = Annotated[str, typer.Option("--scenario", "-s", help="Scenario 
 RootOption = Annotated[Path | None, typer.Option(
     "--root", help="Project root [default: $FORECAST_ROOT, else the current directory].",
     show_default=False)]
-SeedOption = Annotated[int, typer.Option("--seed", help="Random seed for the sampler.")]
+SeedOption = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Random seed for the sampler.")]
 
 
 class Backend(str, Enum):

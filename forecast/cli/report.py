@@ -35,7 +35,7 @@ def report(
         "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")] = False,
     draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option(min=1, max=16, help="Number of chains.")] = 4,
+    chains: Annotated[int, typer.Option(min=2, max=16, help="Number of chains (at least 2).")] = 4,
     progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
     backend: Annotated[Backend, typer.Option(
         help="NUTS implementation: auto picks by network size (see bench/README.md).")] = Backend.auto,

@@ -39,7 +39,7 @@ def update(
         "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")] = False,
     draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option(min=1, max=16, help="Number of chains.")] = 4,
+    chains: Annotated[int, typer.Option(min=2, max=16, help="Number of chains (at least 2).")] = 4,
     progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
 ) -> None:
     """Refit with the current evidence, append a snapshot to history.jsonl, rewrite the

@@ -33,7 +33,7 @@ def whatif(
     = WhatifFormat.table,
     draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option(min=1, max=16, help="Number of chains.")] = 4,
+    chains: Annotated[int, typer.Option(min=2, max=16, help="Number of chains (at least 2).")] = 4,
     progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
 ) -> None:
     """Conditional forecasts of every node if some nodes resolve a given way, beside the
