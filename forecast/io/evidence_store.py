@@ -9,9 +9,9 @@ import io
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from .atomic import atomic_write_text, file_lock
+from .atomic import atomic_write_bytes, file_lock
 from .evidence import EVIDENCE_COLUMNS
-from .text import read_user_text
+from .text import encode_like, read_user_text
 
 HEADER = ",".join(EVIDENCE_COLUMNS) + "\n"
 
@@ -57,5 +57,5 @@ def change_evidence(path: Path, change: Callable[[str], str]) -> str:
         text = current_text(path)
         new_text = change(text)
         if new_text != text:
-            atomic_write_text(path, new_text)
+            atomic_write_bytes(path, encode_like(path, new_text))
         return new_text

@@ -6,9 +6,21 @@ from pathlib import Path
 
 from ..errors import fail, problem
 
+UTF8_BOM = b"\xef\xbb\xbf"
 # Byte-order marks of encodings a spreadsheet may offer instead of UTF-8 ("Unicode text").
 FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
                 (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def encode_like(path: Path, text: str) -> bytes:
+    """`text` as UTF-8, with a leading BOM if the file it replaces has one (Excel writes it, and
+    without it Excel reads the file as a legacy code page and garbles non-ASCII text)."""
+    try:
+        with path.open("rb") as fh:
+            bom = fh.read(len(UTF8_BOM)) == UTF8_BOM
+    except OSError:
+        bom = False
+    return (UTF8_BOM if bom else b"") + text.encode("utf-8")
 
 
 def read_user_text(path: Path, what: str) -> str:

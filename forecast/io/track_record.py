@@ -17,10 +17,10 @@ import re
 from pathlib import Path
 
 from ..spec import Resolution, Scenario
-from .atomic import atomic_write_text, file_lock
+from .atomic import atomic_write_bytes, file_lock
 from .evidence import RESOLUTION_COLUMNS, parse_resolutions
 from .project import SCENARIO_ID_PATTERN
-from .text import read_user_text
+from .text import encode_like, read_user_text
 
 RESOLUTIONS_HEADER = ",".join(RESOLUTION_COLUMNS) + "\n"
 
@@ -50,7 +50,7 @@ def record_resolution(path: Path, shown: str, scenario: Scenario, node: str, out
         new_text = _append_row(text, {"node": node, "outcome": outcome.strip().lower(), "date": date,
                                       "source": source})
         resolutions = parse_resolutions(new_text, shown, scenario)
-        atomic_write_text(path, new_text)
+        atomic_write_bytes(path, encode_like(path, new_text))
     return next(r for r in resolutions if r.node == node)
 
 
