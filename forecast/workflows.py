@@ -60,7 +60,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict)
     document = build_report(inputs, posterior, seed)
     attach_history(document, paths)
-    written = write_reports(paths.reports, document) if write else []
+    written = write_reports(paths.reports, document, paths.cache) if write else []
     return ReportResult(document, written)
 
 

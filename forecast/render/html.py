@@ -71,11 +71,14 @@ def evidence_log(document: dict) -> list[dict]:
     return list(items.values())
 
 
-def render_html(document: dict) -> str:
-    from .plots import report_charts
+def render_html(document: dict, charts: dict[str, str | None] | None = None) -> str:
+    """The report page; `charts` (from `plots.report_charts`) may come from a cache."""
+    if charts is None:
+        from .plots import report_charts
 
+        charts = report_charts(document)
     return _environment().get_template("report.html.j2").render(
-        doc=document, charts=report_charts(document), influence=influence_rows(document),
+        doc=document, charts=charts, influence=influence_rows(document),
         evidence_log=evidence_log(document),
         history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),
         influence_shown=INFLUENCE_SHOWN)
