@@ -355,10 +355,10 @@ class _Reader:
             alpha, beta = float(value[0]), float(value[1])
         else:
             term, confidence = table["term"], table["confidence"]
-            if term not in scales.terms:
+            if not isinstance(term, str) or term not in scales.terms:
                 raise fail(self.path, at, "term", f"an estimative term ({_sorted_choices(scales.terms)})",
                            term)
-            if confidence not in scales.confidence:
+            if not isinstance(confidence, str) or confidence not in scales.confidence:
                 raise fail(self.path, at, "confidence",
                            f"a confidence ({_sorted_choices(scales.confidence)})", confidence)
             low, high = scales.terms[term]
