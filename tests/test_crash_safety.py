@@ -13,8 +13,10 @@ that the scenario still lists, loads and accepts the next write with such leftov
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -25,6 +27,7 @@ from conftest import snapshot_files
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.io.atomic import atomic_write_many, atomic_write_text
 from forecast.io.evidence import load_evidence
 from forecast.io.history import read_history
 from forecast.io.priors import load_scenario
@@ -225,7 +228,9 @@ def test_evidence_add_killed_mid_write_leaves_the_evidence_as_it_was(data_root, 
                                     SCENARIO])
     assert validated.exit_code == 0, validated.stderr
     listed = runner.invoke(app, ["scenarios", "--root", str(data_root), "--format", "json"])
-    assert sorted(s["id"] for s in json.loads(listed.stdout)["scenarios"]) == ["burglary", SCENARIO]
+    assert sorted(s["id"] for s in json.loads(listed.stdout)["scenarios"]) == sorted(
+        p.stem for p in (data_root / "priors").glob("*.toml"))
+    assert all(s.get("error") is None for s in json.loads(listed.stdout)["scenarios"])
     assert finished(child("evidence", data_root, "none", 0, 1)) == 0
     assert evidence_generations(data_root) == ["item 0"]
 
@@ -267,3 +272,34 @@ def test_reports_history_and_evidence_survive_random_kills(data_root, tmp_path):
     assert len(evidence_generations(data_root)) > 1
     for root in (reports, history, data_root):
         check_leftovers_are_hidden_temporaries(root)
+
+
+# -- permissions ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_atomic_writes_get_the_usual_permissions(tmp_path, umask):
+    """A new file gets 0o666 less the umask, as open() would give (mkstemp alone gives 0o600,
+    which hides shared reports from their readers); a replaced file keeps its own mode."""
+    previous = os.umask(umask)
+    try:
+        fresh = tmp_path / "new.txt"
+        atomic_write_text(fresh, "one")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+        atomic_write_many({tmp_path / "a.md": "a", tmp_path / "b.html": "b"})
+        assert stat.S_IMODE((tmp_path / "b.html").stat().st_mode) == 0o666 & ~umask
+        os.chmod(fresh, 0o640)
+        atomic_write_text(fresh, "two")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o640 and fresh.read_text() == "two"
+    finally:
+        os.umask(previous)
+
+
+def test_evidence_add_and_history_keep_shareable_permissions(data_root):
+    evidence = data_root / "evidence" / f"{SCENARIO}.csv"
+    os.chmod(evidence, 0o664)
+    assert finished(child("evidence", data_root, "none", 0, 1)) == 0
+    assert stat.S_IMODE(evidence.stat().st_mode) == 0o664
+    assert finished(child("history", data_root, "none", 0, 1)) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((data_root / "history.jsonl").stat().st_mode) == 0o666 & ~mask
