@@ -35,7 +35,13 @@ def adders(root: Path, count: int, stagger: float = 0.0) -> list[subprocess.Pope
 
 
 def finish(procs: list[subprocess.Popen]) -> list[tuple[int, str, str]]:
-    return [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    """Return code, stdout and stderr of each process (read while waiting: a child that fills
+    its pipe would otherwise block forever)."""
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        results.append((p.returncode, out, err))
+    return results
 
 
 def check_all_rows_there(root: Path) -> None:
@@ -69,6 +75,7 @@ paths = scenario_paths(sys.argv[1], "two-node-beta")
 stop = time.monotonic() + float(sys.argv[2])
 while time.monotonic() < stop:
     print(load_inputs(paths).evidence_hash, flush=True)
+    time.sleep(0.005)
 """
 
 

@@ -9,7 +9,7 @@ import html
 import json
 
 import pytest
-from conftest import snapshot_files
+from conftest import DATA, copy_root, snapshot_files
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -18,10 +18,16 @@ runner = CliRunner()
 HARD = ["--scenario", "hard-sampling", "--draws", "200", "--tune", "100", "--chains", "2",
         "--no-progress", "--seed", "1"]
 RHAT_LIMIT = 1.01
+HARD_ROOT = DATA / "hard-sampling"        # a root of its own: other tests count tests/data's scenarios
 # Beta(0.05, 0.05) draws underflow to exactly 0.0 or 1.0, and network.log_state_prior then
 # computes log(0) * 0 = nan for the report's prior interval (see the xfail test below).
 NAN_IN_PRIOR_INTERVAL = pytest.mark.filterwarnings(
     "ignore:invalid value encountered in matmul:RuntimeWarning")
+
+
+@pytest.fixture
+def hard_root(tmp_path):
+    return copy_root(HARD_ROOT, tmp_path / "hard")
 
 
 def without_locks(files: dict) -> dict:
@@ -30,18 +36,18 @@ def without_locks(files: dict) -> dict:
 
 @pytest.mark.slow
 @NAN_IN_PRIOR_INTERVAL
-def test_hard_posterior_is_flagged_in_the_report_and_fails_strict(data_root):
-    before = snapshot_files(data_root)
-    strict = runner.invoke(app, ["report", "--root", str(data_root), *HARD, "--strict"])
+def test_hard_posterior_is_flagged_in_the_report_and_fails_strict(hard_root):
+    before = snapshot_files(hard_root)
+    strict = runner.invoke(app, ["report", "--root", str(hard_root), *HARD, "--strict"])
     assert strict.exit_code == 1, strict.stdout
     lines = strict.stderr.splitlines()
     assert len(lines) == 1, strict.stderr
     assert lines[0].startswith("Error: ") and "hard-sampling.toml" in lines[0]
     assert ": diagnostics: --strict: " in lines[0] and lines[0].endswith("nothing written")
     assert strict.stdout == ""
-    assert without_locks(snapshot_files(data_root)) == before       # no report, no cached fit
+    assert without_locks(snapshot_files(hard_root)) == before       # no report, no cached fit
 
-    loose = runner.invoke(app, ["report", "--root", str(data_root), *HARD, "--format", "json"])
+    loose = runner.invoke(app, ["report", "--root", str(hard_root), *HARD, "--format", "json"])
     assert loose.exit_code == 0, loose.stderr
     diagnostics = json.loads(loose.stdout)["diagnostics"]
     assert diagnostics["divergences"] > 0 or diagnostics["max_rhat"] > RHAT_LIMIT
@@ -51,7 +57,7 @@ def test_hard_posterior_is_flagged_in_the_report_and_fails_strict(data_root):
         assert f"{diagnostics['divergences']} divergent transitions" in diagnostics["warnings"]
     if diagnostics["max_rhat"] > RHAT_LIMIT:
         assert any(w.startswith("R-hat") for w in diagnostics["warnings"])
-    folder = data_root / "reports" / "hard-sampling"
+    folder = hard_root / "reports" / "hard-sampling"
     assert json.loads((folder / "report.json").read_text())["diagnostics"] == diagnostics
     shown = "; ".join(diagnostics["warnings"])
     assert shown in (folder / "report.md").read_text()
@@ -60,12 +66,12 @@ def test_hard_posterior_is_flagged_in_the_report_and_fails_strict(data_root):
 
 @pytest.mark.slow
 @NAN_IN_PRIOR_INTERVAL
-def test_update_strict_on_the_hard_posterior_appends_nothing(data_root):
-    before = snapshot_files(data_root)
-    result = runner.invoke(app, ["update", "--root", str(data_root), *HARD, "--strict"])
+def test_update_strict_on_the_hard_posterior_appends_nothing(hard_root):
+    before = snapshot_files(hard_root)
+    result = runner.invoke(app, ["update", "--root", str(hard_root), *HARD, "--strict"])
     assert result.exit_code == 1, result.stdout
     assert len(result.stderr.splitlines()) == 1 and ": diagnostics: --strict: " in result.stderr
-    assert without_locks(snapshot_files(data_root)) == before
+    assert without_locks(snapshot_files(hard_root)) == before
 
 
 def _no_constants(name: str):
@@ -76,7 +82,7 @@ def _no_constants(name: str):
 @NAN_IN_PRIOR_INTERVAL
 @pytest.mark.xfail(strict=True, reason="known bug (forecast/network.py, engines/exact.py): prior "
                    "draws of exactly 0 or 1 give a NaN prior_interval; remove this mark once fixed")
-def test_report_json_stays_strict_json_on_extreme_priors(data_root):
-    result = runner.invoke(app, ["report", "--root", str(data_root), *HARD, "--format", "json"])
+def test_report_json_stays_strict_json_on_extreme_priors(hard_root):
+    result = runner.invoke(app, ["report", "--root", str(hard_root), *HARD, "--format", "json"])
     assert result.exit_code == 0, result.stderr
     json.loads(result.stdout, parse_constant=_no_constants)
