@@ -65,6 +65,13 @@ def fit(inputs: Inputs, seed: int, settings=None, given: dict[str, bool] | None 
     return Posterior(result.p_yes, result.mcse, result.diagnostics, result.engine, result.settings)
 
 
+def _finite_or_none(value) -> float | None:
+    """A number for JSON, or null where the sampler could not estimate it (e.g. the MCSE
+    of draws stuck at one value): report.json must stay strict JSON."""
+    value = float(value)
+    return round(value, 6) if np.isfinite(value) else None
+
+
 def as_of_date(inputs: Inputs) -> dt.date:
     """The latest date the forecast knows about: the scenario's as-of, evidence, resolutions."""
     dates = [inputs.scenario.as_of] + [it.date for it in inputs.evidence] + [
@@ -105,7 +112,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "mean": round(mean, 6),
             "interval": [round(min(low, mean), 6), round(max(high, mean), 6)],
             "interval_prob": INTERVAL_PROB,
-            "mcse": round(float(posterior.mcse[v]), 6),
+            "mcse": _finite_or_none(posterior.mcse[v]),
             "exact_mean": round(float(exact[v]), 6),
             "term": scenario.scales.term_for(mean),
             "resolved": resolved.get(node.id),

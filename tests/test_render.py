@@ -121,3 +121,14 @@ def test_new_and_scenarios_json_match_the_documented_shape(tmp_path):
     check_like(example, listing)
     assert listing["scenarios"][0].keys() == example["scenarios"][0].keys()
     assert listing["scenarios"][0]["last_snapshot"] == "2025-03-11"
+
+
+def test_terminal_table_shows_markup_in_titles_as_text_and_resolved_nodes_as_resolved(data_root):
+    from forecast.render.terminal import render_table_text
+
+    inputs, posterior = cached_fit(data_root, "burglary")
+    doc = build_report(inputs, posterior, seed=1)
+    doc["title"] = "Alarm [/x] [bold]not bold"
+    text = render_table_text(doc, width=200)
+    assert "Alarm [/x] [bold]not bold" in text
+    assert text.count("resolved yes") == 2            # john_calls and mary_calls

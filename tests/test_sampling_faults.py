@@ -19,10 +19,6 @@ HARD = ["--scenario", "hard-sampling", "--draws", "200", "--tune", "100", "--cha
         "--no-progress", "--seed", "1"]
 RHAT_LIMIT = 1.01
 HARD_ROOT = DATA / "hard-sampling"        # a root of its own: other tests count tests/data's scenarios
-# Beta(0.05, 0.05) draws underflow to exactly 0.0 or 1.0, and network.log_state_prior then
-# computes log(0) * 0 = nan for the report's prior interval (see the xfail test below).
-NAN_IN_PRIOR_INTERVAL = pytest.mark.filterwarnings(
-    "ignore:invalid value encountered in matmul:RuntimeWarning")
 
 
 @pytest.fixture
@@ -35,7 +31,6 @@ def without_locks(files: dict) -> dict:
 
 
 @pytest.mark.slow
-@NAN_IN_PRIOR_INTERVAL
 def test_hard_posterior_is_flagged_in_the_report_and_fails_strict(hard_root):
     before = snapshot_files(hard_root)
     strict = runner.invoke(app, ["report", "--root", str(hard_root), *HARD, "--strict"])
@@ -65,7 +60,6 @@ def test_hard_posterior_is_flagged_in_the_report_and_fails_strict(hard_root):
 
 
 @pytest.mark.slow
-@NAN_IN_PRIOR_INTERVAL
 def test_update_strict_on_the_hard_posterior_appends_nothing(hard_root):
     before = snapshot_files(hard_root)
     result = runner.invoke(app, ["update", "--root", str(hard_root), *HARD, "--strict"])
@@ -79,9 +73,6 @@ def _no_constants(name: str):
 
 
 @pytest.mark.slow
-@NAN_IN_PRIOR_INTERVAL
-@pytest.mark.xfail(strict=True, reason="known bug (forecast/network.py, engines/exact.py): prior "
-                   "draws of exactly 0 or 1 give a NaN prior_interval; remove this mark once fixed")
 def test_report_json_stays_strict_json_on_extreme_priors(hard_root):
     result = runner.invoke(app, ["report", "--root", str(hard_root), *HARD, "--format", "json"])
     assert result.exit_code == 0, result.stderr

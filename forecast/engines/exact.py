@@ -68,6 +68,13 @@ def p_yes_given_theta(net: Network, theta: np.ndarray, state_log_evidence: np.nd
     return np.clip(out, 0.0, 1.0)
 
 
+def _beta(rng: np.random.Generator, a, b, size=None) -> np.ndarray:
+    """Beta draws kept strictly inside (0, 1): with tiny a or b, numpy returns exactly 0.0 or
+    1.0, whose log (times a zero count) would make the enumeration NaN."""
+    tiny = np.finfo(float).tiny
+    return np.clip(rng.beta(a, b, size=size), tiny, 1.0 - np.finfo(float).epsneg)
+
+
 def conjugate_theta_draws(net: Network, state_log_evidence: np.ndarray, n_draws: int,
                           rng: np.random.Generator) -> np.ndarray:
     """Exact iid draws of the CPT entries from their posterior, shape (n_draws, K)."""
@@ -77,7 +84,7 @@ def conjugate_theta_draws(net: Network, state_log_evidence: np.ndarray, n_draws:
     theta = np.broadcast_to(net.fixed, (n_draws, len(net.fixed))).copy()
     a = net.alpha[free] + net.uses_yes[picked][:, free]
     b = net.beta[free] + net.uses_no[picked][:, free]
-    theta[:, free] = rng.beta(a, b)
+    theta[:, free] = _beta(rng, a, b)
     return theta
 
 
@@ -100,7 +107,7 @@ def importance_sampling(net: Network, state_log_evidence: np.ndarray, n_draws: i
     """Self-normalised importance sampling with the Beta priors as proposal."""
     free = net.free
     theta = np.broadcast_to(net.fixed, (n_draws, len(net.fixed))).copy()
-    theta[:, free] = rng.beta(net.alpha[free], net.beta[free], size=(n_draws, len(free)))
+    theta[:, free] = _beta(rng, net.alpha[free], net.beta[free], size=(n_draws, len(free)))
     log_z = np.empty(n_draws)                                           # log P(e | theta)
     f = np.empty((n_draws, net.n_nodes))                                # P(yes | e, theta)
     batch = _batch_size(net)

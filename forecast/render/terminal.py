@@ -6,6 +6,7 @@ import io
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import ess_text, pct
 
@@ -14,7 +15,8 @@ def report_table(document: dict) -> Table:
     title = f"{document['title']} — as of {document['as_of']}"
     if document.get("given"):
         title += "  (given " + ", ".join(f"{k}={v}" for k, v in document["given"].items()) + ")"
-    table = Table(title=title, title_justify="left")
+    # The title is the analyst's text: shown as it is, never read as rich markup.
+    table = Table(title=Text(title), title_justify="left")
     table.add_column("node")
     table.add_column("role")
     table.add_column("prior", justify="right")
@@ -23,10 +25,10 @@ def report_table(document: dict) -> Table:
                      justify="right")
     table.add_column("ICD 203 term")
     for node in document["nodes"]:
-        resolved = f" [bold](resolved {node['resolved']})[/bold]" if node["resolved"] else ""
         low, high = node["interval"]
-        table.add_row(node["id"] + resolved, node["role"], pct(node["prior_mean"]),
-                      pct(node["mean"]), f"{pct(low)} – {pct(high)}", node["term"])
+        term = f"[bold]resolved {node['resolved']}[/bold]" if node["resolved"] else node["term"]
+        table.add_row(node["id"], node["role"], pct(node["prior_mean"]), pct(node["mean"]),
+                      f"{pct(low)} – {pct(high)}", term)
     return table
 
 
