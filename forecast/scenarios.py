@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ForecastError, fail
-from .io.catalog import create_scenario_files, read_history, scenario_ids
+from .io.catalog import create_scenario_files, read_chart_history, scenario_ids
 from .io.evidence import load_evidence, load_resolutions
 from .io.priors import load_scenario, parse_scenario
 from .io.project import SCENARIO_ID_PATTERN, ScenarioPaths, resolve_root, scenario_paths
@@ -45,7 +45,7 @@ def summarise(paths: ScenarioPaths) -> dict:
     row = {"id": paths.scenario_id, "title": None, "nodes": None, "evidence_items": None,
            "evidence_rows": None, "resolutions": None, "snapshots": 0, "last_snapshot": None,
            "last_snapshot_generated_at": None, "error": None}
-    history, _skipped = read_history(paths.history)
+    history, _skipped = read_chart_history(paths.history)
     row["snapshots"] = len(history)
     if history:
         row["last_snapshot"] = history[-1]["as_of"]

@@ -15,9 +15,10 @@ from pathlib import Path
 from . import MODEL_VERSION
 from .errors import problem
 from .io.atomic import atomic_write_many
+from .io.catalog import scenario_ids
 from .io.priors import load_scenario
 from .io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
-from .io.track_record import read_snapshots, record_resolution, scenario_ids
+from .io.track_record import read_snapshots, record_resolution
 from .scoring import DEFAULT_BINS, LOG_FLOOR, brier_score, log_score, score
 from .spec import Resolution
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .engines.settings import SamplerSettings
 from .errors import problem
-from .io.catalog import read_history
+from .io.catalog import read_chart_history
 from .io.posterior_cache import cache_key, load_posterior, store_posterior
 from .io.project import ScenarioPaths, load_inputs
 from .io.reports import write_reports
@@ -68,5 +68,5 @@ def attach_history(document: dict, paths: ScenarioPaths) -> dict:
     """Add the scenario's forecast history (read tolerantly: it is only drawn) to the document,
     so the HTML and Markdown reports can chart it: `history` and `history_skipped` (lines that
     were not snapshots)."""
-    document["history"], document["history_skipped"] = read_history(paths.history)
+    document["history"], document["history_skipped"] = read_chart_history(paths.history)
     return document

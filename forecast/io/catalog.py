@@ -4,14 +4,13 @@ and creating a new scenario's files without ever overwriting one."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 import re
 from pathlib import Path
 
 from ..errors import problem
 from .atomic import atomic_write_many, file_lock
 from .evidence import EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
+from .history import is_probability, read_history_tolerant
 from .project import SCENARIO_ID_PATTERN, ScenarioPaths
 
 
@@ -25,54 +24,33 @@ def scenario_ids(root: Path) -> list[str]:
                   if p.is_file() and re.match(SCENARIO_ID_PATTERN, p.stem))
 
 
-def _probability(value) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-            and 0 <= value <= 1)
-
-
-def _snapshot(record) -> dict | None:
-    """The part of one history line the report draws, or None if the line lacks it."""
-    if not isinstance(record, dict) or not isinstance(record.get("nodes"), list):
-        return None
-    try:
-        as_of = dt.date.fromisoformat(str(record.get("as_of")))
-    except ValueError:
+def _chart_snapshot(record: dict) -> dict | None:
+    """The part of one snapshot the report draws, or None if it has no node to draw."""
+    if not record["nodes"]:
         return None
     nodes = []
     for node in record["nodes"]:
-        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
-            continue
-        if not _probability(node.get("mean")):
-            continue
         interval = node.get("interval")
-        if not (isinstance(interval, list) and len(interval) == 2 and all(map(_probability, interval))):
+        if not (isinstance(interval, list) and len(interval) == 2 and all(map(is_probability, interval))):
             interval = None
         nodes.append({"id": node["id"], "mean": float(node["mean"]),
                       "interval": [float(b) for b in interval] if interval else None})
-    if not nodes:
-        return None
-    return {"as_of": as_of.isoformat(), "generated_at": str(record.get("generated_at") or ""),
+    return {"as_of": dt.date.fromisoformat(str(record["as_of"])).isoformat(),
+            "generated_at": str(record.get("generated_at") or ""),
             "evidence_hash": str(record.get("evidence_hash") or ""), "nodes": nodes}
 
 
-def read_history(path: Path) -> tuple[list[dict], int]:
-    """Snapshots of `history.jsonl` in file order, and how many lines were unreadable.
+def read_chart_history(path: Path) -> tuple[list[dict], int]:
+    """Snapshots of `history.jsonl` as charts need them, in file order, and how many lines
+    were unreadable.
 
-    Read tolerantly: the history is for display here, so a line that is not a snapshot (a
-    torn last line, a future format) is counted and skipped rather than failing the report.
-    No file means no history yet."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return [], 0
-    snapshots, skipped = [], 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            snapshot = _snapshot(json.loads(line))
-        except ValueError:
-            snapshot = None
+    Read tolerantly (`read_history_tolerant`): the history is for display here, so a line that
+    is not a snapshot, or has no node to draw, is counted and skipped rather than failing the
+    report; undecodable bytes read as U+FFFD. No file means no history yet."""
+    records, skipped = read_history_tolerant(path, replace_undecodable=True)
+    snapshots = []
+    for record in records:
+        snapshot = _chart_snapshot(record)
         if snapshot is None:
             skipped += 1
         else:

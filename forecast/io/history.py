@@ -4,12 +4,15 @@ Append-only: a snapshot is added under the file's lock and earlier lines are nev
 The append itself is atomic (the old bytes plus the new line go to a temporary that is renamed
 over the file): a process killed mid-append leaves the history as it was, never a torn line,
 which a plain O_APPEND write cannot promise once the kernel returns a short write.
-Reading validates every line; a damaged line (a torn write, a hand edit) is a user
-error naming the file, the line and the field, never silently skipped.
+This module owns reading it. `read_history` (for `forecast update`, which appends) validates
+every line; a damaged line (a torn write, a hand edit) is a user error naming the file, the
+line and the field, never silently skipped. `read_history_tolerant` (for readers that only
+draw or score the history) skips and counts the lines that are not snapshots instead.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Callable
@@ -31,7 +34,7 @@ def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _probability(value) -> bool:
+def is_probability(value) -> bool:
     return _number(value) and 0 <= value <= 1
 
 
@@ -53,14 +56,14 @@ def check_snapshot(snapshot, shown: str, line: int) -> dict:
         if not isinstance(node.get("id"), str):
             raise fail(shown, line, f"{where}.id", "a node id", node.get("id"))
         where = f"nodes[{node['id']}]"
-        if not _probability(node.get("mean")):
+        if not is_probability(node.get("mean")):
             raise fail(shown, line, f"{where}.mean", "a probability in [0, 1]", node.get("mean"))
         bounds = node.get("interval")
-        if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_probability, bounds))
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(is_probability, bounds))
                 and bounds[0] <= bounds[1]):
             raise fail(shown, line, f"{where}.interval", "[low, high] with 0 <= low <= high <= 1",
                        bounds)
-        if not _probability(node.get("interval_prob")):
+        if not is_probability(node.get("interval_prob")):
             raise fail(shown, line, f"{where}.interval_prob", "a probability",
                        node.get("interval_prob"))
         if node.get("resolved", None) not in (None, "yes", "no"):
@@ -96,6 +99,57 @@ def read_history(path: Path, shown: str | None = None) -> list[dict]:
                           "history is append-only: repair or remove this line by hand") from None
         snapshots.append(check_snapshot(snapshot, shown, number))
     return snapshots
+
+
+def _tolerant_snapshot(record) -> dict | None:
+    """`record` with only its well-formed nodes (an id and a mean in [0, 1]), or None if it
+    lacks what every tolerant reader needs: an object with an ISO `as_of` and a `nodes` list."""
+    if not isinstance(record, dict) or not isinstance(record.get("nodes"), list):
+        return None
+    try:
+        dt.date.fromisoformat(str(record.get("as_of")))
+    except ValueError:
+        return None
+    nodes = [node for node in record["nodes"]
+             if isinstance(node, dict) and isinstance(node.get("id"), str)
+             and is_probability(node.get("mean"))]
+    return {**record, "nodes": nodes}
+
+
+def _tolerant_text(path: Path, replace_undecodable: bool) -> str | None:
+    """The history's text, or None when there is no history file."""
+    if replace_undecodable:
+        try:
+            return path.read_text(encoding="utf-8", errors="replace")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+    if not path.is_file():
+        return None
+    return read_user_text(path, "a history file")
+
+
+def read_history_tolerant(path: Path, replace_undecodable: bool = False) -> tuple[list[dict], int]:
+    """Snapshots in file order (see `_tolerant_snapshot`), and how many non-blank lines were
+    not snapshots (a torn last line, a future format): counted and skipped, not an error.
+
+    Bytes that are not UTF-8 are a user error, unless `replace_undecodable` (then they read
+    as U+FFFD, for readers that only draw the history). No file means no history yet."""
+    text = _tolerant_text(path, replace_undecodable)
+    if text is None:
+        return [], 0
+    snapshots, skipped = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            snapshot = _tolerant_snapshot(json.loads(line))
+        except ValueError:
+            snapshot = None
+        if snapshot is None:
+            skipped += 1
+        else:
+            snapshots.append(snapshot)
+    return snapshots, skipped
 
 
 def snapshot_line(snapshot: dict) -> str:

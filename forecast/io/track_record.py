@@ -1,5 +1,5 @@
-"""Files behind the track record: recording a resolution, reading forecast snapshots for
-scoring, and the scenarios under a root.
+"""Files behind the track record: recording a resolution and reading forecast snapshots for
+scoring.
 
 The resolutions CSV is changed by read-modify-write under its lock: the new text is built
 from what is on disk now and checked whole by the scenario-aware parser before it is renamed
@@ -11,15 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
-import math
-import re
 from pathlib import Path
 
 from ..spec import Resolution, Scenario
 from .atomic import atomic_write_bytes, file_lock
 from .evidence import RESOLUTION_COLUMNS, parse_resolutions
-from .project import SCENARIO_ID_PATTERN
+from .history import read_history_tolerant
 from .text import encode_like, read_user_text
 
 RESOLUTIONS_HEADER = ",".join(RESOLUTION_COLUMNS) + "\n"
@@ -54,55 +51,21 @@ def record_resolution(path: Path, shown: str, scenario: Scenario, node: str, out
     return next(r for r in resolutions if r.node == node)
 
 
-def scenario_ids(root: Path) -> list[str]:
-    """Ids of the scenario files in `root/priors`, sorted."""
-    folder = root / "priors"
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("*.toml")
-                  if p.is_file() and re.match(SCENARIO_ID_PATTERN, p.stem))
-
-
-def _probability(value) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and 0 <= value <= 1)
-
-
-def _snapshot(record) -> dict | None:
-    """What scoring needs of one history line (as_of, per-node mean and resolved state), or
-    None when the line does not carry it."""
-    if not isinstance(record, dict) or not isinstance(record.get("nodes"), list):
-        return None
-    try:
-        as_of = dt.date.fromisoformat(str(record.get("as_of")))
-    except ValueError:
-        return None
-    nodes = {}
-    for node in record["nodes"]:
-        if isinstance(node, dict) and isinstance(node.get("id"), str) and _probability(node.get("mean")):
-            nodes[node["id"]] = {"mean": float(node["mean"]), "resolved": node.get("resolved")}
-    return {"as_of": as_of, "generated_at": str(record.get("generated_at") or ""),
-            "evidence_hash": str(record.get("evidence_hash") or ""), "nodes": nodes}
+def _scoring_snapshot(record: dict) -> dict:
+    """What scoring needs of one snapshot: as_of, per-node mean and resolved state."""
+    return {"as_of": dt.date.fromisoformat(str(record["as_of"])),
+            "generated_at": str(record.get("generated_at") or ""),
+            "evidence_hash": str(record.get("evidence_hash") or ""),
+            "nodes": {node["id"]: {"mean": float(node["mean"]), "resolved": node.get("resolved")}
+                      for node in record["nodes"]}}
 
 
 def read_snapshots(path: Path) -> tuple[list[dict], int]:
-    """Snapshots of `history.jsonl` in file order, and how many lines could not be read.
+    """Snapshots of `history.jsonl` as scoring needs them, in file order, and how many lines
+    could not be read.
 
-    Tolerant on purpose: scoring reads a history that another command writes and may extend;
-    a line that is not a snapshot is counted (and reported) rather than failing the score."""
-    if not path.is_file():
-        return [], 0
-    text = read_user_text(path, "a history file")
-    snapshots, skipped = [], 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            snapshot = _snapshot(json.loads(line))
-        except ValueError:
-            snapshot = None
-        if snapshot is None:
-            skipped += 1
-        else:
-            snapshots.append(snapshot)
-    return snapshots, skipped
+    Tolerant on purpose (`read_history_tolerant`): scoring reads a history that another
+    command writes and may extend; a line that is not a snapshot is counted (and reported)
+    rather than failing the score. Bytes that are not UTF-8 are a user error."""
+    records, skipped = read_history_tolerant(path)
+    return [_scoring_snapshot(record) for record in records], skipped
