@@ -45,6 +45,32 @@ class Format(str, Enum):
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")]
 
 
+# Sampler options of the commands that fit (report, update, whatif; check, with its own help
+# since it fits twice): one place for their bounds.
+def draws_option(help: str = "Posterior draws per chain."):
+    return typer.Option(min=100, help=help)
+
+
+def tune_option(help: str = "Tuning steps per chain."):
+    return typer.Option(min=100, help=help)
+
+
+def chains_option(help: str = "Number of chains (at least 2)."):
+    return typer.Option(min=2, max=16, help=help)
+
+
+def progress_option(help: str = "Show sampling progress on stderr."):
+    return typer.Option(help=help)
+
+
+DrawsOption = Annotated[int, draws_option()]
+TuneOption = Annotated[int, tune_option()]
+ChainsOption = Annotated[int, chains_option()]
+ProgressOption = Annotated[bool, progress_option()]
+BackendOption = Annotated[Backend, typer.Option(
+    help="NUTS implementation: auto picks by network size (see bench/README.md).")]
+
+
 
 @app.callback()
 def forecast_main() -> None:
@@ -54,7 +80,8 @@ def forecast_main() -> None:
     """
 
 
-DEFAULTS = {"scenario": DEFAULT_SCENARIO, "seed": DEFAULT_SEED}
+DEFAULTS = {"scenario": DEFAULT_SCENARIO, "seed": DEFAULT_SEED, "draws": 1000, "tune": 1000,
+            "chains": 4}
 
 
 def stdout_console() -> Console:

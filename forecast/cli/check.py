@@ -14,7 +14,19 @@ from rich.table import Table
 
 from ..errors import problem
 from ..io.project import scenario_paths
-from .app import DEFAULTS, RootOption, ScenarioOption, SeedOption, app, stdout_console, user_errors
+from .app import (
+    DEFAULTS,
+    RootOption,
+    ScenarioOption,
+    SeedOption,
+    app,
+    chains_option,
+    draws_option,
+    progress_option,
+    stdout_console,
+    tune_option,
+    user_errors,
+)
 
 
 class CheckFormat(str, Enum):
@@ -60,12 +72,13 @@ def check(
     root: RootOption = None,
     seed: SeedOption = DEFAULTS["seed"],
     simulations: Annotated[int, typer.Option(min=10, help="SBC simulations.")] = 200,
-    draws: Annotated[int, typer.Option(min=100, help="Draws per chain of the agreement fit.")] = 1000,
-    tune: Annotated[int, typer.Option(min=100, help="Tuning steps of the agreement fit.")] = 1000,
-    chains: Annotated[int, typer.Option(min=2, max=16, help="Chains of the agreement fit (2 or more).")] = 4,
+    draws: Annotated[int, draws_option("Draws per chain of the agreement fit.")] = DEFAULTS["draws"],
+    tune: Annotated[int, tune_option("Tuning steps of the agreement fit.")] = DEFAULTS["tune"],
+    chains: Annotated[int, chains_option("Chains of the agreement fit (2 or more).")]
+    = DEFAULTS["chains"],
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
     = CheckFormat.table,
-    progress: Annotated[bool, typer.Option(help="Show progress on stderr.")] = True,
+    progress: Annotated[bool, progress_option("Show progress on stderr.")] = True,
 ) -> None:
     """Self-check of the inference: NUTS against the exact reference on this scenario (z per
     node), then simulation-based calibration with the same compiled model. Writes

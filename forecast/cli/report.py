@@ -13,11 +13,16 @@ from ..workflows import make_report
 from .app import (
     DEFAULTS,
     Backend,
+    BackendOption,
+    ChainsOption,
+    DrawsOption,
     Format,
     FormatOption,
+    ProgressOption,
     RootOption,
     ScenarioOption,
     SeedOption,
+    TuneOption,
     app,
     stdout_console,
     user_errors,
@@ -33,12 +38,11 @@ def report(
     fmt: FormatOption = Format.table,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")] = False,
-    draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
-    tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option(min=2, max=16, help="Number of chains (at least 2).")] = 4,
-    progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
-    backend: Annotated[Backend, typer.Option(
-        help="NUTS implementation: auto picks by network size (see bench/README.md).")] = Backend.auto,
+    draws: DrawsOption = DEFAULTS["draws"],
+    tune: TuneOption = DEFAULTS["tune"],
+    chains: ChainsOption = DEFAULTS["chains"],
+    progress: ProgressOption = True,
+    backend: BackendOption = Backend.auto,
     cache: Annotated[bool, typer.Option(
         help="Reuse the posterior of an earlier fit of exactly the same inputs.")] = True,
 ) -> None:

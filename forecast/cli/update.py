@@ -15,7 +15,19 @@ from ..io.project import scenario_paths
 from ..render import pct
 from ..render.terminal import diagnostics_line
 from ..updating import UpdateResult, run_update
-from .app import DEFAULTS, RootOption, ScenarioOption, SeedOption, app, stdout_console, user_errors
+from .app import (
+    DEFAULTS,
+    ChainsOption,
+    DrawsOption,
+    ProgressOption,
+    RootOption,
+    ScenarioOption,
+    SeedOption,
+    TuneOption,
+    app,
+    stdout_console,
+    user_errors,
+)
 
 MAX_CAUSES = 4
 
@@ -37,10 +49,10 @@ def update(
         "--import", help="First import this evidence CSV (all or nothing).", show_default=False)] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")] = False,
-    draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
-    tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option(min=2, max=16, help="Number of chains (at least 2).")] = 4,
-    progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
+    draws: DrawsOption = DEFAULTS["draws"],
+    tune: TuneOption = DEFAULTS["tune"],
+    chains: ChainsOption = DEFAULTS["chains"],
+    progress: ProgressOption = True,
 ) -> None:
     """Refit with the current evidence, append a snapshot to history.jsonl, rewrite the
     reports, and print what moved each forecast since the previous snapshot.

@@ -11,7 +11,18 @@ from ..conditional import whatif_document
 from ..io.project import scenario_paths
 from ..render import render_json
 from ..render.whatif import render_whatif_markdown, render_whatif_text
-from .app import DEFAULTS, RootOption, ScenarioOption, SeedOption, app, user_errors
+from .app import (
+    DEFAULTS,
+    ChainsOption,
+    DrawsOption,
+    ProgressOption,
+    RootOption,
+    ScenarioOption,
+    SeedOption,
+    TuneOption,
+    app,
+    user_errors,
+)
 
 
 class WhatifFormat(str, Enum):
@@ -31,10 +42,10 @@ def whatif(
     seed: SeedOption = DEFAULTS["seed"],
     fmt: Annotated[WhatifFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
     = WhatifFormat.table,
-    draws: Annotated[int, typer.Option(min=100, help="Posterior draws per chain.")] = 1000,
-    tune: Annotated[int, typer.Option(min=100, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option(min=2, max=16, help="Number of chains (at least 2).")] = 4,
-    progress: Annotated[bool, typer.Option(help="Show sampling progress on stderr.")] = True,
+    draws: DrawsOption = DEFAULTS["draws"],
+    tune: TuneOption = DEFAULTS["tune"],
+    chains: ChainsOption = DEFAULTS["chains"],
+    progress: ProgressOption = True,
 ) -> None:
     """Conditional forecasts of every node if some nodes resolve a given way, beside the
     unconditional forecasts (the condition is hard evidence, as a resolution would be).
