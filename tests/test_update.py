@@ -175,6 +175,8 @@ def good_snapshot(**changes) -> dict:
     (json.dumps({k: v for k, v in good_snapshot().items() if k != "evidence_hash"}),
      "history.jsonl:2: evidence_hash: missing (every snapshot has this field)"),
     ("[1, 2]", "history.jsonl:2: snapshot: expected a JSON object, found a JSON list"),
+    (json.dumps(good_snapshot()).replace('"mean": 0.5', '"mean": 1' + "0" * 400),
+     "history.jsonl:2: nodes[a].mean: expected a probability in [0, 1], found 1000"),
 ])
 def test_a_corrupt_last_line_is_one_error_and_nothing_is_written(data_root, last_line, message):
     history = history_of(data_root)
