@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import fail, problem
 from .atomic import atomic_write_bytes, file_lock
-from .text import read_user_text
+from .text import is_finite_number, read_user_text
 
 TOP_FIELDS: dict[str, type | tuple[type, ...]] = {
     "scenario": str, "as_of": str, "generated_at": str, "model_version": str,
@@ -30,18 +29,8 @@ TOP_FIELDS: dict[str, type | tuple[type, ...]] = {
 TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "a list"}
 
 
-def _number(value) -> bool:
-    """A finite JSON number (an integer too large for a float is not one)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
 def is_probability(value) -> bool:
-    return _number(value) and 0 <= value <= 1
+    return is_finite_number(value) and 0 <= value <= 1
 
 
 def check_snapshot(snapshot, shown: str, line: int) -> dict:
@@ -78,7 +67,7 @@ def check_snapshot(snapshot, shown: str, line: int) -> dict:
         if not isinstance(digest, str):
             raise fail(shown, line, f"items[{item_id}]", "a content hash", digest)
     for item_id, effects in snapshot["influence"].items():
-        if not isinstance(effects, dict) or not all(map(_number, effects.values())):
+        if not isinstance(effects, dict) or not all(map(is_finite_number, effects.values())):
             raise fail(shown, line, f"influence[{item_id}]", "{node: effect in pp}", effects)
     return snapshot
 

@@ -6,7 +6,6 @@ Unknown keys are errors: a misspelled key silently ignored is a wrong forecast.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import tomllib
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from ..errors import fail, problem
 from ..scales import CREDIBILITY_GRADES, RELIABILITY_GRADES, SCALE_TABLES, build_scales
 from ..spec import Node, Prior, Scales, Scenario
-from .text import read_user_text
+from .text import is_finite_number, read_user_text
 
 SCENARIO_KEYS = {"id", "title", "trigger", "as_of", "description", "sources"}
 SCENARIO_REQUIRED = ("id", "title", "trigger", "as_of")
@@ -47,16 +46,6 @@ def parse_scenario(text: str, path: Path | str) -> Scenario:
             message, line = str(e), None
         raise problem(path, line, "toml", f"invalid TOML: {message}") from e
     return _Reader(path).scenario(doc)
-
-
-def _finite(value) -> bool:
-    """A TOML number that is a finite float (an integer too large for a float is not)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 def _control_character(text: str) -> str | None:
@@ -104,7 +93,7 @@ class _Reader:
         return value
 
     def number(self, value, where: str, key: str, what: str) -> float:
-        if not _finite(value):
+        if not is_finite_number(value):
             raise fail(self.path, where, key, what, value)
         return float(value)
 
@@ -169,7 +158,7 @@ class _Reader:
             if strength <= 0:
                 raise fail(self.path, where, key, "a positive prior strength", value)
         elif name == "terms":
-            ok = (isinstance(value, list) and len(value) == 2 and all(map(_finite, value))
+            ok = (isinstance(value, list) and len(value) == 2 and all(map(is_finite_number, value))
                   and 0 <= value[0] < value[1] <= 1)
             if not ok:
                 raise fail(self.path, where, key, "a range [low, high] with 0 <= low < high <= 1",
@@ -349,7 +338,7 @@ class _Reader:
         elif form == "beta":
             value = table["beta"]
             ok = (isinstance(value, list) and len(value) == 2
-                  and all(_finite(v) and v > 0 for v in value))
+                  and all(is_finite_number(v) and v > 0 for v in value))
             if not ok:
                 raise fail(self.path, at, "beta", "[a, b] with a > 0 and b > 0", value)
             alpha, beta = float(value[0]), float(value[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ..errors import fail, problem
@@ -46,3 +47,14 @@ def read_user_text(path: Path, what: str) -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise fail(path, line, "encoding", "text", "a NUL byte (binary file?)")
     return text
+
+
+def is_finite_number(value) -> bool:
+    """A parsed TOML/JSON number that is finite as a float (a bool is not a number, and an
+    integer too large for a float is not finite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
