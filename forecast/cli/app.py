@@ -35,6 +35,13 @@ class Backend(str, Enum):
     pymc = "pymc"
 
 
+class TableOrJson(str, Enum):
+    """--format of the commands that print a summary: a table for people, JSON for programs."""
+
+    table = "table"
+    json = "json"
+
+
 class Format(str, Enum):
     table = "table"
     md = "md"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -19,6 +18,7 @@ from .app import (
     RootOption,
     ScenarioOption,
     SeedOption,
+    TableOrJson,
     app,
     chains_option,
     draws_option,
@@ -27,11 +27,6 @@ from .app import (
     tune_option,
     user_errors,
 )
-
-
-class CheckFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 def print_check(document: dict, written) -> None:
@@ -76,8 +71,8 @@ def check(
     tune: Annotated[int, tune_option("Tuning steps of the agreement fit.")] = DEFAULTS["tune"],
     chains: Annotated[int, chains_option("Chains of the agreement fit (2 or more).")]
     = DEFAULTS["chains"],
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
-    = CheckFormat.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
+    = TableOrJson.table,
     progress: Annotated[bool, progress_option("Show progress on stderr.")] = True,
 ) -> None:
     """Self-check of the inference: NUTS against the exact reference on this scenario (z per
@@ -103,7 +98,7 @@ def check(
 
         result = run_check(paths, settings, progress=report)
     document = result.document
-    if fmt is CheckFormat.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print_check(document, [paths.display(p) for p in result.written])

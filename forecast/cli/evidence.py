@@ -24,7 +24,7 @@ from ..evidence_workflow import (
     validate_scenario,
 )
 from ..io.project import scenario_paths
-from .app import DEFAULTS, RootOption, ScenarioOption, app, stdout_console, user_errors
+from .app import DEFAULTS, RootOption, ScenarioOption, TableOrJson, app, stdout_console, user_errors
 
 evidence_app = typer.Typer(
     help="Add, import, list and validate coded evidence.\n\nExample: forecast evidence list --node ceasefire",
@@ -38,16 +38,11 @@ class ListFormat(str, Enum):
     csv = "csv"
 
 
-class ResultFormat(str, Enum):
-    table = "table"
-    json = "json"
+TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print.")]
 
 
-ResultFormatOption = Annotated[ResultFormat, typer.Option("--format", "-f", help="What to print.")]
-
-
-def _print_written(written, fmt: ResultFormat, verb: str) -> None:
-    if fmt is ResultFormat.json:
+def _print_written(written, fmt: TableOrJson, verb: str) -> None:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
                                "rows": [item_record(it) for it in written.rows]}, indent=2))
         return
@@ -76,7 +71,7 @@ def add(
                                          show_default=False)] = "",
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: ResultFormatOption = ResultFormat.table,
+    fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Add one evidence item (one row per node); the whole file is checked before it is written.
 
@@ -96,7 +91,7 @@ def import_(
                                          show_default=False)],
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: ResultFormatOption = ResultFormat.table,
+    fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Import every row of a CSV, all or nothing: the file is checked whole first.
 
@@ -154,7 +149,7 @@ def _items_table(items) -> Table:
 def validate(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: ResultFormatOption = ResultFormat.table,
+    fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Check a scenario's priors, evidence and resolutions; list every problem (exit 1 if any).
 
@@ -162,7 +157,7 @@ def validate(
     """
     paths = scenario_paths(root, scenario)
     result = validate_scenario(paths)
-    if fmt is ResultFormat.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps({"ok": result.ok, "checked": result.checked,
                                "problems": [str(p) for p in result.problems]}, indent=2))
     else:

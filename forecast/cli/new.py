@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from enum import Enum
 from typing import Annotated
 
 import typer
 
 from ..scenarios import new_scenario
-from .app import RootOption, app, user_errors
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
+from .app import RootOption, TableOrJson, app, user_errors
 
 
 @app.command()
@@ -26,8 +20,8 @@ def new(
     title: Annotated[str | None, typer.Option(help="Scenario title.")] = None,
     trigger: Annotated[str | None, typer.Option(help="The triggering event, in words.")] = None,
     root: RootOption = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="What to print on stdout.")] = (
-        OutputFormat.table),
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")] = (
+        TableOrJson.table),
 ) -> None:
     """Scaffold a scenario: priors/ID.toml (commented examples of every prior form and the
     default scales) and empty evidence and resolutions CSVs. Never overwrites.
@@ -35,7 +29,7 @@ def new(
     Example: forecast new red-sea-shipping --title "Red Sea shipping after the Houthi attacks"
     """
     result = new_scenario(root, scenario_id, dt.date.today(), title, trigger)
-    if fmt is OutputFormat.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
         return
     typer.echo("Created " + ", ".join(result.as_json()["created"]))

@@ -10,8 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..scenarios import list_scenarios
-from .app import RootOption, app, stdout_console, user_errors
-from .new import OutputFormat
+from .app import RootOption, TableOrJson, app, stdout_console, user_errors
 
 
 def _count(value) -> str:
@@ -22,15 +21,15 @@ def _count(value) -> str:
 @user_errors
 def scenarios(
     root: RootOption = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="What to print on stdout.")] = (
-        OutputFormat.table),
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")] = (
+        TableOrJson.table),
 ) -> None:
     """List the scenarios under the root: nodes, evidence items, resolutions, last snapshot.
 
     Example: forecast scenarios --format json
     """
     listing = list_scenarios(root)
-    if fmt is OutputFormat.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps(listing, indent=2, ensure_ascii=False))
         return
     if not listing["scenarios"]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from .app import (
     RootOption,
     ScenarioOption,
     SeedOption,
+    TableOrJson,
     TuneOption,
     app,
     stdout_console,
@@ -32,19 +32,14 @@ from .app import (
 MAX_CAUSES = 4
 
 
-class UpdateFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 @app.command()
 @user_errors
 def update(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
     seed: SeedOption = DEFAULTS["seed"],
-    fmt: Annotated[UpdateFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
-    = UpdateFormat.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
+    = TableOrJson.table,
     import_file: Annotated[Path | None, typer.Option(
         "--import", help="First import this evidence CSV (all or nothing).", show_default=False)] = None,
     strict: Annotated[bool, typer.Option(
@@ -64,7 +59,7 @@ def update(
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
     result = run_update(scenario_paths(root, scenario), seed, settings, strict=strict,
                         import_file=import_file)
-    if fmt is UpdateFormat.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps(update_json(result), indent=2, ensure_ascii=False))
     else:
         print_update(result, scenario_paths(root, scenario))
