@@ -22,18 +22,12 @@ from ..versions import package_versions
 from .atomic import atomic_write_bytes, atomic_write_text
 
 KEEP_ENTRIES = 16
-CACHED_PACKAGES = ("pymc", "pytensor", "nutpie", "numpy", "arviz")
+CACHED_PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "numpy", "arviz")
 
 
 def cache_key(priors_bytes: bytes, evidence_hash: str, seed: int, settings: dict,
               given: dict[str, bool] | None = None) -> str:
     versions = package_versions()
-    try:
-        from importlib import metadata
-
-        nutpie_version = metadata.version("nutpie")
-    except Exception:  # noqa: BLE001 - not installed is a valid state
-        nutpie_version = "not installed"
     material = {
         "model_version": MODEL_VERSION,
         "priors": hashlib.sha256(priors_bytes).hexdigest(),
@@ -42,7 +36,7 @@ def cache_key(priors_bytes: bytes, evidence_hash: str, seed: int, settings: dict
         "seed": seed,
         "settings": settings,
         "given": sorted((given or {}).items()),
-        "versions": {k: versions.get(k) for k in CACHED_PACKAGES} | {"nutpie": nutpie_version},
+        "versions": {k: versions.get(k) for k in CACHED_PACKAGES},
     }
     blob = json.dumps(material, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
