@@ -141,3 +141,19 @@ def test_nuts_interval_matches_exact_draws_on_turkey():
     draws = exact.conjugate_draws(problem.net, problem.state_log_evidence, 40_000,
                                   np.random.default_rng(2))
     assert interval(posterior.p_yes) == pytest.approx(interval(draws), abs=0.03)
+
+
+def test_exact_reference_is_independent_of_pymc():
+    """The reference must not share code with the engine it checks: importing it (and the
+    numpy core it builds on) loads neither PyMC nor PyTensor."""
+    import subprocess
+    import sys
+
+    code = ("import sys, forecast.engines.exact, forecast.network, forecast.summaries; "
+            "print(sorted(m for m in ('pymc', 'pytensor', 'arviz', 'nutpie') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    source = (REPO / "forecast" / "engines" / "exact.py").read_text()
+    assert not any(line.lstrip().startswith(("import pymc", "from pymc", "import pytensor",
+                                             "from pytensor", "from .nuts", "from . import nuts"))
+                   for line in source.splitlines())
