@@ -49,6 +49,8 @@ class Format(str, Enum):
     json = "json"
 
 
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")]
 
 

@@ -22,6 +22,7 @@ from .app import (
     RootOption,
     ScenarioOption,
     SeedOption,
+    StrictOption,
     TuneOption,
     app,
     stdout_console,
@@ -36,8 +37,7 @@ def report(
     root: RootOption = None,
     seed: SeedOption = DEFAULTS["seed"],
     fmt: FormatOption = Format.table,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")] = False,
+    strict: StrictOption = False,
     draws: DrawsOption = DEFAULTS["draws"],
     tune: TuneOption = DEFAULTS["tune"],
     chains: ChainsOption = DEFAULTS["chains"],

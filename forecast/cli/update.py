@@ -22,6 +22,7 @@ from .app import (
     RootOption,
     ScenarioOption,
     SeedOption,
+    StrictOption,
     TableOrJson,
     TuneOption,
     app,
@@ -42,8 +43,7 @@ def update(
     = TableOrJson.table,
     import_file: Annotated[Path | None, typer.Option(
         "--import", help="First import this evidence CSV (all or nothing).", show_default=False)] = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")] = False,
+    strict: StrictOption = False,
     draws: DrawsOption = DEFAULTS["draws"],
     tune: TuneOption = DEFAULTS["tune"],
     chains: ChainsOption = DEFAULTS["chains"],
