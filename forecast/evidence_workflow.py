@@ -17,7 +17,9 @@ from pathlib import Path
 
 from .errors import ForecastError, fail, problem
 from .io.evidence import (
+    ALL_EVIDENCE_COLUMNS,
     EVIDENCE_COLUMNS,
+    OPTIONAL_EVIDENCE_COLUMNS,
     load_evidence,
     parse_date,
     parse_evidence,
@@ -49,6 +51,7 @@ class NewItem:
     cluster: str = ""
     url: str = ""
     item_id: str = ""
+    quote: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def item_rows(new: NewItem, item_id: str, today: dt.date) -> list[dict[str, str]
         {"item_id": item_id, "node": node, "date": new.date or today.isoformat(),
          "source": new.source, "reliability": new.reliability.upper(),
          "credibility": new.credibility, "lr": lr, "cluster": new.cluster,
-         "summary": new.summary, "url": new.url}
+         "summary": new.summary, "url": new.url, "quote": new.quote}
         for node, lr in zip(new.nodes, lrs, strict=True)
     ]
 
@@ -116,7 +119,8 @@ def import_items(paths: ScenarioPaths, source: Path) -> Written:
     shown_source = str(source)
     text = read_user_text(source, "an evidence CSV to import")
     incoming = parse_evidence(text, shown_source, scenario)
-    raw_rows = [row for _line, row in read_rows(text, Path(shown_source), EVIDENCE_COLUMNS)]
+    raw_rows = [row for _line, row in read_rows(text, Path(shown_source), EVIDENCE_COLUMNS,
+                                                OPTIONAL_EVIDENCE_COLUMNS)]
     shown = paths.display(paths.evidence)
     imported: list[Written] = []
 
@@ -197,7 +201,7 @@ def item_record(it: EvidenceItem) -> dict:
             "source": it.source, "reliability": it.reliability, "credibility": it.credibility,
             "lr": it.lr_text, "lr_value": it.lr, "weight": round(it.weight, 4),
             "cluster": it.cluster or None, "summary": it.summary, "url": it.url or None,
-            "line": it.row}
+            "quote": it.quote or None, "line": it.row}
 
 
 def neutralise(cell: str) -> str:
@@ -209,10 +213,10 @@ def export_csv(items: tuple[EvidenceItem, ...]) -> str:
     """The rows in the evidence CSV's columns, safe to open in a spreadsheet."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EVIDENCE_COLUMNS)
+    writer.writerow(ALL_EVIDENCE_COLUMNS)
     for it in items:
         cells = (it.item_id, it.node, it.date.isoformat(), it.source, it.reliability,
-                 it.credibility, it.lr_text, it.cluster, it.summary, it.url)
+                 it.credibility, it.lr_text, it.cluster, it.summary, it.url, it.quote)
         writer.writerow([neutralise(cell) for cell in cells])
     return buffer.getvalue()
 

@@ -138,7 +138,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
              "source": it.source, "grade": f"{it.reliability}{it.credibility}",
              "weight": round(it.weight, 4), "lr": it.lr, "cluster": it.cluster or None,
-             "summary": it.summary, "url": it.url or None}
+             "summary": it.summary, "url": it.url or None, "quote": it.quote or None}
             for it in inputs.evidence
         ],
         "resolutions": [

@@ -26,7 +26,8 @@ class Scales:
     terms: Mapping[str, tuple[float, float]]
 
     def grading_weight(self, reliability: str, credibility: str) -> float:
-        """w = reliability factor x credibility factor: F/6 moves nothing, A/1 moves fully."""
+        """w = reliability factor x credibility factor: A/1 moves fully, E or 5 almost nothing,
+        F or 6 ("cannot be judged") half as much as A/1 by default."""
         return self.reliability[reliability] * self.credibility[credibility]
 
     def term_for(self, probability: float) -> str:
@@ -121,6 +122,7 @@ class EvidenceItem:
     url: str
     weight: float
     row: int = 0
+    quote: str = ""          # the verbatim sentence of the source the item codes (optional)
 
     @property
     def cluster_key(self) -> str:

@@ -237,7 +237,7 @@ def test_csv_export_neutralises_formulas_and_keeps_the_columns(data_root):
     result = invoke(data_root, "list", "--scenario", SCENARIO, "--format", "csv")
     assert result.exit_code == 0
     exported = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(exported[0]) == HEADER.strip().split(",")
+    assert list(exported[0]) == HEADER.strip().split(",") + ["quote"]
     assert exported[1]["source"] == "'@attacker"
     assert exported[1]["summary"] == "'=cmd|' /C calc'!A0"
     assert exported[0]["summary"] == "B looks three times likelier"

@@ -1,7 +1,8 @@
 """Influence, grading and clusters.
 
 Influence is computed exactly from the closed form (no refit per item); here it is held to a
-real leave-one-out NUTS refit within Monte Carlo error. An F- or 6-graded item moves nothing,
+real leave-one-out NUTS refit within Monte Carlo error. Grading: an F- or 6-graded item
+(cannot be judged) weighs 0.5, an E- or 5-graded one almost nothing, a zero weight nothing,
 and three items restating one event in one cluster move the forecast once, as the cluster rule
 says (the strongest of them counts), not three times."""
 
@@ -116,12 +117,57 @@ def write_evidence(root, rows: list[str]):
 BASE = "E1,b,2025-02-01,Test,A,1,3,,B looks three times likelier,"
 
 
+def override_grades(root, reliability: str, credibility: str) -> None:
+    """Give the copied two-node scenario its own grading tables (entry by entry overrides)."""
+    path = root / "priors" / "two-node-beta.toml"
+    text = path.read_text()
+    path.write_text(text.replace("[[node]]", f"[scales.reliability]\n{reliability}\n\n"
+                                 f"[scales.credibility]\n{credibility}\n\n[[node]]", 1))
+
+
+STRONG_ON_A = "E2,a,2025-02-02,Unknown outlet,{grade},very_strongly_for,,x,"
+
+
+@pytest.mark.parametrize(("grade", "weight"), [("F,1", 0.5), ("A,6", 0.5), ("F,6", 0.25)])
+def test_an_item_graded_f_or_6_is_unknown_not_worthless(data_root, grade, weight):
+    """DESIGN: F (reliability cannot be judged) and 6 (truth cannot be judged) weigh 0.5 by
+    default, so an honestly graded unknown outlet still moves its node: exactly as an A1 item
+    whose LR is raised to the power w."""
+    base = write_evidence(data_root, [BASE])
+    graded = write_evidence(data_root, [BASE, STRONG_ON_A.format(grade=grade)])
+    assert graded.evidence[-1].weight == weight
+    as_a1 = write_evidence(data_root, [BASE, f"E2,a,2025-02-02,T,A,1,{30.0 ** weight!r},,x,"])
+    np.testing.assert_allclose(exact_of(graded), exact_of(as_a1), rtol=1e-12)
+    moved = exact_of(graded)[0] - exact_of(base)[0]
+    assert moved > 0.15          # LR 30 at w 0.25 is LR 2.34: from about .54 to above .7
+
+
+@pytest.mark.parametrize(("grade", "weight"), [("E,1", 0.05), ("A,5", 0.05), ("E,5", 0.0025)])
+def test_an_item_graded_e_or_5_barely_moves_its_node(data_root, grade, weight):
+    """E (unreliable) and 5 (improbable) are judgements against the item: near zero weight. A
+    very strong LR (30) on a root graded E or 5 shifts its log-odds by w * log 30 (at most a
+    twentieth of the A1 shift): under 5 points of probability from anywhere."""
+    base = write_evidence(data_root, [BASE])
+    graded = write_evidence(data_root, [BASE, STRONG_ON_A.format(grade=grade)])
+    full = write_evidence(data_root, [BASE, STRONG_ON_A.format(grade="A,1")])
+    assert graded.evidence[-1].weight == pytest.approx(weight, rel=1e-12)
+    moved = exact_of(graded)[0] - exact_of(base)[0]
+    shift = logit(exact_of(graded)[0]) - logit(exact_of(base)[0])
+    shift_at_a1 = logit(exact_of(full)[0]) - logit(exact_of(base)[0])
+    assert shift == pytest.approx(weight * np.log(30.0), rel=1e-9)
+    assert shift_at_a1 == pytest.approx(np.log(30.0), rel=1e-9)
+    assert 0 < moved < 0.05
+
+
 @pytest.mark.parametrize("grade", ["F,1", "A,6", "F,6"])
-def test_an_item_graded_f_or_6_moves_nothing(data_root, grade):
+def test_a_scenario_that_sets_f_and_6_to_zero_makes_them_move_nothing(data_root, grade):
+    """A scenario may override any grading entry; at F = 0 and 6 = 0 the item is inert."""
+    override_grades(data_root, "F = 0.0", '"6" = 0.0')
     base = write_evidence(data_root, [BASE])
     graded = write_evidence(data_root, [BASE, f"E2,a,2025-02-02,Rumour,{grade},very_strongly_for,,x,",
                                         f"E2,b,2025-02-02,Rumour,{grade},0.05,,x,"])
     assert graded.evidence[-1].weight == 0.0
+    assert graded.scenario.scales.reliability["E"] == 0.05      # other entries keep the default
     np.testing.assert_array_equal(exact_of(graded), exact_of(base))
     problem = prepare(graded)
     effects = {inf.key: inf.effect_pp for inf in influence(problem.net, graded.evidence,
@@ -130,9 +176,11 @@ def test_an_item_graded_f_or_6_moves_nothing(data_root, grade):
 
 
 @pytest.mark.slow
-def test_an_f6_item_leaves_the_nuts_posterior_draw_for_draw_unchanged(data_root):
-    """Through the engine of record: same seed, same draws, with or without the F/6 item."""
+def test_a_zero_weight_item_leaves_the_nuts_posterior_draw_for_draw_unchanged(data_root):
+    """Through the engine of record: same seed, same draws, with or without an item whose
+    grade the scenario weighs at zero."""
     _inputs, base = cached_fit(DATA, "two-node-beta")
+    override_grades(data_root, "F = 0.0", '"6" = 0.0')
     graded = write_evidence(data_root, [BASE, "E2,a,2025-02-02,Rumour,F,6,very_strongly_for,,x,"])
     posterior = fit(graded, seed=1, settings=SamplerSettings(progress=False))
     np.testing.assert_array_equal(posterior.p_yes, base.p_yes)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.engines.exact import exact_means
-from forecast.io.evidence import EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
+from forecast.io.evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
 from forecast.io.priors import parse_scenario
 from forecast.report import prepare
 from forecast.scaffold import scaffold_toml
@@ -65,7 +65,7 @@ def test_new_writes_three_files_that_validate_and_fit(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"scenario": "red-sea", "created": [
         "priors/red-sea.toml", "evidence/red-sea.csv", "evidence/red-sea.resolutions.csv"]}
-    assert (tmp_path / "evidence" / "red-sea.csv").read_text() == ",".join(EVIDENCE_COLUMNS) + "\n"
+    assert (tmp_path / "evidence" / "red-sea.csv").read_text() == ",".join(ALL_EVIDENCE_COLUMNS) + "\n"
     assert (tmp_path / "evidence" / "red-sea.resolutions.csv").read_text() == ",".join(RESOLUTION_COLUMNS) + "\n"
     fitted = invoke("report", "--root", str(tmp_path), "--scenario", "red-sea", "--format", "json", *FAST)
     assert fitted.exit_code == 0, fitted.output

@@ -67,6 +67,8 @@ def add(
                                       show_default=False)] = "",
     cluster: Annotated[str, typer.Option(help="Cluster id shared by items reporting one event.")] = "",
     url: Annotated[str, typer.Option(help="Link to the source.")] = "",
+    quote: Annotated[str, typer.Option(
+        help="The sentence of the source the item codes, verbatim, so a reader can trace it.")] = "",
     item_id: Annotated[str, typer.Option("--item-id", help="Item id [default: next free, e.g. E021].",
                                          show_default=False)] = "",
     scenario: ScenarioOption = DEFAULTS["scenario"],
@@ -80,7 +82,7 @@ def add(
     """
     new = NewItem(nodes=tuple(node), lrs=tuple(lr), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
-                  item_id=item_id)
+                  item_id=item_id, quote=quote)
     _print_written(add_item(scenario_paths(root, scenario), new), fmt, "Added")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import problem
 from .atomic import atomic_write_many, file_lock
-from .evidence import EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
+from .evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
 from .history import is_probability, read_history_tolerant
 from .project import SCENARIO_ID_PATTERN, ScenarioPaths
 
@@ -67,7 +67,7 @@ def create_scenario_files(paths: ScenarioPaths, scenario_toml: str) -> list[Path
     Refuses (a user error, nothing written) if any of the three already exists."""
     files = {
         paths.priors: scenario_toml,
-        paths.evidence: csv_header(EVIDENCE_COLUMNS),
+        paths.evidence: csv_header(ALL_EVIDENCE_COLUMNS),
         paths.resolutions: csv_header(RESOLUTION_COLUMNS),
     }
     _refuse_existing(paths, files)

@@ -20,8 +20,13 @@ from .text import read_user_text
 
 EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",
                     "cluster", "summary", "url")
+# Columns a file may have or lack (DESIGN Contracts: files without them stay valid). `quote` is
+# the verbatim sentence of the source that the item codes, so a reader can trace it.
+OPTIONAL_EVIDENCE_COLUMNS = ("quote",)
+# The full column set, in the order new files are written.
+ALL_EVIDENCE_COLUMNS = EVIDENCE_COLUMNS + OPTIONAL_EVIDENCE_COLUMNS
 RESOLUTION_COLUMNS = ("node", "outcome", "date", "source")
-OPTIONAL_EVIDENCE = {"cluster", "url"}
+OPTIONAL_EVIDENCE = {"cluster", "url", "quote"}
 OUTCOMES = {"yes": True, "no": False}
 MAX_FIELD = 5000
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -38,8 +43,10 @@ def _choices(values) -> str:
     return "one of " + ", ".join(sorted(values))
 
 
-def read_rows(text: str, path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs of a CSV whose header must be exactly `columns`, in any order."""
+def read_rows(text: str, path: Path, columns: tuple[str, ...],
+              optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs of a CSV whose header must be exactly `columns`, in any order,
+    plus any of the `optional` columns; a row lacks the optional columns its file lacks."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -48,9 +55,10 @@ def read_rows(text: str, path: Path, columns: tuple[str, ...]) -> list[tuple[int
     if header is None:
         raise fail(path, 1, "header", "a header row: " + ",".join(columns), "an empty file")
     header = [h.strip() for h in header]
+    known = columns + optional
     for name in header:
-        if name not in columns:
-            raise fail(path, 1, name or "header", f"a known column ({_choices(columns)})", name)
+        if name not in known:
+            raise fail(path, 1, name or "header", f"a known column ({_choices(known)})", name)
     for name in columns:
         if name not in header:
             raise fail(path, 1, name, "this column in the header", "no such column")
@@ -110,7 +118,7 @@ def parse_evidence(text: str, path: Path | str, scenario: Scenario) -> tuple[Evi
     items: list[EvidenceItem] = []
     seen: dict[tuple[str, str], int] = {}
     scales = scenario.scales
-    for line, row in read_rows(text, path, EVIDENCE_COLUMNS):
+    for line, row in read_rows(text, path, EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS):
         for name in EVIDENCE_COLUMNS:
             if name not in OPTIONAL_EVIDENCE and not row[name]:
                 raise fail(path, line, name, "a value", "an empty field")
@@ -148,6 +156,7 @@ def parse_evidence(text: str, path: Path | str, scenario: Scenario) -> tuple[Evi
             url=url,
             weight=scales.grading_weight(row["reliability"], row["credibility"]),
             row=line,
+            quote=row.get("quote", ""),
         ))
     return tuple(items)
 
@@ -196,12 +205,13 @@ def _canonical(text: str) -> str:
 
 def evidence_hash(items, resolutions=()) -> str:
     """Content hash of the evidence and resolutions: independent of row order and of
-    whitespace, changed by any change of content."""
+    whitespace, changed by any change of content. An empty quote adds nothing, so a file
+    without the quote column hashes as it did before the column existed."""
     rows = sorted(
         [
             ["e", it.item_id, it.node, it.date.isoformat(), _canonical(it.source), it.reliability,
              it.credibility, repr(it.lr), _canonical(it.cluster), _canonical(it.summary),
-             it.url]
+             it.url] + ([_canonical(it.quote)] if it.quote else [])
             for it in items
         ]
         + [["r", r.node, "yes" if r.outcome else "no", r.date.isoformat(), _canonical(r.source)]

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, file_lock
-from .evidence import EVIDENCE_COLUMNS
+from .evidence import ALL_EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS
 from .text import encode_like, read_user_text
 
-HEADER = ",".join(EVIDENCE_COLUMNS) + "\n"
+HEADER = ",".join(ALL_EVIDENCE_COLUMNS) + "\n"
 
 
 def current_text(path: Path) -> str:
@@ -30,7 +30,7 @@ def header_of(text: str) -> list[str]:
         first = next(csv.reader(io.StringIO(text, newline="")), None)
     except csv.Error:
         first = None
-    return [name.strip() for name in first] if first else list(EVIDENCE_COLUMNS)
+    return [name.strip() for name in first] if first else list(ALL_EVIDENCE_COLUMNS)
 
 
 def format_rows(rows: Iterable[Mapping[str, str]], columns: list[str], newline: str = "\n") -> str:
@@ -42,12 +42,35 @@ def format_rows(rows: Iterable[Mapping[str, str]], columns: list[str], newline: 
     return buffer.getvalue()
 
 
+def with_columns(text: str, extra: list[str], newline: str) -> str:
+    """`text` with the optional columns `extra` added at the end of its header and left empty
+    in every existing row (cell contents unchanged; quoting normalised)."""
+    records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    if not records:
+        return text
+    header, *rows = records
+    widened = [dict(zip(header, record, strict=False)) for record in rows if record]
+    columns = [name.strip() for name in header] + extra
+    head = format_rows([dict(zip(columns, columns, strict=True))], columns, newline)
+    return head + format_rows(
+        [{name.strip(): cell for name, cell in row.items()} for row in widened], columns, newline)
+
+
 def with_rows_appended(text: str, rows: Iterable[Mapping[str, str]]) -> str:
-    """`text` unchanged byte for byte, then the new rows in its column order and line ending."""
+    """`text` unchanged byte for byte, then the new rows in its column order and line ending.
+    A new row that fills an optional column the file lacks (a `quote`) first adds that column
+    to the file, so nothing the analyst gave is dropped."""
+    rows = list(rows)
     newline = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    columns = header_of(text)
+    missing = [name for name in OPTIONAL_EVIDENCE_COLUMNS
+               if name not in columns and any(row.get(name) for row in rows)]
+    if missing:
+        text = with_columns(text, missing, newline)
+        columns = header_of(text)
     if text and not text.endswith(("\n", "\r")):
         text += newline
-    return text + format_rows(rows, header_of(text), newline)
+    return text + format_rows(rows, columns, newline)
 
 
 def change_evidence(path: Path, change: Callable[[str], str]) -> str:
