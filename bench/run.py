@@ -27,11 +27,12 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from baseline import min_ess, naive_fit  # noqa: E402
 
-from forecast.engines.settings import SamplerSettings  # noqa: E402
-from forecast.generate import evidence_csv, scenario_toml  # noqa: E402
+from forecast.analysis.document import build_report  # noqa: E402
+from forecast.inference.problem import fit, prepare  # noqa: E402
+from forecast.inference.settings import SamplerSettings  # noqa: E402
 from forecast.io.priors import parse_scenario  # noqa: E402
 from forecast.io.project import load_inputs, scenario_paths  # noqa: E402
-from forecast.report import build_report, fit, prepare  # noqa: E402
+from forecast.model.generate import evidence_csv, scenario_toml  # noqa: E402
 
 SCENARIO = "turkey-peacekeeping"
 QUIET = SamplerSettings(progress=False)
@@ -111,7 +112,7 @@ def main() -> None:
     row("baseline: plain pm.sample, 4x1000, no caching (s)", baseline)
     code = ("import sys; sys.path.insert(0, {!r}); from baseline import naive_fit; "
             "from forecast.io.project import load_inputs, scenario_paths; "
-            "from forecast.report import prepare; "
+            "from forecast.analysis.document import prepare; "
             "naive_fit(prepare(load_inputs(scenario_paths({!r}, {!r}))))").format(
         str(REPO / "bench"), str(root), SCENARIO)
     start = time.perf_counter()

@@ -40,9 +40,9 @@ _FITS: dict = {}
 
 def cached_fit(root: Path, scenario: str, seed: int = 1, given=None):
     """(inputs, posterior) of a real NUTS fit, sampled once per session per arguments."""
-    from forecast.engines.nuts import SamplerSettings
+    from forecast.inference.nuts import SamplerSettings
+    from forecast.inference.problem import fit
     from forecast.io.project import load_inputs, scenario_paths
-    from forecast.report import fit
 
     key = (str(root), scenario, seed, tuple(sorted((given or {}).items())))
     if key not in _FITS:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.selfcheck import z_limit
+from forecast.jobs.check import z_limit
 
 runner = CliRunner()
 

@@ -10,12 +10,12 @@ from conftest import cached_fit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.engines import exact
-from forecast.generate import evidence_csv, scenario_toml
+from forecast.inference import exact
+from forecast.inference.problem import prepare
 from forecast.io.priors import parse_scenario
 from forecast.io.project import load_inputs, scenario_paths
-from forecast.network import elimination_order, largest_factor
-from forecast.report import prepare
+from forecast.model.generate import evidence_csv, scenario_toml
+from forecast.model.network import elimination_order, largest_factor
 
 
 def generated(root, scenario_id, n_nodes, n_items=12, seed=0):
@@ -45,7 +45,7 @@ def test_elimination_order_is_a_permutation_with_bounded_factors(raw):
 
 @pytest.mark.slow
 def test_elimination_equals_enumeration_in_logp_gradient_and_p_yes(tmp_path):
-    from forecast.engines.nuts import build_model
+    from forecast.inference.nuts import build_model
 
     root = generated(tmp_path, "ve7", 7, seed=3)
     problem = prepare(load_inputs(scenario_paths(root, "ve7")))

@@ -14,9 +14,9 @@ from conftest import snapshot_files as all_files
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.evidence_workflow import collect_errors, neutralise, next_item_id
 from forecast.io.evidence import parse_evidence
 from forecast.io.priors import load_scenario
+from forecast.jobs.evidence import collect_errors, neutralise, next_item_id
 
 runner = CliRunner()
 SCENARIO = "two-node-beta"

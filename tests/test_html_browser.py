@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, cached_fit
 
+from forecast.analysis.document import build_report
 from forecast.render import render
-from forecast.report import build_report
 
 SECTIONS = ("summary", "key-judgements", "forecasts", "history", "influence", "structure",
             "evidence", "diagnostics")

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from conftest import DATA, REPO, cached_fit
 
-from forecast.engines import exact
+from forecast.inference import exact
+from forecast.inference.problem import prepare
 from forecast.io.project import load_inputs, scenario_paths
-from forecast.report import prepare
 
 
 def exact_for(root, scenario, given=None):
@@ -56,7 +56,7 @@ def test_two_node_beta_exact_matches_hand_derivation():
 def test_single_root_conjugate_draws_match_closed_form():
     """Root Beta(2, 8) with LR 4: P(yes | e) = 0.2*4 / (0.2*4 + 0.8) = 0.5, and the draws of
     P(yes | e, theta) = 4 theta / (3 theta + 1) come from the tilted Beta."""
-    from forecast.network import Network
+    from forecast.model.network import Network
 
     net = Network(node_ids=("a",), states=np.array([[0.0], [1.0]]),
                   uses_yes=np.array([[0.0], [1.0]]), uses_no=np.array([[1.0], [0.0]]),
@@ -134,7 +134,7 @@ def test_fixed_cpt_network_through_the_pymc_graph_reproduces_aima():
 @pytest.mark.slow
 def test_nuts_interval_matches_exact_draws_on_turkey():
     """The 90% interval is a posterior quantile; NUTS and exact iid draws must agree on it."""
-    from forecast.summaries import interval
+    from forecast.analysis.summaries import interval
 
     inputs, posterior = cached_fit(REPO, "turkey-peacekeeping")
     problem = prepare(inputs)
@@ -149,11 +149,11 @@ def test_exact_reference_is_independent_of_pymc():
     import subprocess
     import sys
 
-    code = ("import sys, forecast.engines.exact, forecast.network, forecast.summaries; "
+    code = ("import sys, forecast.inference.exact, forecast.model.network, forecast.analysis.summaries; "
             "print(sorted(m for m in ('pymc', 'pytensor', 'arviz', 'nutpie') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-    source = (REPO / "forecast" / "engines" / "exact.py").read_text()
+    source = (REPO / "forecast" / "inference" / "exact.py").read_text()
     assert not any(line.lstrip().startswith(("import pymc", "from pymc", "import pytensor",
                                              "from pytensor", "from .nuts", "from . import nuts"))
                    for line in source.splitlines())

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from conftest import DATA, REPO, cached_fit
 
-from forecast.engines.exact import exact_means
-from forecast.engines.nuts import SamplerSettings
+from forecast.analysis.document import build_report
+from forecast.analysis.summaries import influence, logit
+from forecast.inference.exact import exact_means
+from forecast.inference.nuts import SamplerSettings
+from forecast.inference.problem import fit, prepare
 from forecast.io.project import load_inputs, scenario_paths
-from forecast.network import node_log_weights
-from forecast.report import build_report, fit, prepare
-from forecast.summaries import influence, logit
+from forecast.model.network import node_log_weights
 
 TURKEY = "turkey-peacekeeping"
 HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
@@ -98,8 +99,8 @@ def test_report_top_evidence_is_the_exact_leave_one_out_effect():
 
 def _fake_posterior(inputs):
     """Draws are irrelevant to top_evidence (it is exact); exact conjugate draws stand in."""
-    from forecast.engines.exact import conjugate_draws
-    from forecast.report import Posterior
+    from forecast.inference.exact import conjugate_draws
+    from forecast.inference.problem import Posterior
 
     problem = prepare(inputs)
     draws = conjugate_draws(problem.net, problem.state_log_evidence, 400, np.random.default_rng(0))

@@ -15,12 +15,12 @@ from conftest import cached_fit, snapshot_files
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.engines.exact import exact_means
+from forecast.inference.exact import exact_means
+from forecast.inference.problem import prepare
 from forecast.io.evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
 from forecast.io.priors import parse_scenario
-from forecast.report import prepare
-from forecast.scaffold import scaffold_toml
-from forecast.scales import build_scales, default_scale_tables
+from forecast.io.scaffold import scaffold_toml
+from forecast.model.scales import build_scales, default_scale_tables
 
 runner = CliRunner()
 FAST = ["--draws", "300", "--tune", "300", "--chains", "2", "--no-progress"]

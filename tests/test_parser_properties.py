@@ -19,7 +19,7 @@ from forecast.errors import ForecastError
 from forecast.io.evidence import EVIDENCE_COLUMNS, load_evidence, parse_evidence, parse_resolutions
 from forecast.io.priors import load_scenario, parse_scenario
 from forecast.io.text import read_user_text
-from forecast.spec import Scenario
+from forecast.model.spec import Scenario
 
 TOML_PATH = Path("priors/two-node-beta.toml")
 CSV_PATH = Path("evidence/two-node-beta.csv")

@@ -10,7 +10,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-import forecast.workflows as workflows
+import forecast.jobs.report as workflows
 from forecast.cli import app
 
 SMALL = ["--draws", "200", "--tune", "200", "--chains", "2", "--no-progress", "--format", "json"]

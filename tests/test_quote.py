@@ -11,11 +11,11 @@ import json
 from conftest import cached_fit
 from typer.testing import CliRunner
 
+from forecast.analysis.document import build_report
 from forecast.cli import app
 from forecast.io.evidence import evidence_hash, parse_evidence
 from forecast.io.priors import load_scenario
 from forecast.render import render
-from forecast.report import build_report
 
 runner = CliRunner()
 SCENARIO = "two-node-beta"

@@ -7,8 +7,8 @@ import re
 
 from conftest import REPO, cached_fit
 
+from forecast.analysis.document import build_report
 from forecast.render import render
-from forecast.report import build_report
 
 HOSTILE = '<script>alert("x")</script> &amp; [link](javascript:1) =cmd|\' /C calc\'!A0'
 

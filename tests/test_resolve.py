@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.io.project import load_inputs, scenario_paths
-from forecast.track_record import resolve
+from forecast.jobs.resolve import resolve
 
 runner = CliRunner()
 TURKEY = "turkey-peacekeeping"

@@ -10,10 +10,10 @@ import pytest
 from conftest import REPO
 
 from forecast import sbc
-from forecast.engines import exact
+from forecast.inference import exact
+from forecast.inference.problem import prepare
 from forecast.io.project import load_inputs, scenario_paths
-from forecast.report import prepare
-from forecast.selfcheck import entry_labels, nuts_fit_function
+from forecast.jobs.check import entry_labels, nuts_fit_function
 
 TURKEY = "turkey-peacekeeping"
 
@@ -106,7 +106,7 @@ def test_sbc_refuses_a_network_with_nothing_sampled(data_root):
 @pytest.mark.slow
 def test_nuts_passes_sbc_on_turkey_with_100_simulations():
     """The engine of record, one compiled model reused across 100 fits (about 0.2 s each)."""
-    from forecast.engines.nuts import SamplerSettings, sampler_for
+    from forecast.inference.nuts import SamplerSettings, sampler_for
 
     scenario, net = turkey()
     fit = nuts_fit_function(sampler_for(net), SamplerSettings(draws=500, tune=300, chains=2,

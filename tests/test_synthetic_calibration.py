@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 
 from forecast import scoring
-from forecast.calibration_world import WORLD_TOML, draw_world
-from forecast.engines.exact import exact_means
+from forecast.analysis.calibration_world import WORLD_TOML, draw_world
+from forecast.inference.exact import exact_means
+from forecast.inference.problem import prepare
 from forecast.io.evidence import parse_evidence
 from forecast.io.priors import parse_scenario
-from forecast.report import prepare
-from forecast.spec import Inputs
+from forecast.model.spec import Inputs
 
 WORLDS = 900
 MIN_BIN = 20
@@ -103,8 +103,8 @@ def test_a_forecaster_that_counts_restatements_fails_the_same_test(world):
 @pytest.mark.slow
 def test_nuts_gives_the_same_forecasts_on_a_subset_of_worlds(world):
     """24 worlds through the engine of record: one compiled model, evidence swapped in."""
-    from forecast.engines.nuts import SamplerSettings, sampler_for
-    from forecast.selfcheck import z_limit
+    from forecast.inference.nuts import SamplerSettings, sampler_for
+    from forecast.jobs.check import z_limit
 
     tool, _ignore, _echo, _truth, _nodes, problems = world
     settings = SamplerSettings(draws=500, tune=500, chains=2, progress=False)

@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.engines.exact import exact_means
 from forecast.errors import ForecastError
+from forecast.inference.exact import exact_means
+from forecast.inference.problem import prepare
 from forecast.io.evidence import evidence_hash, parse_evidence
 from forecast.io.history import append_snapshot, read_history
 from forecast.io.priors import load_scenario
 from forecast.io.project import load_inputs, scenario_paths
-from forecast.report import prepare
-from forecast.updating import item_hashes, what_changed
+from forecast.jobs.update import item_hashes, what_changed
 
 runner = CliRunner()
 FAST = ["--draws", "300", "--tune", "300", "--chains", "2", "--no-progress"]

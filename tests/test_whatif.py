@@ -11,12 +11,12 @@ from conftest import cached_fit, snapshot_files
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.conditional import parse_given
-from forecast.engines import exact
 from forecast.errors import ForecastError
+from forecast.inference import exact
+from forecast.inference.problem import prepare
 from forecast.io.priors import load_scenario
 from forecast.io.project import load_inputs, scenario_paths
-from forecast.report import prepare
+from forecast.jobs.whatif import parse_given
 
 runner = CliRunner()
 TURKEY = "turkey-peacekeeping"

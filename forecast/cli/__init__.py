@@ -1,4 +1,4 @@
-"""The `forecast` command line: a thin typer layer over `forecast.workflows`."""
+"""The `forecast` command line: a thin typer layer over `forecast.jobs`."""
 
 from __future__ import annotations
 

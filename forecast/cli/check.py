@@ -81,7 +81,7 @@ def check(
 
     Example: forecast check --scenario turkey-peacekeeping --simulations 200
     """
-    from ..selfcheck import CheckSettings, run_check
+    from ..jobs.check import CheckSettings, run_check
 
     paths = scenario_paths(root, scenario)
     settings = CheckSettings(seed=seed, simulations=simulations, agreement_draws=draws,

@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..evidence_workflow import (
+from ..io.project import scenario_paths
+from ..jobs.evidence import (
     EvidenceFilter,
     NewItem,
     add_item,
@@ -23,7 +24,6 @@ from ..evidence_workflow import (
     list_items,
     validate_scenario,
 )
-from ..io.project import scenario_paths
 from .app import DEFAULTS, RootOption, ScenarioOption, TableOrJson, app, stdout_console, user_errors
 
 evidence_app = typer.Typer(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..scenarios import new_scenario
+from ..jobs.scenarios import new_scenario
 from .app import RootOption, TableOrJson, app, user_errors
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from ..io.project import scenario_paths
+from ..jobs.report import make_report
 from ..render import render
 from ..render.terminal import print_report
-from ..workflows import make_report
 from .app import (
     DEFAULTS,
     Backend,
@@ -50,7 +50,7 @@ def report(
 
     Example: forecast report --scenario turkey-peacekeeping --format json
     """
-    from ..engines.settings import SamplerSettings
+    from ..inference.settings import SamplerSettings
 
     paths = scenario_paths(root, scenario)
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..io.project import scenario_paths
-from ..track_record import resolve as record
+from ..jobs.resolve import resolve as record
 from .app import DEFAULTS, RootOption, ScenarioOption, app, user_errors
 
 

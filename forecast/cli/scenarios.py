@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..scenarios import list_scenarios
+from ..jobs.scenarios import list_scenarios
 from .app import RootOption, TableOrJson, app, stdout_console, user_errors
 
 

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..jobs.score import score_scenarios
 from ..render import pct
-from ..track_record import score_scenarios
 from .app import DEFAULTS, RootOption, ScenarioOption, app, stdout_console, user_errors
 
 

@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..io.project import scenario_paths
+from ..jobs.update import UpdateResult, run_update
 from ..render import pct
 from ..render.terminal import diagnostics_line
-from ..updating import UpdateResult, run_update
 from .app import (
     DEFAULTS,
     ChainsOption,
@@ -54,7 +54,7 @@ def update(
 
     Example: forecast update --scenario turkey-peacekeeping
     """
-    from ..engines.settings import SamplerSettings
+    from ..inference.settings import SamplerSettings
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
     result = run_update(scenario_paths(root, scenario), seed, settings, strict=strict,

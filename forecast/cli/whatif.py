@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..conditional import whatif_document
 from ..io.project import scenario_paths
+from ..jobs.whatif import whatif_document
 from ..render import render_json
 from ..render.whatif import render_whatif_markdown, render_whatif_text
 from .app import (
@@ -53,7 +53,7 @@ def whatif(
 
     Example: forecast whatif --given turkish_deployment=yes
     """
-    from ..engines.settings import SamplerSettings
+    from ..inference.settings import SamplerSettings
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
     document = whatif_document(scenario_paths(root, scenario), given, seed, settings)

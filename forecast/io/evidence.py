@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from ..errors import fail, problem
-from ..spec import EvidenceItem, Resolution, Scenario
+from ..model.spec import EvidenceItem, Resolution, Scenario
 from .text import read_user_text
 
 EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import MODEL_VERSION
-from ..scales import default_scales_text
+from ..model.scales import default_scales_text
 from ..versions import package_versions
 from .atomic import atomic_write_bytes, atomic_write_text
 

@@ -11,8 +11,8 @@ import tomllib
 from pathlib import Path
 
 from ..errors import fail, problem
-from ..scales import CREDIBILITY_GRADES, RELIABILITY_GRADES, SCALE_TABLES, build_scales
-from ..spec import Node, Prior, Scales, Scenario
+from ..model.scales import CREDIBILITY_GRADES, RELIABILITY_GRADES, SCALE_TABLES, build_scales
+from ..model.spec import Node, Prior, Scales, Scenario
 from .text import is_finite_number, read_user_text
 
 SCENARIO_KEYS = {"id", "title", "trigger", "as_of", "description", "sources"}

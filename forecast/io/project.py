@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import fail
-from ..spec import Inputs
+from ..model.spec import Inputs
 from .evidence import evidence_hash, load_evidence, load_resolutions
 from .priors import load_scenario
 

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from string import Template
 
-from .scales import default_scales_text
+from ..model.scales import default_scales_text
 
 SCAFFOLD = Template('''\
 # Scenario "$id", scaffolded by `forecast new` on $today.

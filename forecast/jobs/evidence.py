@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ForecastError, fail, problem
-from .io.evidence import (
+from ..errors import ForecastError, fail, problem
+from ..io.evidence import (
     ALL_EVIDENCE_COLUMNS,
     EVIDENCE_COLUMNS,
     OPTIONAL_EVIDENCE_COLUMNS,
@@ -26,11 +26,11 @@ from .io.evidence import (
     parse_resolutions,
     read_rows,
 )
-from .io.evidence_store import change_evidence, with_rows_appended
-from .io.priors import parse_scenario
-from .io.project import ScenarioPaths
-from .io.text import read_user_text
-from .spec import EvidenceItem, Scenario
+from ..io.evidence_store import change_evidence, with_rows_appended
+from ..io.priors import parse_scenario
+from ..io.project import ScenarioPaths
+from ..io.text import read_user_text
+from ..model.spec import EvidenceItem, Scenario
 
 NEXT_ID_PATTERN = re.compile(r"^E(\d+)$")
 GRADE_PATTERN = re.compile(r"^([A-Za-z])([0-9])?$")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engines.exact import exact_means_batch
-from .network import Network, cluster_log_weights, node_log_weights
-from .spec import EvidenceItem
+from ..inference.exact import exact_means_batch
+from ..model.network import Network, cluster_log_weights, node_log_weights
+from ..model.spec import EvidenceItem
 
 INTERVAL_PROB = 0.9
 

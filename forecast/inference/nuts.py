@@ -18,7 +18,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..network import HARD_EXCLUDED, Network, elimination_order
+from ..model.network import HARD_EXCLUDED, Network, elimination_order
 from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings
 
 RHAT_LIMIT = 1.01

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .engines.exact import p_yes_given_theta
-from .network import Network
+from ..inference.exact import p_yes_given_theta
+from ..model.network import Network
 
 # fit(node_log_weights, hard_mask, seed) -> (theta draws (D, K) incl. fixed entries,
 #                                            p_yes draws (D, n), number of divergences)

@@ -6,9 +6,9 @@ import hashlib
 import json
 from pathlib import Path
 
+from ..io.atomic import atomic_write_many, atomic_write_text
 from ..render import render
 from ..render.html import render_html
-from .atomic import atomic_write_many, atomic_write_text
 
 REPORT_FILES = {"report.md": "md", "report.html": "html", "report.json": "json"}
 VOLATILE_KEYS = ("generated_at",)

@@ -5,9 +5,9 @@
     quantile at a 1% family-wise level over the nodes (Bonferroni), so a correct sampler
     fails about once in a hundred checks and a biased one fails as soon as its bias exceeds
     a few Monte Carlo standard errors.
-(b) Simulation-based calibration of the same compiled model (see `forecast.sbc`).
+(b) Simulation-based calibration of the same compiled model (see `forecast.analysis.sbc`).
 
-PyMC is imported lazily (inside functions), through `forecast.engines.nuts`.
+PyMC is imported lazily (inside functions), through `forecast.inference.nuts`.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from . import MODEL_VERSION
-from .engines.exact import exact_means
-from .errors import problem
-from .io.atomic import atomic_write_many
-from .io.project import ScenarioPaths, load_inputs
-from .network import Network
-from .report import prepare
-from .sbc import SbcSettings, run_sbc, summary
-from .spec import Scenario
-from .versions import package_versions
+from .. import MODEL_VERSION
+from ..analysis.sbc import SbcSettings, run_sbc, summary
+from ..errors import problem
+from ..inference.exact import exact_means
+from ..inference.problem import prepare
+from ..io.atomic import atomic_write_many
+from ..io.project import ScenarioPaths, load_inputs
+from ..model.network import Network
+from ..model.spec import Scenario
+from ..versions import package_versions
 
 FAMILY_ALPHA = 0.01
 
@@ -67,7 +67,7 @@ def exact_agreement(net: Network, node_log_weights: np.ndarray, conditions: dict
 
 
 def nuts_fit_function(sampler, settings) -> Callable:
-    """Adapter from the compiled sampler to what `forecast.sbc` needs: full theta draws
+    """Adapter from the compiled sampler to what `forecast.analysis.sbc` needs: full theta draws
     (fixed entries filled in), p_yes draws, and the divergence count."""
     net = sampler.net
 
@@ -109,8 +109,8 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
               write: bool = True) -> CheckResult:
     """Exact agreement on the scenario's own evidence, then SBC with the same compiled model;
     writes reports/<scenario>/check.json and check.html."""
-    from .engines.nuts import SamplerSettings, sampler_for
-    from .render.score_html import render_check_html
+    from ..inference.nuts import SamplerSettings, sampler_for
+    from ..render.score_html import render_check_html
 
     inputs = load_inputs(paths)
     prepared = prepare(inputs)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Network
-from .spec import Scales
+from ..model.network import Network
+from ..model.spec import Scales
 
 WORLD_TOML = """\
 [scenario]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import fail
-from .io.project import ScenarioPaths, load_inputs
-from .report import build_report, fit
-from .spec import Scenario
+from ..analysis.document import build_report
+from ..errors import fail
+from ..inference.problem import fit
+from ..io.project import ScenarioPaths, load_inputs
+from ..model.spec import Scenario
 
 OUTCOMES = {"yes": True, "no": False}
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engines.settings import SamplerSettings
-from .errors import problem
-from .io.catalog import read_chart_history
-from .io.posterior_cache import cache_key, load_posterior, store_posterior
-from .io.project import ScenarioPaths, load_inputs
-from .io.reports import write_reports
-from .report import Posterior, build_report, fit
-from .spec import Inputs
+from ..analysis.document import build_report
+from ..errors import problem
+from ..inference.problem import Posterior, fit
+from ..inference.settings import SamplerSettings
+from ..io.catalog import read_chart_history
+from ..io.posterior_cache import cache_key, load_posterior, store_posterior
+from ..io.project import ScenarioPaths, load_inputs
+from ..model.spec import Inputs
+from .report_files import write_reports
 
 
 @dataclass

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from ..spec import Resolution, Scenario
+from ..model.spec import Resolution, Scenario
 from .atomic import atomic_write_bytes, file_lock
 from .evidence import RESOLUTION_COLUMNS, parse_resolutions
 from .history import read_history_tolerant

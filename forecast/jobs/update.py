@@ -15,17 +15,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import MODEL_VERSION
-from .engines.exact import exact_means
-from .errors import problem
-from .io.evidence import evidence_hash
-from .io.history import append_snapshot, read_history
-from .io.project import ScenarioPaths, load_inputs
-from .io.reports import write_reports
-from .report import build_report, fit, prepare
-from .spec import EvidenceItem, Inputs
-from .summaries import Influence, influence
-from .workflows import attach_history
+from .. import MODEL_VERSION
+from ..analysis.document import build_report
+from ..analysis.summaries import Influence, influence
+from ..errors import problem
+from ..inference.exact import exact_means
+from ..inference.problem import fit, prepare
+from ..io.evidence import evidence_hash
+from ..io.history import append_snapshot, read_history
+from ..io.project import ScenarioPaths, load_inputs
+from ..model.spec import EvidenceItem, Inputs
+from .report import attach_history
+from .report_files import write_reports
 
 ITEM_HASH_LENGTH = 16
 SNAPSHOT_DIGITS = 6
@@ -198,7 +199,7 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     The history is validated before any fitting, so a damaged history stops the update with
     nothing written. Under `strict`, sampling problems are a user error, nothing written."""
     if import_file is not None:
-        from .evidence_workflow import import_items
+        from .evidence import import_items
 
         import_items(paths, import_file)
     inputs = load_inputs(paths)

@@ -1,8 +1,7 @@
-"""The user's third job: record what happened, and score what the tool said beforehand.
+"""The user's third job: score what the tool said beforehand.
 
-`resolve` appends a resolution (from then on the node is hard evidence in every fit);
 `score_scenarios` pairs every resolved node with every snapshot of the forecast history made
-before it resolved, and scores them (see `forecast.scoring`). Nothing here prints.
+before it resolved, and scores them (see `forecast.analysis.scoring`). Nothing here prints.
 """
 
 from __future__ import annotations
@@ -12,23 +11,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import MODEL_VERSION
-from .errors import problem
-from .io.atomic import atomic_write_many
-from .io.catalog import scenario_ids
-from .io.priors import load_scenario
-from .io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
-from .io.track_record import read_snapshots, record_resolution
-from .scoring import DEFAULT_BINS, LOG_FLOOR, brier_score, log_score, score
-from .spec import Resolution
-
-
-def resolve(paths: ScenarioPaths, node: str, outcome: str, date: str, source: str) -> Resolution:
-    """Record `node` resolved as `outcome`; unknown node, bad outcome, a malformed date or one
-    before the node opens, a second resolution of the node: one-line errors, nothing written."""
-    scenario = load_scenario(paths.priors)
-    return record_resolution(paths.resolutions, paths.display(paths.resolutions), scenario,
-                             node, outcome, date, source)
+from .. import MODEL_VERSION
+from ..analysis.scoring import DEFAULT_BINS, LOG_FLOOR, brier_score, log_score, score
+from ..errors import problem
+from ..io.atomic import atomic_write_many
+from ..io.catalog import scenario_ids
+from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
+from ..io.resolutions import read_snapshots
 
 
 def _clean(value: float):
@@ -120,7 +109,7 @@ def _scenario_forecasts(paths: ScenarioPaths) -> tuple[list[ScoredForecast], int
 
 
 def _files(directory: Path, document: dict) -> dict[Path, str]:
-    from .render.score_html import render_score_html
+    from ..render.score_html import render_score_html
 
     return {directory / "score.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n",
             directory / "score.html": render_score_html(document)}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network import Network
+from ..model.network import Network
 
 
 def _normalise(log_w: np.ndarray) -> np.ndarray:

@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ForecastError, fail
-from .io.catalog import create_scenario_files, read_chart_history, scenario_ids
-from .io.evidence import load_evidence, load_resolutions
-from .io.priors import load_scenario, parse_scenario
-from .io.project import SCENARIO_ID_PATTERN, ScenarioPaths, resolve_root, scenario_paths
-from .scaffold import scaffold_toml
+from ..errors import ForecastError, fail
+from ..io.catalog import create_scenario_files, read_chart_history, scenario_ids
+from ..io.evidence import load_evidence, load_resolutions
+from ..io.priors import load_scenario, parse_scenario
+from ..io.project import SCENARIO_ID_PATTERN, ScenarioPaths, resolve_root, scenario_paths
+from ..io.scaffold import scaffold_toml
 
 
 @dataclass(frozen=True)

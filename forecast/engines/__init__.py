@@ -1,1 +1,0 @@
-"""Inference engines: `exact` (numpy only, the independent reference) and `nuts` (PyMC)."""
