@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from forecast import sbc
+from forecast.analysis import sbc
 from forecast.inference import exact
 from forecast.inference.problem import prepare
 from forecast.io.project import load_inputs, scenario_paths

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast import scoring
+from forecast.analysis import scoring
 
 # Four forecasts, worked by hand:
 #   f = 0.9, 0.2, 0.7, 0.4 ; y = 1, 0, 0, 1

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast import scoring
+from forecast.analysis import scoring
 from forecast.analysis.calibration_world import WORLD_TOML, draw_world
 from forecast.inference.exact import exact_means
 from forecast.inference.problem import prepare
