@@ -56,6 +56,8 @@ def read_rows(text: str, path: Path, columns: tuple[str, ...],
         raise fail(path, 1, "header", "a header row: " + ",".join(columns), "an empty file")
     header = [h.strip() for h in header]
     known = columns + optional
+    if len(header) == 1:
+        _refuse_other_delimiter(header[0], path, known)
     for name in header:
         if name not in known:
             raise fail(path, 1, name or "header", f"a known column ({_choices(known)})", name)
@@ -90,6 +92,20 @@ def read_rows(text: str, path: Path, columns: tuple[str, ...],
     return rows
 
 
+def _refuse_other_delimiter(header: str, path: Path, known: tuple[str, ...]) -> None:
+    """A one-column header that splits into known columns on `;` or a tab is a file saved with
+    another delimiter (Excel does this in locales whose decimal mark is a comma). It is refused
+    with that diagnosis rather than read: in those files `1,5` means 1.5, so reading them as
+    commas would silently misread numbers, and rows added later would mix two delimiters."""
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs")):
+        cells = [cell.strip().strip('"') for cell in header.split(delimiter)]
+        if len(cells) > 1 and sum(cell in known for cell in cells) >= 2:
+            raise problem(path, 1, "header",
+                          f"this file is separated by {name}, expected commas: save it as "
+                          "\"CSV UTF-8 (Comma delimited)\" (or export with a comma delimiter "
+                          "and a point as decimal mark)")
+
+
 def parse_date(value: str, path, line, field) -> dt.date:
     if not DATE_PATTERN.match(value):
         raise fail(path, line, field, "a date YYYY-MM-DD", value)
@@ -110,15 +126,26 @@ def parse_lr(value: str, scenario: Scenario, path, line) -> float:
     lr = float(value)
     if not math.isfinite(lr) or lr <= 0:
         raise fail(path, line, "lr", expected, value)
+    low, high = scenario.scales.lr_bounds
+    if not low <= lr <= high:
+        raise fail(path, line, "lr", f"a likelihood ratio from {low:g} to {high:g} (one item past "
+                   "that pins its node near 0% or 100%; [scales.lr_bounds] widens the range)", value)
     return lr
 
 
 def parse_evidence(text: str, path: Path | str, scenario: Scenario) -> tuple[EvidenceItem, ...]:
     path = Path(path)
+    return parse_evidence_rows(read_rows(text, path, EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS),
+                               path, scenario)
+
+
+def parse_evidence_rows(rows, path: Path | str, scenario: Scenario) -> tuple[EvidenceItem, ...]:
+    """Evidence items from (line number, row) pairs as `read_rows` gives them."""
+    path = Path(path)
     items: list[EvidenceItem] = []
     seen: dict[tuple[str, str], int] = {}
     scales = scenario.scales
-    for line, row in read_rows(text, path, EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS):
+    for line, row in rows:
         for name in EVIDENCE_COLUMNS:
             if name not in OPTIONAL_EVIDENCE and not row[name]:
                 raise fail(path, line, name, "a value", "an empty field")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .atomic import atomic_write_bytes, file_lock
 from .evidence import ALL_EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS
-from .text import encode_like, read_user_text
+from .text import encode_like, line_ending, read_user_text
 
 HEADER = ",".join(ALL_EVIDENCE_COLUMNS) + "\n"
 
@@ -61,7 +61,7 @@ def with_rows_appended(text: str, rows: Iterable[Mapping[str, str]]) -> str:
     A new row that fills an optional column the file lacks (a `quote`) first adds that column
     to the file, so nothing the analyst gave is dropped."""
     rows = list(rows)
-    newline = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    newline = line_ending(text)
     columns = header_of(text)
     missing = [name for name in OPTIONAL_EVIDENCE_COLUMNS
                if name not in columns and any(row.get(name) for row in rows)]

@@ -1,6 +1,8 @@
 """Scenario TOML -> `Scenario`. Every problem names the file, the TOML key and the field.
 
 Unknown keys are errors: a misspelled key silently ignored is a wrong forecast.
+`parse_scenario` stops at the first problem (every command that needs the scenario);
+`scenario_problems` reads on past each one and returns them all (`forecast evidence validate`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,14 @@ import re
 import tomllib
 from pathlib import Path
 
-from ..errors import fail, problem
-from ..model.scales import CREDIBILITY_GRADES, RELIABILITY_GRADES, SCALE_TABLES, build_scales
+from ..errors import ForecastError, fail, problem
+from ..model.scales import (
+    CREDIBILITY_GRADES,
+    RELIABILITY_GRADES,
+    SCALE_TABLES,
+    build_scales,
+    default_scale_tables,
+)
 from ..model.spec import Node, Prior, Scales, Scenario
 from .text import is_finite_number, read_user_text
 
@@ -22,6 +30,12 @@ NODE_REQUIRED = ("id", "role", "question", "resolution", "opens", "deadline", "p
 PRIOR_KEYS = {"when", "p", "strength", "beta", "term", "confidence", "fixed", "rationale",
               "reference_class"}
 ROLES = ("consequence", "driver")
+# A state in `when`: TOML booleans, or the words the CLI uses (`--given a=yes`, `resolve a yes`),
+# which TOML only allows as strings.
+WHEN_WORDS = {"yes": True, "no": False}
+WHEN_EXPECTED = 'true or false (or "yes" / "no" in quotes: TOML has no bare yes)'
+BARE_YES_NO = re.compile(r'=\s*(yes|no|Yes|No|YES|NO)\s*[,}#\n]')
+LR_BOUND_KEYS = ("low", "high")
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_TEXT = 5000
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -33,7 +47,31 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def parse_scenario(text: str, path: Path | str) -> Scenario:
+    """The scenario, or the first problem in it as a located `ForecastError`."""
     path = Path(path)
+    return _Reader(path).scenario(_load_toml(text, path))
+
+
+def scenario_problems(text: str, path: Path | str) -> list[ForecastError]:
+    """Every problem in a scenario TOML (empty if it is valid), in file order as far as the
+    reader can tell. Invalid TOML is one problem: nothing after it can be read."""
+    path = Path(path)
+    try:
+        doc = _load_toml(text, path)
+    except ForecastError as error:
+        return [error]
+    reader = _Reader(path, collect=True)
+    try:
+        reader.scenario(doc)
+    except ForecastError as error:
+        reader.problems.append(error)
+    unique: dict[str, ForecastError] = {}
+    for error in reader.problems:
+        unique.setdefault(str(error), error)
+    return list(unique.values())
+
+
+def _load_toml(text: str, path: Path) -> dict:
     try:
         doc = tomllib.loads(text)
     except RecursionError:
@@ -44,8 +82,11 @@ def parse_scenario(text: str, path: Path | str) -> Scenario:
             message, line = f"{found.group(1)} (column {found.group(3)})", int(found.group(2))
         else:
             message, line = str(e), None
+        if line is not None and BARE_YES_NO.search(text.splitlines()[line - 1] + "\n"):
+            message += ('; TOML has no bare yes/no: write true/false, or "yes"/"no" in quotes, '
+                        'e.g. when = { ceasefire = "yes" }')
         raise problem(path, line, "toml", f"invalid TOML: {message}") from e
-    return _Reader(path).scenario(doc)
+    return doc
 
 
 def _control_character(text: str) -> str | None:
@@ -59,14 +100,41 @@ def _sorted_choices(choices) -> str:
 
 
 class _Reader:
-    def __init__(self, path: Path):
+    """Reads a parsed TOML document into a `Scenario`.
+
+    By default the first problem is raised. With `collect`, problems are gathered in
+    `self.problems` and reading goes on wherever it still makes sense: past an unknown key, to
+    the next prior row, the next node, the next table (a row that failed still counts for its
+    parent configuration, so one typo does not also report a missing CPT row)."""
+
+    def __init__(self, path: Path, collect: bool = False):
         self.path = path
+        self.problems: list[ForecastError] | None = [] if collect else None
+
+    def note(self, error: ForecastError) -> None:
+        """A problem after which reading can go on (raised at once unless collecting)."""
+        if self.problems is None:
+            raise error
+        self.problems.append(error)
+
+    def attempt(self, read, *args, default=None):
+        """`read(*args)`; when collecting, a problem is noted and `default` returned."""
+        if self.problems is None:
+            return read(*args)
+        try:
+            return read(*args)
+        except ForecastError as error:
+            self.problems.append(error)
+            return default
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
 
     def unknown(self, table: dict, allowed: set, where: str) -> None:
-        extra = sorted(set(table) - allowed)
-        if extra:
-            raise fail(self.path, where, extra[0], f"a known key ({_sorted_choices(allowed)})",
-                       extra[0])
+        for extra in sorted(set(table) - allowed):
+            self.note(fail(self.path, where, extra, f"a known key ({_sorted_choices(allowed)})",
+                           extra))
 
     def text(self, table: dict, key: str, where: str, required: bool = True) -> str:
         if key not in table:
@@ -102,44 +170,75 @@ class _Reader:
         self.unknown(doc, {"scenario", "scales", "node"}, "top level")
         meta = doc.get("scenario")
         if not isinstance(meta, dict):
-            raise fail(self.path, "scenario", "scenario", "a [scenario] table", meta)
-        self.unknown(meta, SCENARIO_KEYS, "scenario")
-        for key in SCENARIO_REQUIRED:
-            if key not in meta:
-                raise fail(self.path, "scenario", key, "a value", "nothing (missing)")
-        scenario_id = self.text(meta, "id", "scenario")
-        if scenario_id != self.path.stem:
-            raise fail(self.path, "scenario", "id", f"the file name '{self.path.stem}'",
-                       scenario_id)
+            self.note(fail(self.path, "scenario", "scenario", "a [scenario] table", meta))
+            meta = {}
+        else:
+            self.unknown(meta, SCENARIO_KEYS, "scenario")
+            for key in SCENARIO_REQUIRED:
+                if key not in meta:
+                    self.note(fail(self.path, "scenario", key, "a value", "nothing (missing)"))
+        scenario_id = self.attempt(self.scenario_id, meta) if "id" in meta else None
         sources = meta.get("sources", [])
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            raise fail(self.path, "scenario", "sources", "a list of strings", sources)
-        scales = self.scales(doc.get("scales", {}))
-        nodes = self.nodes(doc.get("node"), scales)
+            self.note(fail(self.path, "scenario", "sources", "a list of strings", sources))
+        scales = self.attempt(self.scales, doc.get("scales", {}))
+        nodes = self.attempt(self.nodes, doc.get("node"), scales or build_scales())
+        header = {key: self.attempt(read, meta, key, "scenario") if key in meta else ""
+                  for key, read in (("title", self.text), ("trigger", self.text),
+                                    ("as_of", self.date))}
+        description = self.attempt(self.text, meta, "description", "scenario", False)
+        if self.failed:
+            raise self.problems[0]
         return Scenario(
             id=scenario_id,
-            title=self.text(meta, "title", "scenario"),
-            trigger=self.text(meta, "trigger", "scenario"),
-            as_of=self.date(meta, "as_of", "scenario"),
-            description=self.text(meta, "description", "scenario", required=False),
+            title=header["title"],
+            trigger=header["trigger"],
+            as_of=header["as_of"],
+            description=description,
             sources=tuple(sources),
             nodes=nodes,
             scales=scales,
             path=str(self.path),
         )
 
+    def scenario_id(self, meta: dict) -> str:
+        scenario_id = self.text(meta, "id", "scenario")
+        if scenario_id != self.path.stem:
+            raise fail(self.path, "scenario", "id", f"the file name '{self.path.stem}'",
+                       scenario_id)
+        return scenario_id
+
     # -- scales --------------------------------------------------------------------------
     def scales(self, tables) -> Scales:
         if not isinstance(tables, dict):
             raise fail(self.path, "scales", "scales", "a table of [scales.*] tables", tables)
         self.unknown(tables, set(SCALE_TABLES), "scales")
+        valid: dict[str, dict] = {}
         for name, table in tables.items():
             where = f"scales.{name}"
+            if name not in SCALE_TABLES:
+                continue
             if not isinstance(table, dict):
-                raise fail(self.path, where, name, "a table", table)
-            for key, value in table.items():
-                self.scale_entry(name, key, value, where)
-        return build_scales(tables)
+                self.note(fail(self.path, where, name, "a table", table))
+                continue
+            valid[name] = {key: value for key, value in table.items()
+                           if self.attempt(self.scale_entry, name, key, value, where,
+                                           default=False) is not False}
+        if "lr_bounds" in valid:
+            bounds = {**default_scale_tables()["lr_bounds"], **valid["lr_bounds"]}
+            if not bounds["low"] < 1 < bounds["high"]:
+                self.note(fail(self.path, "scales.lr_bounds", "low",
+                               "low < 1 < high (an LR of 1 must always be allowed)",
+                               f"low = {bounds['low']}, high = {bounds['high']}"))
+                del valid["lr_bounds"]
+        scales = build_scales(valid)
+        low, high = scales.lr_bounds
+        for name, lr in scales.likelihood_ratio.items():
+            if not low <= lr <= high:
+                self.note(fail(self.path, "scales.likelihood_ratio", name,
+                               f"a likelihood ratio within [scales.lr_bounds] ({low:g} to {high:g})",
+                               lr))
+        return scales
 
     def scale_entry(self, name: str, key: str, value, where: str) -> None:
         if name == "likelihood_ratio":
@@ -157,6 +256,13 @@ class _Reader:
             strength = self.number(value, where, key, "a positive prior strength")
             if strength <= 0:
                 raise fail(self.path, where, key, "a positive prior strength", value)
+        elif name == "lr_bounds":
+            if key not in LR_BOUND_KEYS:
+                raise fail(self.path, where, key, f"a known key ({_sorted_choices(LR_BOUND_KEYS)})",
+                           key)
+            bound = self.number(value, where, key, "a positive likelihood ratio")
+            if bound <= 0:
+                raise fail(self.path, where, key, "a positive likelihood ratio", value)
         elif name == "terms":
             ok = (isinstance(value, list) and len(value) == 2 and all(map(is_finite_number, value))
                   and 0 <= value[0] < value[1] <= 1)
@@ -171,25 +277,31 @@ class _Reader:
         seen: dict[str, str] = {}
         tables = []
         for index, table in enumerate(raw):
-            where = f"node[{index}]"
-            if not isinstance(table, dict):
-                raise fail(self.path, where, "node", "a [[node]] table", table)
-            node_id = self.text(table, "id", where)
-            if not ID_PATTERN.match(node_id):
-                raise fail(self.path, where, "id",
-                           "an identifier (a letter, then letters, digits or _)", node_id)
-            folded = node_id.lower()
-            if folded in seen:
-                if seen[folded] == node_id:
-                    raise fail(self.path, f"node[{node_id}]", "id", "a unique node id",
-                               f"'{node_id}' twice")
-                raise fail(self.path, f"node[{node_id}]", "id",
-                           "node ids that differ in more than case", f"'{seen[folded]}' and '{node_id}'")
-            seen[folded] = node_id
-            tables.append(table)
+            if self.attempt(self.node_id, table, index, seen) is not None:
+                tables.append(table)
         ids = set(seen.values())
-        self.check_acyclic({t["id"]: self.parents(t, ids) for t in tables})
-        return tuple(self.node(t, ids, scales) for t in tables)
+        self.attempt(self.check_acyclic,
+                     {t["id"]: self.attempt(self.parents, t, ids, default=[]) for t in tables})
+        nodes = tuple(self.attempt(self.node, t, ids, scales) for t in tables)
+        return None if self.failed else nodes
+
+    def node_id(self, table, index: int, seen: dict[str, str]) -> str:
+        where = f"node[{index}]"
+        if not isinstance(table, dict):
+            raise fail(self.path, where, "node", "a [[node]] table", table)
+        node_id = self.text(table, "id", where)
+        if not ID_PATTERN.match(node_id):
+            raise fail(self.path, where, "id",
+                       "an identifier (a letter, then letters, digits or _)", node_id)
+        folded = node_id.lower()
+        if folded in seen:
+            if seen[folded] == node_id:
+                raise fail(self.path, f"node[{node_id}]", "id", "a unique node id",
+                           f"'{node_id}' twice")
+            raise fail(self.path, f"node[{node_id}]", "id",
+                       "node ids that differ in more than case", f"'{seen[folded]}' and '{node_id}'")
+        seen[folded] = node_id
+        return node_id
 
     def node(self, table: dict, ids: set, scales: Scales) -> Node:
         node_id = table["id"]
@@ -197,25 +309,33 @@ class _Reader:
         self.unknown(table, NODE_KEYS, where)
         for key in NODE_REQUIRED:
             if key not in table:
-                raise fail(self.path, where, key, "a value", "nothing (missing)")
-        role = table["role"]
-        if role not in ROLES:
-            raise fail(self.path, where, "role", _sorted_choices(ROLES), role)
-        opens = self.date(table, "opens", where)
-        deadline = self.date(table, "deadline", where)
-        if deadline <= opens:
-            raise fail(self.path, where, "deadline", f"a date after opens ({opens})", deadline)
-        parents = self.parents(table, ids)
-        label = self.text(table, "label", where, required=False)
+                self.note(fail(self.path, where, key, "a value", "nothing (missing)"))
+        role = table.get("role")
+        if "role" in table and role not in ROLES:
+            self.note(fail(self.path, where, "role", _sorted_choices(ROLES), role))
+        opens = self.attempt(self.date, table, "opens", where) if "opens" in table else None
+        deadline = self.attempt(self.date, table, "deadline", where) if "deadline" in table else None
+        if opens is not None and deadline is not None and deadline <= opens:
+            self.note(fail(self.path, where, "deadline", f"a date after opens ({opens})", deadline))
+        parents = self.attempt(self.parents, table, ids) if "parents" in table else None
+        label = self.attempt(self.text, table, "label", where, False)
+        question = self.attempt(self.text, table, "question", where) if "question" in table else None
+        resolution = (self.attempt(self.text, table, "resolution", where)
+                      if "resolution" in table else None)
+        priors = None
+        if "prior" in table and parents is not None:
+            priors = self.attempt(self.priors, table["prior"], tuple(parents), where, scales)
+        if self.failed:
+            return None
         return Node(
             id=node_id,
             role=role,
-            question=self.text(table, "question", where),
-            resolution=self.text(table, "resolution", where),
+            question=question,
+            resolution=resolution,
             opens=opens,
             deadline=deadline,
             parents=tuple(parents),
-            priors=self.priors(table["prior"], tuple(parents), where, scales),
+            priors=priors,
             label=label,
         )
 
@@ -268,19 +388,27 @@ class _Reader:
         expected = 2 ** len(parents)
         if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
             raise fail(self.path, where, "prior", "[[node.prior]] tables", raw)
-        by_config: dict[int, Prior] = {}
+        by_config: dict[int, Prior | None] = {}
+        unplaced = False                    # a row whose `when` could not be read
         for index, table in enumerate(raw):
             at = f"{where}.prior[{index}]"
-            config = self.config(table, parents, at)
+            config = self.attempt(self.config, table, parents, at)
+            if config is None:
+                unplaced = True
+                continue
             if config in by_config:
-                raise fail(self.path, at, "when", "each parent configuration once",
-                           f"a second row for {_describe(parents, config)}")
-            by_config[config] = self.prior(table, parents, config, at, scales)
+                self.note(fail(self.path, at, "when", "each parent configuration once",
+                               f"a second row for {_describe(parents, config)}"))
+                continue
+            by_config[config] = self.attempt(self.prior, table, parents, config, at, scales)
         missing = [c for c in range(expected) if c not in by_config]
-        if missing:
+        if missing and not unplaced:
             raise fail(self.path, where, "prior",
                        f"{expected} CPT rows (one per parent configuration)",
-                       f"no row for {_describe(parents, missing[0])}")
+                       f"no row for {_describe(parents, missing[0])}"
+                       + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+        if self.failed:
+            return None
         return tuple(by_config[c] for c in range(expected))
 
     def config(self, table: dict, parents: tuple[str, ...], at: str) -> int:
@@ -301,14 +429,16 @@ class _Reader:
         config = 0
         for bit, parent in enumerate(parents):
             state = when[parent]
+            if isinstance(state, str) and state.strip().lower() in WHEN_WORDS:
+                state = WHEN_WORDS[state.strip().lower()]
             if not isinstance(state, bool):
-                raise fail(self.path, at, f"when.{parent}", "true or false", state)
+                raise fail(self.path, at, f"when.{parent}", WHEN_EXPECTED, state)
             config |= int(state) << bit
         return config
 
     def prior(self, table: dict, parents, config: int, at: str, scales: Scales) -> Prior:
         self.unknown(table, PRIOR_KEYS, at)
-        keys = set(table) - {"when", "rationale", "reference_class"}
+        keys = (set(table) & PRIOR_KEYS) - {"when", "rationale", "reference_class"}
         forms = {
             "p+strength": {"p", "strength"},
             "beta": {"beta"},

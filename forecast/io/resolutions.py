@@ -17,7 +17,7 @@ from ..model.spec import Resolution, Scenario
 from .atomic import atomic_write_bytes, file_lock
 from .evidence import RESOLUTION_COLUMNS, parse_resolutions
 from .history import read_history_tolerant
-from .text import encode_like, read_user_text
+from .text import encode_like, line_ending, read_user_text
 
 RESOLUTIONS_HEADER = ",".join(RESOLUTION_COLUMNS) + "\n"
 
@@ -29,7 +29,7 @@ def _header(text: str) -> list[str]:
 
 def _append_row(text: str, row: dict[str, str]) -> str:
     """`text` unchanged byte for byte, then one row in its column order and line ending."""
-    newline = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    newline = line_ending(text)
     if text and not text.endswith(("\n", "\r")):
         text += newline
     buffer = io.StringIO(newline="")

@@ -40,7 +40,9 @@ $scales
 # Nodes. Each is a binary question that resolves yes or no by its deadline. `role` is "driver"
 # (an enabling event) or "consequence". `parents` lists the nodes it depends on ([] for a
 # root); the graph must be acyclic. A node needs one [[node.prior]] per combination of its
-# parents' states (2 ** number of parents), each naming every parent in `when`.
+# parents' states (2 ** number of parents), each naming every parent in `when`: a state is
+# true or false, or "yes" or "no" in quotes (TOML has no bare yes: `when = { a = yes }` is
+# invalid TOML; write `when = { a = "yes" }`).
 #
 # A prior is P(node = yes | those parent states), written in exactly ONE of four forms:
 #   p = 0.3, strength = 8             Beta(p * strength, (1 - p) * strength): a best guess,
@@ -94,7 +96,7 @@ parents = ["driver_event"]
   reference_class = "Cases in which the driver happened: how often the consequence followed."
 
   [[node.prior]]
-  when = { driver_event = false }
+  when = { driver_event = "no" }   # the same as false
   beta = [1, 9]                    # form: beta = [a, b] (mean 0.1, worth 10 observations)
   rationale = "How likely the consequence is without the driver, and why."
   reference_class = "Cases without the driver: how often the consequence happened anyway."

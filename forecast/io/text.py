@@ -24,6 +24,18 @@ def encode_like(path: Path, text: str) -> bytes:
     return (UTF8_BOM if bom else b"") + text.encode("utf-8")
 
 
+def line_ending(text: str) -> str:
+    """The file's own line break, as its first line ends: "\r\n" (Windows Excel), "\r" (old Mac
+    Excel, "CSV (Macintosh)") or "\n"; "\n" for a file of one unterminated line. Rows a command
+    adds use it, so a file never ends up with mixed line endings."""
+    for index, char in enumerate(text):
+        if char == "\n":
+            return "\n"
+        if char == "\r":
+            return "\r\n" if text[index + 1: index + 2] == "\n" else "\r"
+    return "\n"
+
+
 def read_user_text(path: Path, what: str) -> str:
     """The file's text as UTF-8 (a leading BOM, as spreadsheets write it, is accepted)."""
     try:

@@ -23,11 +23,12 @@ from ..io.evidence import (
     load_evidence,
     parse_date,
     parse_evidence,
+    parse_evidence_rows,
     parse_resolutions,
     read_rows,
 )
 from ..io.evidence_store import change_evidence, with_rows_appended
-from ..io.priors import parse_scenario
+from ..io.priors import parse_scenario, scenario_problems
 from ..io.project import ScenarioPaths
 from ..io.text import read_user_text
 from ..model.spec import EvidenceItem, Scenario
@@ -71,7 +72,12 @@ def load_priors(paths: ScenarioPaths) -> Scenario:
 
 def next_item_id(items: tuple[EvidenceItem, ...]) -> str:
     """One past the largest `E<number>` id, as wide as the widest (E018 -> E019); E001 first."""
-    numbered = [m for it in items if (m := NEXT_ID_PATTERN.match(it.item_id))]
+    return next_free_id(it.item_id for it in items)
+
+
+def next_free_id(ids) -> str:
+    """`next_item_id` over plain id strings."""
+    numbered = [m for item_id in ids if (m := NEXT_ID_PATTERN.match(item_id))]
     if not numbered:
         return "E001"
     width = max(len(m.group(1)) for m in numbered)
@@ -118,14 +124,15 @@ def import_items(paths: ScenarioPaths, source: Path) -> Written:
     scenario = load_priors(paths)
     shown_source = str(source)
     text = read_user_text(source, "an evidence CSV to import")
-    incoming = parse_evidence(text, shown_source, scenario)
-    raw_rows = [row for _line, row in read_rows(text, Path(shown_source), EVIDENCE_COLUMNS,
-                                                OPTIONAL_EVIDENCE_COLUMNS)]
+    lines_rows = read_rows(text, Path(shown_source), EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS)
     shown = paths.display(paths.evidence)
     imported: list[Written] = []
 
     def change(current: str) -> str:
         existing = parse_evidence(current, shown, scenario)
+        filled = with_item_ids(lines_rows, [it.item_id for it in existing])
+        incoming = parse_evidence_rows(filled, shown_source, scenario)
+        raw_rows = [row for _line, row in filled]
         at = {(it.item_id, it.node): it.row for it in existing}
         for it in incoming:
             if (it.item_id, it.node) in at:
@@ -140,6 +147,29 @@ def import_items(paths: ScenarioPaths, source: Path) -> Written:
 
     change_evidence(paths.evidence, change)
     return imported[-1]
+
+
+def with_item_ids(rows: list[tuple[int, dict[str, str]]],
+                  taken: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """The import's rows with every blank item_id filled as `evidence add` would: the next free
+    `E<number>` past the ids in the evidence file and in the import. Consecutive blank-id rows
+    with the same date, source and summary on different nodes are one item (one row per node,
+    as `add --node a --node b` writes it); any other blank-id row starts a new item."""
+    taken = list(taken) + [row["item_id"] for _line, row in rows if row["item_id"]]
+    filled, key, current, nodes = [], None, "", set()
+    for line, row in rows:
+        if row["item_id"]:
+            filled.append((line, row))
+            key = None
+            continue
+        row_key = (row["date"], row["source"], row["summary"])
+        if row_key != key or row["node"] in nodes:
+            current = next_free_id(taken)
+            taken.append(current)
+            key, nodes = row_key, set()
+        nodes.add(row["node"])
+        filled.append((line, {**row, "item_id": current}))
+    return filled
 
 
 @dataclass(frozen=True)
@@ -274,13 +304,18 @@ def validate_scenario(paths: ScenarioPaths) -> Validation:
     """Check the priors, the evidence and the resolutions of a scenario and collect every
     problem. Evidence can only be checked against readable priors (nodes, LR scale)."""
     result = Validation()
+    shown_priors = paths.display(paths.priors)
     try:
-        scenario = load_priors(paths)
+        found = scenario_problems(read_user_text(paths.priors, "a scenario TOML file"),
+                                  shown_priors)
     except ForecastError as error:
-        result.problems.append(error)
+        found = [error]
+    if found:
+        result.problems.extend(found)
         result.problems.append(problem(paths.display(paths.evidence), None, None,
                                        "not checked: the priors must be valid first"))
         return result
+    scenario = load_priors(paths)
     result.checked[paths.display(paths.priors)] = f"{len(scenario.nodes)} nodes"
     files = ((paths.evidence, parse_evidence, "an evidence CSV", "rows"),
              (paths.resolutions, parse_resolutions, "a resolutions CSV", "resolutions"))

@@ -9,7 +9,8 @@ from importlib import resources
 
 from .spec import Scales, frozen_map
 
-SCALE_TABLES = ("likelihood_ratio", "reliability", "credibility", "confidence", "terms")
+SCALE_TABLES = ("likelihood_ratio", "reliability", "credibility", "confidence", "terms",
+                "lr_bounds")
 RELIABILITY_GRADES = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY_GRADES = ("1", "2", "3", "4", "5", "6")
 
@@ -34,4 +35,5 @@ def build_scales(overrides: dict[str, dict] | None = None) -> Scales:
         credibility=frozen_map({k: float(v) for k, v in tables["credibility"].items()}),
         confidence=frozen_map({k: float(v) for k, v in tables["confidence"].items()}),
         terms=frozen_map({k: (float(v[0]), float(v[1])) for k, v in tables["terms"].items()}),
+        lr_bounds=(float(tables["lr_bounds"]["low"]), float(tables["lr_bounds"]["high"])),
     )

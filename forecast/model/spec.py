@@ -17,13 +17,15 @@ def frozen_map(mapping: Mapping) -> Mapping:
 
 @dataclass(frozen=True)
 class Scales:
-    """Named LRs, Admiralty grading factors, confidence strengths and ICD 203 terms."""
+    """Named LRs, Admiralty grading factors, confidence strengths, ICD 203 terms, and the
+    range an evidence LR must lie in (`lr_bounds`, low and high)."""
 
     likelihood_ratio: Mapping[str, float]
     reliability: Mapping[str, float]
     credibility: Mapping[str, float]
     confidence: Mapping[str, float]
     terms: Mapping[str, tuple[float, float]]
+    lr_bounds: tuple[float, float] = (1e-4, 1e4)
 
     def grading_weight(self, reliability: str, credibility: str) -> float:
         """w = reliability factor x credibility factor: A/1 moves fully, E or 5 almost nothing,

@@ -1,0 +1,229 @@
+"""Issue 17, the analyst's day: the rough edges a new user hit in the input files and the
+evidence commands (every problem listed, yes/no in `when`, bounded LRs, other delimiters,
+blank ids on import, the file's own line endings)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from conftest import DATA
+from conftest import snapshot_files as all_files
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.errors import ForecastError
+from forecast.io.evidence import parse_evidence
+from forecast.io.priors import parse_scenario, scenario_problems
+from forecast.io.text import line_ending
+
+runner = CliRunner()
+SCENARIO = "two-node-beta"
+GOOD = (DATA / "priors" / f"{SCENARIO}.toml").read_text()
+TOML = f"priors/{SCENARIO}.toml"
+HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
+ADD = ["evidence", "add", "--scenario", SCENARIO, "--source", "Wire", "--reliability", "B",
+       "--credibility", "2", "--summary", "Talks resume", "--date", "2025-02-03"]
+
+
+def files(root):
+    return {p: data for p, data in all_files(root).items() if not p.name.endswith(".lock")}
+
+
+def run(root, args):
+    return runner.invoke(app, [*args, "--root", str(root)])
+
+
+def csv_rows(root) -> list[dict]:
+    text = (root / "evidence" / f"{SCENARIO}.csv").read_text()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# -- 1: validate lists every problem in the scenario TOML ----------------------------------------
+
+def without_last_cpt_row(text: str) -> str:
+    return text[: text.rindex("  [[node.prior]]")]
+
+
+def test_validate_lists_a_typo_and_a_missing_cpt_row_both(data_root):
+    bad = without_last_cpt_row(GOOD.replace('rationale = "Symmetric."', 'rationle = "Symmetric."'))
+    (data_root / TOML).write_text(bad)
+    before = files(data_root)
+    result = run(data_root, ["evidence", "validate", "--scenario", SCENARIO])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {TOML}:node[a].prior[0]: rationle: expected a known key (one of beta, confidence, "
+        "fixed, p, rationale, reference_class, strength, term, when), found 'rationle'",
+        f"Error: {TOML}:node[a].prior[0]: rationale: expected a value, found 'nothing (missing)'",
+        f"Error: {TOML}:node[b]: prior: expected 2 CPT rows (one per parent configuration), found "
+        "'no row for {a = false}'",
+        f"Error: evidence/{SCENARIO}.csv: not checked: the priors must be valid first",
+    ]
+    assert files(data_root) == before
+    doc = json.loads(run(data_root, ["evidence", "validate", "--scenario", SCENARIO,
+                                     "--format", "json"]).stdout)
+    assert len(doc["problems"]) == 4
+
+
+def test_every_problem_in_several_tables_is_listed_and_the_first_is_what_report_says():
+    bad = (GOOD.replace('as_of = 2025-01-01', 'as_of = 2025-01-01\ncolour = "red"')
+           .replace('role = "driver"', 'role = "cause"')
+           .replace('beta = [3.0, 1.0]', 'beta = [0.0, 1.0]')
+           .replace("[[node]]", "[scales.likelihood_ratio]\nhuge = 1e6\n\n[[node]]", 1))
+    found = [str(e) for e in scenario_problems(bad, TOML)]
+    assert [line.split(": ")[0] + ": " + line.split(": ")[1] for line in found] == [
+        f"{TOML}:scenario: colour",
+        f"{TOML}:scales.likelihood_ratio: huge",
+        f"{TOML}:node[a]: role",
+        f"{TOML}:node[b].prior[0]: beta",
+    ]
+    with pytest.raises(ForecastError) as first:
+        parse_scenario(bad, TOML)
+    assert str(first.value) == found[0]
+    assert scenario_problems(GOOD, TOML) == []
+
+
+def test_a_bad_when_does_not_also_report_a_missing_row():
+    bad = GOOD.replace("when = { a = true }", 'when = { a = "perhaps" }')
+    found = [str(e) for e in scenario_problems(bad, TOML)]
+    assert found == [f'{TOML}:node[b].prior[0]: when.a: expected true or false (or "yes" / "no" in '
+                     "quotes: TOML has no bare yes), found 'perhaps'"]
+
+
+# -- 7: yes / no in `when` -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("yes, no", [('"yes"', '"no"'), ('"Yes"', '"NO"'), ("true", '"no"')])
+def test_when_takes_yes_and_no_in_quotes_like_true_and_false(yes, no):
+    words = GOOD.replace("when = { a = true }", f"when = {{ a = {yes} }}").replace(
+        "when = { a = false }", f"when = {{ a = {no} }}")
+    assert parse_scenario(words, TOML) == parse_scenario(GOOD, TOML)
+
+
+def test_a_bare_yes_is_invalid_toml_and_the_error_says_to_quote_it():
+    with pytest.raises(ForecastError) as caught:
+        parse_scenario(GOOD.replace("when = { a = true }", "when = { a = yes }"), TOML)
+    assert str(caught.value) == (
+        f"{TOML}:30: toml: invalid TOML: Invalid value (column 16); TOML has no bare yes/no: write "
+        'true/false, or "yes"/"no" in quotes, e.g. when = { ceasefire = "yes" }')
+
+
+def test_the_scaffold_says_yes_and_no_are_accepted(tmp_path):
+    result = runner.invoke(app, ["new", "red-sea", "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert '"yes"' in (tmp_path / "priors" / "red-sea.toml").read_text()
+
+
+# -- 6: bounded LRs ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lr, ok", [("1e300", False), ("10001", False), ("10000", True),
+                                    ("0.0001", True), ("0.00009", False), ("1e-300", False)])
+def test_an_lr_past_the_bounds_is_a_located_error(data_root, lr, ok):
+    before = files(data_root)
+    result = run(data_root, [*ADD, "--node", "a", "--lr", lr])
+    assert (result.exit_code == 0) is ok, result.output
+    if not ok:
+        assert result.stderr == (
+            f"Error: evidence/{SCENARIO}.csv:3: lr: expected a likelihood ratio from 0.0001 to "
+            "10000 (one item past that pins its node near 0% or 100%; [scales.lr_bounds] widens "
+            f"the range), found '{lr}'\n")
+        assert files(data_root) == before
+
+
+def test_a_scenario_can_widen_the_bounds_and_they_are_checked():
+    wide = GOOD.replace("[[node]]", "[scales.lr_bounds]\nhigh = 1e9\n\n[[node]]", 1)
+    scenario = parse_scenario(wide, TOML)
+    assert scenario.scales.lr_bounds == (1e-4, 1e9)
+    items = parse_evidence(HEADER + "E1,a,2025-02-01,T,A,1,1e8,,x,\n", "e.csv", scenario)
+    assert items[0].lr == 1e8
+    inverted = GOOD.replace("[[node]]", "[scales.lr_bounds]\nlow = 2\n\n[[node]]", 1)
+    assert [str(e) for e in scenario_problems(inverted, TOML)] == [
+        f"{TOML}:scales.lr_bounds: low: expected low < 1 < high (an LR of 1 must always be allowed), "
+        "found 'low = 2, high = 10000.0'"]
+
+
+# -- 9: other delimiters ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("delimiter, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_csv_with_another_delimiter_is_diagnosed(data_root, delimiter, name):
+    path = data_root / "evidence" / f"{SCENARIO}.csv"
+    path.write_text(HEADER.replace(",", delimiter) + "E1;b;2025-02-01;T;A;1;1,5;;x;\n")
+    result = run(data_root, ["evidence", "validate", "--scenario", SCENARIO])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: evidence/{SCENARIO}.csv:1: header: this file is separated by {name}, expected "
+        'commas: save it as "CSV UTF-8 (Comma delimited)" (or export with a comma delimiter and a '
+        "point as decimal mark)\n")
+
+
+def test_a_comma_file_with_a_stray_semicolon_is_not_misdiagnosed(data_root):
+    path = data_root / "evidence" / f"{SCENARIO}.csv"
+    path.write_text("item_id;x\nE1\n")
+    result = run(data_root, ["evidence", "validate", "--scenario", SCENARIO])
+    assert "item_id;x: expected a known column" in result.stderr
+
+
+# -- 3: import assigns ids to blank item_id --------------------------------------------------------
+
+def test_import_assigns_ids_to_blank_item_ids_like_add(data_root, tmp_path):
+    source = tmp_path / "new.csv"
+    source.write_text(HEADER
+                      + ",a,2025-02-05,Wire,C,3,2,,Both nodes,\n"
+                      + ",b,2025-02-05,Wire,C,3,0.5,,Both nodes,\n"
+                      + "E7,a,2025-02-06,Paper,B,2,3,,Numbered,\n"
+                      + ",a,2025-02-07,Radio,B,2,3,,Another item,\n")
+    result = run(data_root, ["evidence", "import", str(source), "--scenario", SCENARIO])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Imported E8, E7, E9 to evidence/{SCENARIO}.csv: 4 row(s)\n"
+    assert [(r["item_id"], r["node"]) for r in csv_rows(data_root)] == [
+        ("E1", "b"), ("E8", "a"), ("E8", "b"), ("E7", "a"), ("E9", "a")]
+
+
+def test_a_bad_row_in_an_import_with_blank_ids_names_the_import_line(data_root, tmp_path):
+    source = tmp_path / "new.csv"
+    source.write_text(HEADER + ",a,2025-02-05,Wire,C,3,2,,x,\n,zz,2025-02-05,Wire,C,3,2,,y,\n")
+    before = files(data_root)
+    result = run(data_root, ["evidence", "import", str(source), "--scenario", SCENARIO])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {source}:3: node: ")
+    assert files(data_root) == before
+
+
+# -- 5: the file's own line endings -----------------------------------------------------------------
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r", "\n"])
+@pytest.mark.parametrize("terminated", [True, False])
+def test_add_and_import_keep_the_files_line_endings(data_root, tmp_path, newline, terminated):
+    path = data_root / "evidence" / f"{SCENARIO}.csv"
+    text = (HEADER + "E1,b,2025-02-01,Test,A,1,3,,x,\n").replace("\n", newline)
+    path.write_bytes(BOM + (text if terminated else text[: -len(newline)]).encode())
+    assert run(data_root, [*ADD, "--node", "a", "--lr", "2", "--quote", "They met."]).exit_code == 0
+    source = tmp_path / "new.csv"
+    source.write_text(HEADER + ",a,2025-02-05,Wire,C,3,2,,Imported,\n")
+    assert run(data_root, ["evidence", "import", str(source), "--scenario", SCENARIO]).exit_code == 0
+    data = path.read_bytes()
+    assert data.startswith(BOM + b"item_id,") and data.count(BOM) == 1
+    breaks = data.replace(b"\r\n", b"#").count(b"\n") + data.replace(b"\r\n", b"#").count(b"\r")
+    crlf = data.count(b"\r\n")
+    assert (crlf, breaks) == ((4, 0) if newline == "\r\n" else (0, 4)), data
+    assert data.endswith(f"E3,a,2025-02-05,Wire,C,3,2,,Imported,,{newline}".encode())
+    assert run(data_root, ["evidence", "validate", "--scenario", SCENARIO]).exit_code == 0
+
+
+def test_resolve_keeps_an_old_mac_files_line_endings(data_root):
+    path = data_root / "evidence" / f"{SCENARIO}.resolutions.csv"
+    path.write_bytes(b"node,outcome,date,source\r")
+    result = run(data_root, ["resolve", "a", "yes", "--date", "2025-03-01", "--source", "Ref",
+                             "--scenario", SCENARIO])
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == b"node,outcome,date,source\ra,yes,2025-03-01,Ref\r"
+
+
+@pytest.mark.parametrize("text, newline", [("a\r\nb\n", "\r\n"), ("a\rb", "\r"), ("a\nb\r\n", "\n"),
+                                           ("a", "\n"), ("", "\n")])
+def test_line_ending_is_the_first_lines(text, newline):
+    assert line_ending(text) == newline
