@@ -119,7 +119,8 @@ def test_scenarios_lists_counts_and_last_snapshot(repo_root):
     assert rows["turkey-peacekeeping"] | {"title": None} == {
         "id": "turkey-peacekeeping", "title": None, "nodes": 6, "evidence_items": 20, "evidence_rows": 42,
         "resolutions": 0, "snapshots": 0, "last_snapshot": None, "last_snapshot_generated_at": None,
-        "error": None}
+        "error": None, "overdue": rows["turkey-peacekeeping"]["overdue"],
+        "overdue_nodes": rows["turkey-peacekeeping"]["overdue_nodes"]}
     tariffs = rows["us-tariffs-2025"]
     assert (tariffs["nodes"], tariffs["evidence_items"], tariffs["resolutions"]) == (6, 15, 2)
     assert tariffs["evidence_items"] >= 8

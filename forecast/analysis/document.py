@@ -10,6 +10,7 @@ import numpy as np
 from .. import MODEL_VERSION
 from ..inference.exact import conjugate_draws, exact_means
 from ..inference.problem import Posterior, prepare
+from ..model.calendar import is_overdue, overdue_nodes, overdue_warning
 from ..model.spec import Inputs
 from ..versions import package_versions
 from .summaries import INTERVAL_PROB, influence, interval, top_evidence
@@ -33,10 +34,40 @@ def as_of_date(inputs: Inputs) -> dt.date:
     return max(dates)
 
 
+def as_of_basis(inputs: Inputs) -> str:
+    """What set the as-of date: the latest "resolution", "evidence" item, or the "scenario"
+    itself (when the analysis was written), so a report can say it in words."""
+    day = as_of_date(inputs)
+    if any(r.date == day for r in inputs.resolutions):
+        return "resolution"
+    if any(it.date == day for it in inputs.evidence):
+        return "evidence"
+    return "scenario"
+
+
+def time_fields(inputs: Inputs, evaluated_on: dt.date, replay: dt.date | None = None) -> dict:
+    """The report's place in time: as_of (the replay date, else the latest date the forecast
+    knows about) and what set it, the evaluation date, whether it is a replay, and the overdue
+    questions (past their deadline on the evaluation date, unresolved)."""
+    overdue = overdue_nodes(inputs.scenario, inputs.resolutions, evaluated_on)
+    sentence = overdue_warning((n.id, n.deadline.isoformat()) for n in overdue)
+    return {"as_of": (replay or as_of_date(inputs)).isoformat(),
+            "as_of_basis": "replay" if replay else as_of_basis(inputs),
+            "evaluated_on": evaluated_on.isoformat(),
+            "replay": replay is not None,
+            "overdue": [n.id for n in overdue],
+            "overdue_warning": sentence}
+
+
 def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  given: dict[str, bool] | None = None,
-                 generated_at: dt.datetime | None = None) -> dict:
+                 generated_at: dt.datetime | None = None,
+                 evaluated_on: dt.date | None = None, replay: dt.date | None = None) -> dict:
+    """The report document. `replay` (a date) marks a forecast replayed from the inputs as they
+    stood that day (`--as-of`): it is then also the as-of and evaluation date. Otherwise the
+    evaluation date is `evaluated_on`, by default today."""
     scenario = inputs.scenario
+    evaluated_on = replay or evaluated_on or dt.date.today()
     problem = prepare(inputs, given)
     net = problem.net
     no_evidence = net.state_log_evidence(np.zeros(net.n_nodes))
@@ -59,6 +90,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "question": node.question,
             "resolution_criteria": node.resolution,
             "deadline": node.deadline.isoformat(),
+            "overdue": is_overdue(node, node.id in resolved, evaluated_on),
             "parents": list(node.parents),
             "prior_mean": round(float(prior_means[v]), 6),
             "prior_interval": [round(min(float(prior_bounds[v][0]), float(prior_means[v])), 6),
@@ -72,11 +104,15 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "resolved": resolved.get(node.id),
             "top_evidence": top_evidence(influences, v),
         })
+    when = time_fields(inputs, evaluated_on, replay)
     document = {
         "scenario": scenario.id,
         "title": scenario.title,
         "trigger": scenario.trigger,
-        "as_of": as_of_date(inputs).isoformat(),
+        "as_of": when["as_of"],
+        "as_of_basis": when["as_of_basis"],
+        "evaluated_on": when["evaluated_on"],
+        "replay": when["replay"],
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "model_version": MODEL_VERSION,
         "engine": posterior.engine,
@@ -85,6 +121,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
         "versions": package_versions(),
         "sampler": posterior.settings,
         "diagnostics": posterior.diagnostics,
+        "warnings": ([when["overdue_warning"]] if when["overdue_warning"] else [])
+        + list(posterior.diagnostics.get("warnings", [])),
+        "overdue": when["overdue"],
         "terms": {name.replace("_", " "): list(bounds)
                   for name, bounds in sorted(scenario.scales.terms.items(), key=lambda kv: kv[1])},
         "nodes": nodes,

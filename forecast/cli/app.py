@@ -49,6 +49,11 @@ class Format(str, Enum):
     json = "json"
 
 
+AsOfOption = Annotated[str, typer.Option(
+    "--as-of", metavar="DATE",
+    help="Replay: use only the evidence and resolutions dated on or before DATE (YYYY-MM-DD), "
+    "the forecast the tool would have made that day; also the evaluation date for overdue "
+    "questions (default: today, with everything).", show_default=False)]
 StrictOption = Annotated[bool, typer.Option(
     "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")]

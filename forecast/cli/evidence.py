@@ -63,8 +63,9 @@ def add(
     reliability: Annotated[str, typer.Option(help="Admiralty source reliability, A-F.")],
     credibility: Annotated[str, typer.Option(help="Admiralty information credibility, 1-6.")],
     summary: Annotated[str, typer.Option(help="What the item says, in one or two sentences.")],
-    date: Annotated[str, typer.Option(help="Date of the item, YYYY-MM-DD [default: today].",
-                                      show_default=False)] = "",
+    date: Annotated[str, typer.Option(
+        help="Date of the item, YYYY-MM-DD (default: today's date, stated in the output).",
+        show_default=False)] = "",
     cluster: Annotated[str, typer.Option(help="Cluster id shared by items reporting one event.")] = "",
     url: Annotated[str, typer.Option(help="Link to the source.")] = "",
     quote: Annotated[str, typer.Option(
@@ -76,6 +77,7 @@ def add(
     fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Add one evidence item (one row per node); the whole file is checked before it is written.
+    Without --date the item is dated today, and the output says so.
 
     Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B
     --credibility 2 --summary "Talks resume"
@@ -83,7 +85,10 @@ def add(
     new = NewItem(nodes=tuple(node), lrs=tuple(lr), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
                   item_id=item_id, quote=quote)
-    _print_written(add_item(scenario_paths(root, scenario), new), fmt, "Added")
+    written = add_item(scenario_paths(root, scenario), new)
+    _print_written(written, fmt, "Added")
+    if not date and fmt is TableOrJson.table:
+        typer.echo(f"Dated {written.rows[0].date.isoformat()} (today: no --date given).")
 
 
 @evidence_app.command("import")

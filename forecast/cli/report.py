@@ -7,11 +7,13 @@ from typing import Annotated
 import typer
 
 from ..io.project import scenario_paths
+from ..io.replay import parse_as_of
 from ..jobs.report import make_report
 from ..render import render
 from ..render.terminal import print_report
 from .app import (
     DEFAULTS,
+    AsOfOption,
     Backend,
     BackendOption,
     ChainsOption,
@@ -35,6 +37,7 @@ from .app import (
 def report(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
+    as_of: AsOfOption = "",
     seed: SeedOption = DEFAULTS["seed"],
     fmt: FormatOption = Format.table,
     strict: StrictOption = False,
@@ -55,7 +58,8 @@ def report(
     paths = scenario_paths(root, scenario)
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
                                backend=backend.value)
-    result = make_report(paths, seed, settings, strict=strict, use_cache=cache)
+    result = make_report(paths, seed, settings, strict=strict, use_cache=cache,
+                         as_of=parse_as_of(as_of))
     if fmt is Format.table:
         console = stdout_console()
         print_report(result.document, console)

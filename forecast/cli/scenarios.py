@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..jobs.scenarios import list_scenarios
+from ..model.calendar import overdue_warning
 from .app import RootOption, TableOrJson, app, stdout_console, user_errors
 
 
@@ -24,7 +25,8 @@ def scenarios(
     fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")] = (
         TableOrJson.table),
 ) -> None:
-    """List the scenarios under the root: nodes, evidence items, resolutions, last snapshot.
+    """List the scenarios under the root: nodes, evidence items, resolutions, questions overdue
+    today (past their deadline, unresolved), last snapshot.
 
     Example: forecast scenarios --format json
     """
@@ -38,13 +40,20 @@ def scenarios(
     table = Table(title=f"Scenarios under {listing['root']}", title_justify="left")
     for name, justify in (("scenario", "left"), ("title", "left"), ("nodes", "right"),
                           ("evidence items", "right"), ("resolutions", "right"),
-                          ("snapshots", "right"), ("last snapshot", "left")):
+                          ("overdue", "right"), ("snapshots", "right"), ("last snapshot", "left")):
         table.add_column(name, justify=justify)
     for row in listing["scenarios"]:
         title = row["title"] or ""
         if row["error"]:
             title = (title + " " if title else "") + f"[invalid: {row['error']}]"
         cells = (row["id"], title, _count(row["nodes"]), _count(row["evidence_items"]),
-                 _count(row["resolutions"]), str(row["snapshots"]), row["last_snapshot"] or "none")
+                 _count(row["resolutions"]), _count(row["overdue"]), str(row["snapshots"]),
+                 row["last_snapshot"] or "none")
         table.add_row(*(Text(cell) for cell in cells))
-    stdout_console().print(table, highlight=False)
+    console = stdout_console()
+    console.print(table, highlight=False)
+    for row in listing["scenarios"]:
+        if row["overdue"]:
+            warning = overdue_warning((n["id"], n["deadline"]) for n in row["overdue_nodes"])
+            console.print(f"Overdue in {row['id']} (on {listing['evaluated_on']}): {warning}",
+                          markup=False, highlight=False, soft_wrap=True)

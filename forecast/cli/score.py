@@ -10,9 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..io.replay import parse_as_of
 from ..jobs.score import score_scenarios
 from ..render import pct
-from .app import DEFAULTS, RootOption, ScenarioOption, app, stdout_console, user_errors
+from .app import DEFAULTS, AsOfOption, RootOption, ScenarioOption, app, stdout_console, user_errors
 
 
 class ScoreFormat(str, Enum):
@@ -64,6 +65,7 @@ def print_score(document: dict, written) -> None:
 def score(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
+    as_of: AsOfOption = "",
     every: Annotated[bool, typer.Option(
         "--all", help="Score every scenario under the root, each and pooled.")] = False,
     bins: Annotated[int, typer.Option(min=1, max=100, help="Probability bins for calibration.")] = 10,
@@ -78,7 +80,7 @@ def score(
     """
     from ..render.score_html import render_score_html
 
-    result = score_scenarios(root, scenario, every=every, n_bins=bins)
+    result = score_scenarios(root, scenario, every=every, n_bins=bins, as_of=parse_as_of(as_of))
     if fmt is ScoreFormat.json:
         typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
     elif fmt is ScoreFormat.html:

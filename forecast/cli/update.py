@@ -11,11 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ..io.project import scenario_paths
+from ..io.replay import parse_as_of
 from ..jobs.update import UpdateResult, run_update
 from ..render import pct
 from ..render.terminal import diagnostics_line
 from .app import (
     DEFAULTS,
+    AsOfOption,
     ChainsOption,
     DrawsOption,
     ProgressOption,
@@ -38,6 +40,7 @@ MAX_CAUSES = 4
 def update(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
+    as_of: AsOfOption = "",
     seed: SeedOption = DEFAULTS["seed"],
     fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
     = TableOrJson.table,
@@ -58,7 +61,7 @@ def update(
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
     result = run_update(scenario_paths(root, scenario), seed, settings, strict=strict,
-                        import_file=import_file)
+                        import_file=import_file, as_of=parse_as_of(as_of))
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(update_json(result), indent=2, ensure_ascii=False))
     else:

@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 
 from ..io.project import scenario_paths
+from ..io.replay import parse_as_of
 from ..jobs.whatif import whatif_document
 from ..render import render_json
 from ..render.whatif import render_whatif_markdown, render_whatif_text
 from .app import (
     DEFAULTS,
+    AsOfOption,
     ChainsOption,
     DrawsOption,
     ProgressOption,
@@ -39,6 +41,7 @@ def whatif(
         show_default=False)],
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
+    as_of: AsOfOption = "",
     seed: SeedOption = DEFAULTS["seed"],
     fmt: Annotated[WhatifFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
     = WhatifFormat.table,
@@ -56,7 +59,8 @@ def whatif(
     from ..inference.settings import SamplerSettings
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
-    document = whatif_document(scenario_paths(root, scenario), given, seed, settings)
+    document = whatif_document(scenario_paths(root, scenario), given, seed, settings,
+                               as_of=parse_as_of(as_of))
     if fmt is WhatifFormat.json:
         typer.echo(render_json(document), nl=False)
     elif fmt is WhatifFormat.md:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from ..errors import fail
 from ..model.spec import Inputs
 from .evidence import evidence_hash, load_evidence, load_resolutions
 from .priors import load_scenario
+from .replay import check_as_of, inputs_as_of
 
 SCENARIO_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -67,11 +69,13 @@ def scenario_paths(root: Path | str | None, scenario_id: str) -> ScenarioPaths:
     return ScenarioPaths(resolve_root(root), scenario_id)
 
 
-def load_inputs(paths: ScenarioPaths) -> Inputs:
+def load_inputs(paths: ScenarioPaths, as_of: dt.date | None = None) -> Inputs:
+    """The scenario's files, whole; with `as_of`, only the evidence and resolutions dated on or
+    before it (a replay: `--as-of`), and a user error if the scenario had not opened by then."""
     scenario = load_scenario(paths.priors)
     evidence = load_evidence(paths.evidence, scenario)
     resolutions = load_resolutions(paths.resolutions, scenario)
-    return Inputs(
+    inputs = Inputs(
         scenario=scenario,
         evidence=evidence,
         resolutions=resolutions,
@@ -79,4 +83,7 @@ def load_inputs(paths: ScenarioPaths) -> Inputs:
         paths={"priors": str(paths.priors), "evidence": str(paths.evidence),
                "resolutions": str(paths.resolutions)},
     )
+    if as_of is None:
+        return inputs
+    return inputs_as_of(inputs, check_as_of(scenario, as_of))
 

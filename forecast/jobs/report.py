@@ -3,6 +3,7 @@ tests can too. Nothing here prints."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,14 +53,16 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
 
 
 def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
-                write: bool = True, use_cache: bool = True) -> ReportResult:
+                write: bool = True, use_cache: bool = True,
+                as_of: dt.date | None = None) -> ReportResult:
     """Fit the scenario (or reuse the cached fit of the same inputs), build the report, and
-    write report.md/html/json atomically.
+    write report.md/html/json atomically. With `as_of`, a replay: only the evidence and
+    resolutions dated on or before it count, and the report says so.
 
     Under `strict`, sampling problems are a user error and nothing is written."""
-    inputs = load_inputs(paths)
+    inputs = load_inputs(paths, as_of)
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict)
-    document = build_report(inputs, posterior, seed)
+    document = build_report(inputs, posterior, seed, replay=as_of)
     attach_history(document, paths)
     written = write_reports(paths.reports, document, paths.cache) if write else []
     return ReportResult(document, written)
@@ -69,5 +72,9 @@ def attach_history(document: dict, paths: ScenarioPaths) -> dict:
     """Add the scenario's forecast history (read tolerantly: it is only drawn) to the document,
     so the HTML and Markdown reports can chart it: `history` and `history_skipped` (lines that
     were not snapshots)."""
-    document["history"], document["history_skipped"] = read_chart_history(paths.history)
+    history, document["history_skipped"] = read_chart_history(paths.history)
+    if document.get("replay"):
+        # A replay knows only what had been said by its date.
+        history = [snap for snap in history if snap["as_of"] <= document["as_of"]]
+    document["history"] = history
     return document

@@ -14,6 +14,7 @@ from ..io.evidence import load_evidence, load_resolutions
 from ..io.priors import load_scenario, parse_scenario
 from ..io.project import SCENARIO_ID_PATTERN, ScenarioPaths, resolve_root, scenario_paths
 from ..io.scaffold import scaffold_toml
+from ..model.calendar import overdue_nodes
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ def new_scenario(root: Path | str | None, scenario_id: str, today: dt.date,
     return NewScenario(paths, create_scenario_files(paths, text))
 
 
-def summarise(paths: ScenarioPaths) -> dict:
-    """One scenario's row: counts from its files, the last snapshot from its history; a file
-    that does not read is reported in `error` (the first problem, as one line)."""
+def summarise(paths: ScenarioPaths, today: dt.date | None = None) -> dict:
+    """One scenario's row: counts from its files, the last snapshot from its history, and the
+    questions overdue on `today` (past their deadline, unresolved); a file that does not read
+    is reported in `error` (the first problem, as one line)."""
     row = {"id": paths.scenario_id, "title": None, "nodes": None, "evidence_items": None,
-           "evidence_rows": None, "resolutions": None, "snapshots": 0, "last_snapshot": None,
-           "last_snapshot_generated_at": None, "error": None}
+           "evidence_rows": None, "resolutions": None, "overdue": None, "overdue_nodes": None,
+           "snapshots": 0, "last_snapshot": None, "last_snapshot_generated_at": None,
+           "error": None}
     history, _skipped = read_chart_history(paths.history)
     row["snapshots"] = len(history)
     if history:
@@ -55,14 +58,19 @@ def summarise(paths: ScenarioPaths) -> dict:
         row.update(title=scenario.title, nodes=len(scenario.nodes))
         evidence = load_evidence(paths.evidence, scenario)
         row.update(evidence_items=len({item.item_id for item in evidence}), evidence_rows=len(evidence))
-        row["resolutions"] = len(load_resolutions(paths.resolutions, scenario))
+        resolutions = load_resolutions(paths.resolutions, scenario)
+        row["resolutions"] = len(resolutions)
+        late = overdue_nodes(scenario, resolutions, today or dt.date.today())
+        row.update(overdue=len(late), overdue_nodes=[
+            {"id": n.id, "deadline": n.deadline.isoformat()} for n in late])
     except ForecastError as error:
         row["error"] = str(error)
     return row
 
 
-def list_scenarios(root: Path | str | None) -> dict:
-    """Every scenario under the root, sorted by id."""
+def list_scenarios(root: Path | str | None, today: dt.date | None = None) -> dict:
+    """Every scenario under the root, sorted by id, with its questions overdue on `today`."""
     base = resolve_root(root)
-    return {"root": str(base),
-            "scenarios": [summarise(ScenarioPaths(base, sid)) for sid in scenario_ids(base)]}
+    today = today or dt.date.today()
+    return {"root": str(base), "evaluated_on": today.isoformat(),
+            "scenarios": [summarise(ScenarioPaths(base, sid), today) for sid in scenario_ids(base)]}

@@ -52,7 +52,8 @@ def scored_forecasts(scenario: str, resolutions, snapshots: list[dict]) -> list[
 
 
 def score_document(scenarios: list[str], forecasts: list[ScoredForecast], skipped: dict[str, int],
-                   n_bins: int = DEFAULT_BINS, generated_at: dt.datetime | None = None) -> dict:
+                   n_bins: int = DEFAULT_BINS, generated_at: dt.datetime | None = None,
+                   as_of: dt.date | None = None) -> dict:
     f = [x.forecast for x in forecasts]
     y = [int(x.outcome) for x in forecasts]
     summary = score(f, y, n_bins)
@@ -72,6 +73,7 @@ def score_document(scenarios: list[str], forecasts: list[ScoredForecast], skippe
         "scenarios": scenarios,
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "model_version": MODEL_VERSION,
+        "as_of": as_of.isoformat() if as_of else None,
         "count": summary.count,
         "brier": _clean(summary.brier),
         "log_score": _clean(summary.log_score),
@@ -102,9 +104,14 @@ class ScoreResult:
     written: list[Path]
 
 
-def _scenario_forecasts(paths: ScenarioPaths) -> tuple[list[ScoredForecast], int]:
-    inputs = load_inputs(paths)
+def _scenario_forecasts(paths: ScenarioPaths, as_of: dt.date | None = None
+                        ) -> tuple[list[ScoredForecast], int]:
+    """Scored pairs of one scenario; with `as_of`, only the resolutions (and so the snapshots
+    before them) dated on or before it: the track record as it stood that day."""
+    inputs = load_inputs(paths, as_of)
     snapshots, skipped = read_snapshots(paths.history)
+    if as_of is not None:
+        snapshots = [snap for snap in snapshots if snap["as_of"] <= as_of]
     return scored_forecasts(paths.scenario_id, inputs.resolutions, snapshots), skipped
 
 
@@ -116,7 +123,8 @@ def _files(directory: Path, document: dict) -> dict[Path, str]:
 
 
 def score_scenarios(root: Path | str | None, scenario: str | None, every: bool = False,
-                    n_bins: int = DEFAULT_BINS, write: bool = True) -> ScoreResult:
+                    n_bins: int = DEFAULT_BINS, write: bool = True,
+                    as_of: dt.date | None = None) -> ScoreResult:
     """Score one scenario (reports/<id>/score.{json,html}) or, with `every`, each scenario
     under the root and all of them pooled (reports/score.{json,html})."""
     root_dir = resolve_root(root)
@@ -129,13 +137,13 @@ def score_scenarios(root: Path | str | None, scenario: str | None, every: bool =
     skipped: dict[str, int] = {}
     for scenario_id in ids:
         paths = scenario_paths(root, scenario_id)
-        forecasts, skipped[scenario_id] = _scenario_forecasts(paths)
+        forecasts, skipped[scenario_id] = _scenario_forecasts(paths, as_of)
         pooled += forecasts
         document = score_document([scenario_id], forecasts, {scenario_id: skipped[scenario_id]},
-                                  n_bins)
+                                  n_bins, as_of=as_of)
         files.update(_files(paths.reports, document))
     if every:
-        document = score_document(ids, pooled, skipped, n_bins)
+        document = score_document(ids, pooled, skipped, n_bins, as_of=as_of)
         files.update(_files(root_dir / "reports", document))
     if write:
         atomic_write_many(files)

@@ -9,6 +9,7 @@ for each node's shift without refitting anything.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
@@ -80,6 +81,8 @@ def make_snapshot(document: dict, inputs: Inputs, influences: list[Influence]) -
         "engine": document["engine"],
         "sampler": document.get("sampler", {}),
         "diagnostics": document["diagnostics"],
+        "evaluated_on": document["evaluated_on"],
+        "replay": document["replay"],
         "nodes": [
             {"id": node["id"], "mean": node["mean"], "interval": node["interval"],
              "interval_prob": node["interval_prob"], "resolved": node["resolved"],
@@ -193,8 +196,10 @@ class UpdateResult:
 
 
 def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
-               import_file: Path | None = None) -> UpdateResult:
+               import_file: Path | None = None, as_of: dt.date | None = None) -> UpdateResult:
     """Refit if the inputs changed since the last snapshot; append, write reports, diff.
+    With `as_of`, a replay: the snapshot is the forecast from the evidence and resolutions
+    dated on or before that date, dated that day.
 
     The history is validated before any fitting, so a damaged history stops the update with
     nothing written. Under `strict`, sampling problems are a user error, nothing written."""
@@ -202,14 +207,14 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
         from .evidence import import_items
 
         import_items(paths, import_file)
-    inputs = load_inputs(paths)
+    inputs = load_inputs(paths, as_of)
     shown = paths.display(paths.history)
     history = read_history(paths.history, shown)
     fingerprint = inputs_hash(inputs)
     if history and is_current(history[-1], inputs, fingerprint):
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
     posterior = fit(inputs, seed, settings)
-    document = build_report(inputs, posterior, seed)
+    document = build_report(inputs, posterior, seed, replay=as_of)
     warnings = document["diagnostics"]["warnings"]
     if strict and warnings:
         raise problem(paths.display(paths.priors), None, "diagnostics",

@@ -8,6 +8,7 @@ overrides a recorded resolution of the same node. Both fits reuse one compiled m
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from ..analysis.document import build_report
@@ -39,13 +40,14 @@ def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool]:
 
 
 def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int,
-                    settings=None) -> dict:
+                    settings=None, as_of: dt.date | None = None) -> dict:
     """The conditional report (it carries `given`), each node extended with its unconditional
-    forecast and the change in percentage points."""
-    inputs = load_inputs(paths)
+    forecast and the change in percentage points. With `as_of`, both are replays."""
+    inputs = load_inputs(paths, as_of)
     given = parse_given(given_values, inputs.scenario)
-    base = build_report(inputs, fit(inputs, seed, settings), seed)
-    document = build_report(inputs, fit(inputs, seed, settings, given=given), seed, given=given)
+    base = build_report(inputs, fit(inputs, seed, settings), seed, replay=as_of)
+    document = build_report(inputs, fit(inputs, seed, settings, given=given), seed, given=given,
+                            replay=as_of)
     document["unconditional_diagnostics"] = base["diagnostics"]
     for node, before in zip(document["nodes"], base["nodes"], strict=True):
         node["conditioned"] = document["given"].get(node["id"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ..model.calendar import overdue_warning
+
 FORMATS = ("table", "md", "html", "json")
 
 
@@ -31,3 +33,28 @@ def render(document: dict, fmt: str) -> str:
         return render_html(document)
     from .terminal import render_table_text
     return render_table_text(document)
+
+
+# -- time: what every rendering of a report says at the top ------------------------------------
+AS_OF_BASIS = {
+    "resolution": "the date of the latest resolution it takes into account",
+    "evidence": "the date of the latest evidence item it uses",
+    "scenario": "when the scenario was written (no evidence or resolution is dated later)",
+}
+
+
+def as_of_words(document: dict) -> str:
+    """What "as of" means for this report, in a sentence."""
+    if document.get("replay"):
+        return (f"Replay as of {document['as_of']}: only the evidence and resolutions dated on or "
+                "before that day count, as the tool would have forecast then.")
+    basis = AS_OF_BASIS.get(document.get("as_of_basis", ""), "")
+    words = f"As of {document['as_of']}" + (f", {basis}" if basis else "")
+    if document.get("evaluated_on"):
+        words += f"; evaluated on {document['evaluated_on']}"
+    return words + "."
+
+
+def overdue_banner(document: dict) -> str:
+    """The overdue questions (past their deadline on the evaluation date, unresolved), or ''."""
+    return overdue_warning((n["id"], n["deadline"]) for n in document["nodes"] if n.get("overdue"))

@@ -9,8 +9,9 @@ import datetime as dt
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
-from . import pct
+from . import as_of_words, overdue_banner, pct
 
 # Items shown per node in the influence section (report.json keeps the full top list).
 INFLUENCE_SHOWN = 3
@@ -71,6 +72,12 @@ def evidence_log(document: dict) -> list[dict]:
     return list(items.values())
 
 
+def code_spans(text: str) -> Markup:
+    """Escaped text with its `backticked` commands as <code>."""
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts)))
+
+
 def render_html(document: dict, charts: dict[str, str | None] | None = None) -> str:
     """The report page; `charts` (from `plots.report_charts`) may come from a cache."""
     if charts is None:
@@ -81,4 +88,5 @@ def render_html(document: dict, charts: dict[str, str | None] | None = None) -> 
         doc=document, charts=charts, influence=influence_rows(document),
         evidence_log=evidence_log(document),
         history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),
-        influence_shown=INFLUENCE_SHOWN)
+        influence_shown=INFLUENCE_SHOWN, overdue_banner=code_spans(overdue_banner(document)),
+        as_of_words=as_of_words(document))

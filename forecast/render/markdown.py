@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from . import ess_text, pct
+from ..model.calendar import overdue_sentence
+from . import as_of_words, ess_text, pct
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
 from .plots import depths, history_series
 
@@ -34,10 +35,15 @@ def render_markdown(document: dict) -> str:
     nodes = document["nodes"]
     prob = int(round(100 * nodes[0]["interval_prob"]))
     lines = [f"# {md_escape(document['title'])}", ""]
+    overdue = [n for n in document["nodes"] if n.get("overdue")]
+    if overdue:
+        lines += [f"> **Overdue:** {overdue_sentence(len(overdue))}: " + ", ".join(
+            f"`{n['id']}` (deadline {n['deadline']})" for n in overdue), ""]
     lines += [f"*Trigger:* {md_escape(document['trigger'])}", ""]
     lines += [f"Forecast as of **{document['as_of']}** · generated "
               f"{timestamp(document['generated_at'])} · model {document['model_version']} · engine "
-              f"{document['engine']} · seed {document['seed']}", ""]
+              f"{document['engine']} · seed {document['seed']}", "",
+              as_of_words(document), ""]
     if document.get("given"):
         lines += ["**Conditional forecast**, given " + ", ".join(
             f"`{k}` = {v}" for k, v in document["given"].items()), ""]

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import ess_text, pct
+from . import as_of_words, ess_text, overdue_banner, pct
 
 
 def report_table(document: dict) -> Table:
@@ -27,6 +27,8 @@ def report_table(document: dict) -> Table:
     for node in document["nodes"]:
         low, high = node["interval"]
         term = f"[bold]resolved {node['resolved']}[/bold]" if node["resolved"] else node["term"]
+        if node.get("overdue"):
+            term += " [bold](overdue)[/bold]"
         table.add_row(node["id"], node["role"], pct(node["prior_mean"]), pct(node["mean"]),
                       f"{pct(low)} – {pct(high)}", term)
     return table
@@ -40,14 +42,24 @@ def diagnostics_line(document: dict) -> str:
             f"evidence {document['evidence_hash'][:19]}")
 
 
+def print_banners(document: dict, console: Console) -> None:
+    """Above the table: overdue questions (in bold), then what "as of" means."""
+    banner = overdue_banner(document)
+    if banner:
+        console.print(Text("Overdue: " + banner, style="bold"), soft_wrap=True)
+    console.print(Text(as_of_words(document)), soft_wrap=True)
+
+
 def render_table_text(document: dict, width: int = 110) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
+    print_banners(document, console)
     console.print(report_table(document))
     console.print(diagnostics_line(document), markup=False)
     return buffer.getvalue()
 
 
 def print_report(document: dict, console: Console) -> None:
+    print_banners(document, console)
     console.print(report_table(document))
     console.print(diagnostics_line(document), markup=False, style="dim")

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import ess_text, pct
+from . import as_of_words, ess_text, overdue_banner, pct
 from .markdown import md_escape
 
 
@@ -46,6 +46,9 @@ def whatif_table(document: dict) -> Table:
 def render_whatif_text(document: dict, width: int = 120) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
+    if overdue_banner(document):
+        console.print("Overdue: " + overdue_banner(document), markup=False, soft_wrap=True)
+    console.print(as_of_words(document), markup=False, soft_wrap=True)
     console.print(whatif_table(document))
     d = document["diagnostics"]
     console.print(f"engine {document['engine']} · divergences {d['divergences']} · max R-hat "
@@ -57,11 +60,16 @@ def render_whatif_text(document: dict, width: int = 120) -> str:
 def render_whatif_markdown(document: dict) -> str:
     prob = int(round(100 * document["nodes"][0]["interval_prob"]))
     given = ", ".join(f"`{k}` = {v}" for k, v in document["given"].items())
-    lines = [f"# What if: {md_escape(document['title'])}", "",
-             f"Conditional forecasts given {given}, as of **{document['as_of']}** · engine "
-             f"{document['engine']} · seed {document['seed']}", "",
-             f"| node | unconditional ({prob}% interval) | if {md_escape(given_text(document))} | change |",
-             "|---|---:|---:|---:|"]
+    overdue = overdue_banner(document)
+    lines = [f"# What if: {md_escape(document['title'])}", ""]
+    if overdue:
+        lines += [f"> **Overdue:** {md_escape(overdue)}", ""]
+    lines += [f"Conditional forecasts given {given}, as of **{document['as_of']}** · engine "
+              f"{document['engine']} · seed {document['seed']}", "",
+              as_of_words(document), "",
+              f"| node | unconditional ({prob}% interval) | if {md_escape(given_text(document))} "
+              "| change |",
+              "|---|---:|---:|---:|"]
     for node, before, after, change in _rows(document):
         low, high = before["interval"]
         lines.append(f"| `{node['id']}` | {pct(before['mean'])} ({pct(low)} – {pct(high)}) | "
