@@ -1,4 +1,5 @@
-"""`forecast evidence add / import / list / validate`: editing and reading evidence files.
+"""`forecast evidence add / import / remove / edit / list / validate`: editing and reading
+evidence files.
 
 These commands never import PyMC, PyTensor or arviz (they only read and write files)."""
 
@@ -15,19 +16,23 @@ from rich.text import Text
 
 from ..io.project import scenario_paths
 from ..jobs.evidence import (
+    Edit,
     EvidenceFilter,
     NewItem,
     add_item,
+    edit_item,
     export_csv,
     import_items,
     item_record,
     list_items,
+    remove_item,
     validate_scenario,
 )
 from .app import DEFAULTS, RootOption, ScenarioOption, TableOrJson, app, stdout_console, user_errors
 
 evidence_app = typer.Typer(
-    help="Add, import, list and validate coded evidence.\n\nExample: forecast evidence list --node ceasefire",
+    help="Add, import, remove, edit, list and validate coded evidence.\n\n"
+    "Example: forecast evidence list --node ceasefire",
     no_args_is_help=True,
 )
 
@@ -41,12 +46,23 @@ class ListFormat(str, Enum):
 TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print.")]
 
 
+MAX_IDS_SHOWN = 10
+
+
+def id_list(ids, limit: int = MAX_IDS_SHOWN) -> str:
+    """Ids for a terminal line: all of them when few, else a count with the first and last."""
+    ids = list(ids)
+    if len(ids) <= limit:
+        return ", ".join(ids) or "nothing"
+    return f"{len(ids):,} items ({', '.join(ids[:3])}, ..., {ids[-1]})"
+
+
 def _print_written(written, fmt: TableOrJson, verb: str) -> None:
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
                                "rows": [item_record(it) for it in written.rows]}, indent=2))
         return
-    ids = ", ".join(written.item_ids) or "nothing"
+    ids = id_list(written.item_ids)
     nodes = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in written.rows)
     typer.echo(f"{verb} {ids} to {written.path}: {len(written.rows)} row(s)"
                + (f": {nodes}" if len(written.item_ids) == 1 else ""))
@@ -105,6 +121,81 @@ def import_(
     Example: forecast evidence import new-items.csv --scenario turkey-peacekeeping
     """
     _print_written(import_items(scenario_paths(root, scenario), file), fmt, "Imported")
+
+
+NodesOption = Annotated[list[str] | None, typer.Option(
+    "--node", "-n", help="Only the item's rows on this node (repeatable) [default: every row].",
+    show_default=False)]
+ItemArgument = Annotated[str, typer.Argument(help="The item's id, e.g. E012.", show_default=False)]
+
+
+def _print_changed(changed, fmt: TableOrJson, verb: str) -> None:
+    if fmt is TableOrJson.json:
+        typer.echo(json.dumps({"path": changed.path, "item_id": changed.item_id,
+                               "nodes": list(changed.nodes),
+                               "rows": [item_record(it) for it in changed.rows]}, indent=2,
+                              ensure_ascii=False))
+        return
+    rows = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in changed.rows)
+    typer.echo(f"{verb} {changed.item_id} {'from' if verb == 'Removed' else 'in'} {changed.path}: "
+               f"{len(changed.nodes)} row(s): "
+               + (rows or ", ".join(changed.nodes))
+               + ". `forecast update` will say what this moved.")
+
+
+@evidence_app.command("remove")
+@user_errors
+def remove(
+    item: ItemArgument,
+    node: NodesOption = None,
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    fmt: TableOrJsonOption = TableOrJson.table,
+) -> None:
+    """Retract an item: delete its rows (or only those on --node), under the file's lock; the
+    whole resulting file is checked first and every other row is kept byte for byte.
+
+    Example: forecast evidence remove E012
+    """
+    changed = remove_item(scenario_paths(root, scenario), item, tuple(node or ()))
+    _print_changed(changed, fmt, "Removed")
+
+
+@evidence_app.command("edit")
+@user_errors
+def edit(
+    item: ItemArgument,
+    node: NodesOption = None,
+    lr: Annotated[list[str] | None, typer.Option(
+        "--lr", help="New likelihood ratio: one for every row changed, or one per --node.",
+        show_default=False)] = None,
+    source: Annotated[str, typer.Option(help="New source.", show_default=False)] = "",
+    reliability: Annotated[str, typer.Option(help="New source reliability, A-F.",
+                                             show_default=False)] = "",
+    credibility: Annotated[str, typer.Option(help="New information credibility, 1-6.",
+                                             show_default=False)] = "",
+    summary: Annotated[str, typer.Option(help="New summary.", show_default=False)] = "",
+    date: Annotated[str, typer.Option(help="New date, YYYY-MM-DD.", show_default=False)] = "",
+    cluster: Annotated[str | None, typer.Option(help="New cluster (\"\" for none).",
+                                                show_default=False)] = None,
+    url: Annotated[str | None, typer.Option(help="New link (\"\" for none).",
+                                            show_default=False)] = None,
+    quote: Annotated[str | None, typer.Option(help="New verbatim quote (\"\" for none).",
+                                              show_default=False)] = None,
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    fmt: TableOrJsonOption = TableOrJson.table,
+) -> None:
+    """Correct an item: change the given fields in its rows (or only those on --node), checked
+    like `add`; fields not given stay as they are.
+
+    Example: forecast evidence edit E012 --lr moderately_for --credibility 3
+    """
+    change = Edit(lrs=tuple(lr or ()), source=source, reliability=reliability,
+                  credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
+                  quote=quote)
+    changed = edit_item(scenario_paths(root, scenario), item, change, tuple(node or ()))
+    _print_changed(changed, fmt, "Changed")
 
 
 @evidence_app.command("list")

@@ -73,6 +73,31 @@ def with_rows_appended(text: str, rows: Iterable[Mapping[str, str]]) -> str:
     return text + format_rows(rows, columns, newline)
 
 
+def edit_records(text: str, select: Callable[[dict[str, str]], bool],
+                 replace: Callable[[dict[str, str]], Mapping[str, str] | None],
+                 ) -> tuple[str, list[dict[str, str]]]:
+    """`text` with each data record that `select`s (a row as header -> stripped cell) replaced
+    by `replace(row)` in the file's column order and line ending, or deleted when that is None.
+    Every other byte stays as it was. Returns the new text and the selected rows (as they were)."""
+    newline = line_ending(text)
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(iter(lines), strict=True)
+    header = [name.strip() for name in next(reader, [])]
+    out, selected, start = lines[:reader.line_num], [], reader.line_num
+    for record in reader:
+        end = reader.line_num
+        row = {name: cell.strip() for name, cell in zip(header, record, strict=False)}
+        if any(cell.strip() for cell in record) and select(row):
+            selected.append(row)
+            new = replace(row)
+            if new is not None:
+                out.append(format_rows([new], header, newline))
+        else:
+            out.extend(lines[start:end])
+        start = end
+    return "".join(out), selected
+
+
 def change_evidence(path: Path, change: Callable[[str], str]) -> str:
     """Apply `change` (current text -> new text; it raises to refuse) under the file lock and
     write the result atomically. Returns the text now on disk."""

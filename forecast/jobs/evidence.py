@@ -1,4 +1,5 @@
-"""The evidence jobs: add one item, import a CSV, list with filters, validate a scenario.
+"""The evidence jobs: add one item, import a CSV, remove or edit an item, list with filters,
+validate a scenario.
 
 Every write goes through `io.evidence_store.change_evidence`: the whole resulting file is
 checked with the same parser `forecast report` uses before anything is renamed into place, so
@@ -27,10 +28,16 @@ from ..io.evidence import (
     parse_resolutions,
     read_rows,
 )
-from ..io.evidence_store import change_evidence, with_rows_appended
+from ..io.evidence_store import (
+    change_evidence,
+    edit_records,
+    header_of,
+    with_columns,
+    with_rows_appended,
+)
 from ..io.priors import parse_scenario, scenario_problems
 from ..io.project import ScenarioPaths
-from ..io.text import read_user_text
+from ..io.text import line_ending, read_user_text
 from ..model.spec import EvidenceItem, Scenario
 
 NEXT_ID_PATTERN = re.compile(r"^E(\d+)$")
@@ -147,6 +154,113 @@ def import_items(paths: ScenarioPaths, source: Path) -> Written:
 
     change_evidence(paths.evidence, change)
     return imported[-1]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What `evidence edit` changes in an item's rows. Empty text (or None for the columns that
+    may be blank: cluster, url, quote) leaves a field as it is; `lrs` is one LR for every row
+    changed, or one per --node in the same order."""
+
+    lrs: tuple[str, ...] = ()
+    source: str = ""
+    reliability: str = ""
+    credibility: str = ""
+    summary: str = ""
+    date: str = ""
+    cluster: str | None = None
+    url: str | None = None
+    quote: str | None = None
+
+    def fields(self) -> dict[str, str]:
+        """The columns this edit sets, other than `lr` (its value depends on the row's node)."""
+        given = {"source": self.source, "reliability": self.reliability.upper(),
+                 "credibility": self.credibility, "summary": self.summary, "date": self.date}
+        out = {name: value for name, value in given.items() if value}
+        out.update({name: value for name, value in (("cluster", self.cluster), ("url", self.url),
+                                                    ("quote", self.quote)) if value is not None})
+        return out
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a remove or an edit did to one item: the nodes whose rows it touched, and (for an
+    edit) those rows as they are now."""
+
+    path: str
+    item_id: str
+    nodes: tuple[str, ...]
+    rows: tuple[EvidenceItem, ...] = ()
+
+
+def _item_nodes(text: str, item_id: str, nodes: tuple[str, ...], shown: str) -> tuple[str, ...]:
+    """The nodes an edit or removal touches: `nodes`, each of which the item must bear on, or
+    every node it bears on. An unknown item or node is a one-line error."""
+    _same, rows = edit_records(text, lambda row: row.get("item_id") == item_id, lambda row: row)
+    bears = tuple(row.get("node", "") for row in rows)
+    if not bears:
+        raise fail(shown, None, "item_id", "the id of an item in the file", item_id)
+    for node in nodes:
+        if node not in bears:
+            raise fail("--node", None, "node", f"a node {item_id} bears on (one of "
+                       f"{', '.join(sorted(bears))})", node)
+    return tuple(dict.fromkeys(nodes)) or bears
+
+
+def remove_item(paths: ScenarioPaths, item_id: str, nodes: tuple[str, ...] = ()) -> Changed:
+    """Delete an item's rows (or only its rows on `nodes`). The whole resulting file must
+    parse, under the same lock as `add`; every other row stays byte for byte."""
+    scenario = load_priors(paths)
+    shown = paths.display(paths.evidence)
+    done: list[Changed] = []
+
+    def change(text: str) -> str:
+        targets = _item_nodes(text, item_id, nodes, shown)
+        new_text, _rows = edit_records(
+            text, lambda row: row.get("item_id") == item_id and row.get("node") in targets,
+            lambda row: None)
+        parse_evidence(new_text, shown, scenario)
+        done.append(Changed(shown, item_id, targets))
+        return new_text
+
+    change_evidence(paths.evidence, change)
+    return done[-1]
+
+
+def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, ...] = ()) -> Changed:
+    """Change fields of an item's rows (or only of its rows on `nodes`), checked like `add`."""
+    scenario = load_priors(paths)
+    shown = paths.display(paths.evidence)
+    fields = edit.fields()
+    if not fields and not edit.lrs:
+        raise fail("evidence edit", None, None, "at least one field to change (--lr, --source, "
+                   "--reliability, --credibility, --summary, --date, --cluster, --url, --quote)",
+                   "none")
+    done: list[Changed] = []
+
+    def change(text: str) -> str:
+        targets = _item_nodes(text, item_id, nodes, shown)
+        if len(edit.lrs) not in (0, 1, len(targets)):
+            raise fail("--lr", None, "lr", f"one --lr for every row, or one per --node "
+                       f"({len(targets)}: {', '.join(targets)})", len(edit.lrs))
+        lrs = dict(zip(targets, edit.lrs * len(targets) if len(edit.lrs) == 1 else edit.lrs,
+                       strict=False))
+        if fields.get("quote") and "quote" not in header_of(text):
+            text = with_columns(text, ["quote"], line_ending(text))
+
+        def replace(row: dict[str, str]) -> dict[str, str]:
+            lr = {"lr": lrs[row["node"]]} if row["node"] in lrs else {}
+            return {**row, **fields, **lr}
+
+        new_text, _rows = edit_records(
+            text, lambda row: row.get("item_id") == item_id and row.get("node") in targets, replace)
+        items = parse_evidence(new_text, shown, scenario)
+        done.append(Changed(shown, item_id, targets,
+                            tuple(it for it in items if it.item_id == item_id and it.node in targets)))
+        return new_text
+
+    change_evidence(paths.evidence, change)
+    return done[-1]
 
 
 def with_item_ids(rows: list[tuple[int, dict[str, str]]],
