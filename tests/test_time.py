@@ -285,3 +285,35 @@ def test_evidence_add_without_date_is_dated_today_and_says_so(repo_root):
     assert "today" not in dated.stdout
     assert "default: today's date, stated in the output" in " ".join(
         invoke("evidence", "add", "--help").stdout.split()).replace("│ ", "")
+
+
+# -- report and history agree ------------------------------------------------------------------
+def _with_history(doc: dict, same: bool) -> dict:
+    """`doc` with a one-snapshot history: the report's own forecast (same) or an older one."""
+    nodes = [{"id": n["id"], "mean": n["mean"] if same else 0.5, "interval": n["interval"]}
+             for n in doc["nodes"]]
+    snapshot = {"as_of": doc["as_of"] if same else "2025-04-05", "generated_at": "",
+                "evidence_hash": doc["evidence_hash"] if same else "sha256:old", "nodes": nodes}
+    return {**doc, "history": [snapshot], "history_skipped": 0}
+
+
+def test_the_current_forecast_is_the_history_charts_latest_point(repo_root):
+    from forecast.render.plots import current_point, history_chart
+
+    doc = document(repo_root, TARIFFS, evaluated_on=dt.date(2025, 6, 1))
+    older = _with_history(doc, same=False)
+    now = current_point(older)
+    assert now["as_of"] == dt.date(2025, 5, 12) and not now["is_snapshot"]
+    assert now["means"] == {n["id"]: n["mean"] for n in doc["nodes"]}
+    assert current_point(_with_history(doc, same=True))["is_snapshot"]
+    assert current_point({**doc, "given": {"us_china_deal": "yes"}}) is None
+    md = render_markdown(older)
+    row = next(line for line in md.splitlines() if "not yet a snapshot" in line)
+    assert row.startswith("| 2025-05-12 (this report, not yet a snapshot) | ")
+    assert "not yet a snapshot" not in render_markdown(_with_history(doc, same=True))
+    html = render_html(older, {**NO_CHARTS, "history": "data:,"})
+    assert 'id="current-not-snapshot"' in html
+    assert 'id="current-not-snapshot"' not in render_html(_with_history(doc, same=True),
+                                                          {**NO_CHARTS, "history": "data:,"})
+    # The chart draws the extra point (and its dotted link) only when it is not a snapshot.
+    assert history_chart(older) != history_chart({**older, "given": {"us_china_deal": "yes"}})

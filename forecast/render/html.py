@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from . import as_of_words, overdue_banner, pct
+from .plots import current_point
 
 # Items shown per node in the influence section (report.json keeps the full top list).
 INFLUENCE_SHOWN = 3
@@ -89,4 +90,4 @@ def render_html(document: dict, charts: dict[str, str | None] | None = None) -> 
         evidence_log=evidence_log(document),
         history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),
         influence_shown=INFLUENCE_SHOWN, overdue_banner=code_spans(overdue_banner(document)),
-        as_of_words=as_of_words(document))
+        as_of_words=as_of_words(document), current=current_point(document))

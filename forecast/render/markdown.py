@@ -9,7 +9,7 @@ import re
 from ..model.calendar import overdue_sentence
 from . import as_of_words, ess_text, pct
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
-from .plots import depths, history_series
+from .plots import current_point, depths, history_series
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 
@@ -131,6 +131,11 @@ def _history_lines(document: dict) -> list[str]:
         for day in dates:
             cells = [pct(means[n["id"]][day]) if day in means[n["id"]] else "" for n in nodes]
             lines.append(f"| {day.isoformat()} | " + " | ".join(cells) + " |")
+        now = current_point(document)
+        if now is not None and not now["is_snapshot"]:
+            cells = [pct(now["means"][n["id"]]) for n in nodes]
+            lines.append(f"| {now['as_of'].isoformat()} (this report, not yet a snapshot) | "
+                         + " | ".join(cells) + " |")
     skipped = document.get("history_skipped", 0)
     if skipped:
         lines += ["", f"{skipped} unreadable line(s) of the history were left out."]

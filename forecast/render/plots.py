@@ -154,7 +154,10 @@ def history_chart(document: dict) -> str | None:
     with mpl.rc_context(_style()):
         figure = _figure(3.3 * columns, 2.3 * rows)
         axes = figure.subplots(rows, columns, squeeze=False, sharey=True)
+        now = current_point(document)
         all_dates = [d for points in series.values() for d, *_ in points]
+        if now is not None:
+            all_dates.append(now["as_of"])
         first, last = min(all_dates), max(all_dates)
         if first == last:
             first, last = first - dt.timedelta(days=3), last + dt.timedelta(days=3)
@@ -170,7 +173,18 @@ def history_chart(document: dict) -> str | None:
                 ax.fill_between(dates, lows, highs, color=POSTERIOR_BAND, alpha=0.55, lw=0,
                                 step=None)
                 ax.plot(dates, [p[1] for p in points], color=POSTERIOR, lw=1.8, marker="o", ms=3.5)
-                ax.annotate(f"{100 * points[-1][1]:.0f}%", (dates[-1], points[-1][1]),
+            latest = points[-1][:2] if points else None
+            if now is not None and not now["is_snapshot"]:
+                # The current forecast is not in the history yet: a hollow point, joined to the
+                # last snapshot by a dotted line, so the chart ends where the report's headline is.
+                mean = now["means"][node["id"]]
+                if points:
+                    ax.plot([points[-1][0], now["as_of"]], [points[-1][1], mean], color=POSTERIOR,
+                            lw=1.2, ls=":")
+                ax.plot(now["as_of"], mean, marker="o", ms=6, mfc="white", mec=POSTERIOR, mew=1.6)
+                latest = (now["as_of"], mean)
+            if latest is not None:
+                ax.annotate(f"{100 * latest[1]:.0f}%", latest,
                             xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
                             color=POSTERIOR, fontweight="bold")
             ax.set_title(_wrap(node.get("label") or node["id"], 34), fontsize=9, loc="left",
@@ -187,6 +201,26 @@ def history_chart(document: dict) -> str | None:
             axes[index // columns][index % columns].set_visible(False)
         figure.tight_layout(h_pad=1.2)
         return svg_data_uri(figure)
+
+
+def current_point(document: dict) -> dict | None:
+    """The report's own forecast as the history charts' latest point: its as-of date, the mean
+    per node, and whether the history already holds it (a snapshot with the same as-of date,
+    evidence hash and means). None for a conditional forecast, which is never a snapshot."""
+    if document.get("given") or not document.get("nodes") or not document.get("as_of"):
+        return None
+    day = dt.date.fromisoformat(document["as_of"])
+    means = {n["id"]: n["mean"] for n in document["nodes"]}
+
+    def same(snapshot: dict) -> bool:
+        theirs = {n["id"]: n["mean"] for n in snapshot.get("nodes", [])}
+        return (snapshot.get("as_of") == document["as_of"]
+                and snapshot.get("evidence_hash") == document.get("evidence_hash")
+                and theirs.keys() == means.keys()
+                and all(abs(theirs[k] - means[k]) < 5e-7 for k in means))
+
+    return {"as_of": day, "means": means,
+            "is_snapshot": any(same(s) for s in document.get("history") or [])}
 
 
 def history_series(history: Sequence[dict], node_ids: Sequence[str]
