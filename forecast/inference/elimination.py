@@ -1,0 +1,802 @@
+"""Exact inference on a network of binary nodes by a junction tree: the numerical kernel of
+the exact engine, in numpy alone, taking plain arrays (nothing from the rest of the project).
+
+Why a junction tree. Enumerating the 2^n joint states costs 2^n whatever the structure; summing
+variables out in a good elimination order costs about n * 2^(treewidth + 1). The cliques of the
+elimination order, joined into a tree, let one collect pass (leaves to root) give the
+probability of the evidence and one distribute pass (root to leaves) give every node's
+marginal at once, for little more than twice the cost of a single elimination.
+
+Why a `Structure`. The order, the tree and every reshape/transpose plan depend on the parents
+only. A backtest's replays, leave-one-out influence, what-ifs and value of information change
+theta, the evidence weights or the hard conditions, never the parents: they build one
+`Structure` and call `marginals` many times, batched over rows of theta and/or weights.
+
+The model. n binary nodes; `parents[v]` lists node v's parents in CPT bit order: entry
+`offsets[v] + c` of theta is P(v = yes | parent configuration c), bit j of c being the state of
+`parents[v][j]`. Soft evidence multiplies each joint state with v = yes by exp(L[v]); hard
+conditions are an (n, 2) log-mask (column b is 0 where state b is allowed, very negative or
+-inf where it is ruled out) or a dict {node: 0/1}. So
+
+    P(x | evidence, theta) ∝ prod_v theta_v(x_v | x_pa(v)) * exp(x_v L_v + mask[v, x_v]).
+
+Numbers. Tables are products of numbers in [0, 1], each message rescaled by its largest entry
+(its logarithm kept aside), so ordinary LRs, 0/1 hard conditions and theta near 0 or 1 stay in
+float64 range. A row where a rescaling factor falls below 1e-280 (products of several
+extreme numbers, where float64 could underflow) is computed again in log space, where nothing
+underflows. A row whose evidence has probability exactly zero (contradictory hard conditions
+with 0/1 CPT entries) raises `ContradictoryEvidence`, never returns NaN.
+
+Memory. Tables have `Structure.cells` entries at most; `Structure.peak_bytes(rows)` estimates
+the peak of a batch before anything is allocated, and `marginals` processes a batch in chunks
+under `max_bytes` (raising `TooLarge`, before any big allocation, if one row alone does not
+fit), so a caller applies its budget by reading the structure or by catching the error.
+
+Tiny networks. Neighbouring cliques are merged while their union has at most `merge_up_to`
+nodes (6 by default): fewer, larger tables mean fewer numpy calls, which is what a small
+network's time is made of. A network of 6 nodes or fewer becomes one clique: enumeration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+HARD_EXCLUDED = -1e12            # log-weight of a ruled-out state (exp() of it is exactly 0)
+DEFAULT_MAX_BYTES = 256 * 2**20  # working memory per call unless the caller says otherwise
+_RESCUE_BELOW = 1e-280           # a rescaling factor below this sends the row to log space
+_CHUNK_TARGET_BYTES = 24 * 2**20  # rows per chunk: enough to amortise numpy's per-call cost,
+                                  # few enough that the working set stays near the caches
+
+
+class ContradictoryEvidence(ValueError):
+    """The evidence has probability zero under theta (hard conditions that 0/1 CPT entries or
+    other hard conditions make impossible): no posterior exists."""
+
+
+class TooLarge(ValueError):
+    """One row of the computation needs more memory than the budget allows."""
+
+    def __init__(self, needed_bytes: int, max_bytes: int, treewidth: int):
+        self.needed_bytes, self.max_bytes, self.treewidth = needed_bytes, max_bytes, treewidth
+        super().__init__(f"exact inference needs about {needed_bytes / 2**20:.0f} MiB "
+                         f"(treewidth {treewidth}), over the budget of {max_bytes / 2**20:.0f} MiB")
+
+
+# ----------------------------------------------------------------------------- structure
+
+def _moral_graph(parents: Sequence[Sequence[int]]) -> list[int]:
+    """Adjacency bitsets of the moral graph (a node, its parents and co-parents are joined)."""
+    n = len(parents)
+    adj = [0] * n
+    for v, pa in enumerate(parents):
+        family = [v, *pa]
+        bits = 0
+        for a in family:
+            bits |= 1 << a
+        for a in family:
+            adj[a] |= bits & ~(1 << a)
+    return adj
+
+
+def _greedy_order(adj: list[int], rule: str) -> list[int]:
+    """Greedy elimination order on bitset adjacency. rule "fill": fewest fill-in edges, ties to
+    the smaller clique (min-weight: binary nodes, so weight is 2^(degree + 1)), then the index.
+    rule "weight": smallest clique first, ties to fewer fill-ins."""
+    adj = list(adj)
+    n = len(adj)
+    remaining = (1 << n) - 1
+    alive = set(range(n))
+    order = []
+    while alive:
+        best, best_key = -1, None
+        for u in alive:
+            near = adj[u] & remaining
+            degree = near.bit_count()
+            fill = 0
+            if degree > 1:
+                rest = near
+                while rest:
+                    low = rest & -rest
+                    a = low.bit_length() - 1
+                    fill += (near & ~adj[a] & ~low).bit_count()
+                    rest ^= low
+                fill //= 2
+            key = (fill, degree, u) if rule == "fill" else (degree, fill, u)
+            if best_key is None or key < best_key:
+                best, best_key = u, key
+        near = adj[best] & remaining
+        rest = near
+        while rest:
+            low = rest & -rest
+            a = low.bit_length() - 1
+            adj[a] |= near & ~low
+            rest ^= low
+        remaining &= ~(1 << best)
+        alive.remove(best)
+        order.append(best)
+    return order
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+def _elimination_tree(adj: list[int], order: list[int]) -> tuple[list[int], list[int]]:
+    """Cliques {u} + neighbours(u) at u's elimination, and each one's parent: the clique of the
+    neighbour eliminated next (-1 for a root). This tree has the running-intersection
+    property: a node's cliques are connected."""
+    adj = list(adj)
+    n = len(adj)
+    pos = {u: i for i, u in enumerate(order)}
+    remaining = (1 << n) - 1
+    cliques, tree_parent = [], []
+    for u in order:
+        near = adj[u] & remaining
+        cliques.append(near | (1 << u))
+        tree_parent.append(min((pos[a] for a in _bits(near)), default=-1))
+        for a in _bits(near):
+            adj[a] |= near & ~(1 << a)
+        remaining &= ~(1 << u)
+    return cliques, tree_parent
+
+
+def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
+                ) -> tuple[list[int], list[int]]:
+    """Contract tree edges where one clique contains the other (so only maximal cliques are
+    left), then edges whose union has at most `merge_up_to` nodes (fewer numpy calls).
+    Contracting an edge of a junction tree leaves a junction tree."""
+    sets = dict(enumerate(cliques))
+    parent = dict(enumerate(tree_parent))
+
+    def contract(child: int, into: int) -> None:
+        sets[into] |= sets.pop(child)
+        for node, p in parent.items():
+            if p == child:
+                parent[node] = into
+        del parent[child]
+
+    for limit_rule in ("contain", "small"):
+        changed = True
+        while changed:
+            changed = False
+            for child in sorted(sets, key=lambda c: -sets[c].bit_count()):
+                p = parent.get(child, -1)
+                if child not in sets or p < 0:
+                    continue
+                a, b = sets[child], sets[p]
+                if limit_rule == "contain":
+                    ok = (a & b) == a or (a & b) == b
+                else:
+                    ok = (a | b).bit_count() <= merge_up_to
+                if ok:
+                    contract(child, p)
+                    changed = True
+    keys = sorted(sets)
+    index = {k: i for i, k in enumerate(keys)}
+    return ([sets[k] for k in keys],
+            [index[parent[k]] if parent[k] >= 0 else -1 for k in keys])
+
+
+@dataclass(frozen=True)
+class _Clique:
+    vars: tuple[int, ...]        # axis order of this clique's tables (after the batch axis)
+    parent: int                  # index of the parent clique, -1 for the root
+    sep: int                     # the first `sep` vars are shared with the parent
+    sep_sum_axes: tuple[int, ...]  # axes of the PARENT's table summed out to reach the separator
+    up_shape: tuple[int, ...]    # the separator message reshaped to broadcast in the parent
+    children: tuple[int, ...]
+    families: tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]
+    # (node, transpose of the family table (batch, v, pa[k-1], ..., pa[0]), broadcast shape)
+    reports: tuple[int, ...]     # nodes whose marginal this clique reports
+    bits: np.ndarray             # (2^w, len(reports)) 0/1: state of each reported node
+
+
+@dataclass(frozen=True, eq=False)
+class Structure:
+    """The parents of a network, compiled once: elimination order, junction tree, and the
+    table plans that every call with new theta, evidence or conditions reuses.
+
+    treewidth: largest clique size minus one (of the order used); cells: entries of the largest
+    clique table (2^(treewidth+1)); `peak_bytes(rows)` the working memory for `rows` rows."""
+
+    parents: tuple[tuple[int, ...], ...]
+    order: tuple[int, ...]
+    offsets: np.ndarray          # (n,) first CPT entry of each node
+    entry_node: np.ndarray       # (K,) node of each CPT entry
+    cliques: tuple[_Clique, ...] = field(repr=False)
+    post_order: tuple[int, ...] = field(repr=False)   # children before parents; root last
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.parents)
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.entry_node)
+
+    @property
+    def largest_clique(self) -> int:
+        return max(len(c.vars) for c in self.cliques)
+
+    @property
+    def treewidth(self) -> int:
+        return self.largest_clique - 1
+
+    @property
+    def cells(self) -> int:
+        return 2 ** self.largest_clique
+
+    @property
+    def total_cells(self) -> int:
+        return sum(2 ** len(c.vars) for c in self.cliques)
+
+    @property
+    def separator_cells(self) -> int:
+        return sum(2 ** c.sep for c in self.cliques)
+
+    def row_bytes(self, keep_tables: bool = False) -> int:
+        """Working bytes per row: family tables, every separator message up and down, and
+        either every clique table (kept from collect to distribute) or three of the largest
+        (recomputed in distribute, the least memory the computation can take)."""
+        tables = self.total_cells + self.cells if keep_tables else 3 * self.cells
+        return 8 * (4 * self.n_entries + 2 * self.separator_cells + tables + 4 * self.n_nodes)
+
+    def peak_bytes(self, rows: int = 1) -> int:
+        """Estimated peak working memory of `marginals` for `rows` rows in one chunk, in the
+        frugal mode (`marginals` never goes above max_bytes; it raises TooLarge when even
+        one row does not fit)."""
+        return rows * self.row_bytes(keep_tables=False)
+
+
+def build_structure(parents: Sequence[Sequence[int]], merge_up_to: int = 6) -> Structure:
+    """Compile `parents` (a DAG, parent indices per node in CPT bit order).
+
+    Two greedy orders are tried (min-fill with min-weight ties, and min-weight with min-fill
+    ties); the one with the smaller largest clique, then fewer total cells, is kept."""
+    parents = tuple(tuple(int(p) for p in pa) for pa in parents)
+    n = len(parents)
+    for v, pa in enumerate(parents):
+        if len(set(pa)) != len(pa) or any(not 0 <= p < n or p == v for p in pa):
+            raise ValueError(f"node {v}: parents {pa} must be distinct indices of other nodes")
+    _check_acyclic(parents)
+    if n == 0:
+        raise ValueError("a network needs at least one node")
+    adj = _moral_graph(parents)
+    best = None
+    for rule in ("fill", "weight"):
+        order = _greedy_order(adj, rule)
+        cliques, tree_parent = _elimination_tree(adj, order)
+        key = (max(c.bit_count() for c in cliques), sum(2 ** c.bit_count() for c in cliques))
+        if best is None or key < best[0]:
+            best = (key, order, cliques, tree_parent)
+    _key, order, cliques, tree_parent = best
+    cliques, tree_parent = _merge_tree(cliques, tree_parent, merge_up_to)
+    return _plan(parents, tuple(order), cliques, tree_parent)
+
+
+def _check_acyclic(parents: tuple[tuple[int, ...], ...]) -> None:
+    state = [0] * len(parents)          # 0 new, 1 on the stack, 2 done
+    for start in range(len(parents)):
+        stack = [(start, iter(parents[start]))]
+        if state[start]:
+            continue
+        state[start] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+            elif state[nxt] == 1:
+                raise ValueError(f"the parents form a cycle through node {nxt}")
+            elif state[nxt] == 0:
+                state[nxt] = 1
+                stack.append((nxt, iter(parents[nxt])))
+
+
+def _plan(parents, order, clique_sets: list[int], tree_parent: list[int]) -> Structure:
+    n = len(parents)
+    m = len(clique_sets)
+    roots = [i for i in range(m) if tree_parent[i] < 0]
+    # A forest (disconnected network) hangs from the first root by empty separators.
+    for r in roots[1:]:
+        tree_parent[r] = roots[0]
+    root = roots[0]
+    children = [[] for _ in range(m)]
+    for i, p in enumerate(tree_parent):
+        if p >= 0:
+            children[p].append(i)
+    pre = [root]
+    for i in pre:
+        pre.extend(children[i])
+    # Axis order: the root's nodes sorted; a child's separator nodes first, in the parent's
+    # order (so messages need no transpose, only a reshape), then its own nodes sorted.
+    var_order: dict[int, tuple[int, ...]] = {root: tuple(_bits(clique_sets[root]))}
+    for i in pre[1:]:
+        p = tree_parent[i]
+        shared = clique_sets[i] & clique_sets[p]
+        sep_vars = tuple(v for v in var_order[p] if shared >> v & 1)
+        var_order[i] = sep_vars + tuple(_bits(clique_sets[i] & ~shared))
+    # Each family goes to the smallest clique holding it; each node reports from there too.
+    home: dict[int, list[int]] = {i: [] for i in range(m)}
+    for v, pa in enumerate(parents):
+        family = 1 << v
+        for p in pa:
+            family |= 1 << p
+        holders = [i for i in range(m) if clique_sets[i] & family == family]
+        home[min(holders, key=lambda i: (clique_sets[i].bit_count(), i))].append(v)
+    built = []
+    for i in range(m):
+        vars_i = var_order[i]
+        where = {v: a for a, v in enumerate(vars_i)}
+        p = tree_parent[i]
+        sep = (clique_sets[i] & clique_sets[p]).bit_count() if p >= 0 else 0
+        if p >= 0:
+            parent_vars = var_order[p]
+            sep_set = set(vars_i[:sep])
+            sep_sum_axes = tuple(1 + a for a, v in enumerate(parent_vars) if v not in sep_set)
+            up_shape = tuple(2 if v in sep_set else 1 for v in parent_vars)
+        else:
+            sep_sum_axes, up_shape = (), ()
+        families = []
+        for v in home[i]:
+            src = [v, *reversed(parents[v])]
+            positions = [where[u] for u in src]
+            perm = tuple(int(a) for a in np.argsort(positions))
+            shape = tuple(2 if u in src else 1 for u in vars_i)
+            families.append((v, (0, *(1 + a for a in perm)), shape))
+        reports = tuple(sorted(home[i]))
+        w = len(vars_i)
+        states = (np.arange(2**w)[:, None] >> np.arange(w - 1, -1, -1)[None, :]) & 1
+        bits = states[:, [where[v] for v in reports]].astype(float)
+        built.append(_Clique(vars=vars_i, parent=p, sep=sep, sep_sum_axes=sep_sum_axes,
+                             up_shape=up_shape, children=tuple(children[i]),
+                             families=tuple(families), reports=reports, bits=bits))
+    sizes = [2 ** len(pa) for pa in parents]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    entry_node = np.repeat(np.arange(n), sizes)
+    return Structure(parents=tuple(parents), order=order, offsets=offsets,
+                     entry_node=entry_node, cliques=tuple(built),
+                     post_order=tuple(reversed(pre)))
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+class _Linear:
+    """Products and sums of rescaled probabilities: fast (BLAS-free numpy, in-place)."""
+    log_space = False
+
+    @staticmethod
+    def families(s: Structure, theta, mask0, weight1):
+        """Per-node tables (rows, 2, 2^k) of P(x_v | config) * evidence, each divided by its
+        largest entry; returns them, the log of the factors taken out, and rows to rescue."""
+        top = np.maximum(mask0, weight1)                             # (rows, n)
+        finite_top = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(under="ignore"):
+            w0 = np.exp(mask0 - finite_top)
+            w1 = np.exp(weight1 - finite_top)
+        node = s.entry_node
+        table = np.empty((theta.shape[0], 2, theta.shape[1]))
+        np.multiply(1.0 - theta, w0[:, node], out=table[:, 0])
+        np.multiply(theta, w1[:, node], out=table[:, 1])
+        peak = np.maximum.reduceat(table.max(axis=1), s.offsets, axis=1)   # (rows, n)
+        rescue = ~(peak >= _RESCUE_BELOW).all(axis=1) | ~np.isfinite(top).all(axis=1)
+        safe = np.where(peak > 0, peak, 1.0)
+        table /= safe[:, None, node]
+        log_scale = (finite_top + np.log(safe)).sum(axis=1)
+        return table, log_scale, rescue
+
+    @staticmethod
+    def ones(rows, shape):
+        return np.ones((rows, *shape))
+
+    @staticmethod
+    def mul(a, b):
+        a *= b
+        return a
+
+    @staticmethod
+    def fresh_mul(a, b):
+        return a * b
+
+    @staticmethod
+    def sum_to(table, rows, size):
+        return table.reshape(rows, size, -1).sum(axis=2)
+
+    @staticmethod
+    def rescale(msg):
+        top = msg.max(axis=1)
+        rescue = ~(top >= _RESCUE_BELOW)
+        safe = np.where(top > 0, top, 1.0)
+        return msg / safe[:, None], np.log(safe), rescue
+
+    @staticmethod
+    def divide(new, old):
+        out = np.zeros_like(new)
+        np.divide(new, old, out=out, where=old > 0)
+        return out
+
+    @staticmethod
+    def normalise(table2d):
+        total = table2d.sum(axis=1)
+        with np.errstate(divide="ignore"):
+            return table2d / np.where(total > 0, total, 1.0)[:, None], np.log(total)
+
+
+class _Log:
+    """The same operations on logarithms: slower, but nothing underflows. -inf is an exact
+    zero; it never meets +inf, so no NaN arises."""
+    log_space = True
+
+    @staticmethod
+    def families(s: Structure, theta, mask0, weight1):
+        node = s.entry_node
+        table = np.empty((theta.shape[0], 2, theta.shape[1]))
+        with np.errstate(divide="ignore"):
+            table[:, 0] = np.log1p(-theta) + mask0[:, node]
+            table[:, 1] = np.log(theta) + weight1[:, node]
+        return table, np.zeros(theta.shape[0]), np.zeros(theta.shape[0], dtype=bool)
+
+    @staticmethod
+    def ones(rows, shape):
+        return np.zeros((rows, *shape))
+
+    @staticmethod
+    def mul(a, b):
+        a += b
+        return a
+
+    @staticmethod
+    def fresh_mul(a, b):
+        return a + b
+
+    @staticmethod
+    def _lse(table, axes):
+        top = np.max(table, axis=axes, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(divide="ignore", under="ignore"):
+            return np.log(np.exp(table - top).sum(axis=axes)) + np.squeeze(top, axis=axes)
+
+    @classmethod
+    def sum_to(cls, table, rows, size):
+        return cls._lse(table.reshape(rows, size, -1), (2,))
+
+    @staticmethod
+    def rescale(msg):
+        top = msg.max(axis=1)
+        top = np.where(np.isfinite(top), top, 0.0)
+        return msg - top[:, None], top, np.zeros(msg.shape[0], dtype=bool)
+
+    @staticmethod
+    def divide(new, old):
+        return np.where(old > -np.inf, new - np.where(old > -np.inf, old, 0.0), -np.inf)
+
+    @staticmethod
+    def normalise(table2d):
+        top = table2d.max(axis=1)
+        top = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(divide="ignore", under="ignore"):
+            w = np.exp(table2d - top[:, None])
+            total = w.sum(axis=1)
+            return w / np.where(total > 0, total, 1.0)[:, None], np.log(total) + top
+
+
+def _calibrate(s: Structure, theta, mask0, weight1, ops, keep_tables: bool,
+               want_beliefs: bool = False):
+    """Collect (leaves to root: each clique's potential times its children's messages, summed
+    to the separator) then distribute (root to leaves: each clique's belief, summed to a
+    child's separator and divided by that child's upward message). Returns P(yes) (rows, n),
+    log Z (rows,), the rows to redo in log space, and if asked every clique's normalised
+    belief (rows, 2^w) in linear space."""
+    rows = theta.shape[0]
+    fam, log_z, rescue = ops.families(s, theta, mask0, weight1)
+    cl = s.cliques
+    up: dict[int, np.ndarray] = {}
+
+    def potential(i: int) -> np.ndarray:
+        c = cl[i]
+        full = (rows,) + (2,) * len(c.vars)
+        factors = []
+        for v, perm, shape in c.families:
+            k = len(s.parents[v])
+            off = int(s.offsets[v])
+            f = fam[:, :, off:off + 2**k].reshape((rows,) + (2,) * (k + 1))
+            factors.append(f.transpose(perm).reshape((rows, *shape)))
+        for j in c.children:
+            factors.append(up[j].reshape((rows, *cl[j].up_shape)))
+        return _product(ops, factors, full)
+
+    kept: dict[int, np.ndarray] = {}
+    for i in s.post_order:
+        c = cl[i]
+        table = potential(i)
+        if keep_tables or c.parent < 0:
+            kept[i] = table
+        if c.parent >= 0:
+            msg, scale, bad = ops.rescale(ops.sum_to(table, rows, 2 ** c.sep))
+            up[i] = msg
+            log_z = log_z + scale
+            rescue |= bad
+
+    p_yes = np.empty((rows, s.n_nodes))
+    beliefs: dict[int, np.ndarray] = {}
+    down: dict[int, np.ndarray] = {}
+    for i in reversed(s.post_order):
+        c = cl[i]
+        table = kept.pop(i) if i in kept else potential(i)
+        w = len(c.vars)
+        if c.parent >= 0:
+            msg = down.pop(i).reshape((rows,) + (2,) * c.sep + (1,) * (w - c.sep))
+            table = ops.mul(table, msg)      # the table is this call's own: written in place
+        belief, log_total = ops.normalise(table.reshape(rows, -1))
+        del table
+        if c.parent < 0:
+            log_z = log_z + log_total
+            if not ops.log_space:
+                with np.errstate(under="ignore"):
+                    rescue |= ~(np.exp(log_total) >= _RESCUE_BELOW)
+        if c.reports:
+            p_yes[:, list(c.reports)] = belief @ c.bits
+        if want_beliefs:
+            beliefs[i] = belief
+        shaped = belief.reshape((rows,) + (2,) * w)
+        for j in c.children:
+            new = shaped.sum(axis=cl[j].sep_sum_axes) if cl[j].sep_sum_axes else shaped
+            new = new.reshape(rows, 2 ** cl[j].sep)
+            if ops.log_space:
+                with np.errstate(divide="ignore"):
+                    new = np.log(new)
+            down[j] = ops.divide(new, up.pop(j))
+    return p_yes, log_z, rescue, beliefs
+
+
+def _product(ops, factors: list[np.ndarray], full: tuple[int, ...]) -> np.ndarray:
+    """The product of broadcastable factors as a new array of the full clique shape (the
+    inputs are views of shared data and are never written)."""
+    if not factors:
+        return ops.ones(full[0], full[1:])
+    # start from the largest factor, so the first product already has (nearly) full shape
+    factors = sorted(factors, key=lambda f: -f.size)
+    table = None
+    for f in factors:
+        if table is None:
+            table = f
+            owned = False
+        elif owned and table.shape == full:
+            table = ops.mul(table, f)
+        else:
+            table = ops.fresh_mul(table, f)
+            owned = True
+    if not owned or table.shape != full:
+        table = ops.fresh_mul(ops.ones(full[0], full[1:]), table)
+    return table
+
+
+# ----------------------------------------------------------------------------- public calls
+
+def _check_theta(s: Structure, theta) -> np.ndarray:
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim == 0 or theta.shape[-1] != s.n_entries:
+        raise ValueError(f"theta must have {s.n_entries} CPT entries on its last axis, "
+                         f"not shape {theta.shape}")
+    if not ((theta >= 0.0) & (theta <= 1.0)).all():
+        raise ValueError("theta must lie in [0, 1] (no NaN)")
+    return theta
+
+
+def _evidence(s: Structure, node_log_weights, conditions) -> tuple[np.ndarray, np.ndarray]:
+    """(mask0, weight1), each (..., n): the log-weight of x_v = no, and of x_v = yes."""
+    n = s.n_nodes
+    weights = np.zeros(n) if node_log_weights is None else np.asarray(node_log_weights, float)
+    if weights.ndim == 0 or weights.shape[-1] != n:
+        raise ValueError(f"node_log_weights must have {n} nodes on its last axis, "
+                         f"not shape {weights.shape}")
+    if not np.isfinite(weights).all():
+        raise ValueError("node_log_weights must be finite (use conditions for hard evidence)")
+    mask = condition_mask(n, conditions)
+    if np.isnan(mask).any() or (mask == np.inf).any():
+        raise ValueError("a conditions mask holds log-weights: no NaN and no +inf")
+    return mask[..., 0], weights + mask[..., 1]
+
+
+def condition_mask(n_nodes: int, conditions) -> np.ndarray:
+    """Hard conditions as an (n, 2) log-mask: None (no condition), a dict {node: 0/1 or bool},
+    or an array (..., n, 2) passed through (batched what-ifs)."""
+    if conditions is None:
+        return np.zeros((n_nodes, 2))
+    if isinstance(conditions, Mapping):
+        mask = np.zeros((n_nodes, 2))
+        for v, outcome in conditions.items():
+            if not 0 <= int(v) < n_nodes or outcome not in (0, 1):
+                raise ValueError(f"condition {v}: {outcome!r} must be node index: 0/1")
+            mask[int(v), 1 - int(outcome)] = HARD_EXCLUDED
+        return mask
+    mask = np.asarray(conditions, dtype=float)
+    if mask.ndim < 2 or mask.shape[-2:] != (n_nodes, 2):
+        raise ValueError(f"a conditions mask must have shape (..., {n_nodes}, 2), not {mask.shape}")
+    return mask
+
+
+def _chunking(s: Structure, total: int, max_bytes: int) -> tuple[int, bool]:
+    """Rows per chunk and whether clique tables are kept between the two passes."""
+    frugal = s.row_bytes(keep_tables=False)
+    if frugal > max_bytes:
+        raise TooLarge(frugal, max_bytes, s.treewidth)
+    keep = s.row_bytes(keep_tables=True)
+    rows = min(total, max(1, _CHUNK_TARGET_BYTES // keep), max_bytes // keep)
+    if rows >= min(total, 8):
+        return max(rows, 1), True
+    return max(1, min(total, max(1, _CHUNK_TARGET_BYTES // frugal), max_bytes // frugal)), False
+
+
+def _take(array: np.ndarray, batch: tuple[int, ...], start: int, stop: int) -> np.ndarray:
+    """Rows start:stop of `array` broadcast to batch + its last axis, flattened: a copy of the
+    chunk only (never of the whole broadcast batch)."""
+    wide = np.broadcast_to(array, batch + array.shape[-1:])
+    if not batch:
+        return wide[None]
+    if len(batch) == 1:
+        return wide[start:stop]
+    return wide[np.unravel_index(np.arange(start, stop), batch)]
+
+
+def _run(s: Structure, theta, mask0, weight1, keep: bool, want_beliefs: bool = False):
+    """Linear-space calibration, with the rows that need it redone in log space."""
+    p_yes, log_z, rescue, beliefs = _calibrate(s, theta, mask0, weight1, _Linear, keep,
+                                               want_beliefs)
+    if rescue.any():
+        redo = np.flatnonzero(rescue)
+        p2, z2, _r, b2 = _calibrate(s, theta[redo], mask0[redo], weight1[redo], _Log, False,
+                                    want_beliefs)
+        p_yes[redo], log_z[redo] = p2, z2
+        for i, b in b2.items():
+            beliefs[i][redo] = b
+    return p_yes, log_z, beliefs
+
+
+def marginals(structure: Structure, theta, node_log_weights=None, conditions=None, *,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    """Exact P(node = yes | evidence, theta) for every node, and log P(evidence | theta).
+
+    theta (..., K), node_log_weights (..., n) and a conditions mask (..., n, 2) broadcast
+    against each other over their leading axes; the result is p_yes (batch..., n) and
+    log_z (batch...) (log_z counts the soft weights and the mask as factors). Rows are
+    processed in chunks under `max_bytes`. Raises TooLarge if one row alone does not fit,
+    ContradictoryEvidence if some row's evidence has probability zero."""
+    s = structure
+    theta = _check_theta(s, theta)
+    mask0, weight1 = _evidence(s, node_log_weights, conditions)
+    batch = np.broadcast_shapes(theta.shape[:-1], mask0.shape[:-1], weight1.shape[:-1])
+    total = int(np.prod(batch, dtype=np.int64))
+    rows, keep = _chunking(s, total, max_bytes)
+    p_yes = np.empty((total, s.n_nodes))
+    log_z = np.empty(total)
+    for start in range(0, total, rows):
+        stop = min(total, start + rows)
+        p, z, _b = _run(s, _take(theta, batch, start, stop), _take(mask0, batch, start, stop),
+                        _take(weight1, batch, start, stop), keep)
+        p_yes[start:stop], log_z[start:stop] = p, z
+    impossible = ~(log_z > -np.inf)
+    if impossible.any():
+        first = np.unravel_index(int(np.flatnonzero(impossible)[0]), batch) if batch else ()
+        raise ContradictoryEvidence(
+            "the evidence has probability zero: the hard conditions cannot all hold under "
+            f"these CPT entries (first impossible batch row {tuple(int(i) for i in first)})")
+    np.clip(p_yes, 0.0, 1.0, out=p_yes)
+    return p_yes.reshape(batch + (s.n_nodes,)), log_z.reshape(batch)
+
+
+def sample_states(structure: Structure, theta, node_log_weights=None, conditions=None,
+                  n_draws: int = 1, rng: np.random.Generator | None = None, *,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """Exact iid joint states x ~ P(x | evidence, theta), shape (n_draws, n), uint8.
+
+    Forward filtering, backward sampling on the junction tree: after calibration each
+    clique's belief is the joint of its nodes given all the evidence; the root's nodes are
+    drawn from its belief, then each clique's own nodes from its belief conditioned on the
+    separator nodes already drawn (the tree's running intersection makes that the full
+    conditional). Cost: n_draws times the clique sizes, never 2^n."""
+    s = structure
+    rng = rng if rng is not None else np.random.default_rng()
+    theta = _check_theta(s, theta)
+    mask0, weight1 = _evidence(s, node_log_weights, conditions)
+    if theta.ndim != 1 or mask0.ndim != 1 or weight1.ndim != 1:
+        raise ValueError("sample_states takes one theta (K,), one weight vector and one mask")
+    needed = s.row_bytes(keep_tables=True) + s.total_cells * 8
+    if needed > max_bytes:
+        raise TooLarge(needed, max_bytes, s.treewidth)
+    _p, log_z, beliefs = _run(s, theta[None], mask0[None], weight1[None], True, True)
+    if not log_z[0] > -np.inf:
+        raise ContradictoryEvidence("the evidence has probability zero: the hard conditions "
+                                    "cannot all hold under these CPT entries")
+    states = np.zeros((n_draws, s.n_nodes), dtype=np.uint8)
+    for i in reversed(s.post_order):
+        c = s.cliques[i]
+        w, sep = len(c.vars), c.sep
+        table = beliefs[i][0].reshape(2 ** sep, 2 ** (w - sep))
+        key = np.zeros(n_draws, dtype=np.int64)
+        for v in c.vars[:sep]:
+            key = (key << 1) | states[:, v]
+        picked = _pick(np.cumsum(table, axis=1), key, rng)
+        for t, v in enumerate(c.vars[sep:]):
+            states[:, v] = (picked >> (w - sep - 1 - t)) & 1
+    return states
+
+
+def _pick(cum: np.ndarray, key: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each draw d, an index drawn from row key[d] of the (unnormalised) cumulative table:
+    the first index whose cumulative weight reaches u * row total, u uniform in (0, 1]. An
+    index of zero weight is never picked (its cumulative weight equals its predecessor's)."""
+    u = 1.0 - rng.random(len(key))
+    if cum.shape[1] == 1:
+        return np.zeros(len(key), dtype=np.int64)
+    if len(key) * cum.shape[1] <= 2**22:
+        rows = cum[key]
+        return (rows < (u * rows[:, -1])[:, None]).sum(axis=1)
+    picked = np.empty(len(key), dtype=np.int64)
+    for value in np.unique(key):
+        at = np.flatnonzero(key == value)
+        row = cum[value]
+        picked[at] = np.searchsorted(row, u[at] * row[-1], side="left")
+    return picked
+
+
+def used_entries(structure: Structure, states) -> np.ndarray:
+    """For joint states (D, n), the CPT entry each node used: (D, n) indices into theta."""
+    s = structure
+    states = np.asarray(states)
+    entries = np.empty(states.shape, dtype=np.int64)
+    for v, pa in enumerate(s.parents):
+        config = np.zeros(states.shape[0], dtype=np.int64)
+        for j, p in enumerate(pa):
+            config |= states[:, p].astype(np.int64) << j
+        entries[:, v] = s.offsets[v] + config
+    return entries
+
+
+def entry_counts(structure: Structure, states) -> tuple[np.ndarray, np.ndarray]:
+    """For joint states (D, n): yes_counts and no_counts (D, K), 0/1 per CPT entry: the one
+    pseudo-observation each state makes of each entry it uses (Beta(a + yes, b + no) is
+    then that entry's posterior given the state)."""
+    s = structure
+    states = np.asarray(states)
+    entries = used_entries(s, states)
+    rows = np.arange(states.shape[0])[:, None]
+    yes = np.zeros((states.shape[0], s.n_entries), dtype=np.uint8)
+    no = np.zeros_like(yes)
+    yes[rows, entries] = states == 1
+    no[rows, entries] = states == 0
+    return yes, no
+
+
+def conjugate_draws(structure: Structure, alpha, beta, fixed, node_log_weights=None,
+                    conditions=None, n_draws: int = 1000,
+                    rng: np.random.Generator | None = None, *,
+                    max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    """Exact iid posterior draws when every CPT entry has its own Beta(alpha, beta) prior (or
+    is fixed where `fixed` is not NaN): joint states by backward sampling at the prior means,
+    each entry from its Beta updated by that state's pseudo-observation, then
+    P(yes | evidence, entries) per draw. Returns (p_yes (n_draws, n), theta (n_draws, K))."""
+    s = structure
+    rng = rng if rng is not None else np.random.default_rng()
+    alpha, beta, fixed = (np.asarray(a, dtype=float) for a in (alpha, beta, fixed))
+    free = np.isnan(fixed)
+    means = np.where(free, alpha / np.where(free, alpha + beta, 1.0), fixed)
+    states = sample_states(s, means, node_log_weights, conditions, n_draws, rng,
+                           max_bytes=max_bytes)
+    yes, no = entry_counts(s, states)
+    theta = np.broadcast_to(fixed, (n_draws, s.n_entries)).copy()
+    draws = rng.beta(alpha[free] + yes[:, free], beta[free] + no[:, free])
+    # numpy returns exactly 0.0 or 1.0 for tiny a or b: a Beta draw never is, and a 0 or 1
+    # would turn into a hard zero the evidence may contradict
+    theta[:, free] = np.clip(draws, np.finfo(float).tiny, 1.0 - np.finfo(float).epsneg)
+    p_yes, _log_z = marginals(s, theta, node_log_weights, conditions, max_bytes=max_bytes)
+    return p_yes, theta
