@@ -46,6 +46,7 @@ import numpy as np
 
 HARD_EXCLUDED = -1e12            # log-weight of a ruled-out state (exp() of it is exactly 0)
 DEFAULT_MAX_BYTES = 256 * 2**20  # working memory per call unless the caller says otherwise
+_BITS_UP_TO = 10                 # cliques up to this size report marginals by one matmul
 _RESCUE_BELOW = 1e-280           # a rescaling factor below this sends the row to log space
 _CHUNK_TARGET_BYTES = 24 * 2**20  # rows per chunk: enough to amortise numpy's per-call cost,
                                   # few enough that the working set stays near the caches
@@ -163,6 +164,13 @@ def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
                 parent[node] = into
         del parent[child]
 
+    largest = max(c.bit_count() for c in cliques)
+    everything = 0
+    for c in cliques:
+        everything |= c
+    # merging never makes the largest table larger, except that a network of at most
+    # `merge_up_to` nodes becomes a single clique (enumeration: fastest when that small)
+    limit = merge_up_to if everything.bit_count() <= merge_up_to else min(merge_up_to, largest)
     for limit_rule in ("contain", "small"):
         changed = True
         while changed:
@@ -175,7 +183,7 @@ def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
                 if limit_rule == "contain":
                     ok = (a & b) == a or (a & b) == b
                 else:
-                    ok = (a | b).bit_count() <= merge_up_to
+                    ok = (a | b).bit_count() <= limit
                 if ok:
                     contract(child, p)
                     changed = True
@@ -194,9 +202,9 @@ class _Clique:
     up_shape: tuple[int, ...]    # the separator message reshaped to broadcast in the parent
     children: tuple[int, ...]
     families: tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]
-    # (node, transpose of the family table (batch, v, pa[k-1], ..., pa[0]), broadcast shape)
+    # (node, transpose of the family table (v, pa[k-1], ..., pa[0], batch), broadcast shape)
     reports: tuple[int, ...]     # nodes whose marginal this clique reports
-    bits: np.ndarray             # (2^w, len(reports)) 0/1: state of each reported node
+    bits: np.ndarray | None      # (2^w, len(reports)) 0/1: state of each reported node
 
 
 @dataclass(frozen=True, eq=False)
@@ -342,7 +350,7 @@ def _plan(parents, order, clique_sets: list[int], tree_parent: list[int]) -> Str
         if p >= 0:
             parent_vars = var_order[p]
             sep_set = set(vars_i[:sep])
-            sep_sum_axes = tuple(1 + a for a, v in enumerate(parent_vars) if v not in sep_set)
+            sep_sum_axes = tuple(a for a, v in enumerate(parent_vars) if v not in sep_set)
             up_shape = tuple(2 if v in sep_set else 1 for v in parent_vars)
         else:
             sep_sum_axes, up_shape = (), ()
@@ -352,11 +360,14 @@ def _plan(parents, order, clique_sets: list[int], tree_parent: list[int]) -> Str
             positions = [where[u] for u in src]
             perm = tuple(int(a) for a in np.argsort(positions))
             shape = tuple(2 if u in src else 1 for u in vars_i)
-            families.append((v, (0, *(1 + a for a in perm)), shape))
+            families.append((v, (*perm, len(src)), shape))
         reports = tuple(sorted(home[i]))
         w = len(vars_i)
-        states = (np.arange(2**w)[:, None] >> np.arange(w - 1, -1, -1)[None, :]) & 1
-        bits = states[:, [where[v] for v in reports]].astype(float)
+        if w <= _BITS_UP_TO:
+            states = (np.arange(2**w)[:, None] >> np.arange(w - 1, -1, -1)[None, :]) & 1
+            bits = states[:, [where[v] for v in reports]].astype(float)
+        else:       # large cliques sum per axis at call time: no 2^w-row table built here
+            bits = None
         built.append(_Clique(vars=vars_i, parent=p, sep=sep, sep_sum_axes=sep_sum_axes,
                              up_shape=up_shape, children=tuple(children[i]),
                              families=tuple(families), reports=reports, bits=bits))
@@ -369,34 +380,38 @@ def _plan(parents, order, clique_sets: list[int], tree_parent: list[int]) -> Str
 
 
 # ----------------------------------------------------------------------------- arithmetic
+#
+# Tables keep the batch axis LAST: (2, ..., 2, rows). numpy's inner loops then run over the
+# rows, contiguous, instead of over axes of length 2 (ten times faster on a batch).
 
 class _Linear:
-    """Products and sums of rescaled probabilities: fast (BLAS-free numpy, in-place)."""
+    """Products and sums of rescaled probabilities (in place where the table is our own)."""
     log_space = False
 
     @staticmethod
     def families(s: Structure, theta, mask0, weight1):
-        """Per-node tables (rows, 2, 2^k) of P(x_v | config) * evidence, each divided by its
-        largest entry; returns them, the log of the factors taken out, and rows to rescue."""
-        top = np.maximum(mask0, weight1)                             # (rows, n)
+        """Per-entry tables (2, K, rows): [1 - theta, theta] times the evidence weights of
+        the entry's node, each node's table divided by its largest entry. Returns them, the
+        log of the factors taken out (rows,), and the rows to redo in log space."""
+        top = np.maximum(mask0, weight1)                             # (n, rows)
         finite_top = np.where(np.isfinite(top), top, 0.0)
         with np.errstate(under="ignore"):
             w0 = np.exp(mask0 - finite_top)
             w1 = np.exp(weight1 - finite_top)
         node = s.entry_node
-        table = np.empty((theta.shape[0], 2, theta.shape[1]))
-        np.multiply(1.0 - theta, w0[:, node], out=table[:, 0])
-        np.multiply(theta, w1[:, node], out=table[:, 1])
-        peak = np.maximum.reduceat(table.max(axis=1), s.offsets, axis=1)   # (rows, n)
-        rescue = ~(peak >= _RESCUE_BELOW).all(axis=1) | ~np.isfinite(top).all(axis=1)
+        table = np.empty((2,) + theta.shape)
+        np.multiply(1.0 - theta, w0[node], out=table[0])
+        np.multiply(theta, w1[node], out=table[1])
+        peak = np.maximum.reduceat(np.maximum(table[0], table[1]), s.offsets, axis=0)
+        rescue = ~(peak >= _RESCUE_BELOW).all(axis=0) | ~np.isfinite(top).all(axis=0)
         safe = np.where(peak > 0, peak, 1.0)
-        table /= safe[:, None, node]
-        log_scale = (finite_top + np.log(safe)).sum(axis=1)
+        table /= safe[node]
+        log_scale = (finite_top + np.log(safe)).sum(axis=0)
         return table, log_scale, rescue
 
     @staticmethod
-    def ones(rows, shape):
-        return np.ones((rows, *shape))
+    def ones(shape):
+        return np.ones(shape)
 
     @staticmethod
     def mul(a, b):
@@ -408,15 +423,16 @@ class _Linear:
         return a * b
 
     @staticmethod
-    def sum_to(table, rows, size):
-        return table.reshape(rows, size, -1).sum(axis=2)
+    def sum_to(table, size):
+        return table.reshape(size, -1, table.shape[-1]).sum(axis=1)
 
     @staticmethod
     def rescale(msg):
-        top = msg.max(axis=1)
+        top = msg.max(axis=0)
         rescue = ~(top >= _RESCUE_BELOW)
         safe = np.where(top > 0, top, 1.0)
-        return msg / safe[:, None], np.log(safe), rescue
+        msg /= safe
+        return msg, np.log(safe), rescue
 
     @staticmethod
     def divide(new, old):
@@ -426,9 +442,9 @@ class _Linear:
 
     @staticmethod
     def normalise(table2d):
-        total = table2d.sum(axis=1)
+        total = table2d.sum(axis=0)
         with np.errstate(divide="ignore"):
-            return table2d / np.where(total > 0, total, 1.0)[:, None], np.log(total)
+            return table2d / np.where(total > 0, total, 1.0), np.log(total)
 
 
 class _Log:
@@ -439,15 +455,16 @@ class _Log:
     @staticmethod
     def families(s: Structure, theta, mask0, weight1):
         node = s.entry_node
-        table = np.empty((theta.shape[0], 2, theta.shape[1]))
+        table = np.empty((2,) + theta.shape)
         with np.errstate(divide="ignore"):
-            table[:, 0] = np.log1p(-theta) + mask0[:, node]
-            table[:, 1] = np.log(theta) + weight1[:, node]
-        return table, np.zeros(theta.shape[0]), np.zeros(theta.shape[0], dtype=bool)
+            table[0] = np.log1p(-theta) + mask0[node]
+            table[1] = np.log(theta) + weight1[node]
+        rows = theta.shape[1]
+        return table, np.zeros(rows), np.zeros(rows, dtype=bool)
 
     @staticmethod
-    def ones(rows, shape):
-        return np.zeros((rows, *shape))
+    def ones(shape):
+        return np.zeros(shape)
 
     @staticmethod
     def mul(a, b):
@@ -459,21 +476,18 @@ class _Log:
         return a + b
 
     @staticmethod
-    def _lse(table, axes):
-        top = np.max(table, axis=axes, keepdims=True)
+    def sum_to(table, size):
+        table = table.reshape(size, -1, table.shape[-1])
+        top = table.max(axis=1, keepdims=True)
         top = np.where(np.isfinite(top), top, 0.0)
         with np.errstate(divide="ignore", under="ignore"):
-            return np.log(np.exp(table - top).sum(axis=axes)) + np.squeeze(top, axis=axes)
-
-    @classmethod
-    def sum_to(cls, table, rows, size):
-        return cls._lse(table.reshape(rows, size, -1), (2,))
+            return np.log(np.exp(table - top).sum(axis=1)) + top[:, 0]
 
     @staticmethod
     def rescale(msg):
-        top = msg.max(axis=1)
+        top = msg.max(axis=0)
         top = np.where(np.isfinite(top), top, 0.0)
-        return msg - top[:, None], top, np.zeros(msg.shape[0], dtype=bool)
+        return msg - top, top, np.zeros(msg.shape[-1], dtype=bool)
 
     @staticmethod
     def divide(new, old):
@@ -481,38 +495,39 @@ class _Log:
 
     @staticmethod
     def normalise(table2d):
-        top = table2d.max(axis=1)
+        top = table2d.max(axis=0)
         top = np.where(np.isfinite(top), top, 0.0)
         with np.errstate(divide="ignore", under="ignore"):
-            w = np.exp(table2d - top[:, None])
-            total = w.sum(axis=1)
-            return w / np.where(total > 0, total, 1.0)[:, None], np.log(total) + top
+            w = np.exp(table2d - top)
+            total = w.sum(axis=0)
+            return w / np.where(total > 0, total, 1.0), np.log(total) + top
 
 
 def _calibrate(s: Structure, theta, mask0, weight1, ops, keep_tables: bool,
                want_beliefs: bool = False):
     """Collect (leaves to root: each clique's potential times its children's messages, summed
     to the separator) then distribute (root to leaves: each clique's belief, summed to a
-    child's separator and divided by that child's upward message). Returns P(yes) (rows, n),
-    log Z (rows,), the rows to redo in log space, and if asked every clique's normalised
-    belief (rows, 2^w) in linear space."""
-    rows = theta.shape[0]
+    child's separator and divided by that child's upward message).
+
+    Inputs are batch-last: theta (K, rows), mask0 and weight1 (n, rows). Returns P(yes)
+    (n, rows), log Z (rows,), the rows to redo in log space, and if asked every clique's
+    normalised belief (2^w, rows) in linear space."""
+    rows = theta.shape[-1]
     fam, log_z, rescue = ops.families(s, theta, mask0, weight1)
     cl = s.cliques
     up: dict[int, np.ndarray] = {}
 
     def potential(i: int) -> np.ndarray:
         c = cl[i]
-        full = (rows,) + (2,) * len(c.vars)
         factors = []
         for v, perm, shape in c.families:
             k = len(s.parents[v])
             off = int(s.offsets[v])
-            f = fam[:, :, off:off + 2**k].reshape((rows,) + (2,) * (k + 1))
-            factors.append(f.transpose(perm).reshape((rows, *shape)))
+            f = fam[:, off:off + 2**k].reshape((2,) * (k + 1) + (rows,))
+            factors.append(f.transpose(perm).reshape(shape + (rows,)))
         for j in c.children:
-            factors.append(up[j].reshape((rows, *cl[j].up_shape)))
-        return _product(ops, factors, full)
+            factors.append(up[j].reshape(cl[j].up_shape + (rows,)))
+        return _product(ops, factors, (2,) * len(c.vars) + (rows,))
 
     kept: dict[int, np.ndarray] = {}
     for i in s.post_order:
@@ -521,12 +536,12 @@ def _calibrate(s: Structure, theta, mask0, weight1, ops, keep_tables: bool,
         if keep_tables or c.parent < 0:
             kept[i] = table
         if c.parent >= 0:
-            msg, scale, bad = ops.rescale(ops.sum_to(table, rows, 2 ** c.sep))
+            msg, scale, bad = ops.rescale(ops.sum_to(table, 2 ** c.sep))
             up[i] = msg
             log_z = log_z + scale
             rescue |= bad
 
-    p_yes = np.empty((rows, s.n_nodes))
+    p_yes = np.empty((s.n_nodes, rows))
     beliefs: dict[int, np.ndarray] = {}
     down: dict[int, np.ndarray] = {}
     for i in reversed(s.post_order):
@@ -534,23 +549,33 @@ def _calibrate(s: Structure, theta, mask0, weight1, ops, keep_tables: bool,
         table = kept.pop(i) if i in kept else potential(i)
         w = len(c.vars)
         if c.parent >= 0:
-            msg = down.pop(i).reshape((rows,) + (2,) * c.sep + (1,) * (w - c.sep))
+            msg = down.pop(i).reshape((2,) * c.sep + (1,) * (w - c.sep) + (rows,))
             table = ops.mul(table, msg)      # the table is this call's own: written in place
-        belief, log_total = ops.normalise(table.reshape(rows, -1))
+        belief, log_total = ops.normalise(table.reshape(2**w, rows))
         del table
         if c.parent < 0:
             log_z = log_z + log_total
             if not ops.log_space:
                 with np.errstate(under="ignore"):
                     rescue |= ~(np.exp(log_total) >= _RESCUE_BELOW)
-        if c.reports:
-            p_yes[:, list(c.reports)] = belief @ c.bits
+        # yes / (yes + no), not yes / total: a conditioned node comes out exactly 0 or 1
+        if c.bits is not None:
+            if c.reports:
+                yes = c.bits.T @ belief
+                p_yes[list(c.reports)] = yes / np.maximum(yes + (1.0 - c.bits).T @ belief,
+                                                          1e-300)
+        else:
+            for v in c.reports:
+                a = c.vars.index(v)
+                split = belief.reshape(2**a, 2, -1, rows)
+                yes, no = split[:, 1].sum(axis=(0, 1)), split[:, 0].sum(axis=(0, 1))
+                p_yes[v] = yes / np.maximum(yes + no, 1e-300)
         if want_beliefs:
             beliefs[i] = belief
-        shaped = belief.reshape((rows,) + (2,) * w)
+        shaped = belief.reshape((2,) * w + (rows,))
         for j in c.children:
             new = shaped.sum(axis=cl[j].sep_sum_axes) if cl[j].sep_sum_axes else shaped
-            new = new.reshape(rows, 2 ** cl[j].sep)
+            new = new.reshape(2 ** cl[j].sep, rows)
             if ops.log_space:
                 with np.errstate(divide="ignore"):
                     new = np.log(new)
@@ -562,21 +587,17 @@ def _product(ops, factors: list[np.ndarray], full: tuple[int, ...]) -> np.ndarra
     """The product of broadcastable factors as a new array of the full clique shape (the
     inputs are views of shared data and are never written)."""
     if not factors:
-        return ops.ones(full[0], full[1:])
+        return ops.ones(full)
     # start from the largest factor, so the first product already has (nearly) full shape
     factors = sorted(factors, key=lambda f: -f.size)
-    table = None
-    for f in factors:
-        if table is None:
-            table = f
-            owned = False
-        elif owned and table.shape == full:
+    table, owned = factors[0], False
+    for f in factors[1:]:
+        if owned and table.shape == full:
             table = ops.mul(table, f)
         else:
-            table = ops.fresh_mul(table, f)
-            owned = True
+            table, owned = ops.fresh_mul(table, f), True
     if not owned or table.shape != full:
-        table = ops.fresh_mul(ops.ones(full[0], full[1:]), table)
+        table = ops.fresh_mul(ops.ones(full), table)
     return table
 
 
@@ -604,6 +625,9 @@ def _evidence(s: Structure, node_log_weights, conditions) -> tuple[np.ndarray, n
     mask = condition_mask(n, conditions)
     if np.isnan(mask).any() or (mask == np.inf).any():
         raise ValueError("a conditions mask holds log-weights: no NaN and no +inf")
+    # HARD_EXCLUDED (finite, so that other code can multiply it by 0) is an exact zero here:
+    # in log space e^-1e12 would otherwise pass for a possible state
+    mask = np.where(mask <= HARD_EXCLUDED, -np.inf, mask)
     return mask[..., 0], weights + mask[..., 1]
 
 
@@ -649,17 +673,19 @@ def _take(array: np.ndarray, batch: tuple[int, ...], start: int, stop: int) -> n
 
 
 def _run(s: Structure, theta, mask0, weight1, keep: bool, want_beliefs: bool = False):
-    """Linear-space calibration, with the rows that need it redone in log space."""
+    """Linear-space calibration, with the rows that need it redone in log space. Takes rows
+    first (rows, K), (rows, n); returns p_yes (rows, n), log_z (rows,), beliefs (2^w, rows)."""
+    theta, mask0, weight1 = (np.ascontiguousarray(a.T) for a in (theta, mask0, weight1))
     p_yes, log_z, rescue, beliefs = _calibrate(s, theta, mask0, weight1, _Linear, keep,
                                                want_beliefs)
     if rescue.any():
         redo = np.flatnonzero(rescue)
-        p2, z2, _r, b2 = _calibrate(s, theta[redo], mask0[redo], weight1[redo], _Log, False,
-                                    want_beliefs)
-        p_yes[redo], log_z[redo] = p2, z2
+        p2, z2, _r, b2 = _calibrate(s, theta[:, redo], mask0[:, redo], weight1[:, redo], _Log,
+                                    False, want_beliefs)
+        p_yes[:, redo], log_z[redo] = p2, z2
         for i, b in b2.items():
-            beliefs[i][redo] = b
-    return p_yes, log_z, beliefs
+            beliefs[i][:, redo] = b
+    return p_yes.T, log_z, beliefs
 
 
 def marginals(structure: Structure, theta, node_log_weights=None, conditions=None, *,
@@ -721,7 +747,7 @@ def sample_states(structure: Structure, theta, node_log_weights=None, conditions
     for i in reversed(s.post_order):
         c = s.cliques[i]
         w, sep = len(c.vars), c.sep
-        table = beliefs[i][0].reshape(2 ** sep, 2 ** (w - sep))
+        table = beliefs[i][:, 0].reshape(2 ** sep, 2 ** (w - sep))
         key = np.zeros(n_draws, dtype=np.int64)
         for v in c.vars[:sep]:
             key = (key << 1) | states[:, v]
