@@ -38,14 +38,16 @@ def snapshot_files(root: Path) -> dict[Path, bytes]:
 _FITS: dict = {}
 
 
-def cached_fit(root: Path, scenario: str, seed: int = 1, given=None):
-    """(inputs, posterior) of a real NUTS fit, sampled once per session per arguments."""
-    from forecast.inference.nuts import SamplerSettings
-    from forecast.inference.problem import fit
+def cached_fit(root: Path, scenario: str, seed: int = 1, given=None, engine: str = "nuts"):
+    """(inputs, posterior) of a real fit through the seam (NUTS unless told otherwise),
+    made once per session per arguments."""
+    from forecast.inference.problem import fit, prepare
+    from forecast.inference.settings import SamplerSettings
     from forecast.io.project import load_inputs, scenario_paths
 
-    key = (str(root), scenario, seed, tuple(sorted((given or {}).items())))
+    key = (str(root), scenario, seed, tuple(sorted((given or {}).items())), engine)
     if key not in _FITS:
         inputs = load_inputs(scenario_paths(root, scenario))
-        _FITS[key] = (inputs, fit(inputs, seed, SamplerSettings(progress=False), given=given))
+        _FITS[key] = (inputs, fit(prepare(inputs, given), engine, seed,
+                                  SamplerSettings(progress=False)))
     return _FITS[key]

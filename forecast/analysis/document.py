@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 
 from .. import MODEL_VERSION
-from ..inference.exact import conjugate_draws, exact_means
+from ..inference import exact
 from ..inference.problem import Posterior, prepare
 from ..model.calendar import is_overdue, overdue_nodes, overdue_warning
 from ..model.spec import Inputs
@@ -70,14 +70,15 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     evaluated_on = replay or evaluated_on or dt.date.today()
     problem = prepare(inputs, given)
     net = problem.net
-    no_evidence = net.state_log_evidence(np.zeros(net.n_nodes))
-    prior_means = exact_means(net, no_evidence)
-    prior_bounds = interval(conjugate_draws(net, no_evidence, PRIOR_DRAWS, np.random.default_rng(seed)))
-    exact = exact_means(net, problem.state_log_evidence)
+    no_evidence = np.zeros(net.n_nodes)
+    prior_means = exact.posterior_means(net, no_evidence)
+    prior_bounds = interval(exact.posterior_draws(net, no_evidence, None, PRIOR_DRAWS,
+                                                  np.random.default_rng(seed)))
+    exact_now = exact.posterior_means(net, problem.node_log_weights, problem.conditions)
     draws = np.clip(posterior.p_yes, 0.0, 1.0)
-    means = draws.reshape(-1, net.n_nodes).mean(axis=0)
+    means = np.asarray(posterior.means, dtype=float)
     bounds = interval(draws)
-    influences = influence(net, inputs.evidence, problem.conditions, exact)
+    influences = influence(net, inputs.evidence, problem.conditions, exact_now)
     resolved = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
     nodes = []
     for v, node in enumerate(scenario.nodes):
@@ -99,7 +100,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "interval": [round(min(low, mean), 6), round(max(high, mean), 6)],
             "interval_prob": INTERVAL_PROB,
             "mcse": _finite_or_none(posterior.mcse[v]),
-            "exact_mean": round(float(exact[v]), 6),
+            "exact_mean": round(float(exact_now[v]), 6),
             "term": scenario.scales.term_for(mean),
             "resolved": resolved.get(node.id),
             "top_evidence": top_evidence(influences, v),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference.exact import exact_means_batch
+from ..inference.exact import posterior_means_batch
 from ..model.network import Network, cluster_log_weights, node_log_weights
 from ..model.spec import EvidenceItem
 
@@ -82,7 +82,11 @@ def influence(net: Network, items: tuple[EvidenceItem, ...], conditions: dict[st
     if not leave_outs:
         return []
     weights = _leave_out_weights(net, items, leave_outs)
-    means = exact_means_batch(net, weights, conditions)
+    # The full evidence rides in the same batch as the leave-outs, so an item that changes
+    # nothing (a weaker restatement in its cluster) moves nothing by exactly zero.
+    full = node_log_weights(net.node_ids, items)
+    batch = posterior_means_batch(net, np.vstack([full[None, :], weights]), conditions)
+    full_means, means = batch[0], batch[1:]
     pp = (full_means[None, :] - means) * 100
     lo = logit(full_means)[None, :] - logit(means)
     keys = [(i, "item", first_cluster[i]) for i in item_ids] + [(c, "cluster", c) for c in clusters]

@@ -35,6 +35,17 @@ class Backend(str, Enum):
     pymc = "pymc"
 
 
+class Engine(str, Enum):
+    auto = "auto"
+    exact = "exact"
+    nuts = "nuts"
+
+
+EngineOption = Annotated[Engine, typer.Option(
+    "--engine", help="Inference engine: exact (numpy, exact means, no sampling), nuts (PyMC's "
+    "NUTS), or auto (exact wherever it is exact, NUTS otherwise).")]
+
+
 class TableOrJson(str, Enum):
     """--format of the commands that print a summary: a table for people, JSON for programs."""
 
@@ -54,6 +65,8 @@ AsOfOption = Annotated[str, typer.Option(
     help="Replay: use only the evidence and resolutions dated on or before DATE (YYYY-MM-DD), "
     "the forecast the tool would have made that day; also the evaluation date for overdue "
     "questions (default: today, with everything).", show_default=False)]
+CacheOption = Annotated[bool, typer.Option(
+    help="Reuse the posterior of an earlier fit of exactly the same inputs.")]
 StrictOption = Annotated[bool, typer.Option(
     "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")]
@@ -82,7 +95,8 @@ TuneOption = Annotated[int, tune_option()]
 ChainsOption = Annotated[int, chains_option()]
 ProgressOption = Annotated[bool, progress_option()]
 BackendOption = Annotated[Backend, typer.Option(
-    help="NUTS implementation: auto picks by network size (see bench/README.md).")]
+    help="NUTS implementation, when the NUTS engine runs: auto picks by network size (see "
+    "bench/README.md).")]
 
 
 

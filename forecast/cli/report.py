@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from ..io.project import scenario_paths
@@ -16,8 +14,11 @@ from .app import (
     AsOfOption,
     Backend,
     BackendOption,
+    CacheOption,
     ChainsOption,
     DrawsOption,
+    Engine,
+    EngineOption,
     Format,
     FormatOption,
     ProgressOption,
@@ -45,9 +46,9 @@ def report(
     tune: TuneOption = DEFAULTS["tune"],
     chains: ChainsOption = DEFAULTS["chains"],
     progress: ProgressOption = True,
+    engine: EngineOption = Engine.auto,
     backend: BackendOption = Backend.auto,
-    cache: Annotated[bool, typer.Option(
-        help="Reuse the posterior of an earlier fit of exactly the same inputs.")] = True,
+    cache: CacheOption = True,
 ) -> None:
     """Fit a scenario and write report.md, report.html and report.json.
 
@@ -59,7 +60,7 @@ def report(
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
                                backend=backend.value)
     result = make_report(paths, seed, settings, strict=strict, use_cache=cache,
-                         as_of=parse_as_of(as_of))
+                         as_of=parse_as_of(as_of), engine=engine.value)
     if fmt is Format.table:
         console = stdout_console()
         print_report(result.document, console)

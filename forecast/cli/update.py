@@ -18,8 +18,13 @@ from ..render.terminal import diagnostics_line
 from .app import (
     DEFAULTS,
     AsOfOption,
+    Backend,
+    BackendOption,
+    CacheOption,
     ChainsOption,
     DrawsOption,
+    Engine,
+    EngineOption,
     ProgressOption,
     RootOption,
     ScenarioOption,
@@ -51,6 +56,9 @@ def update(
     tune: TuneOption = DEFAULTS["tune"],
     chains: ChainsOption = DEFAULTS["chains"],
     progress: ProgressOption = True,
+    engine: EngineOption = Engine.auto,
+    backend: BackendOption = Backend.auto,
+    cache: CacheOption = True,
 ) -> None:
     """Refit with the current evidence, append a snapshot to history.jsonl, rewrite the
     reports, and print what moved each forecast since the previous snapshot.
@@ -59,9 +67,11 @@ def update(
     """
     from ..inference.settings import SamplerSettings
 
-    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
+                               backend=backend.value)
     result = run_update(scenario_paths(root, scenario), seed, settings, strict=strict,
-                        import_file=import_file, as_of=parse_as_of(as_of))
+                        import_file=import_file, as_of=parse_as_of(as_of), engine=engine.value,
+                        use_cache=cache)
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(update_json(result), indent=2, ensure_ascii=False))
     else:

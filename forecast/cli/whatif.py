@@ -15,8 +15,13 @@ from ..render.whatif import render_whatif_markdown, render_whatif_text
 from .app import (
     DEFAULTS,
     AsOfOption,
+    Backend,
+    BackendOption,
+    CacheOption,
     ChainsOption,
     DrawsOption,
+    Engine,
+    EngineOption,
     ProgressOption,
     RootOption,
     ScenarioOption,
@@ -49,6 +54,9 @@ def whatif(
     tune: TuneOption = DEFAULTS["tune"],
     chains: ChainsOption = DEFAULTS["chains"],
     progress: ProgressOption = True,
+    engine: EngineOption = Engine.auto,
+    backend: BackendOption = Backend.auto,
+    cache: CacheOption = True,
 ) -> None:
     """Conditional forecasts of every node if some nodes resolve a given way, beside the
     unconditional forecasts (the condition is hard evidence, as a resolution would be).
@@ -58,9 +66,11 @@ def whatif(
     """
     from ..inference.settings import SamplerSettings
 
-    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress)
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
+                               backend=backend.value)
     document = whatif_document(scenario_paths(root, scenario), given, seed, settings,
-                               as_of=parse_as_of(as_of))
+                               as_of=parse_as_of(as_of), engine=engine.value,
+                               use_cache=cache)
     if fmt is WhatifFormat.json:
         typer.echo(render_json(document), nl=False)
     elif fmt is WhatifFormat.md:

@@ -14,11 +14,15 @@ draws from the Beta priors weighted by the evidence likelihood, with its own MC 
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..model.network import Network
+from . import elimination
 
 
 def _normalise(log_w: np.ndarray) -> np.ndarray:
@@ -120,3 +124,88 @@ def importance_sampling(net: Network, state_log_evidence: np.ndarray, n_draws: i
     mean = weights @ f
     se = np.sqrt(np.sum(weights[:, None] ** 2 * (f - mean) ** 2, axis=0))
     return ImportanceEstimate(mean, se, float(1.0 / np.sum(weights**2)))
+
+
+# ------------------------------------------------------------------ the engine at scale
+# Everything below works on the network's factors through the junction-tree kernel in
+# `elimination`, never on a table of joint states, so its cost follows the treewidth.
+
+MEMORY_BUDGET_ENV = "FORECAST_MEMORY_BUDGET"
+DEFAULT_MEMORY_BUDGET = 2 * 2**30          # bytes of working memory one inference may take
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def memory_budget() -> int:
+    """The working-memory budget in bytes: $FORECAST_MEMORY_BUDGET ("512M", "4G", or bytes),
+    else DEFAULT_MEMORY_BUDGET. A network whose inference needs more is refused, not run."""
+    text = os.environ.get(MEMORY_BUDGET_ENV, "").strip().upper().removesuffix("B").removesuffix("I")
+    if not text:
+        return DEFAULT_MEMORY_BUDGET
+    unit = text[-1] if text[-1] in _UNITS and not text[-1].isdigit() else ""
+    try:
+        value = float(text[: len(text) - len(unit)])
+    except ValueError:
+        raise ValueError(f"${MEMORY_BUDGET_ENV}: expected a size such as 512M or 4G, "
+                         f"found {os.environ[MEMORY_BUDGET_ENV]!r}") from None
+    if not value > 0:
+        raise ValueError(f"${MEMORY_BUDGET_ENV}: expected a positive size, found "
+                         f"{os.environ[MEMORY_BUDGET_ENV]!r}")
+    return int(value * _UNITS[unit])
+
+
+@functools.lru_cache(maxsize=32)
+def _structure(parents: tuple[tuple[int, ...], ...]) -> elimination.Structure:
+    return elimination.build_structure(parents)
+
+
+def structure_of(net: Network) -> elimination.Structure:
+    """The compiled junction tree of the network's graph, built once per graph in a process
+    (replays, leave-one-out batches and what-ifs change evidence, never parents)."""
+    return _structure(net.parents)
+
+
+def check_size(net: Network, budget: int | None = None) -> elimination.Structure:
+    """The structure, or `elimination.TooLarge` before anything big is allocated when even one
+    exact inference does not fit in the memory budget."""
+    structure = structure_of(net)
+    budget = memory_budget() if budget is None else budget
+    needed = structure.peak_bytes(1) + 8 * structure.total_cells
+    if needed > budget:
+        raise elimination.TooLarge(needed, budget, structure.treewidth)
+    return structure
+
+
+def posterior_means(net: Network, node_log_weights: np.ndarray,
+                    conditions: Mapping[str, bool] | None = None) -> np.ndarray:
+    """Exact P(node = yes | evidence) for every node (CPT entries integrated out: the
+    prior-mean network), by one calibration of the junction tree. No Monte Carlo error."""
+    p_yes, _ = elimination.marginals(structure_of(net), net.prior_means, node_log_weights,
+                                     _condition_mask(net, conditions), max_bytes=memory_budget())
+    return p_yes
+
+
+def posterior_means_batch(net: Network, node_log_weights: np.ndarray,
+                          conditions: Mapping[str, bool] | None = None) -> np.ndarray:
+    """`posterior_means` for many evidence weightings at once: (M, n) log-weights -> (M, n)."""
+    node_log_weights = np.asarray(node_log_weights, dtype=float)
+    if len(node_log_weights) == 0:
+        return np.empty((0, net.n_nodes))
+    p_yes, _ = elimination.marginals(structure_of(net), net.prior_means, node_log_weights,
+                                     _condition_mask(net, conditions), max_bytes=memory_budget())
+    return p_yes
+
+
+def posterior_draws(net: Network, node_log_weights: np.ndarray,
+                    conditions: Mapping[str, bool] | None, n_draws: int,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Exact iid posterior draws of P(node = yes | evidence, theta), (n_draws, n): joint
+    states by backward sampling at the prior means, each entry from its Beta updated by that
+    state's pseudo-observation, then the per-draw marginals, batched."""
+    p_yes, _theta = elimination.conjugate_draws(
+        structure_of(net), net.alpha, net.beta, net.fixed, node_log_weights,
+        _condition_mask(net, conditions), n_draws, rng, max_bytes=memory_budget())
+    return p_yes
+
+
+def _condition_mask(net: Network, conditions: Mapping[str, bool] | None) -> np.ndarray:
+    return net.node_mask(conditions)

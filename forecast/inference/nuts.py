@@ -257,8 +257,8 @@ _SAMPLER_CACHE_SIZE = 8
 
 def structure_key(net: Network) -> tuple:
     """What the compiled model depends on: the graph and the priors, not the evidence."""
-    return (net.node_ids, net.states.shape, net.uses_yes.tobytes(), net.uses_no.tobytes(),
-            net.alpha.tobytes(), net.beta.tobytes(), net.fixed.tobytes())
+    return (net.node_ids, net.parents, net.alpha.tobytes(), net.beta.tobytes(),
+            net.fixed.tobytes())
 
 
 def sampler_for(net: Network, backend: str = "auto") -> Sampler:

@@ -7,9 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..analysis.document import build_report
-from ..errors import problem
-from ..inference.problem import Posterior, fit
+from ..errors import problem as problem_error
+from ..inference.elimination import TooLarge
+from ..inference.problem import NotExact, Posterior, engine_for, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
 from ..io.posterior_cache import cache_key, load_posterior, store_posterior
@@ -26,34 +29,65 @@ class ReportResult:
 
 def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
                settings: SamplerSettings | None = None, given: dict[str, bool] | None = None,
-               use_cache: bool = True, strict: bool = False) -> Posterior:
-    """`fit`, reusing the posterior of an earlier fit of exactly the same inputs (priors,
-    evidence, resolutions, seed, settings, conditions, model and package versions).
+               use_cache: bool = True, strict: bool = False, engine: str = "auto") -> Posterior:
+    """`fit` through the one seam, reusing the posterior of an earlier fit of exactly the same
+    inputs (priors, evidence, resolutions, seed, settings, conditions, engine, model and
+    package versions). Every command that needs a posterior comes here.
 
-    Under `strict`, sampling problems are a user error, raised before anything is stored."""
+    A network past the memory budget, or an engine that cannot serve the scenario, is a user
+    error naming the priors file, raised before anything is fitted or stored. Under `strict`,
+    sampling problems are a user error, raised before anything is stored."""
     settings = settings or SamplerSettings()
+    problem = prepare(inputs, given)
+    shown = paths.display(paths.priors)
+    try:
+        chosen = engine_for(problem, engine)
+    except NotExact as error:
+        raise problem_error(shown, None, "engine", str(error)) from None
     n_nodes = len(inputs.scenario.nodes)
-    key = cache_key(paths.priors.read_bytes(), inputs.evidence_hash, seed, settings.describe(),
-                    given)
+    key = cache_key(paths.priors.read_bytes(), inputs.evidence_hash, seed,
+                    {**settings.describe(), "engine": chosen}, given)
     hit = load_posterior(paths.cache, key, n_nodes) if use_cache else None
     if hit is not None:
         p_yes, mcse, meta = hit
-        posterior = Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"])
+        means = meta.get("means")
+        posterior = Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"],
+                              np.array(means, dtype=float) if means is not None else None)
     else:
-        posterior = fit(inputs, seed, settings, given=given)
+        try:
+            posterior = fit(problem, chosen, seed, settings)
+        except TooLarge as error:
+            raise problem_error(shown, None, "network", too_large_message(error, chosen)) from None
     warnings = posterior.diagnostics["warnings"]
     if strict and warnings:
-        raise problem(paths.display(paths.priors), None, "diagnostics",
-                      "--strict: " + "; ".join(warnings) + "; nothing written")
+        raise problem_error(shown, None, "diagnostics",
+                            "--strict: " + "; ".join(warnings) + "; nothing written")
     if hit is None:
         store_posterior(paths.cache, key, posterior.p_yes, posterior.mcse,
                         {"diagnostics": posterior.diagnostics, "engine": posterior.engine,
-                         "settings": posterior.settings})
+                         "settings": posterior.settings,
+                         "means": [float(m) for m in posterior.means]})
     return posterior
 
 
+def too_large_message(error: TooLarge, engine: str) -> str:
+    """The refusal, in words: what it would take and what to do instead."""
+    return (f"this network is too wide for the {engine} engine: its largest table has treewidth "
+            f"{error.treewidth} and needs about {_size(error.needed_bytes)}, over the memory budget "
+            f"of {_size(error.max_bytes)}; give nodes fewer parents (or fewer shared parents), "
+            f"use a parametric CPT (cpt = \"noisy_or\" or \"log_odds\"), or raise the budget with "
+            f"$FORECAST_MEMORY_BUDGET (e.g. 8G); nothing written")
+
+
+def _size(n_bytes: int) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes / 2**10:.0f} KiB"
+
+
 def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
-                write: bool = True, use_cache: bool = True,
+                write: bool = True, use_cache: bool = True, engine: str = "auto",
                 as_of: dt.date | None = None) -> ReportResult:
     """Fit the scenario (or reuse the cached fit of the same inputs), build the report, and
     write report.md/html/json atomically. With `as_of`, a replay: only the evidence and
@@ -61,7 +95,8 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
 
     Under `strict`, sampling problems are a user error and nothing is written."""
     inputs = load_inputs(paths, as_of)
-    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict)
+    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
+                           engine=engine)
     document = build_report(inputs, posterior, seed, replay=as_of)
     attach_history(document, paths)
     written = write_reports(paths.reports, document, paths.cache) if write else []

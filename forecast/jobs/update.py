@@ -19,14 +19,13 @@ from pathlib import Path
 from .. import MODEL_VERSION
 from ..analysis.document import build_report
 from ..analysis.summaries import Influence, influence
-from ..errors import problem
-from ..inference.exact import exact_means
-from ..inference.problem import fit, prepare
+from ..inference.exact import posterior_means
+from ..inference.problem import prepare
 from ..io.evidence import evidence_hash
 from ..io.history import append_snapshot, read_history
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
-from .report import attach_history
+from .report import attach_history, cached_fit
 from .report_files import write_reports
 
 ITEM_HASH_LENGTH = 16
@@ -196,7 +195,8 @@ class UpdateResult:
 
 
 def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
-               import_file: Path | None = None, as_of: dt.date | None = None) -> UpdateResult:
+               import_file: Path | None = None, as_of: dt.date | None = None,
+               engine: str = "auto", use_cache: bool = True) -> UpdateResult:
     """Refit if the inputs changed since the last snapshot; append, write reports, diff.
     With `as_of`, a replay: the snapshot is the forecast from the evidence and resolutions
     dated on or before that date, dated that day.
@@ -213,14 +213,11 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     fingerprint = inputs_hash(inputs)
     if history and is_current(history[-1], inputs, fingerprint):
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
-    posterior = fit(inputs, seed, settings)
+    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
+                           engine=engine)
     document = build_report(inputs, posterior, seed, replay=as_of)
-    warnings = document["diagnostics"]["warnings"]
-    if strict and warnings:
-        raise problem(paths.display(paths.priors), None, "diagnostics",
-                      "--strict: " + "; ".join(warnings) + "; nothing written")
     fitted = prepare(inputs)
-    full_means = exact_means(fitted.net, fitted.state_log_evidence)
+    full_means = posterior_means(fitted.net, fitted.node_log_weights, fitted.conditions)
     influences = influence(fitted.net, inputs.evidence, fitted.conditions, full_means)
     snapshot = make_snapshot(document, inputs, influences)
     appended, history = append_snapshot(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -23,22 +24,40 @@ from .spec import EvidenceItem, Scenario
 HARD_EXCLUDED = -1e12
 
 
+# Joint-state tables (2^n rows) are built only on request and only up to this many nodes: the
+# enumeration they serve is the fastest method for tiny networks (and the NUTS model's
+# enumeration path), and past it they would cost gigabytes. Larger networks go by elimination.
+ENUMERATION_LIMIT = 16
+
+
 @dataclass(frozen=True)
 class Network:
+    """A scenario's structure and CPT priors. Entry k is (node, parent configuration); node v's
+    entries are contiguous, configuration c (bit j = state of parents[v][j]) at
+    `first_entry[v] + c`. The joint-state tables `states`, `uses_yes`, `uses_no` are derived
+    lazily for small networks only (see ENUMERATION_LIMIT)."""
+
     node_ids: tuple[str, ...]
-    states: np.ndarray          # (S, n) float 0/1
-    uses_yes: np.ndarray        # (S, K)
-    uses_no: np.ndarray         # (S, K)
     entry_node: np.ndarray      # (K,) node index of each entry
     entry_config: np.ndarray    # (K,) parent configuration of each entry
     alpha: np.ndarray           # (K,) Beta alpha (nan where fixed)
     beta: np.ndarray            # (K,) Beta beta (nan where fixed)
     fixed: np.ndarray           # (K,) constant probability (nan where a Beta)
-    parents: tuple[tuple[int, ...], ...] = ()   # parent indices per node, in CPT bit order
+    parents: tuple[tuple[int, ...], ...]   # parent indices per node, in CPT bit order
 
     @property
     def n_nodes(self) -> int:
         return len(self.node_ids)
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.entry_node)
+
+    @cached_property
+    def first_entry(self) -> np.ndarray:
+        """(n,) index of each node's first CPT entry."""
+        return np.array([int(np.flatnonzero(self.entry_node == v)[0]) for v in range(self.n_nodes)],
+                        dtype=int)
 
     @property
     def free(self) -> np.ndarray:
@@ -52,6 +71,52 @@ class Network:
 
     def index(self, node_id: str) -> int:
         return self.node_ids.index(node_id)
+
+    @property
+    def conjugate(self) -> bool:
+        """Every CPT entry has its own Beta prior (or is a constant) and sits in one node's
+        table: the parameters integrate out in closed form, so the exact engine is exact."""
+        return True
+
+    @property
+    def enumerable(self) -> bool:
+        return self.n_nodes <= ENUMERATION_LIMIT
+
+    @cached_property
+    def states(self) -> np.ndarray:
+        """(S, n) float 0/1: every joint state, S = 2^n (small networks only)."""
+        n = self.n_nodes
+        if not self.enumerable:
+            raise ValueError(f"{n} nodes: too many to enumerate 2^{n} joint states; "
+                             "use variable elimination")
+        return ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
+
+    @cached_property
+    def _incidence(self) -> tuple[np.ndarray, np.ndarray]:
+        states = self.states
+        size = len(states)
+        uses_yes = np.zeros((size, self.n_entries))
+        uses_no = np.zeros((size, self.n_entries))
+        rows = np.arange(size)
+        for v, pa in enumerate(self.parents):
+            config = np.zeros(size, dtype=int)
+            for bit, parent in enumerate(pa):
+                config |= states[:, parent].astype(int) << bit
+            entry = self.first_entry[v] + config
+            yes = states[:, v] == 1
+            uses_yes[rows[yes], entry[yes]] = 1.0
+            uses_no[rows[~yes], entry[~yes]] = 1.0
+        return uses_yes, uses_no
+
+    @property
+    def uses_yes(self) -> np.ndarray:
+        """(S, K): 1 where joint state s has entry k's node = yes under k's configuration."""
+        return self._incidence[0]
+
+    @property
+    def uses_no(self) -> np.ndarray:
+        """(S, K): likewise for node = no."""
+        return self._incidence[1]
 
     def log_state_prior(self, theta: np.ndarray) -> np.ndarray:
         """log P(x | theta) for every joint state; theta is (..., K), result (..., S)."""
@@ -75,40 +140,39 @@ class Network:
             log_w = np.where(column == float(outcome), log_w, -np.inf)
         return log_w
 
+    def entry_states(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For joint states (D, n) of 0/1, which entry each node used: (D, K) yes-counts and
+        no-counts (each row has one 1 per node), the pseudo-observations a joint state makes
+        of the CPT entries."""
+        states = np.asarray(states, dtype=np.int64)
+        used = np.empty_like(states)
+        for v, pa in enumerate(self.parents):
+            config = np.zeros(len(states), dtype=np.int64)
+            for bit, parent in enumerate(pa):
+                config |= states[:, parent] << bit
+            used[:, v] = self.first_entry[v] + config
+        yes = np.zeros((len(states), self.n_entries))
+        no = np.zeros((len(states), self.n_entries))
+        rows = np.arange(len(states))[:, None]
+        np.add.at(yes, (rows, used), states)
+        np.add.at(no, (rows, used), 1 - states)
+        return yes, no
+
 
 def build_network(scenario: Scenario) -> Network:
     ids = scenario.node_ids
-    n = len(ids)
-    states = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
     entry_node, entry_config, alpha, beta, fixed = [], [], [], [], []
-    first_entry = []
     for v, node in enumerate(scenario.nodes):
-        first_entry.append(len(entry_node))
         for config, prior in enumerate(node.priors):
             entry_node.append(v)
             entry_config.append(config)
             alpha.append(np.nan if prior.is_fixed else prior.alpha)
             beta.append(np.nan if prior.is_fixed else prior.beta)
             fixed.append(prior.fixed if prior.is_fixed else np.nan)
-    n_entries = len(entry_node)
-    uses_yes = np.zeros((2**n, n_entries))
-    uses_no = np.zeros((2**n, n_entries))
-    rows = np.arange(2**n)
-    for v, node in enumerate(scenario.nodes):
-        config = np.zeros(2**n, dtype=int)
-        for bit, parent in enumerate(node.parents):
-            config |= states[:, ids.index(parent)].astype(int) << bit
-        entry = first_entry[v] + config
-        yes = states[:, v] == 1
-        uses_yes[rows[yes], entry[yes]] = 1.0
-        uses_no[rows[~yes], entry[~yes]] = 1.0
     return Network(
         node_ids=ids,
-        states=states,
-        uses_yes=uses_yes,
-        uses_no=uses_no,
-        entry_node=np.array(entry_node),
-        entry_config=np.array(entry_config),
+        entry_node=np.array(entry_node, dtype=int),
+        entry_config=np.array(entry_config, dtype=int),
         alpha=np.array(alpha, dtype=float),
         beta=np.array(beta, dtype=float),
         fixed=np.array(fixed, dtype=float),
