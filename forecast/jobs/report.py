@@ -12,6 +12,7 @@ import numpy as np
 from ..analysis.document import build_report
 from ..errors import problem as problem_error
 from ..inference.elimination import TooLarge
+from ..inference.exact import MEMORY_BUDGET_ENV, memory_budget
 from ..inference.problem import NotExact, Posterior, engine_for, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
@@ -44,6 +45,10 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
         chosen = engine_for(problem, engine)
     except NotExact as error:
         raise problem_error(shown, None, "engine", str(error)) from None
+    try:
+        memory_budget()
+    except ValueError as error:
+        raise problem_error(MEMORY_BUDGET_ENV, None, None, str(error).split(": ", 1)[1]) from None
     n_nodes = len(inputs.scenario.nodes)
     key = cache_key(paths.priors.read_bytes(), inputs.evidence_hash, seed,
                     {**settings.describe(), "engine": chosen}, given)

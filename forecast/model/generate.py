@@ -10,15 +10,19 @@ import numpy as np
 EVIDENCE_HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
 
 
-def scenario_toml(scenario_id: str, n_nodes: int, seed: int = 0, max_parents: int = 2) -> str:
+def scenario_toml(scenario_id: str, n_nodes: int, seed: int = 0, max_parents: int = 2,
+                  window: int | None = None) -> str:
     """A random DAG of `n_nodes` binary nodes (each with up to `max_parents` earlier nodes as
-    parents) and Beta priors of moderate strength."""
+    parents) and Beta priors of moderate strength. With `window`, parents come from the
+    `window` nodes just before each node, which keeps the treewidth at most `window` however
+    many nodes there are (the shape of a long causal chain with local mixing)."""
     rng = np.random.default_rng(seed)
     lines = ["[scenario]", f'id = "{scenario_id}"', f'title = "Generated network of {n_nodes} nodes"',
              'trigger = "generated"', "as_of = 2025-01-01", ""]
     for v in range(n_nodes):
-        k = int(rng.integers(0, min(v, max_parents) + 1))
-        parents = sorted(rng.choice(v, size=k, replace=False).tolist()) if k else []
+        low = 0 if window is None else max(0, v - window)
+        k = int(rng.integers(0, min(v - low, max_parents) + 1))
+        parents = sorted((low + rng.choice(v - low, size=k, replace=False)).tolist()) if k else []
         lines += ["[[node]]", f'id = "n{v:02d}"', f'role = "{"driver" if not parents else "consequence"}"',
                   f'question = "Does n{v:02d} happen?"', 'resolution = "Generated."',
                   "opens = 2025-01-01", "deadline = 2026-01-01",
