@@ -28,6 +28,7 @@ from ..jobs.evidence import (
     remove_item,
     validate_scenario,
 )
+from ..render import id_list
 from .app import DEFAULTS, RootOption, ScenarioOption, TableOrJson, app, stdout_console, user_errors
 
 evidence_app = typer.Typer(
@@ -46,23 +47,12 @@ class ListFormat(str, Enum):
 TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print.")]
 
 
-MAX_IDS_SHOWN = 10
-
-
-def id_list(ids, limit: int = MAX_IDS_SHOWN) -> str:
-    """Ids for a terminal line: all of them when few, else a count with the first and last."""
-    ids = list(ids)
-    if len(ids) <= limit:
-        return ", ".join(ids) or "nothing"
-    return f"{len(ids):,} items ({', '.join(ids[:3])}, ..., {ids[-1]})"
-
-
 def _print_written(written, fmt: TableOrJson, verb: str) -> None:
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
                                "rows": [item_record(it) for it in written.rows]}, indent=2))
         return
-    ids = id_list(written.item_ids)
+    ids = id_list(written.item_ids) if written.item_ids else "nothing"
     nodes = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in written.rows)
     typer.echo(f"{verb} {ids} to {written.path}: {len(written.rows)} row(s)"
                + (f": {nodes}" if len(written.item_ids) == 1 else ""))

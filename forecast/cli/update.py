@@ -13,7 +13,7 @@ from rich.text import Text
 from ..io.project import scenario_paths
 from ..io.replay import parse_as_of
 from ..jobs.update import UpdateResult, run_update
-from ..render import pct
+from ..render import id_list, pct
 from ..render.terminal import diagnostics_line
 from .app import (
     DEFAULTS,
@@ -37,7 +37,8 @@ from .app import (
     user_errors,
 )
 
-MAX_CAUSES = 4
+MAX_CAUSES = 4                  # per node: the top movers, then a count
+MAX_CLUSTERS = 2
 
 
 @app.command()
@@ -103,7 +104,10 @@ def _causes(node: dict) -> str:
              + (f" [{c['cluster']}]" if c["cluster"] else "") for c in node["causes"][:MAX_CAUSES]]
     if len(node["causes"]) > MAX_CAUSES:
         parts.append(f"+{len(node['causes']) - MAX_CAUSES} more")
-    parts += [f"cluster {c['cluster']} {c['effect_pp']:+.2f} pp" for c in node["clusters"]]
+    parts += [f"cluster {c['cluster']} {c['effect_pp']:+.2f} pp"
+              for c in node["clusters"][:MAX_CLUSTERS]]
+    if len(node["clusters"]) > MAX_CLUSTERS:
+        parts.append(f"+{len(node['clusters']) - MAX_CLUSTERS} more clusters")
     if node.get("resolved") and node.get("resolved") != node.get("was_resolved"):
         parts.append(f"resolved {node['resolved']}")
     return "; ".join(parts) or "—"
@@ -118,7 +122,7 @@ def print_update(result: UpdateResult, paths) -> None:
     items = changes["items"]
     if changes["first"]:
         head = (f"First snapshot of {result.snapshot['scenario']} (as of "
-                f"{result.snapshot['as_of']}), {len(items['added'])} items: nothing to compare with.")
+                f"{result.snapshot['as_of']}), {len(items['added']):,} items: nothing to compare with.")
     else:
         head = (f"Snapshot {result.count} of {result.snapshot['scenario']} (as of "
                 f"{result.snapshot['as_of']}) vs snapshot {result.count - 1} "
@@ -141,4 +145,4 @@ def print_update(result: UpdateResult, paths) -> None:
 
 
 def _ids(ids: list[str]) -> str:
-    return ", ".join(ids) if ids else "none"
+    return id_list(ids)

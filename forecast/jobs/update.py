@@ -2,13 +2,15 @@
 the reports, and say what changed since the previous snapshot and which items moved it.
 
 `what_changed` is pure (two snapshots in, a diff out); `run_update` is the job. A snapshot
-carries, besides the forecasts, a short content hash of every item and every item's exact
-influence, so the diff can say which added, removed or changed items (and clusters) account
-for each node's shift without refitting anything.
+carries, besides the forecasts, a short content hash of every item and the exact influence of
+the items (and clusters) that moved each node most, so the diff can say which added, removed
+or changed items account for each node's shift without refitting anything. What is stored per
+item, and why, is in docs/history.md: the line must stay small when the evidence is large.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -28,9 +30,10 @@ from ..model.spec import EvidenceItem, Inputs
 from .report import attach_history, cached_fit
 from .report_files import write_reports
 
-ITEM_HASH_LENGTH = 16
+ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
 SNAPSHOT_DIGITS = 6
-INFLUENCE_DIGITS = 4
+INFLUENCE_DIGITS = 2          # percentage points to 0.01, as `update` prints them
+TOP_INFLUENCES = 25           # per node: the items (and clusters) that moved it most
 
 
 def item_hashes(items: tuple[EvidenceItem, ...]) -> dict[str, str]:
@@ -39,8 +42,21 @@ def item_hashes(items: tuple[EvidenceItem, ...]) -> dict[str, str]:
     rows: dict[str, list[EvidenceItem]] = defaultdict(list)
     for it in items:
         rows[it.item_id].append(it)
-    return {item_id: evidence_hash(group).removeprefix("sha256:")[:ITEM_HASH_LENGTH]
+    return {item_id: _short_digest(evidence_hash(group).removeprefix("sha256:"))
             for item_id, group in sorted(rows.items())}
+
+
+def _short_digest(hex_digest: str) -> str:
+    return base64.urlsafe_b64encode(bytes.fromhex(hex_digest[:2 * ITEM_HASH_BYTES])).decode()
+
+
+def comparable_digest(digest: str) -> str:
+    """An item hash as `item_hashes` writes it now; snapshots written before the compact format
+    stored 16 hex digits of the same SHA-256, which convert exactly (so the first update after
+    the change does not call every item changed)."""
+    if len(digest) == 16 and all(c in "0123456789abcdef" for c in digest):
+        return _short_digest(digest)
+    return digest
 
 
 def inputs_hash(inputs: Inputs) -> str:
@@ -57,8 +73,18 @@ def inputs_hash(inputs: Inputs) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _effects(inf: Influence, node_ids: tuple[str, ...]) -> dict[str, float]:
-    return {node: round(float(inf.effect_pp[v]), INFLUENCE_DIGITS) for v, node in enumerate(node_ids)}
+def top_effects(influences: list[Influence], node_ids: tuple[str, ...],
+                limit: int = TOP_INFLUENCES) -> dict[str, dict[str, float]]:
+    """{key: {node: effect in pp}} keeping, for each node, only the `limit` largest effects that
+    are not zero at 0.01 pp. With few items nothing is lost; with thousands the line stays
+    small, and the diff still names the items that moved each node most."""
+    kept: dict[str, dict[str, float]] = defaultdict(dict)
+    for v, node in enumerate(node_ids):
+        effects = [(round(float(inf.effect_pp[v]), INFLUENCE_DIGITS), inf.key) for inf in influences]
+        effects = [(effect, key) for effect, key in effects if effect != 0]
+        for effect, key in sorted(effects, key=lambda e: (-abs(e[0]), e[1]))[:limit]:
+            kept[key][node] = effect
+    return {key: dict(kept[key]) for key in sorted(kept)}
 
 
 def make_snapshot(document: dict, inputs: Inputs, influences: list[Influence]) -> dict:
@@ -90,9 +116,9 @@ def make_snapshot(document: dict, inputs: Inputs, influences: list[Influence]) -
         ],
         "items": item_hashes(inputs.evidence),
         "clusters": {name: sorted(ids) for name, ids in sorted(clusters.items())},
-        "influence": {inf.key: _effects(inf, node_ids) for inf in influences if inf.kind == "item"},
-        "cluster_influence": {inf.key: _effects(inf, node_ids) for inf in influences
-                              if inf.kind == "cluster"},
+        "influence": top_effects([inf for inf in influences if inf.kind == "item"], node_ids),
+        "cluster_influence": top_effects([inf for inf in influences if inf.kind == "cluster"],
+                                         node_ids),
     }
 
 
@@ -137,7 +163,8 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
     old, new = previous["items"], current["items"]
     added = sorted(set(new) - set(old))
     removed = sorted(set(old) - set(new))
-    changed = sorted(i for i in set(old) & set(new) if old[i] != new[i])
+    changed = sorted(i for i in set(old) & set(new)
+                     if comparable_digest(old[i]) != comparable_digest(new[i]))
     cluster_now, cluster_then = _clusters_of(current), _clusters_of(previous)
     touched = sorted(c for c in ({cluster_now.get(i) for i in added + changed}
                                  | {cluster_then.get(i) for i in removed + changed})

@@ -13,6 +13,15 @@ def pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
+def id_list(ids, limit: int = 10) -> str:
+    """Item ids for one terminal line: all of them when few, else the count, the first three
+    and the last (an import of 23,000 items is not 23,000 ids on a line)."""
+    ids = list(ids)
+    if len(ids) <= limit:
+        return ", ".join(ids) or "none"
+    return f"{len(ids):,} ({', '.join(ids[:3])}, ..., {ids[-1]})"
+
+
 def ess_text(min_ess) -> str:
     """The smallest ESS, or n/a when nothing was sampled (every CPT entry fixed)."""
     return "n/a" if min_ess is None else str(min_ess)

@@ -11,11 +11,27 @@ from . import as_of_words, ess_text, pct
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
 from .plots import current_point, depths, history_series
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+# What Markdown (CommonMark plus GFM tables and strikethrough) needs escaped in running text,
+# and no more, so `Reuters (Mar 2025)` reads as written in a terminal: code, emphasis, links and
+# images (`[` `]`), raw HTML and autolinks (`<`), table cells (`|`), strikethrough (`~`) and the
+# escape itself; `_` only at a word's edge (snake_case never emphasises); `&` only where it
+# would start an entity; `#` `>` `+` `-` and `1.` only where they would open a block.
+_MD_ALWAYS = re.compile(r"([\\`*\[\]<|~])")
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_MD_BLOCK_START = re.compile(r"^(?:([#>+=-])|(\d+)([.)]))")
+_MD_CLOSING_HASHES = re.compile(r"(\s)(#+)$")
 
 
 def md_escape(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` on one line, shown as written by any Markdown reader and by a terminal."""
+    text = " ".join(str(text).split())
+    text = _MD_ALWAYS.sub(r"\\\1", text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    text = _MD_ENTITY.sub(r"\\&", text)
+    text = _MD_CLOSING_HASHES.sub(r"\1\\\2", text)
+    return _MD_BLOCK_START.sub(lambda m: "\\" + m.group(1) if m.group(1)
+                               else m.group(2) + "\\" + m.group(3), text)
 
 
 def _label(node: dict) -> str:
