@@ -11,9 +11,10 @@ from .. import MODEL_VERSION
 from ..inference import exact
 from ..inference.problem import Posterior, prepare
 from ..model.calendar import is_overdue, overdue_nodes, overdue_warning
+from ..model.network import Network
 from ..model.spec import Inputs
 from ..versions import package_versions
-from .summaries import INTERVAL_PROB, influence, interval, top_evidence
+from .summaries import INTERVAL_PROB, Influence, influence, interval, top_evidence
 
 # Exact iid draws of the prior (no evidence) behind each node's prior interval: cheap, and
 # enough that its 5% and 95% quantiles move by about half a percentage point between seeds.
@@ -59,26 +60,41 @@ def time_fields(inputs: Inputs, evaluated_on: dt.date, replay: dt.date | None = 
             "overdue_warning": sentence}
 
 
+def prior_fit(net: Network, seed: int) -> Posterior:
+    """The forecast before any evidence or resolution: exact means, and PRIOR_DRAWS exact iid
+    draws behind each prior interval. It depends on the priors and the seed alone, so callers
+    cache it across evidence changes."""
+    no_evidence = np.zeros(net.n_nodes)
+    draws = exact.posterior_draws(net, no_evidence, None, PRIOR_DRAWS, np.random.default_rng(seed))
+    return Posterior(draws[None], np.zeros(net.n_nodes),
+                     {"divergences": 0, "max_rhat": None, "min_ess": None, "warnings": []},
+                     "exact", {"draws": PRIOR_DRAWS}, exact.posterior_means(net, no_evidence))
+
+
 def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  given: dict[str, bool] | None = None,
                  generated_at: dt.datetime | None = None,
-                 evaluated_on: dt.date | None = None, replay: dt.date | None = None) -> dict:
+                 evaluated_on: dt.date | None = None, replay: dt.date | None = None,
+                 prior: Posterior | None = None,
+                 influences: list[Influence] | None = None) -> dict:
     """The report document. `replay` (a date) marks a forecast replayed from the inputs as they
     stood that day (`--as-of`): it is then also the as-of and evaluation date. Otherwise the
-    evaluation date is `evaluated_on`, by default today."""
+    evaluation date is `evaluated_on`, by default today. `prior` (the fit without evidence)
+    and `influences` may come precomputed (a cache, or a caller that needs them too);
+    otherwise they are computed here, exactly."""
     scenario = inputs.scenario
     evaluated_on = replay or evaluated_on or dt.date.today()
     problem = prepare(inputs, given)
     net = problem.net
-    no_evidence = np.zeros(net.n_nodes)
-    prior_means = exact.posterior_means(net, no_evidence)
-    prior_bounds = interval(exact.posterior_draws(net, no_evidence, None, PRIOR_DRAWS,
-                                                  np.random.default_rng(seed)))
+    prior = prior or prior_fit(net, seed)
+    prior_means = np.asarray(prior.means, dtype=float)
+    prior_bounds = interval(np.clip(prior.p_yes, 0.0, 1.0))
     exact_now = exact.posterior_means(net, problem.node_log_weights, problem.conditions)
     draws = np.clip(posterior.p_yes, 0.0, 1.0)
     means = np.asarray(posterior.means, dtype=float)
     bounds = interval(draws)
-    influences = influence(net, inputs.evidence, problem.conditions, exact_now)
+    if influences is None:
+        influences = influence(net, inputs.evidence, problem.conditions, exact_now)
     resolved = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
     nodes = []
     for v, node in enumerate(scenario.nodes):

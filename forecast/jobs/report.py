@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.document import build_report
+from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..errors import problem as problem_error
 from ..inference.elimination import TooLarge
 from ..inference.exact import MEMORY_BUDGET_ENV, memory_budget
@@ -75,6 +75,27 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
     return posterior
 
 
+def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,
+                 use_cache: bool = True) -> Posterior | None:
+    """The forecast before any evidence (behind each node's prior mean and interval), cached by
+    the priors and the seed alone, so an evidence change does not redraw it. None where the
+    exact engine cannot serve the scenario (the document then computes it its own way)."""
+    problem = prepare(inputs)
+    if not problem.conjugate:
+        return None
+    key = cache_key(paths.priors.read_bytes(), "prior", seed, {"prior_draws": PRIOR_DRAWS})
+    hit = load_posterior(paths.cache, key, problem.net.n_nodes) if use_cache else None
+    if hit is not None:
+        p_yes, mcse, meta = hit
+        return Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"],
+                         np.array(meta["means"], dtype=float))
+    prior = prior_fit(problem.net, seed)
+    store_posterior(paths.cache, key, prior.p_yes, prior.mcse,
+                    {"diagnostics": prior.diagnostics, "engine": prior.engine,
+                     "settings": prior.settings, "means": [float(m) for m in prior.means]})
+    return prior
+
+
 def too_large_message(error: TooLarge, engine: str) -> str:
     """The refusal, in words: what it would take and what to do instead."""
     return (f"this network is too wide for the {engine} engine: its largest table has treewidth "
@@ -102,7 +123,8 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     inputs = load_inputs(paths, as_of)
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
                            engine=engine)
-    document = build_report(inputs, posterior, seed, replay=as_of)
+    document = build_report(inputs, posterior, seed, replay=as_of,
+                            prior=cached_prior(paths, inputs, seed, use_cache))
     attach_history(document, paths)
     written = write_reports(paths.reports, document, paths.cache) if write else []
     return ReportResult(document, written)

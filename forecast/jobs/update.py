@@ -27,7 +27,7 @@ from ..io.evidence import evidence_hash
 from ..io.history import append_snapshot, read_history
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
-from .report import attach_history, cached_fit
+from .report import attach_history, cached_fit, cached_prior
 from .report_files import write_reports
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
@@ -242,10 +242,11 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
                            engine=engine)
-    document = build_report(inputs, posterior, seed, replay=as_of)
     fitted = prepare(inputs)
     full_means = posterior_means(fitted.net, fitted.node_log_weights, fitted.conditions)
     influences = influence(fitted.net, inputs.evidence, fitted.conditions, full_means)
+    document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
+                            prior=cached_prior(paths, inputs, seed, use_cache))
     snapshot = make_snapshot(document, inputs, influences)
     appended, history = append_snapshot(
         paths.history, snapshot, shown,

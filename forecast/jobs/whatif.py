@@ -16,7 +16,7 @@ from ..analysis.document import build_report
 from ..errors import fail
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import Scenario
-from .report import cached_fit
+from .report import cached_fit, cached_prior
 
 OUTCOMES = {"yes": True, "no": False}
 
@@ -47,12 +47,12 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
     forecast and the change in percentage points. With `as_of`, both are replays."""
     inputs = load_inputs(paths, as_of)
     given = parse_given(given_values, inputs.scenario)
+    prior = cached_prior(paths, inputs, seed, use_cache)
     base = build_report(inputs, cached_fit(paths, inputs, seed, settings, engine=engine,
-                                           use_cache=use_cache), seed,
-                        replay=as_of)
+                                           use_cache=use_cache), seed, replay=as_of, prior=prior)
     conditional = cached_fit(paths, inputs, seed, settings, given=given, engine=engine,
                              use_cache=use_cache)
-    document = build_report(inputs, conditional, seed, given=given, replay=as_of)
+    document = build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior)
     document["unconditional_diagnostics"] = base["diagnostics"]
     for node, before in zip(document["nodes"], base["nodes"], strict=True):
         node["conditioned"] = document["given"].get(node["id"])
