@@ -127,12 +127,16 @@ def test_a_hand_computed_two_node_network():
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_marginals_match_enumeration_on_small_networks(seed):
+@pytest.mark.parametrize("small_clique", [10, 0])
+def test_marginals_match_enumeration_on_small_networks(seed, small_clique):
+    """Both table plans: gathers and bit tables (small cliques) and broadcast factors with
+    merged-axis sums (large cliques, forced here on every clique by small_clique=0)."""
     rng = np.random.default_rng(seed)
     for _ in range(15):
         n = int(rng.integers(1, 11))
         parents = window_dag(n, 3, 6, rng)
-        s = E.build_structure(parents, merge_up_to=int(rng.integers(1, 8)))
+        s = E.build_structure(parents, merge_up_to=int(rng.integers(1, 8)),
+                              small_clique=small_clique)
         theta = rng.uniform(0.01, 0.99, s.n_entries)
         weights = rng.normal(0, 2, n) * (rng.random(n) < 0.5)
         mask = random_mask(n, int(rng.integers(0, 3)), rng)
@@ -182,13 +186,14 @@ def test_unbatched_call_returns_a_vector_and_a_scalar():
     assert p.shape == (2,) and np.ndim(log_z) == 0 and float(log_z) == pytest.approx(0.0)
 
 
-def test_the_log_space_path_agrees_with_the_linear_path():
+@pytest.mark.parametrize("small_clique", [10, 0])
+def test_the_log_space_path_agrees_with_the_linear_path(small_clique):
     """Rows are redone in log space when float64 might underflow: both paths must agree."""
     rng = np.random.default_rng(9)
     for _ in range(20):
         n = int(rng.integers(2, 12))
         parents = window_dag(n, 3, 5, rng)
-        s = E.build_structure(parents)
+        s = E.build_structure(parents, small_clique=small_clique)
         rows = 5
         theta = rng.uniform(0.01, 0.99, (s.n_entries, rows))
         mask0 = np.zeros((n, rows))
@@ -311,12 +316,17 @@ def agrum_marginals(parents, theta, weights, mask):
 
 
 @pytest.mark.parametrize("n, window, seed", [(10, 4, 0), (20, 5, 1), (30, 6, 2), (45, 7, 3),
-                                             (60, 5, 4), (60, 8, 5)])
+                                             (60, 5, 4), (60, 8, 5), (45, 20, 7)])
 def test_marginals_match_pyagrum_on_generated_networks(n, window, seed):
+    """Random structures of 10-60 nodes, up to 4 parents, treewidth up to about 10 (the last
+    case has cliques past the small-clique plans), a third of the nodes with soft evidence,
+    some hard conditions."""
     pytest.importorskip("pyagrum")
     rng = np.random.default_rng(seed)
     parents = window_dag(n, 4, window, rng)
     s = E.build_structure(parents)
+    if window == 20:
+        assert s.largest_clique > E._SMALL_CLIQUE
     for _ in range(2):
         theta = rng.uniform(0.02, 0.98, s.n_entries)
         weights = np.zeros(n)

@@ -46,8 +46,10 @@ import numpy as np
 
 HARD_EXCLUDED = -1e12            # log-weight of a ruled-out state (exp() of it is exactly 0)
 DEFAULT_MAX_BYTES = 256 * 2**20  # working memory per call unless the caller says otherwise
-_BITS_UP_TO = 10                 # cliques up to this size report marginals by one matmul
+_SMALL_CLIQUE = 10               # cliques up to this size use precomputed gathers/matmuls
 _RESCUE_BELOW = 1e-280           # a rescaling factor below this sends the row to log space
+_LOG_RESCUE_BELOW = float(np.log(_RESCUE_BELOW))
+_TINY = np.finfo(float).tiny
 _CHUNK_TARGET_BYTES = 24 * 2**20  # rows per chunk: enough to amortise numpy's per-call cost,
                                   # few enough that the working set stays near the caches
 
@@ -198,13 +200,18 @@ class _Clique:
     vars: tuple[int, ...]        # axis order of this clique's tables (after the batch axis)
     parent: int                  # index of the parent clique, -1 for the root
     sep: int                     # the first `sep` vars are shared with the parent
-    sep_sum_axes: tuple[int, ...]  # axes of the PARENT's table summed out to reach the separator
+    sep_sum: tuple               # (shape, axes): the PARENT's table reshaped and summed to
+                                 # reach this separator (runs of axes merged: long loops)
     up_shape: tuple[int, ...]    # the separator message reshaped to broadcast in the parent
     children: tuple[int, ...]
     families: tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]
     # (node, transpose of the family table (v, pa[k-1], ..., pa[0], batch), broadcast shape)
     reports: tuple[int, ...]     # nodes whose marginal this clique reports
-    bits: np.ndarray | None      # (2^w, len(reports)) 0/1: state of each reported node
+    bits: np.ndarray | None      # (2^w, 2 * len(reports)): 1 where a reported node is yes,
+                                 # then 1 where it is no (small cliques only)
+    gather: np.ndarray | None    # (families, 2^w) index of each cell's entry in the flat
+                                 # (2K,) family vector: no entries first, then yes (small only)
+    report_sum: tuple | None     # (shape, axes) summing a large clique to its reported nodes
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,6 +228,9 @@ class Structure:
     entry_node: np.ndarray       # (K,) node of each CPT entry
     cliques: tuple[_Clique, ...] = field(repr=False)
     post_order: tuple[int, ...] = field(repr=False)   # children before parents; root last
+    report_order: np.ndarray = field(repr=False)       # nodes in the order cliques report them
+    total_cells: int = 0         # entries of all clique tables together
+    separator_cells: int = 0     # entries of all separator messages together
 
     @property
     def n_nodes(self) -> int:
@@ -242,13 +252,6 @@ class Structure:
     def cells(self) -> int:
         return 2 ** self.largest_clique
 
-    @property
-    def total_cells(self) -> int:
-        return sum(2 ** len(c.vars) for c in self.cliques)
-
-    @property
-    def separator_cells(self) -> int:
-        return sum(2 ** c.sep for c in self.cliques)
 
     def row_bytes(self, keep_tables: bool = False) -> int:
         """Working bytes per row: family tables, every separator message up and down, and
@@ -264,11 +267,16 @@ class Structure:
         return rows * self.row_bytes(keep_tables=False)
 
 
-def build_structure(parents: Sequence[Sequence[int]], merge_up_to: int = 6) -> Structure:
+def build_structure(parents: Sequence[Sequence[int]], merge_up_to: int = 6,
+                    small_clique: int = _SMALL_CLIQUE) -> Structure:
     """Compile `parents` (a DAG, parent indices per node in CPT bit order).
 
     Two greedy orders are tried (min-fill with min-weight ties, and min-weight with min-fill
-    ties); the one with the smaller largest clique, then fewer total cells, is kept."""
+    ties); the one with the smaller largest clique, then fewer total cells, is kept.
+    merge_up_to: neighbouring cliques merge while their union has at most this many nodes
+    (never past the largest clique, except that a network this small becomes one clique).
+    small_clique: cliques up to this size get precomputed gathers and bit tables (fewer
+    numpy calls); larger ones broadcast and reduce at call time (no 2^w plans stored)."""
     parents = tuple(tuple(int(p) for p in pa) for pa in parents)
     n = len(parents)
     for v, pa in enumerate(parents):
@@ -287,7 +295,7 @@ def build_structure(parents: Sequence[Sequence[int]], merge_up_to: int = 6) -> S
             best = (key, order, cliques, tree_parent)
     _key, order, cliques, tree_parent = best
     cliques, tree_parent = _merge_tree(cliques, tree_parent, merge_up_to)
-    return _plan(parents, tuple(order), cliques, tree_parent)
+    return _plan(parents, tuple(order), cliques, tree_parent, small_clique)
 
 
 def _check_acyclic(parents: tuple[tuple[int, ...], ...]) -> None:
@@ -310,8 +318,27 @@ def _check_acyclic(parents: tuple[tuple[int, ...], ...]) -> None:
                 stack.append((nxt, iter(parents[nxt])))
 
 
-def _plan(parents, order, clique_sets: list[int], tree_parent: list[int]) -> Structure:
+def _reduction(keep: list[bool]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """How to sum a table (2, ..., 2, rows) down to the axes marked in `keep` (their order
+    kept): runs of neighbouring axes with the same mark merge into one axis, so numpy loops
+    over a few long axes instead of many of length 2. Returns (shape without rows, axes)."""
+    dims, marks = [], []
+    for k in keep:
+        if marks and marks[-1] == k:
+            dims[-1] *= 2
+        else:
+            dims.append(2)
+            marks.append(k)
+    return tuple(dims), tuple(a for a, k in enumerate(marks) if not k)
+
+
+def _plan(parents, order, clique_sets: list[int], tree_parent: list[int],
+          small_clique: int) -> Structure:
     n = len(parents)
+    sizes = [2 ** len(pa) for pa in parents]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    entry_node = np.repeat(np.arange(n), sizes)
+    n_entries = int(sum(sizes))
     m = len(clique_sets)
     roots = [i for i in range(m) if tree_parent[i] < 0]
     # A forest (disconnected network) hangs from the first root by empty separators.
@@ -350,10 +377,10 @@ def _plan(parents, order, clique_sets: list[int], tree_parent: list[int]) -> Str
         if p >= 0:
             parent_vars = var_order[p]
             sep_set = set(vars_i[:sep])
-            sep_sum_axes = tuple(a for a, v in enumerate(parent_vars) if v not in sep_set)
+            sep_sum = _reduction([v in sep_set for v in parent_vars])
             up_shape = tuple(2 if v in sep_set else 1 for v in parent_vars)
         else:
-            sep_sum_axes, up_shape = (), ()
+            sep_sum, up_shape = None, ()
         families = []
         for v in home[i]:
             src = [v, *reversed(parents[v])]
@@ -363,20 +390,39 @@ def _plan(parents, order, clique_sets: list[int], tree_parent: list[int]) -> Str
             families.append((v, (*perm, len(src)), shape))
         reports = tuple(sorted(home[i]))
         w = len(vars_i)
-        if w <= _BITS_UP_TO:
+        gather, bits, report_sum = None, None, None
+        if w > small_clique and reports:
+            # large cliques: one pass sums the table to the reported nodes, then a matmul
+            report_sum = _reduction([v in home[i] for v in vars_i])
+            r = len(reports)
+            states = (np.arange(2**r)[:, None] >> np.arange(r - 1, -1, -1)[None, :]) & 1
+            in_order = [v for v in vars_i if v in home[i]]
+            yes = states[:, [in_order.index(v) for v in reports]].astype(float)
+            bits = np.concatenate([yes, 1.0 - yes], axis=1)
+        if w <= small_clique:
+            # small cliques: the potential is one gather from the flat family vector and one
+            # product, and the marginals one matmul (few numpy calls: a small network's time)
             states = (np.arange(2**w)[:, None] >> np.arange(w - 1, -1, -1)[None, :]) & 1
-            bits = states[:, [where[v] for v in reports]].astype(float)
-        else:       # large cliques sum per axis at call time: no 2^w-row table built here
-            bits = None
-        built.append(_Clique(vars=vars_i, parent=p, sep=sep, sep_sum_axes=sep_sum_axes,
+            yes = states[:, [where[v] for v in reports]].astype(float)
+            bits = np.concatenate([yes, 1.0 - yes], axis=1)
+            if home[i]:
+                gather = np.stack([
+                    states[:, where[v]] * n_entries + offsets[v]
+                    + sum(states[:, where[q]] << j for j, q in enumerate(parents[v]))
+                    for v in home[i]]).astype(np.intp)
+        # large cliques broadcast the family tables and sum per axis at call time: no
+        # 2^w-row index or bit table is built here
+        built.append(_Clique(vars=vars_i, parent=p, sep=sep, sep_sum=sep_sum,
                              up_shape=up_shape, children=tuple(children[i]),
-                             families=tuple(families), reports=reports, bits=bits))
-    sizes = [2 ** len(pa) for pa in parents]
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    entry_node = np.repeat(np.arange(n), sizes)
+                             families=tuple(families), reports=reports, bits=bits,
+                             gather=gather, report_sum=report_sum))
+    post_order = tuple(reversed(pre))
+    report_order = np.array([v for i in reversed(post_order) for v in built[i].reports])
     return Structure(parents=tuple(parents), order=order, offsets=offsets,
-                     entry_node=entry_node, cliques=tuple(built),
-                     post_order=tuple(reversed(pre)))
+                     entry_node=entry_node, cliques=tuple(built), post_order=post_order,
+                     report_order=report_order,
+                     total_cells=sum(2 ** len(c.vars) for c in built),
+                     separator_cells=sum(2 ** c.sep for c in built))
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -395,9 +441,8 @@ class _Linear:
         log of the factors taken out (rows,), and the rows to redo in log space."""
         top = np.maximum(mask0, weight1)                             # (n, rows)
         finite_top = np.where(np.isfinite(top), top, 0.0)
-        with np.errstate(under="ignore"):
-            w0 = np.exp(mask0 - finite_top)
-            w1 = np.exp(weight1 - finite_top)
+        w0 = np.exp(mask0 - finite_top)
+        w1 = np.exp(weight1 - finite_top)
         node = s.entry_node
         table = np.empty((2,) + theta.shape)
         np.multiply(1.0 - theta, w0[node], out=table[0])
@@ -426,25 +471,39 @@ class _Linear:
     def sum_to(table, size):
         return table.reshape(size, -1, table.shape[-1]).sum(axis=1)
 
+    combine = staticmethod(np.prod)
+
     @staticmethod
     def rescale(msg):
+        """Divide a message by its largest entry per row, in place; returns that entry. A
+        zero gives NaN here: such a row is redone in log space (see `scales`)."""
         top = msg.max(axis=0)
-        rescue = ~(top >= _RESCUE_BELOW)
-        safe = np.where(top > 0, top, 1.0)
-        msg /= safe
-        return msg, np.log(safe), rescue
+        msg /= top
+        return msg, top
+
+    @staticmethod
+    def scales(tops):
+        """log of the factors taken out, and the rows where one fell below _RESCUE_BELOW."""
+        if not tops:
+            return 0.0, False
+        tops = np.stack(tops)
+        return np.log(tops).sum(axis=0), ~(tops.min(axis=0) >= _RESCUE_BELOW)
 
     @staticmethod
     def divide(new, old):
-        out = np.zeros_like(new)
-        np.divide(new, old, out=out, where=old > 0)
-        return out
+        """new / old on a separator. Where old is 0, new is exactly 0 too (it was summed
+        from products holding that 0), so flooring old at the smallest normal float gives 0
+        there; below that floor both are negligible next to the belief's total (~1)."""
+        return new / np.maximum(old, _TINY)
 
     @staticmethod
     def normalise(table2d):
+        """Divide in place by the total per row; returns the table and the total."""
         total = table2d.sum(axis=0)
-        with np.errstate(divide="ignore"):
-            return table2d / np.where(total > 0, total, 1.0), np.log(total)
+        table2d /= total
+        return table2d, total
+
+    log = staticmethod(np.log)
 
 
 class _Log:
@@ -465,6 +524,8 @@ class _Log:
     @staticmethod
     def ones(shape):
         return np.zeros(shape)
+
+    combine = staticmethod(np.sum)
 
     @staticmethod
     def mul(a, b):
@@ -487,7 +548,11 @@ class _Log:
     def rescale(msg):
         top = msg.max(axis=0)
         top = np.where(np.isfinite(top), top, 0.0)
-        return msg - top, top, np.zeros(msg.shape[-1], dtype=bool)
+        return msg - top, top
+
+    @staticmethod
+    def scales(tops):
+        return (np.sum(tops, axis=0) if tops else 0.0), False
 
     @staticmethod
     def divide(new, old):
@@ -495,12 +560,16 @@ class _Log:
 
     @staticmethod
     def normalise(table2d):
+        """exp, normalised per row (linear probabilities), and the log of the total."""
         top = table2d.max(axis=0)
         top = np.where(np.isfinite(top), top, 0.0)
-        with np.errstate(divide="ignore", under="ignore"):
-            w = np.exp(table2d - top)
-            total = w.sum(axis=0)
-            return w / np.where(total > 0, total, 1.0), np.log(total) + top
+        w = np.exp(table2d - top)
+        total = w.sum(axis=0)
+        return w / np.where(total > 0, total, 1.0), np.log(total) + top
+
+    @staticmethod
+    def log(log_total):
+        return log_total
 
 
 def _calibrate(s: Structure, theta, mask0, weight1, ops, keep_tables: bool,
@@ -512,36 +581,51 @@ def _calibrate(s: Structure, theta, mask0, weight1, ops, keep_tables: bool,
     Inputs are batch-last: theta (K, rows), mask0 and weight1 (n, rows). Returns P(yes)
     (n, rows), log Z (rows,), the rows to redo in log space, and if asked every clique's
     normalised belief (2^w, rows) in linear space."""
+    with np.errstate(divide="ignore", under="ignore", invalid="ignore"):
+        return _calibrate_quiet(s, theta, mask0, weight1, ops, keep_tables, want_beliefs)
+
+
+def _calibrate_quiet(s, theta, mask0, weight1, ops, keep_tables, want_beliefs):
     rows = theta.shape[-1]
     fam, log_z, rescue = ops.families(s, theta, mask0, weight1)
+    flat = fam.reshape(2 * s.n_entries, rows)
     cl = s.cliques
     up: dict[int, np.ndarray] = {}
 
     def potential(i: int) -> np.ndarray:
         c = cl[i]
-        factors = []
+        full = (2,) * len(c.vars) + (rows,)
+        factors = [up[j].reshape(cl[j].up_shape + (rows,)) for j in c.children]
+        if c.gather is not None:
+            if len(c.gather) == 1:
+                table = flat[c.gather[0]].reshape(full)
+            else:
+                table = ops.combine(flat[c.gather], axis=0).reshape(full)
+            for f in factors:
+                table = ops.mul(table, f)
+            return table
         for v, perm, shape in c.families:
             k = len(s.parents[v])
             off = int(s.offsets[v])
             f = fam[:, off:off + 2**k].reshape((2,) * (k + 1) + (rows,))
             factors.append(f.transpose(perm).reshape(shape + (rows,)))
-        for j in c.children:
-            factors.append(up[j].reshape(cl[j].up_shape + (rows,)))
-        return _product(ops, factors, (2,) * len(c.vars) + (rows,))
+        return _product(ops, factors, full)
 
     kept: dict[int, np.ndarray] = {}
+    tops = []
     for i in s.post_order:
         c = cl[i]
         table = potential(i)
         if keep_tables or c.parent < 0:
             kept[i] = table
         if c.parent >= 0:
-            msg, scale, bad = ops.rescale(ops.sum_to(table, 2 ** c.sep))
-            up[i] = msg
-            log_z = log_z + scale
-            rescue |= bad
+            up[i], top = ops.rescale(ops.sum_to(table, 2 ** c.sep))
+            tops.append(top)
+    scale, bad = ops.scales(tops)
+    log_z = log_z + scale
+    rescue |= bad
 
-    p_yes = np.empty((s.n_nodes, rows))
+    yes_no = []                                  # per clique (2 * reports, rows): yes, then no
     beliefs: dict[int, np.ndarray] = {}
     down: dict[int, np.ndarray] = {}
     for i in reversed(s.post_order):
@@ -551,35 +635,33 @@ def _calibrate(s: Structure, theta, mask0, weight1, ops, keep_tables: bool,
         if c.parent >= 0:
             msg = down.pop(i).reshape((2,) * c.sep + (1,) * (w - c.sep) + (rows,))
             table = ops.mul(table, msg)      # the table is this call's own: written in place
-        belief, log_total = ops.normalise(table.reshape(2**w, rows))
+        belief, total = ops.normalise(table.reshape(2**w, rows))
         del table
         if c.parent < 0:
+            log_total = ops.log(total)
             log_z = log_z + log_total
             if not ops.log_space:
-                with np.errstate(under="ignore"):
-                    rescue |= ~(np.exp(log_total) >= _RESCUE_BELOW)
-        # yes / (yes + no), not yes / total: a conditioned node comes out exactly 0 or 1
-        if c.bits is not None:
-            if c.reports:
-                yes = c.bits.T @ belief
-                p_yes[list(c.reports)] = yes / np.maximum(yes + (1.0 - c.bits).T @ belief,
-                                                          1e-300)
-        else:
-            for v in c.reports:
-                a = c.vars.index(v)
-                split = belief.reshape(2**a, 2, -1, rows)
-                yes, no = split[:, 1].sum(axis=(0, 1)), split[:, 0].sum(axis=(0, 1))
-                p_yes[v] = yes / np.maximum(yes + no, 1e-300)
+                rescue |= ~(log_total >= _LOG_RESCUE_BELOW)
+        if c.report_sum is not None:
+            shape, axes = c.report_sum
+            small = belief.reshape(shape + (rows,)).sum(axis=axes)
+            yes_no.append(c.bits.T @ small.reshape(-1, rows))
+        elif c.reports:
+            yes_no.append(c.bits.T @ belief)
         if want_beliefs:
             beliefs[i] = belief
-        shaped = belief.reshape((2,) * w + (rows,))
         for j in c.children:
-            new = shaped.sum(axis=cl[j].sep_sum_axes) if cl[j].sep_sum_axes else shaped
-            new = new.reshape(2 ** cl[j].sep, rows)
+            shape, axes = cl[j].sep_sum
+            new = belief.reshape(shape + (rows,))
+            new = (new.sum(axis=axes) if axes else new).reshape(2 ** cl[j].sep, rows)
             if ops.log_space:
-                with np.errstate(divide="ignore"):
-                    new = np.log(new)
+                new = np.log(new)
             down[j] = ops.divide(new, up.pop(j))
+    # yes / (yes + no), not yes / total: a conditioned node comes out exactly 0 or 1
+    yes = np.concatenate([b[:len(b) // 2] for b in yes_no])
+    no = np.concatenate([b[len(b) // 2:] for b in yes_no])
+    p_yes = np.empty((s.n_nodes, rows))
+    p_yes[s.report_order] = yes / np.maximum(yes + no, 1e-300)
     return p_yes, log_z, rescue, beliefs
 
 
@@ -588,16 +670,17 @@ def _product(ops, factors: list[np.ndarray], full: tuple[int, ...]) -> np.ndarra
     inputs are views of shared data and are never written)."""
     if not factors:
         return ops.ones(full)
-    # start from the largest factor, so the first product already has (nearly) full shape
+    # one full-size allocation: the largest factor broadcast into it, the others multiplied in
     factors = sorted(factors, key=lambda f: -f.size)
-    table, owned = factors[0], False
-    for f in factors[1:]:
-        if owned and table.shape == full:
-            table = ops.mul(table, f)
-        else:
-            table, owned = ops.fresh_mul(table, f), True
-    if not owned or table.shape != full:
-        table = ops.fresh_mul(ops.ones(full), table)
+    if len(factors) > 1 and np.broadcast_shapes(factors[0].shape, factors[1].shape) == full:
+        table = ops.fresh_mul(factors[0], factors[1])
+        rest = factors[2:]
+    else:
+        table = np.empty(full)
+        table[...] = factors[0]
+        rest = factors[1:]
+    for f in rest:
+        table = ops.mul(table, f)
     return table
 
 
