@@ -100,6 +100,8 @@ def test_a_network_of_six_nodes_is_one_clique():
     """Tiny networks become a single table: enumeration, the fastest at that size."""
     s = E.build_structure(((), (0,), (0, 1), (2,), (), (3, 4)))
     assert len(s.cliques) == 1 and s.cells == 64
+    disconnected = E.build_structure(((), (0,), (), (2,), (), ()))
+    assert len(disconnected.cliques) == 1
 
 
 def test_bad_parents_are_refused():

@@ -158,6 +158,10 @@ def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
     Contracting an edge of a junction tree leaves a junction tree."""
     sets = dict(enumerate(cliques))
     parent = dict(enumerate(tree_parent))
+    # a forest (disconnected network) hangs from its first root by empty separators
+    roots = [i for i, p in parent.items() if p < 0]
+    for r in roots[1:]:
+        parent[r] = roots[0]
 
     def contract(child: int, into: int) -> None:
         sets[into] |= sets.pop(child)
