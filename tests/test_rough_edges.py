@@ -358,3 +358,57 @@ def test_markdown_escape_property_any_text_reads_as_written(text):
     from forecast.render.markdown import md_escape
 
     assert markdown_text(md_escape(text)) == " ".join(text.split())
+
+
+# -- 8: every diagnostic warning says what to do ----------------------------------------------------
+
+def test_the_ess_advice_asks_for_enough_draws():
+    from forecast.inference.settings import draws_for_ess
+
+    assert draws_for_ess(1000, 399.0, 400.0) == 2000
+    assert draws_for_ess(1000, 100.0, 400.0) == 6000
+    assert draws_for_ess(300, 390.0, 400.0) == 500
+    for draws in (100, 300, 1000, 2500):
+        for ess in (1.0, 50.0, 250.0, 399.9):
+            more = draws_for_ess(draws, ess, 400.0)
+            assert more % 500 == 0 and more > draws and ess * more / draws >= 400
+
+
+def test_each_sampling_warning_names_the_problem_and_the_next_command():
+    import arviz as az
+    import numpy as np
+
+    from forecast.inference.nuts import diagnose
+    from forecast.inference.settings import draws_for_ess
+
+    rng = np.random.default_rng(3)
+    chains, draws = 2, 200
+    walk = np.cumsum(rng.normal(size=(chains, draws, 2)), axis=1) * 0.05       # sticky chains
+    walk[1] += 3.0                                                            # that disagree
+    p_yes = 1 / (1 + np.exp(-walk))
+    diverging = np.zeros((chains, draws), dtype=bool)
+    diverging[0, :7] = True
+    idata = az.from_dict(posterior={"theta": p_yes, "p_yes": p_yes},
+                         sample_stats={"diverging": diverging})
+    found = diagnose(idata)
+    assert found["divergences"] == 7
+    warnings = found["warnings"]
+    assert len(warnings) == 3
+    assert warnings[0].startswith("7 divergent transitions: the sampler missed part of the posterior")
+    assert "rerun with --tune 2000" in warnings[0]
+    assert warnings[1].startswith(f"R-hat {found['max_rhat']:.3f} > 1.01: the chains disagree")
+    assert warnings[1].endswith("rerun with --tune 2000 --draws 400")
+    assert warnings[2].startswith(f"ESS {found['min_ess']:.0f} < 400: too few independent draws")
+    more = int(warnings[2].rsplit("rerun with --draws ", 1)[1])
+    ess = found["min_ess"]                                  # rounded to 0.1 in the diagnostics
+    assert draws_for_ess(200, ess + 0.05, 400.0) <= more <= draws_for_ess(200, ess - 0.05, 400.0)
+
+
+def test_check_says_what_sbc_divergences_mean():
+    from forecast.render import sbc_divergences
+
+    assert sbc_divergences({"fits_with_divergences": 0, "divergences": 0, "simulations": 200}) == (
+        "No divergent transitions in any of the 200 SBC fits.")
+    words = sbc_divergences({"fits_with_divergences": 3, "divergences": 7, "simulations": 200})
+    assert words.startswith("3 of 200 SBC fits had divergent transitions (7 in all): NUTS struggled")
+    assert "rerun check with more --tune" in words

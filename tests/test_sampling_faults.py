@@ -49,7 +49,8 @@ def test_hard_posterior_is_flagged_in_the_report_and_fails_strict(hard_root):
     assert diagnostics["warnings"]
     assert "; ".join(diagnostics["warnings"]) in lines[0]          # strict named the same problems
     if diagnostics["divergences"]:
-        assert f"{diagnostics['divergences']} divergent transitions" in diagnostics["warnings"]
+        assert any(w.startswith(f"{diagnostics['divergences']} divergent transitions: ")
+                   and "rerun with --tune" in w for w in diagnostics["warnings"])
     if diagnostics["max_rhat"] > RHAT_LIMIT:
         assert any(w.startswith("R-hat") for w in diagnostics["warnings"])
     folder = hard_root / "reports" / "hard-sampling"

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..errors import problem
 from ..io.project import scenario_paths
+from ..render import sbc_divergences
 from .app import (
     DEFAULTS,
     RootOption,
@@ -49,8 +50,7 @@ def print_check(document: dict, written) -> None:
         for q in s["quantities"]:
             sbc.add_row(escape(q["name"]), f"{q['chi2']:.2f}", f"{q['p_value']:.4f}")
         console.print(sbc)
-        console.print(f"SBC divergences: {s['divergences']} in {s['fits_with_divergences']} fits",
-                      markup=False)
+        console.print(sbc_divergences(s), markup=False, highlight=False, soft_wrap=True)
     else:
         console.print(f"SBC: {s['note']}", markup=False)
     verdict = "PASSED" if document["passed"] else "FAILED"

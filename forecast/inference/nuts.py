@@ -19,7 +19,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..model.network import HARD_EXCLUDED, Network, elimination_order
-from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings
+from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings, draws_for_ess
 
 RHAT_LIMIT = 1.01
 ESS_MIN = 400.0
@@ -147,13 +147,22 @@ def diagnose(idata: az.InferenceData) -> dict:
     max_rhat = max(float(np.nanmax(rhat[v].values)) for v in names)
     min_ess = min(min(float(np.nanmin(ess_bulk[v].values)), float(np.nanmin(ess_tail[v].values)))
                   for v in names)
+    draws = int(idata.posterior.sizes["draw"])
+    tune = int(idata.sample_stats.attrs.get("tuning_steps") or 0)
+    more_tune = max(2 * tune, 2000)
     problems = []
+    # Each warning says what it means for the numbers and what to run next.
     if divergences:
-        problems.append(f"{divergences} divergent transitions")
+        problems.append(f"{divergences} divergent transitions: the sampler missed part of the "
+                        "posterior, so forecasts and intervals may be off; rerun with --tune "
+                        f"{more_tune} (if they persist, suspect a prior with a or b below 1, or "
+                        "near-certain evidence against the priors)")
     if not max_rhat <= RHAT_LIMIT:
-        problems.append(f"R-hat {max_rhat:.3f} > {RHAT_LIMIT}")
+        problems.append(f"R-hat {max_rhat:.3f} > {RHAT_LIMIT}: the chains disagree, so the numbers "
+                        f"are not reliable yet; rerun with --tune {more_tune} --draws {2 * draws}")
     if not min_ess >= ESS_MIN:
-        problems.append(f"ESS {min_ess:.0f} < {ESS_MIN:.0f}")
+        problems.append(f"ESS {min_ess:.0f} < {ESS_MIN:.0f}: too few independent draws for stable "
+                        f"intervals; rerun with --draws {draws_for_ess(draws, min_ess, ESS_MIN)}")
     return {"divergences": divergences, "max_rhat": round(max_rhat, 4),
             "min_ess": round(min_ess, 1), "warnings": problems}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 BACKENDS = ("nutpie", "pymc")
@@ -33,3 +34,11 @@ class SamplerSettings:
     def describe(self) -> dict:
         return {"draws": self.draws, "tune": self.tune, "chains": self.chains,
                 "target_accept": self.target_accept, "backend": self.backend}
+
+
+def draws_for_ess(draws: int, ess: float, ess_min: float) -> int:
+    """Draws per chain that should lift the effective sample size from `ess` to `ess_min`, with
+    a margin (ESS grows about linearly with draws), rounded up to a multiple of 500: the advice
+    a low-ESS warning gives."""
+    needed = draws * 1.5 * ess_min / max(ess, 1.0)
+    return 500 * math.ceil(max(needed, draws + 1) / 500)

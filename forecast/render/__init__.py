@@ -22,6 +22,16 @@ def id_list(ids, limit: int = 10) -> str:
     return f"{len(ids):,} ({', '.join(ids[:3])}, ..., {ids[-1]})"
 
 
+def sbc_divergences(sbc: dict) -> str:
+    """What the divergent transitions in simulation-based calibration mean, in a sentence."""
+    fits, total, simulations = sbc["fits_with_divergences"], sbc["divergences"], sbc["simulations"]
+    if not fits:
+        return f"No divergent transitions in any of the {simulations} SBC fits."
+    return (f"{fits} of {simulations} SBC fits had divergent transitions ({total} in all): NUTS "
+            "struggled in some simulated worlds. A passing SBC says the forecasts are calibrated "
+            "all the same; a failing one may be why (rerun check with more --tune).")
+
+
 def ess_text(min_ess) -> str:
     """The smallest ESS, or n/a when nothing was sampled (every CPT entry fixed)."""
     return "n/a" if min_ess is None else str(min_ess)

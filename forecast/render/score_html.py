@@ -7,7 +7,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import pct
+from . import pct, sbc_divergences
 
 
 def _num(value, digits: int = 4) -> str:
@@ -36,5 +36,6 @@ def render_check_html(document: dict) -> str:
     sbc = document["sbc"]
     quantities = [{**q, "passed": q["p_value"] >= sbc["p_limit"]} for q in sbc["quantities"]]
     chart = rank_histograms(quantities, sbc["ranks"]) if quantities else None
+    words = sbc_divergences(sbc) if "fits_with_divergences" in sbc else ""
     return _environment().get_template("check.html.j2").render(doc=document, quantities=quantities,
-                                                               chart=chart)
+                                                               chart=chart, sbc_divergences=words)
