@@ -104,3 +104,15 @@ def top_evidence(influences: list[Influence], node_index: int, limit: int = 5) -
          "effect_logodds": round(float(inf.effect_logodds[node_index]), 4)}
         for inf in ranked[:limit] if abs(inf.effect_pp[node_index]) >= 0.005
     ]
+
+
+def node_forecasts(p_yes: np.ndarray, means: np.ndarray) -> list[tuple[float, list[float]]]:
+    """Per node, the forecast as every report and snapshot states it: the posterior mean and
+    the credible interval (widened to hold the mean), rounded to 6 decimals."""
+    bounds = interval(np.clip(p_yes, 0.0, 1.0))
+    out = []
+    for v, mean in enumerate(np.asarray(means, dtype=float)):
+        low, high = (float(b) for b in bounds[v])
+        mean = float(mean)
+        out.append((round(mean, 6), [round(min(low, mean), 6), round(max(high, mean), 6)]))
+    return out

@@ -131,6 +131,7 @@ def user_errors(command):
     return wrapper
 
 
+from . import backtest as _backtest  # noqa: E402,F401
 from . import check as _check  # noqa: E402,F401
 from . import evidence as _evidence  # noqa: E402,F401
 from . import new as _new  # noqa: E402,F401
