@@ -117,6 +117,8 @@ def test_banners_top_the_terminal_table_markdown_and_html(repo_root):
     assert html.index('id="overdue-banner"') < html.index('class="kicker"')
     assert ("2 questions are past their deadline and unresolved: record their outcomes with "
             "<code>forecast resolve</code>") in html
+    assert html.count('class="overdue-flag"') == 4          # two cards, two table rows
+    assert "Overdue: deadline 2026-03-11 passed, no resolution recorded" in html
     assert "evaluated on 2026-12-01" in as_of_words(doc) and as_of_words(doc) in text
 
 

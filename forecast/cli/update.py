@@ -13,7 +13,7 @@ from rich.text import Text
 from ..io.project import scenario_paths
 from ..io.replay import parse_as_of
 from ..jobs.update import UpdateResult, run_update
-from ..render import id_list, pct
+from ..render import as_of_words, id_list, overdue_banner, pct
 from ..render.terminal import diagnostics_line
 from .app import (
     DEFAULTS,
@@ -129,6 +129,10 @@ def print_update(result: UpdateResult, paths) -> None:
                 f"({result.previous['generated_at']})\nItems added {_ids(items['added'])}; "
                 f"removed {_ids(items['removed'])}; changed {_ids(items['changed'])}.")
     console.print(head, markup=False, highlight=False, soft_wrap=True)
+    if overdue_banner(result.document):
+        console.print("Overdue: " + overdue_banner(result.document), markup=False,
+                      highlight=False, soft_wrap=True, style="bold")
+    console.print(as_of_words(result.document), markup=False, highlight=False, soft_wrap=True)
     table = Table(title_justify="left")
     for name, justify in (("node", "left"), ("before", "right"), ("after", "right"),
                           ("shift", "right"), ("caused by (influence, pp)", "left")):
