@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import json
 
-import numpy as np
 import pytest
 from conftest import snapshot_files
 from typer.testing import CliRunner
@@ -16,8 +15,7 @@ from typer.testing import CliRunner
 from forecast.analysis.document import build_report
 from forecast.cli import app
 from forecast.errors import ForecastError
-from forecast.inference.exact import conjugate_draws
-from forecast.inference.problem import Posterior, prepare
+from forecast.inference.problem import Posterior, fit, prepare
 from forecast.io.project import load_inputs, scenario_paths
 from forecast.io.replay import inputs_as_of, parse_as_of, replay_dates
 from forecast.jobs.scenarios import list_scenarios
@@ -37,14 +35,9 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def exact_posterior(inputs, seed: int = 1, draws: int = 400) -> Posterior:
-    """Exact iid posterior draws (numpy only), in the shape an engine returns."""
-    problem = prepare(inputs)
-    p_yes = conjugate_draws(problem.net, problem.state_log_evidence, draws,
-                            np.random.default_rng(seed))
-    n = problem.net.n_nodes
-    return Posterior(p_yes[None], np.zeros(n), {"divergences": 0, "max_rhat": None,
-                                                "min_ess": None, "warnings": []}, "exact", {})
+def exact_posterior(inputs, seed: int = 1) -> Posterior:
+    """The exact engine's posterior (numpy only), through the seam."""
+    return fit(prepare(inputs), "exact", seed)
 
 
 def document(root, scenario, **kwargs) -> dict:

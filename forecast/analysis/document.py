@@ -14,7 +14,7 @@ from ..model.calendar import is_overdue, overdue_nodes, overdue_warning
 from ..model.network import Network
 from ..model.spec import Inputs
 from ..versions import package_versions
-from .summaries import INTERVAL_PROB, Influence, influence, interval, top_evidence
+from .summaries import INTERVAL_PROB, Influence, influence, interval, node_forecasts, top_evidence
 
 # Exact iid draws of the prior (no evidence) behind each node's prior interval: cheap, and
 # enough that its 5% and 95% quantiles move by about half a percentage point between seeds.
@@ -90,16 +90,14 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     prior_means = np.asarray(prior.means, dtype=float)
     prior_bounds = interval(np.clip(prior.p_yes, 0.0, 1.0))
     exact_now = exact.posterior_means(net, problem.node_log_weights, problem.conditions)
-    draws = np.clip(posterior.p_yes, 0.0, 1.0)
     means = np.asarray(posterior.means, dtype=float)
-    bounds = interval(draws)
+    forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
     if influences is None:
         influences = influence(net, inputs.evidence, problem.conditions, exact_now)
     resolved = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
     nodes = []
     for v, node in enumerate(scenario.nodes):
-        low, high = (float(b) for b in bounds[v])
-        mean = float(means[v])
+        mean, bounds = forecasts[v]
         nodes.append({
             "id": node.id,
             "label": node.display,
@@ -112,12 +110,12 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "prior_mean": round(float(prior_means[v]), 6),
             "prior_interval": [round(min(float(prior_bounds[v][0]), float(prior_means[v])), 6),
                                round(max(float(prior_bounds[v][1]), float(prior_means[v])), 6)],
-            "mean": round(mean, 6),
-            "interval": [round(min(low, mean), 6), round(max(high, mean), 6)],
+            "mean": mean,
+            "interval": bounds,
             "interval_prob": INTERVAL_PROB,
             "mcse": _finite_or_none(posterior.mcse[v]),
             "exact_mean": round(float(exact_now[v]), 6),
-            "term": scenario.scales.term_for(mean),
+            "term": scenario.scales.term_for(float(means[v])),
             "resolved": resolved.get(node.id),
             "top_evidence": top_evidence(influences, v),
         })
