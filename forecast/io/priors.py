@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ForecastError, fail, problem
@@ -20,15 +21,17 @@ from ..model.scales import (
     build_scales,
     default_scale_tables,
 )
-from ..model.spec import Node, Prior, Scales, Scenario
+from ..model.spec import CPT_FORMS, Node, Prior, Scales, Scenario
 from .text import is_finite_number, read_user_text
 
 SCENARIO_KEYS = {"id", "title", "trigger", "as_of", "description", "sources"}
 SCENARIO_REQUIRED = ("id", "title", "trigger", "as_of")
-NODE_KEYS = {"id", "label", "role", "question", "resolution", "opens", "deadline", "parents", "prior"}
+NODE_KEYS = {"id", "label", "role", "question", "resolution", "opens", "deadline", "parents", "prior",
+             "cpt", "rationale", "reference_class"}
 NODE_REQUIRED = ("id", "role", "question", "resolution", "opens", "deadline", "parents", "prior")
-PRIOR_KEYS = {"when", "p", "strength", "beta", "term", "confidence", "fixed", "rationale",
+PRIOR_KEYS = {"when", "cause", "p", "strength", "beta", "term", "confidence", "fixed", "rationale",
               "reference_class"}
+PARAMETRIC_FORMS = tuple(form for form in CPT_FORMS if form != "table")
 ROLES = ("consequence", "driver")
 # A state in `when`: TOML booleans, or the words the CLI uses (`--given a=yes`, `resolve a yes`),
 # which TOML only allows as strings.
@@ -322,9 +325,17 @@ class _Reader:
         question = self.attempt(self.text, table, "question", where) if "question" in table else None
         resolution = (self.attempt(self.text, table, "resolution", where)
                       if "resolution" in table else None)
+        cpt = table.get("cpt", "table")
+        if cpt not in CPT_FORMS:
+            self.note(fail(self.path, where, "cpt", _sorted_choices(f'"{f}"' for f in CPT_FORMS),
+                           cpt))
+            cpt = None
+        shared = {key: self.attempt(self.text, table, key, where, False)
+                  for key in ("rationale", "reference_class")}
         priors = None
-        if "prior" in table and parents is not None:
-            priors = self.attempt(self.priors, table["prior"], tuple(parents), where, scales)
+        if "prior" in table and parents is not None and cpt is not None:
+            read = self.priors if cpt == "table" else self.parametric_priors
+            priors = self.attempt(read, table["prior"], tuple(parents), where, scales, shared)
         if self.failed:
             return None
         return Node(
@@ -337,6 +348,7 @@ class _Reader:
             parents=tuple(parents),
             priors=priors,
             label=label,
+            cpt=cpt,
         )
 
     def parents(self, table: dict, ids: set) -> list[str]:
@@ -384,7 +396,8 @@ class _Reader:
                     pending.append(iter(parents[parent]))
 
     # -- priors --------------------------------------------------------------------------
-    def priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales) -> tuple[Prior, ...]:
+    def priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales,
+               shared: dict | None = None) -> tuple[Prior, ...]:
         expected = 2 ** len(parents)
         if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
             raise fail(self.path, where, "prior", "[[node.prior]] tables", raw)
@@ -392,6 +405,12 @@ class _Reader:
         unplaced = False                    # a row whose `when` could not be read
         for index, table in enumerate(raw):
             at = f"{where}.prior[{index}]"
+            if "cause" in table:
+                self.note(fail(self.path, at, "cause",
+                               'no `cause` in a table CPT (cause belongs to cpt = "noisy_or" or '
+                               '"log_odds")', table["cause"]))
+                unplaced = True
+                continue
             config = self.attempt(self.config, table, parents, at)
             if config is None:
                 unplaced = True
@@ -400,7 +419,8 @@ class _Reader:
                 self.note(fail(self.path, at, "when", "each parent configuration once",
                                f"a second row for {_describe(parents, config)}"))
                 continue
-            by_config[config] = self.attempt(self.prior, table, parents, config, at, scales)
+            by_config[config] = self.attempt(self.prior, table, parents, config, at, scales,
+                                             shared)
         missing = [c for c in range(expected) if c not in by_config]
         if missing and not unplaced:
             raise fail(self.path, where, "prior",
@@ -417,9 +437,16 @@ class _Reader:
             if when is not None:
                 raise fail(self.path, at, "when", "no `when` on a root node's prior", when)
             return 0
+        if isinstance(when, list):
+            # the compact form: states in `parents` order, e.g. when = [true, false]
+            if len(when) != len(parents):
+                raise fail(self.path, at, "when", f"{len(parents)} states, one per parent in "
+                           f"order ({', '.join(parents)})", f"{len(when)} states")
+            when = dict(zip(parents, when, strict=True))
         if not isinstance(when, dict):
             raise fail(self.path, at, "when", "a table naming every parent, e.g. { "
-                       f"{parents[0]} = true }}", when)
+                       f"{parents[0]} = true }}, or their states in order, e.g. "
+                       f"[{', '.join(['true'] * len(parents))}]", when)
         extra = sorted(set(when) - set(parents))
         if extra:
             raise fail(self.path, at, "when", f"only parents ({_sorted_choices(parents)})", extra[0])
@@ -436,9 +463,54 @@ class _Reader:
             config |= int(state) << bit
         return config
 
-    def prior(self, table: dict, parents, config: int, at: str, scales: Scales) -> Prior:
+    def parametric_priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales,
+                          shared: dict | None = None) -> tuple[Prior, ...]:
+        """A noisy_or / log_odds node: one base row (no `cause`) and one row per parent
+        (`cause = "<parent>"`), in any order; returned base first, then parents in order."""
+        if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+            raise fail(self.path, where, "prior", "[[node.prior]] tables", raw)
+        by_cause: dict[str | None, Prior | None] = {}
+        unplaced = False
+        for index, table in enumerate(raw):
+            at = f"{where}.prior[{index}]"
+            if "when" in table:
+                self.note(fail(self.path, at, "when",
+                               "no `when` in a parametric CPT (a base row without `cause`, and "
+                               "one row per parent with `cause`)", table["when"]))
+                unplaced = True
+                continue
+            cause = table.get("cause")
+            if "cause" in table and (not isinstance(cause, str) or cause not in parents):
+                self.note(fail(self.path, at, "cause",
+                               f"a parent of this node ({_sorted_choices(parents)})"
+                               if parents else "no cause (this node has no parents)", cause))
+                unplaced = True
+                continue
+            if cause in by_cause:
+                self.note(fail(self.path, at, "cause", "one row per parent and one base row",
+                               f"a second row for {cause}" if cause else "a second base row "
+                               "(a row without `cause`)"))
+                continue
+            by_cause[cause] = self.attempt(self.prior, table, (), 0, at, scales, shared)
+        if not unplaced:
+            if None not in by_cause:
+                raise fail(self.path, where, "prior", "a base row (a [[node.prior]] without "
+                           "`cause`: P(yes) when no parent is yes)", "none")
+            missing = [p for p in parents if p not in by_cause]
+            if missing:
+                raise fail(self.path, where, "prior", "one row per parent (cause = \"<parent>\")",
+                           f"no row for cause {missing[0]}"
+                           + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+        if self.failed:
+            return None
+        base = by_cause[None]
+        rows = [base] + [replace(by_cause[p], cause=p) for p in parents]
+        return tuple(rows)
+
+    def prior(self, table: dict, parents, config: int, at: str, scales: Scales,
+              shared: dict | None = None) -> Prior:
         self.unknown(table, PRIOR_KEYS, at)
-        keys = (set(table) & PRIOR_KEYS) - {"when", "rationale", "reference_class"}
+        keys = (set(table) & PRIOR_KEYS) - {"when", "cause", "rationale", "reference_class"}
         forms = {
             "p+strength": {"p", "strength"},
             "beta": {"beta"},
@@ -490,9 +562,16 @@ class _Reader:
             beta=beta,
             fixed=fixed,
             form=form,
-            rationale=self.text(table, "rationale", at),
-            reference_class=self.text(table, "reference_class", at),
+            rationale=self.shared_text(table, "rationale", at, shared),
+            reference_class=self.shared_text(table, "reference_class", at, shared),
         )
+
+    def shared_text(self, table: dict, key: str, at: str, shared: dict | None) -> str:
+        """A prior's rationale or reference class: its own, else the node's (shared by every
+        row that gives none, as the compact table form allows)."""
+        if key not in table and shared and shared.get(key):
+            return shared[key]
+        return self.text(table, key, at)
 
 
 def _describe(parents: tuple[str, ...], config: int) -> str:

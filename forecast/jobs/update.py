@@ -64,7 +64,10 @@ def inputs_hash(inputs: Inputs) -> str:
     LRs the scales give each row (a changed prior or grading table means a new forecast)."""
     scenario = inputs.scenario
     blob = {
+        # a parametric node adds its form and causes (table nodes hash as they always have,
+        # so existing histories stay current)
         "nodes": [[n.id, list(n.parents), [[p.alpha, p.beta, p.fixed] for p in n.priors]]
+                  + ([n.cpt, [p.cause for p in n.priors]] if n.parametric else [])
                   for n in scenario.nodes],
         "rows": sorted([it.item_id, it.node, it.lr, it.weight, it.cluster_key]
                        for it in inputs.evidence),

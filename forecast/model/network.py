@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .parametric import TABLE, Parameters, build_parameters
 from .spec import EvidenceItem, Scenario
 
 # Log-weight of a joint state that a hard condition rules out. Finite (not -inf) so that it can
@@ -35,7 +36,12 @@ class Network:
     """A scenario's structure and CPT priors. Entry k is (node, parent configuration); node v's
     entries are contiguous, configuration c (bit j = state of parents[v][j]) at
     `first_entry[v] + c`. The joint-state tables `states`, `uses_yes`, `uses_no` are derived
-    lazily for small networks only (see ENUMERATION_LIMIT)."""
+    lazily for small networks only (see ENUMERATION_LIMIT).
+
+    Parametric nodes (`cpt[v]` "noisy_or" or "log_odds") share k + 1 uncertain numbers across
+    their 2^k entries: those entries have no prior of their own (alpha, beta and fixed are
+    nan there) and come from `parameters.theta(...)`; `parameters` is what has priors. For a
+    table-only network the parameters are the entries."""
 
     node_ids: tuple[str, ...]
     entry_node: np.ndarray      # (K,) node index of each entry
@@ -44,6 +50,27 @@ class Network:
     beta: np.ndarray            # (K,) Beta beta (nan where fixed)
     fixed: np.ndarray           # (K,) constant probability (nan where a Beta)
     parents: tuple[tuple[int, ...], ...]   # parent indices per node, in CPT bit order
+    cpt: tuple[str, ...] = ()              # form per node; () means every node is a table
+    node_priors: tuple = ()                # per node, its priors' (alpha, beta, fixed)
+
+    @cached_property
+    def forms(self) -> tuple[str, ...]:
+        return self.cpt or (TABLE,) * self.n_nodes
+
+    @cached_property
+    def parameters(self) -> Parameters:
+        """The uncertain numbers with priors, and how they make the CPT entries."""
+        if self.node_priors:
+            priors = [list(p) for p in self.node_priors]
+        else:
+            priors = [[(self.alpha[k], self.beta[k], self.fixed[k])
+                       for k in np.flatnonzero(self.entry_node == v)] for v in range(self.n_nodes)]
+        return build_parameters(self.forms, self.parents, priors)
+
+    @property
+    def parametric(self) -> bool:
+        """Some node has a parametric CPT (numbers shared across its parent configurations)."""
+        return any(form != TABLE for form in self.forms)
 
     @property
     def n_nodes(self) -> int:
@@ -75,8 +102,9 @@ class Network:
     @property
     def conjugate(self) -> bool:
         """Every CPT entry has its own Beta prior (or is a constant) and sits in one node's
-        table: the parameters integrate out in closed form, so the exact engine is exact."""
-        return True
+        table: the parameters integrate out in closed form, so the exact engine is exact.
+        A parametric CPT shares its numbers across configurations: not conjugate."""
+        return not self.parametric
 
     @property
     def enumerable(self) -> bool:
@@ -162,13 +190,19 @@ class Network:
 def build_network(scenario: Scenario) -> Network:
     ids = scenario.node_ids
     entry_node, entry_config, alpha, beta, fixed = [], [], [], [], []
+    node_priors = []
     for v, node in enumerate(scenario.nodes):
-        for config, prior in enumerate(node.priors):
+        triples = tuple((np.nan if p.is_fixed else p.alpha, np.nan if p.is_fixed else p.beta,
+                         p.fixed if p.is_fixed else np.nan) for p in node.priors)
+        node_priors.append(triples)
+        for config in range(2 ** len(node.parents)):
             entry_node.append(v)
             entry_config.append(config)
-            alpha.append(np.nan if prior.is_fixed else prior.alpha)
-            beta.append(np.nan if prior.is_fixed else prior.beta)
-            fixed.append(prior.fixed if prior.is_fixed else np.nan)
+            a, b, f = triples[config] if not node.parametric else (np.nan, np.nan, np.nan)
+            alpha.append(a)
+            beta.append(b)
+            fixed.append(f)
+    parametric = any(node.parametric for node in scenario.nodes)
     return Network(
         node_ids=ids,
         entry_node=np.array(entry_node, dtype=int),
@@ -177,6 +211,8 @@ def build_network(scenario: Scenario) -> Network:
         beta=np.array(beta, dtype=float),
         fixed=np.array(fixed, dtype=float),
         parents=tuple(tuple(ids.index(p) for p in node.parents) for node in scenario.nodes),
+        cpt=tuple(node.cpt for node in scenario.nodes) if parametric else (),
+        node_priors=tuple(node_priors) if parametric else (),
     )
 
 

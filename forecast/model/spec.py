@@ -41,9 +41,17 @@ class Scales:
         return ordered[-1][0].replace("_", " ")
 
 
+CPT_FORMS = ("table", "noisy_or", "log_odds")
+
+
 @dataclass(frozen=True)
 class Prior:
-    """P(node = yes | one parent configuration): a Beta(alpha, beta), or a constant."""
+    """One uncertain number: a Beta(alpha, beta), or a constant.
+
+    In a table node it is P(node = yes | one parent configuration, `when`). In a parametric
+    node (`cpt` "noisy_or" or "log_odds") it is the base, P(yes) when no parent is yes
+    (`cause` None), or the number of one parent (`cause` = that parent's id): see
+    `forecast.model.parametric` for what that number means in each form."""
 
     when: tuple[tuple[str, bool], ...]
     alpha: float | None
@@ -52,6 +60,7 @@ class Prior:
     form: str
     rationale: str
     reference_class: str
+    cause: str | None = None
 
     @property
     def mean(self) -> float:
@@ -66,8 +75,9 @@ class Prior:
 
 @dataclass(frozen=True)
 class Node:
-    """A binary, resolvable question. `priors[c]` holds configuration c, where bit j of c
-    is the state of `parents[j]`."""
+    """A binary, resolvable question. With `cpt` "table" (the default), `priors[c]` holds
+    configuration c, where bit j of c is the state of `parents[j]`. With `cpt` "noisy_or" or
+    "log_odds", `priors[0]` is the base and `priors[1 + j]` the number of `parents[j]`."""
 
     id: str
     role: str
@@ -78,6 +88,11 @@ class Node:
     parents: tuple[str, ...]
     priors: tuple[Prior, ...]
     label: str = ""
+    cpt: str = "table"
+
+    @property
+    def parametric(self) -> bool:
+        return self.cpt != "table"
 
     @property
     def display(self) -> str:

@@ -1,0 +1,81 @@
+"""Importance sampling over the priors: the independent reference for parametric scenarios,
+in numpy alone (this module must never import PyMC).
+
+Outside the conjugate class (a parametric CPT shares its numbers across parent
+configurations) nothing integrates out in closed form, but the junction-tree kernel still
+gives, for any one draw of the parameters, the exact log P(evidence | parameters) and every
+node's P(yes | evidence, parameters). So: draw the parameters from their priors, build each
+draw's full CPT (`Parameters.theta`), run the kernel on the whole batch, and weight each draw by
+P(evidence | parameters). Self-normalised, with its own Monte Carlo standard error
+
+    se^2 = sum_d w_d^2 (f_d - mean)^2          (w normalised to sum 1)
+
+and Kish's effective sample size 1 / sum w_d^2. The evidence on a scenario is one joint state
+seen through soft and hard evidence, so the posterior of the parameters stays close to their
+prior and the prior is a good proposal (the effective sample size is reported so a test can
+hold it to that).
+
+The same draws weighted by several evidence vectors at once (common random numbers) give
+posterior means with each evidence item left out: their differences carry far less Monte Carlo
+error than each mean, which is how influence is computed on parametric scenarios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.network import Network
+from . import elimination
+from .exact import memory_budget, structure_of
+
+# Prior draws behind a parametric scenario's reference means and influence: the standard error
+# of a mean is then about 0.3 percentage points at most, less on most nodes.
+REFERENCE_DRAWS = 8000
+
+
+@dataclass(frozen=True)
+class ImportanceEstimate:
+    mean: np.ndarray                    # (..., n) posterior mean of P(node = yes | evidence, params)
+    se: np.ndarray                      # (..., n) its Monte Carlo standard error
+    effective_sample_size: np.ndarray   # (...,) Kish's ESS of the weights
+    draws: int
+
+
+def parameter_draws(net: Network, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_draws, P) iid draws of the parameters from their priors."""
+    return net.parameters.draw_prior(rng, n_draws)
+
+
+def prior_p_yes(net: Network, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_draws, n) draws of P(node = yes | parameters) without evidence: the prior of each
+    forecast (its mean is the prior mean, its quantiles the prior interval)."""
+    theta = net.parameters.theta(parameter_draws(net, n_draws, rng))
+    p_yes, _ = elimination.marginals(structure_of(net), theta, max_bytes=memory_budget())
+    return p_yes
+
+
+def importance_means(net: Network, node_log_weights: np.ndarray,
+                     conditions: Mapping[str, bool] | None, n_draws: int,
+                     rng: np.random.Generator) -> ImportanceEstimate:
+    """Posterior means of every node for one evidence vector (n,) or several (M, n), all from
+    the same n_draws prior draws of the parameters."""
+    weights_in = np.asarray(node_log_weights, dtype=float)
+    single = weights_in.ndim == 1
+    rows = weights_in[None, :] if single else weights_in
+    theta = net.parameters.theta(parameter_draws(net, n_draws, rng))      # (D, K)
+    mask = net.node_mask(conditions)
+    # batch (M, D): each evidence vector against every draw
+    p_yes, log_z = elimination.marginals(structure_of(net), theta[None, :, :], rows[:, None, :],
+                                         mask, max_bytes=memory_budget())
+    top = log_z.max(axis=1, keepdims=True)
+    w = np.exp(log_z - top)
+    w /= w.sum(axis=1, keepdims=True)                                     # (M, D)
+    mean = np.clip(np.einsum("md,mdn->mn", w, p_yes), 0.0, 1.0)
+    se = np.sqrt(np.einsum("md,mdn->mn", w**2, (p_yes - mean[:, None, :]) ** 2))
+    ess = 1.0 / np.sum(w**2, axis=1)
+    if single:
+        return ImportanceEstimate(mean[0], se[0], ess[0], n_draws)
+    return ImportanceEstimate(mean, se, ess, n_draws)
