@@ -32,6 +32,27 @@ def sbc_divergences(sbc: dict) -> str:
             "all the same; a failing one may be why (rerun check with more --tune).")
 
 
+def trust_words(document: dict) -> tuple[bool, str]:
+    """Whether the computation behind the numbers can be trusted, in words for a reader who has
+    never heard of R-hat: (trusted, sentence). The sentence never claims more than the
+    computation: the forecasts are only as sound as the priors and the coded evidence."""
+    d = document.get("diagnostics") or {}
+    basis = "They are as sound as the priors and the coded evidence behind them, no more."
+    if d.get("warnings"):
+        return False, ("Not yet. The random sampling that computed these forecasts reported "
+                       "problems, so the numbers may be off by more than their rounding: treat "
+                       "them as provisional until the analyst reruns as the warnings below advise.")
+    if str(document.get("engine", "")).startswith("exact"):
+        return True, ("Yes, as computation goes. These forecasts were computed exactly, without "
+                      "random sampling, so a rerun gives the same numbers. " + basis)
+    errors = [n.get("mcse") for n in document.get("nodes", []) if n.get("mcse") is not None]
+    margin = (f" by more than about {max(0.1, 200 * max(errors)):.1f} percentage points"
+              if errors else " noticeably")
+    return True, ("Yes, as computation goes. These forecasts come from random sampling and every "
+                  "check on it passed (independent runs agree, and there are enough independent "
+                  f"draws), so a rerun would not move any forecast{margin}. " + basis)
+
+
 def ess_text(min_ess) -> str:
     """The smallest ESS, or n/a when nothing was sampled (every CPT entry fixed)."""
     return "n/a" if min_ess is None else str(min_ess)

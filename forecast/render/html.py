@@ -11,8 +11,8 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from . import as_of_words, overdue_banner, pct
-from .plots import current_point
+from . import as_of_words, overdue_banner, pct, trust_words
+from .plots import current_point, structure_layers
 
 # Items shown per node in the influence section (report.json keeps the full top list).
 INFLUENCE_SHOWN = 3
@@ -90,4 +90,5 @@ def render_html(document: dict, charts: dict[str, str | None] | None = None) -> 
         evidence_log=evidence_log(document),
         history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),
         influence_shown=INFLUENCE_SHOWN, overdue_banner=code_spans(overdue_banner(document)),
-        as_of_words=as_of_words(document), current=current_point(document))
+        as_of_words=as_of_words(document), current=current_point(document),
+        structure=structure_layers(document["nodes"]), trust=trust_words(document))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..model.calendar import overdue_sentence
-from . import as_of_words, ess_text, pct
+from . import as_of_words, ess_text, pct, trust_words
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
 from .plots import current_point, depths, history_series
 
@@ -122,6 +122,7 @@ def render_markdown(document: dict) -> str:
 
     d = document["diagnostics"]
     lines += ["", "## Diagnostics and reproducibility", "",
+              f"**Can these numbers be trusted?** {trust_words(document)[1]}", "",
               f"- divergences: {d['divergences']}", f"- max R-hat: {d['max_rhat']}",
               f"- min ESS: {ess_text(d['min_ess'])}",
               "- warnings: " + ("; ".join(d["warnings"]) if d["warnings"] else "none"),

@@ -270,6 +270,41 @@ def dag_layout(nodes: Sequence[dict]) -> dict[str, tuple[float, float]]:
     return positions
 
 
+# The diagram is drawn only while it stays legible at the page's width (860 px): past this many
+# nodes, or so many layers that the picture would be shrunk below ~9 px text, the report shows
+# the structure as layered cards instead (`structure_layers`), which read at any size.
+DIAGRAM_MAX_NODES = 12
+DIAGRAM_MAX_LAYERS = 4
+
+
+def diagram_fits(nodes: Sequence[dict]) -> bool:
+    """Whether the scenario graph can be drawn legibly (see DIAGRAM_MAX_NODES)."""
+    level = depths(nodes)
+    return len(nodes) <= DIAGRAM_MAX_NODES and max(level.values(), default=0) < DIAGRAM_MAX_LAYERS
+
+
+def structure_layers(nodes: Sequence[dict]) -> list[list[dict]]:
+    """The graph as layers (depth 0 first), each node with its parents and children as node
+    dicts, ordered within a layer by the mean position of their parents in the layer above
+    (so related questions sit near each other)."""
+    level = depths(nodes)
+    by_id = {n["id"]: n for n in nodes}
+    children: dict[str, list[dict]] = {n["id"]: [] for n in nodes}
+    for n in nodes:
+        for parent in n.get("parents") or []:
+            children[parent].append(n)
+    layers: list[list[dict]] = []
+    rank: dict[str, int] = {}
+    for depth in range(max(level.values(), default=-1) + 1):
+        members = [n for n in nodes if level[n["id"]] == depth]
+        if depth:
+            members.sort(key=lambda n: sum(rank[p] for p in n["parents"]) / len(n["parents"]))
+        rank.update({n["id"]: k for k, n in enumerate(members)})
+        layers.append([{"node": n, "parents": [by_id[p] for p in n.get("parents") or []],
+                        "children": children[n["id"]]} for n in members])
+    return layers
+
+
 def dag_chart(document: dict) -> str:
     """The scenario's graph: drivers and consequences as boxes holding the forecast, arrows
     from parent to child."""
@@ -315,9 +350,10 @@ def dag_chart(document: dict) -> str:
 
 
 def report_charts(document: dict) -> dict[str, str | None]:
-    """Every chart the HTML report embeds, as data URIs (history is None without snapshots)."""
+    """Every chart the HTML report embeds, as data URIs (history is None without snapshots;
+    structure is None past the size a diagram stays legible at)."""
     return {
         "forecast": forecast_chart(document),
         "history": history_chart(document),
-        "structure": dag_chart(document),
+        "structure": dag_chart(document) if diagram_fits(document["nodes"]) else None,
     }
