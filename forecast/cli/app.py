@@ -140,4 +140,5 @@ from . import resolve as _resolve  # noqa: E402,F401
 from . import scenarios as _scenarios  # noqa: E402,F401
 from . import score as _score  # noqa: E402,F401
 from . import update as _update  # noqa: E402,F401
+from . import watch as _watch  # noqa: E402,F401  (watch, sensitivity)
 from . import whatif as _whatif  # noqa: E402,F401

@@ -43,6 +43,10 @@ class Posterior:
     engine: str                       # "exact" or "nuts"
     settings: dict
     means: np.ndarray | None = field(default=None)
+    # Posterior draws of every CPT table entry, (chains, draws, K), where the engine samples
+    # them (NUTS; None on the exact engine, whose entries integrate out): what `forecast watch`
+    # averages over on a NUTS scenario.
+    theta: np.ndarray | None = field(default=None)
 
     def __post_init__(self):
         if self.means is None:
@@ -129,7 +133,26 @@ def _fit_nuts(problem: Problem, seed: int, settings) -> Posterior:
     _check_nuts_size(problem.net)
     result = nuts.sample(problem.net, problem.node_log_weights, problem.hard_mask, seed, settings)
     return Posterior(result.p_yes, result.mcse, result.diagnostics, "nuts",
-                     {**result.settings, "backend": result.engine})
+                     {**result.settings, "backend": result.engine},
+                     theta=table_draws(problem.net, result.idata))
+
+
+def table_draws(net: Network, idata) -> np.ndarray | None:
+    """Every CPT table entry per posterior draw, (chains, draws, K): the model's "cpt"
+    deterministic where it has one (parametric CPTs), else its sampled "theta" (the free
+    entries) beside the fixed ones; None when the sampler kept neither."""
+    posterior = getattr(idata, "posterior", None)
+    if posterior is None:
+        return None
+    if "cpt" in posterior:
+        return np.asarray(posterior["cpt"].values, dtype=float)
+    if "theta" not in posterior and len(net.free):
+        return None
+    chains, draws = (int(posterior.sizes[d]) for d in ("chain", "draw"))
+    theta = np.broadcast_to(net.fixed, (chains, draws, net.n_entries)).copy()
+    if len(net.free):
+        theta[..., net.free] = np.asarray(posterior["theta"].values, dtype=float)
+    return theta
 
 
 def _check_nuts_size(net: Network) -> None:

@@ -47,24 +47,29 @@ def _paths(directory: Path, key: str) -> tuple[Path, Path]:
 
 
 def load_posterior(directory: Path, key: str, n_nodes: int):
-    """(p_yes, mcse, meta) for `key`, or None when absent or not trustworthy."""
+    """(p_yes, mcse, meta) for `key`, or None when absent or not trustworthy. The CPT draws
+    stored with it, if any, are in meta["theta"] (an array), else that is None."""
     arrays_path, meta_path = _paths(directory, key)
     try:
         meta = json.loads(meta_path.read_text("utf-8"))
         with np.load(arrays_path, allow_pickle=False) as arrays:
             p_yes, mcse = np.array(arrays["p_yes"]), np.array(arrays["mcse"])
+            theta = np.array(arrays["theta"]) if "theta" in arrays.files else None
     except (OSError, ValueError, KeyError):
         return None
     if (meta.get("key") != key or p_yes.ndim != 3 or p_yes.shape[-1] != n_nodes
             or mcse.shape != (n_nodes,) or not np.all(np.isfinite(p_yes))):
         return None
-    return p_yes, mcse, meta
+    if theta is not None and (theta.ndim != 3 or theta.shape[:2] != p_yes.shape[:2]
+                              or not np.all(np.isfinite(theta))):
+        return None
+    return p_yes, mcse, {**meta, "theta": theta}
 
 
 def store_posterior(directory: Path, key: str, p_yes: np.ndarray, mcse: np.ndarray,
-                    meta: dict) -> None:
+                    meta: dict, theta: np.ndarray | None = None) -> None:
     buffer = io.BytesIO()
-    np.savez(buffer, p_yes=p_yes, mcse=mcse)
+    np.savez(buffer, p_yes=p_yes, mcse=mcse, **({} if theta is None else {"theta": theta}))
     arrays_path, meta_path = _paths(directory, key)
     atomic_write_bytes(arrays_path, buffer.getvalue())
     atomic_write_text(meta_path, json.dumps({**meta, "key": key}, sort_keys=True))

@@ -57,7 +57,8 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
         p_yes, mcse, meta = hit
         means = meta.get("means")
         posterior = Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"],
-                              np.array(means, dtype=float) if means is not None else None)
+                              np.array(means, dtype=float) if means is not None else None,
+                              theta=meta.get("theta"))
     else:
         try:
             posterior = fit(problem, chosen, seed, settings)
@@ -71,7 +72,7 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
         store_posterior(paths.cache, key, posterior.p_yes, posterior.mcse,
                         {"diagnostics": posterior.diagnostics, "engine": posterior.engine,
                          "settings": posterior.settings,
-                         "means": [float(m) for m in posterior.means]})
+                         "means": [float(m) for m in posterior.means]}, theta=posterior.theta)
     return posterior
 
 

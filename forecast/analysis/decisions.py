@@ -1,0 +1,290 @@
+"""Decision support, as pure computations over the network (numpy, and scipy.special for Beta
+quantiles; never PyMC): what to watch (value of information), what each forecast hangs on
+(one-way sensitivity to the CPT entries), and the model as data for the report page's what-if.
+
+Value of information. If node v were resolved next, a target t's forecast would move to
+P(t | evidence, v = yes) or P(t | evidence, v = no), with probabilities P(v | evidence). The
+expected reduction of t's Brier uncertainty P(t)(1 - P(t)) is the variance of that forecast
+over v's outcome,
+
+    P(v)(1 - P(v)) (P(t | v = yes) - P(t | v = no))^2,
+
+and v's value is its sum over the targets other than v. Every term is exact inference on the
+prior-mean network (the CPT entries integrate out in closed form), two clamped calibrations of
+the junction tree per candidate, all in one batched call with per-row condition masks.
+
+Its spread over what we do not know about the mechanism: the same value with the CPT entries at
+each of a set of posterior draws theta_d, computed by the same batched call per draw. Where the
+entries do not integrate out (NUTS scenarios), the forecasts are averages over the draws:
+P(v) = mean_d P(v | theta_d) and P(t | v) = mean_d [P(v | theta_d) P(t | v, theta_d)] / P(v)
+(the posterior of theta given v is the posterior given the evidence reweighted by P(v | theta)).
+
+Sensitivity. A target's forecast with one CPT entry at its Beta prior's 5% (then 95%) quantile
+and every other entry at its prior mean, with the evidence and resolutions as they are: one
+batched calibration of 2 rows per free entry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..inference import elimination
+from ..inference.exact import memory_budget, structure_of
+from ..model.network import Network
+
+INTERVAL_PROB = 0.9              # the spread of a node's value: its 5%-95% over the CPT draws
+SENSITIVITY_QUANTILES = (0.05, 0.95)
+WATCH_DRAWS = 200                # CPT draws behind the spread (its ends move by a few per cent)
+PAGE_LIMIT = 20                  # nodes the report page enumerates (2^20 joint states)
+SENSITIVITY_SHOWN = 5            # entries per consequence kept in the report document
+_OUTPUT_CELLS = 1 << 22          # rows x nodes of marginals held at once (32 MB)
+
+
+# ------------------------------------------------------------------------ value of information
+
+@dataclass(frozen=True)
+class WatchResult:
+    """The value of resolving each candidate next. Candidates and targets are node indices;
+    arrays are indexed [candidate] or [candidate, target]."""
+
+    candidates: tuple[int, ...]
+    targets: tuple[int, ...]
+    p_yes: np.ndarray            # (U,) P(candidate = yes | evidence)
+    given_yes: np.ndarray        # (U, T) P(target | evidence, candidate = yes)
+    given_no: np.ndarray         # (U, T) P(target | evidence, candidate = no)
+    per_target: np.ndarray       # (U, T) each target's term (0 where target == candidate)
+    draws: np.ndarray | None     # (D, U) the value under each CPT draw, or None
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.per_target.sum(axis=1)
+
+    def spread(self, prob: float = INTERVAL_PROB) -> np.ndarray | None:
+        """(U, 2): each value's equal-tailed interval over the CPT draws."""
+        if self.draws is None:
+            return None
+        tail = (1 - prob) / 2
+        return np.quantile(self.draws, [tail, 1 - tail], axis=0).T
+
+    def top_share(self) -> np.ndarray | None:
+        """(U,): the share of CPT draws under which each candidate is the most valuable."""
+        if self.draws is None or not len(self.candidates):
+            return None
+        best = np.argmax(self.draws, axis=1)
+        return np.bincount(best, minlength=len(self.candidates)) / len(self.draws)
+
+    def ranking(self) -> list[int]:
+        """Positions in `candidates`, most valuable first (ties: scenario order)."""
+        return sorted(range(len(self.candidates)), key=lambda i: (-self.value[i], self.candidates[i]))
+
+
+def clamp_masks(base_mask: np.ndarray, candidates: Sequence[int]) -> np.ndarray:
+    """(2U, n, 2) condition masks: row 2i clamps candidate i to yes, row 2i + 1 to no, each on
+    top of the base conditions (resolutions)."""
+    masks = np.repeat(np.asarray(base_mask, dtype=float)[None], 2 * len(candidates), axis=0)
+    for i, v in enumerate(candidates):
+        masks[2 * i, v] = (elimination.HARD_EXCLUDED, 0.0)        # v = yes: rule out no
+        masks[2 * i + 1, v] = (0.0, elimination.HARD_EXCLUDED)    # v = no: rule out yes
+    return masks
+
+
+def _open_candidates(p_yes: np.ndarray, candidates: Sequence[int]) -> np.ndarray:
+    """Which candidates have both outcomes possible: clamping one that cannot happen would be
+    contradictory evidence, and its value is 0 anyway (P(v)(1 - P(v)) = 0)."""
+    p = p_yes[..., list(candidates)]
+    return np.all((p > 0.0) & (p < 1.0), axis=tuple(range(p.ndim - 1)))
+
+
+def _clamped(structure, theta: np.ndarray, weights: np.ndarray, base_mask: np.ndarray,
+             candidates: Sequence[int], open_: np.ndarray) -> np.ndarray:
+    """P(node | evidence, candidate clamped, theta) for theta (D, K): (D, U, 2, n), the last-but-
+    one axis yes then no. Candidates that are not open keep the base conditions."""
+    masks = clamp_masks(base_mask, [v for v, ok in zip(candidates, open_, strict=True) if ok])
+    n = len(weights)
+    rows_per_draw = max(1, len(masks))
+    out = np.empty((len(theta), len(candidates), 2, n))
+    step = max(1, _OUTPUT_CELLS // (rows_per_draw * n))
+    for start in range(0, len(theta), step):
+        part = theta[start:start + step]
+        if len(masks):
+            q, _ = elimination.marginals(structure, part[:, None, :], weights, masks[None],
+                                         max_bytes=memory_budget())
+            out[start:start + len(part), open_] = q.reshape(len(part), -1, 2, n)
+        if not open_.all():
+            base, _ = elimination.marginals(structure, part, weights, base_mask,
+                                            max_bytes=memory_budget())
+            out[start:start + len(part), ~open_] = base[:, None, None, :]
+    return out
+
+
+def _terms(p_v: np.ndarray, q_yes: np.ndarray, q_no: np.ndarray, candidates, targets) -> np.ndarray:
+    """P(v)(1 - P(v)) (P(t | yes) - P(t | no))^2 over [..., candidate, target], 0 on t == v."""
+    per = (p_v * (1.0 - p_v))[..., None] * (q_yes - q_no) ** 2
+    same = np.asarray(candidates)[:, None] == np.asarray(targets)[None, :]
+    return np.where(same, 0.0, per)
+
+
+def value_of_information(net: Network, node_log_weights: np.ndarray,
+                         conditions: Mapping[str, bool] | None, targets: Sequence[int],
+                         candidates: Sequence[int] | None = None,
+                         theta_draws: np.ndarray | None = None,
+                         integrated: bool = True) -> WatchResult:
+    """The value of resolving each candidate next (default: every node without a condition).
+
+    `integrated`: the CPT entries integrate out (the exact engine's class), so the value is
+    exact at the prior means and `theta_draws` (D, K), if given, give its spread. Otherwise
+    `theta_draws` are posterior draws (NUTS) and the forecasts are their averages."""
+    structure = structure_of(net)
+    weights = np.asarray(node_log_weights, dtype=float)
+    base_mask = net.node_mask(conditions)
+    if candidates is None:
+        candidates = [v for v in range(net.n_nodes) if net.node_ids[v] not in (conditions or {})]
+    candidates, targets = tuple(int(v) for v in candidates), tuple(int(t) for t in targets)
+    t_index = list(targets)
+    if integrated:
+        point = net.prior_means[None]
+    elif theta_draws is None or not len(theta_draws):
+        raise ValueError("without integrated CPT entries, posterior draws of theta are needed")
+    else:
+        point = np.asarray(theta_draws, dtype=float)
+    p_point, _ = elimination.marginals(structure, point, weights, base_mask,
+                                       max_bytes=memory_budget())
+    open_ = _open_candidates(p_point, candidates)
+    draws = None
+    if integrated:
+        q = _clamped(structure, point, weights, base_mask, candidates, open_)[0]
+        p_v = p_point[0, list(candidates)]
+        given_yes, given_no = q[:, 0, t_index], q[:, 1, t_index]
+        if theta_draws is not None and len(theta_draws):
+            theta_draws = np.asarray(theta_draws, dtype=float)
+            p_d, _ = elimination.marginals(structure, theta_draws, weights, base_mask,
+                                           max_bytes=memory_budget())
+            q_d = _clamped(structure, theta_draws, weights, base_mask, candidates, open_)
+            draws = _terms(p_d[:, list(candidates)], q_d[:, :, 0][..., t_index],
+                           q_d[:, :, 1][..., t_index], candidates, targets).sum(axis=2)
+    else:
+        q_d = _clamped(structure, point, weights, base_mask, candidates, open_)
+        p_d = p_point[:, list(candidates)]                                   # (D, U)
+        p_v = p_d.mean(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            given_yes = (p_d[..., None] * q_d[:, :, 0][..., t_index]).mean(axis=0) / p_v[:, None]
+            given_no = ((1 - p_d)[..., None] * q_d[:, :, 1][..., t_index]).mean(axis=0) / (
+                1 - p_v)[:, None]
+        average = p_point.mean(axis=0)[t_index]
+        given_yes = np.where(open_[:, None], given_yes, average)
+        given_no = np.where(open_[:, None], given_no, average)
+        draws = _terms(p_d, q_d[:, :, 0][..., t_index], q_d[:, :, 1][..., t_index], candidates,
+                       targets).sum(axis=2)
+    per_target = _terms(p_v, given_yes, given_no, candidates, targets)
+    return WatchResult(candidates, targets, p_v, given_yes, given_no, per_target, draws)
+
+
+# ------------------------------------------------------------------------------- sensitivity
+
+def beta_quantiles(alpha: np.ndarray, beta: np.ndarray,
+                   probs: Sequence[float] = SENSITIVITY_QUANTILES) -> np.ndarray:
+    """(K, len(probs)) quantiles of Beta(alpha, beta) (scipy.special.betaincinv)."""
+    from scipy.special import betaincinv
+
+    alpha, beta = np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float)
+    return np.stack([betaincinv(alpha, beta, q) for q in probs], axis=-1)
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Per free CPT entry (indices into the network's entries) and node: the forecast with
+    that entry at its prior's low and high quantile, the others at their prior means."""
+
+    entries: np.ndarray          # (F,) entry indices (fixed entries are not uncertain)
+    entry_low: np.ndarray        # (F,) the entry's low quantile
+    entry_high: np.ndarray       # (F,) its high quantile
+    low: np.ndarray              # (F, n) every node's forecast with the entry at entry_low
+    high: np.ndarray             # (F, n) ... at entry_high
+    base: np.ndarray             # (n,) every entry at its prior mean: the exact forecast
+
+    def ranked(self, target: int) -> list[int]:
+        """Positions in `entries`, widest swing on `target` first (ties: entry order)."""
+        swing = np.abs(self.high[:, target] - self.low[:, target])
+        return sorted(range(len(self.entries)), key=lambda i: (-round(float(swing[i]), 12), i))
+
+
+def sensitivity(net: Network, node_log_weights: np.ndarray,
+                conditions: Mapping[str, bool] | None,
+                probs: Sequence[float] = SENSITIVITY_QUANTILES) -> SensitivityResult:
+    """One-way sensitivity of every node's forecast to every free CPT entry."""
+    structure = structure_of(net)
+    free = net.free
+    quantiles = beta_quantiles(net.alpha[free], net.beta[free], probs)
+    means = net.prior_means
+    theta = np.repeat(means[None], 2 * len(free) + 1, axis=0)
+    rows = np.arange(len(free))
+    theta[2 * rows, free] = quantiles[:, 0]
+    theta[2 * rows + 1, free] = quantiles[:, 1]
+    p, _ = elimination.marginals(structure, theta, np.asarray(node_log_weights, dtype=float),
+                                 net.node_mask(conditions), max_bytes=memory_budget())
+    return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], p[0:-1:2], p[1:-1:2], p[-1])
+
+
+def entry_when(net: Network, entry: int) -> dict[str, str]:
+    """The parent configuration of a CPT entry, {parent: "yes" | "no"} ({} for a root)."""
+    v, config = int(net.entry_node[entry]), int(net.entry_config[entry])
+    return {net.node_ids[p]: ("yes" if config >> bit & 1 else "no")
+            for bit, p in enumerate(net.parents[v])}
+
+
+def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
+                     top: int | None = None) -> list[dict]:
+    """DESIGN's shape for one target: [{"node", "when", "low", "high", "swing_pp"}], widest
+    first; `swing_pp` is |high - low| in percentage points. Extra keys: the entry's quantiles
+    and the target's forecast with every entry at its prior mean."""
+    rows = []
+    for i in result.ranked(target)[:top]:
+        entry = int(result.entries[i])
+        low, high = float(result.low[i, target]), float(result.high[i, target])
+        rows.append({"node": net.node_ids[int(net.entry_node[entry])],
+                     "when": entry_when(net, entry),
+                     "low": round(low, 6), "high": round(high, 6),
+                     "swing_pp": round(100 * abs(high - low), 2),
+                     "entry_low": round(float(result.entry_low[i]), 6),
+                     "entry_high": round(float(result.entry_high[i]), 6),
+                     "forecast": round(float(result.base[target]), 6)})
+    return rows
+
+
+# ------------------------------------------------------------------- the report page's model
+
+def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[str, bool] | None,
+                terms: Mapping[str, Sequence[float]], exact: bool) -> dict:
+    """What the report page needs to compute what-ifs itself, exactly as `forecast whatif`
+    gives them (posterior means: the prior-mean network times the evidence weights, with the
+    hard conditions): numbers and node ids only, no analyst or evidence text. `available` is
+    false, with the reason in words, where the page cannot do it exactly."""
+    n = net.n_nodes
+    if not exact:
+        reason = ("this scenario has parametric CPTs, whose what-ifs need sampling: "
+                  "run `forecast whatif --given NODE=yes` for them")
+    elif n > PAGE_LIMIT:
+        reason = (f"this scenario has {n} questions and the page computes what-ifs exactly for "
+                  f"up to {PAGE_LIMIT}: run `forecast whatif --given NODE=yes` for them")
+    else:
+        reason = None
+    if reason:
+        return {"available": False, "reason": reason, "limit": PAGE_LIMIT, "model": None}
+    means = net.prior_means
+    model = {
+        "nodes": list(net.node_ids),
+        "parents": [list(pa) for pa in net.parents],
+        "cpt": [[float(means[net.first_entry[v] + c]) for c in range(2 ** len(net.parents[v]))]
+                for v in range(n)],
+        "log_weights": [float(w) for w in node_log_weights],
+        "conditions": {node: int(bool(state)) for node, state in (conditions or {}).items()},
+        "terms": [[name, float(bounds[0]), float(bounds[1])] for name, bounds in terms.items()],
+    }
+    if not all(math.isfinite(x) for row in model["cpt"] for x in row) or not all(
+            math.isfinite(x) for x in model["log_weights"]):
+        raise ValueError("the page's model must be finite numbers")
+    return {"available": True, "reason": None, "limit": PAGE_LIMIT, "model": model}

@@ -1,0 +1,106 @@
+"""`forecast watch` and `forecast sensitivity`: decision support."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from ..analysis.decisions import WATCH_DRAWS
+from ..io.project import scenario_paths
+from ..io.replay import parse_as_of
+from .app import (
+    DEFAULTS,
+    AsOfOption,
+    Backend,
+    BackendOption,
+    CacheOption,
+    ChainsOption,
+    DrawsOption,
+    Engine,
+    EngineOption,
+    ProgressOption,
+    RootOption,
+    ScenarioOption,
+    SeedOption,
+    TableOrJson,
+    TuneOption,
+    app,
+    user_errors,
+)
+
+TargetOption = Annotated[list[str] | None, typer.Option(
+    "--target", "-t", help="A target question whose forecast matters; repeat for several "
+    "[default: every unresolved consequence].", show_default=False)]
+TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
+
+
+@app.command()
+@user_errors
+def watch(
+    target: TargetOption = None,
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    as_of: AsOfOption = "",
+    seed: SeedOption = DEFAULTS["seed"],
+    fmt: TableOrJsonOption = TableOrJson.table,
+    cpt_draws: Annotated[int, typer.Option(
+        "--cpt-draws", min=20, max=5000,
+        help="Posterior draws of the CPT entries behind each value's spread.")] = WATCH_DRAWS,
+    engine: EngineOption = Engine.auto,
+    draws: DrawsOption = DEFAULTS["draws"],
+    tune: TuneOption = DEFAULTS["tune"],
+    chains: ChainsOption = DEFAULTS["chains"],
+    progress: ProgressOption = True,
+    backend: BackendOption = Backend.auto,
+    cache: CacheOption = True,
+) -> None:
+    """Which unresolved question is most worth watching: for each, the expected reduction of
+    the targets' summed Brier uncertainty if it were resolved next (value of information),
+    best first, with its spread over the CPT uncertainty. Exact on table-CPT scenarios; on
+    NUTS scenarios, averaged over the sampler's draws (--draws/--tune/--chains). Writes no files.
+
+    Example: forecast watch --target f35_reinstatement --format json
+    """
+    from ..inference.settings import SamplerSettings
+    from ..jobs.watch import watch_document
+    from ..render.decisions import render_watch_text
+
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
+                               backend=backend.value)
+    document = watch_document(scenario_paths(root, scenario), target or [], parse_as_of(as_of),
+                              seed, cpt_draws, engine.value, settings, use_cache=cache)
+    if fmt is TableOrJson.json:
+        typer.echo(json.dumps(document["watch"], indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_watch_text(document), nl=False)
+
+
+@app.command()
+@user_errors
+def sensitivity(
+    target: TargetOption = None,
+    scenario: ScenarioOption = DEFAULTS["scenario"],
+    root: RootOption = None,
+    as_of: AsOfOption = "",
+    fmt: TableOrJsonOption = TableOrJson.table,
+    top: Annotated[int | None, typer.Option(
+        "--top", min=1, help="Entries per target [default: 10 in the table, all in JSON].",
+        show_default=False)] = None,
+) -> None:
+    """Which prior each forecast hangs on: per target, its forecast with one CPT entry at its
+    prior's 5% and 95% quantiles (every other entry at its prior mean), widest swing first.
+    Exact; writes no files.
+
+    Example: forecast sensitivity --target russia_ties_strained --top 5
+    """
+    from ..jobs.sensitivity import sensitivity_document
+    from ..render.decisions import render_sensitivity_text
+
+    document = sensitivity_document(scenario_paths(root, scenario), target or [],
+                                    parse_as_of(as_of), top)
+    if fmt is TableOrJson.json:
+        typer.echo(json.dumps(document["sensitivity"], indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_sensitivity_text(document, top or 10), nl=False)

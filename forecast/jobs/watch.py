@@ -1,0 +1,120 @@
+"""`forecast watch`: which unresolved question is most worth watching (value of information),
+and how firm that ranking is over what we do not know about the mechanism.
+
+On the exact engine the values are exact and their spread comes from exact iid posterior draws
+of the CPT entries; on a NUTS scenario every forecast behind a value is an average over the
+sampler's draws (analysis/decisions.py). Nothing here prints or writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..analysis.decisions import INTERVAL_PROB, WATCH_DRAWS, value_of_information
+from ..analysis.document import as_of_date
+from ..errors import fail
+from ..errors import problem as problem_error
+from ..inference import elimination
+from ..inference.exact import check_size, memory_budget
+from ..inference.problem import NotExact, engine_for, prepare
+from ..io.project import ScenarioPaths, load_inputs
+from ..model.spec import Scenario
+from .report import cached_fit, too_large_message
+
+
+def choose_targets(scenario: Scenario, conditions, values: Sequence[str], option: str = "--target"
+                   ) -> list[str]:
+    """The `--target` nodes (each a node of the scenario, unresolved, listed once), or by
+    default every unresolved consequence."""
+    if not values:
+        return [n.id for n in scenario.nodes if n.role == "consequence" and n.id not in conditions]
+    targets: list[str] = []
+    for value in values:
+        node = value.strip()
+        if node not in scenario.node_ids:
+            raise fail(option, None, None, f"a node of {scenario.id} (one of "
+                       f"{', '.join(sorted(scenario.node_ids))})", node)
+        if node in conditions:
+            raise fail(option, None, None, f"an unresolved node ({node} is resolved: its forecast "
+                       "cannot move)", node)
+        if node not in targets:
+            targets.append(node)
+    return targets
+
+
+def user_engine(paths: ScenarioPaths, problem, engine: str) -> str:
+    try:
+        return engine_for(problem, engine)
+    except NotExact as error:
+        raise problem_error(paths.display(paths.priors), None, "engine", str(error)) from None
+
+
+def checked_size(paths: ScenarioPaths, net, engine: str):
+    try:
+        return check_size(net)
+    except elimination.TooLarge as error:
+        raise problem_error(paths.display(paths.priors), None, "network",
+                            too_large_message(error, engine)) from None
+
+
+def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.date | None = None,
+                   seed: int = 0, cpt_draws: int = WATCH_DRAWS, engine: str = "auto",
+                   settings=None, use_cache: bool = True) -> dict:
+    """Every unresolved node's value of information for the targets, best first."""
+    inputs = load_inputs(paths, as_of)
+    problem = prepare(inputs)
+    net = problem.net
+    chosen = user_engine(paths, problem, engine)
+    structure = checked_size(paths, net, chosen)
+    chosen_targets = choose_targets(inputs.scenario, problem.conditions, targets)
+    target_index = [net.index(t) for t in chosen_targets]
+    rng = np.random.default_rng(seed)
+    if chosen == "exact":
+        _p, theta = elimination.conjugate_draws(
+            structure, net.alpha, net.beta, net.fixed, problem.node_log_weights,
+            net.node_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
+        integrated = True
+    else:
+        theta = _nuts_theta(paths, inputs, seed, settings, use_cache, net)
+        keep = np.unique(np.linspace(0, len(theta) - 1, min(cpt_draws, len(theta))).round().astype(int))
+        theta, integrated = theta[keep], False
+    result = value_of_information(net, problem.node_log_weights, problem.conditions, target_index,
+                                  theta_draws=theta, integrated=integrated)
+    spread, best = result.spread(), result.top_share()
+    items = []
+    for i in result.ranking():
+        v = result.candidates[i]
+        items.append({
+            "node": net.node_ids[v],
+            "value": round(float(result.value[i]), 10),
+            "per_target": {chosen_targets[j]: round(float(result.per_target[i, j]), 10)
+                           for j in range(len(chosen_targets)) if target_index[j] != v},
+            "interval": [round(float(spread[i, 0]), 10), round(float(spread[i, 1]), 10)],
+            "top_share": round(float(best[i]), 4),
+            "p_yes": round(float(result.p_yes[i]), 6),
+            "if_yes": {chosen_targets[j]: round(float(result.given_yes[i, j]), 6)
+                       for j in range(len(chosen_targets)) if target_index[j] != v},
+            "if_no": {chosen_targets[j]: round(float(result.given_no[i, j]), 6)
+                      for j in range(len(chosen_targets)) if target_index[j] != v},
+        })
+    return {"scenario": inputs.scenario.id,
+            "as_of": (as_of or as_of_date(inputs)).isoformat(),
+            "replay": as_of is not None,
+            "engine": chosen,
+            "targets": chosen_targets,
+            "resolved": sorted(problem.conditions),
+            "cpt_draws": int(len(theta)),
+            "interval_prob": INTERVAL_PROB,
+            "watch": items}
+
+
+def _nuts_theta(paths, inputs, seed, settings, use_cache, net) -> np.ndarray:
+    """The NUTS posterior's CPT draws, (draws, K), refitting when a cached fit lacks them."""
+    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, engine="nuts")
+    if posterior.theta is None and not len(net.free):
+        return net.fixed[None].copy()
+    if posterior.theta is None:
+        posterior = cached_fit(paths, inputs, seed, settings, use_cache=False, engine="nuts")
+    return np.asarray(posterior.theta, dtype=float).reshape(-1, net.n_entries)

@@ -1,0 +1,147 @@
+"""What to watch and what each forecast hangs on, for people: terminal tables, the short list
+in report.md and the tornado rows of report.html. No I/O; node ids and numbers only (no
+evidence text reaches these)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import pct
+
+WATCH_NOTE = (
+    "value: the expected reduction of the targets' summed Brier uncertainty if the question were "
+    "resolved next (the variance, over its outcome, of each target's forecast). {prob}% over CPT "
+    "draws: that value across what we do not know about the mechanism; best in: the share of "
+    "draws under which the question ranks first (low shares: a fragile ranking).")
+
+
+def entry_label(node: str, when: dict) -> str:
+    """'P(node | parent = yes)' or 'P(node)'."""
+    if not when:
+        return f"P({node})"
+    return f"P({node} | " + ", ".join(f"{k} = {v}" for k, v in when.items()) + ")"
+
+
+def _console(buffer: io.StringIO, width: int) -> Console:
+    return Console(file=buffer, width=width, force_terminal=False, color_system=None)
+
+
+def _moves_most(item: dict) -> str:
+    """The target whose forecast the question's outcome moves most, in words."""
+    if not item["per_target"]:
+        return ""
+    target = max(item["per_target"], key=lambda t: (item["per_target"][t], t))
+    return f"{target}: {pct(item['if_yes'][target])} if yes, {pct(item['if_no'][target])} if no"
+
+
+def render_watch_text(document: dict, width: int = 120) -> str:
+    buffer = io.StringIO()
+    console = _console(buffer, width)
+    prob = int(round(100 * document["interval_prob"]))
+    title = f"What to watch — {document['scenario']}, as of {document['as_of']}"
+    console.print(Text(title + (" (replay)" if document["replay"] else "")))
+    if not document["targets"]:
+        console.print(Text("No unresolved consequence to forecast: name targets with --target NODE."))
+        return buffer.getvalue()
+    console.print(Text("Targets: " + ", ".join(document["targets"])), soft_wrap=True)
+    if not document["watch"]:
+        console.print(Text("Every question is resolved: nothing left to watch."))
+        return buffer.getvalue()
+    table = Table(title_justify="left")
+    for name, justify in (("rank", "right"), ("question", "left"), ("P(yes)", "right"),
+                          ("value", "right"), (f"{prob}% over CPT draws", "right"),
+                          ("best in", "right"), ("moves most", "left")):
+        table.add_column(name, justify=justify)
+    for rank, item in enumerate(document["watch"], start=1):
+        low, high = item["interval"]
+        table.add_row(str(rank), Text(item["node"]), pct(item["p_yes"]), f"{item['value']:.4f}",
+                      f"{low:.4f} – {high:.4f}", f"{100 * item['top_share']:.0f}%",
+                      Text(_moves_most(item)))
+    console.print(table)
+    console.print(Text(WATCH_NOTE.format(prob=prob)), soft_wrap=True)
+    console.print(Text(f"engine {document['engine']} · {document['cpt_draws']} CPT draws"))
+    return buffer.getvalue()
+
+
+def render_sensitivity_text(document: dict, top: int = 10, width: int = 120) -> str:
+    buffer = io.StringIO()
+    console = _console(buffer, width)
+    low_q, high_q = (int(round(100 * q)) for q in document["quantiles"])
+    title = f"What each forecast hangs on — {document['scenario']}, as of {document['as_of']}"
+    console.print(Text(title + (" (replay)" if document["replay"] else "")))
+    if not document["targets"]:
+        console.print(Text("No unresolved consequence to forecast: name targets with --target NODE."))
+        return buffer.getvalue()
+    for target in document["targets"]:
+        rows = document["sensitivity"][target]
+        table = Table(title=Text(f"{target}: forecast {pct(document['forecasts'][target])}"),
+                      title_justify="left")
+        for name, justify in (("CPT entry", "left"), (f"entry at its {low_q}%", "right"),
+                              (f"entry at its {high_q}%", "right"), ("swing", "right")):
+            table.add_column(name, justify=justify)
+        for row in rows[:top]:
+            table.add_row(Text(entry_label(row["node"], row["when"])),
+                          f"{pct(row['low'])} (at {row['entry_low']:.2f})",
+                          f"{pct(row['high'])} (at {row['entry_high']:.2f})",
+                          f"{row['swing_pp']:.1f} pp")
+        console.print(table)
+        if len(rows) > top:
+            console.print(Text(f"  ... and {len(rows) - top} more entries (--top, or --format json)"))
+    console.print(Text(f"Each row: the forecast with that one CPT entry at its prior's {low_q}% "
+                       f"and {high_q}% quantiles, every other entry at its prior mean."), soft_wrap=True)
+    return buffer.getvalue()
+
+
+def hangs_on_sentence(target: str, rows: list[dict]) -> str:
+    """'hangs mostly on P(x | y = yes) (swing 23.1 pp), then P(...) (9.0 pp)'."""
+    if not rows or rows[0]["swing_pp"] < 0.05:
+        return "hangs on no single prior: no CPT entry moves it by 0.1 pp"
+    first = rows[0]
+    words = (f"hangs mostly on {entry_label(first['node'], first['when'])} (swing "
+             f"{first['swing_pp']:.1f} pp: {pct(first['low'])} to {pct(first['high'])})")
+    rest = [r for r in rows[1:3] if r["swing_pp"] >= 0.05]
+    if rest:
+        words += ", then " + ", ".join(f"{entry_label(r['node'], r['when'])} ({r['swing_pp']:.1f} pp)"
+                                        for r in rest)
+    return words
+
+
+def sensitivity_markdown(document: dict) -> list[str]:
+    """The short list in report.md: per unresolved consequence, what its forecast hangs on."""
+    sens = document.get("sensitivity")
+    if not sens:
+        return []
+    low_q, high_q = (int(round(100 * q)) for q in sens["quantiles"])
+    lines = ["", "## What each forecast hangs on", "",
+             f"One-way sensitivity: each forecast with one CPT entry at its prior's {low_q}% and "
+             f"{high_q}% quantiles, every other entry at its prior mean (`forecast sensitivity` "
+             "lists them all).", ""]
+    for target, rows in sens["targets"].items():
+        lines.append(f"- `{target}`: this forecast {hangs_on_sentence(target, rows)}")
+    return lines
+
+
+def tornado_rows(rows: list[dict], forecast: float) -> dict:
+    """Geometry of one tornado chart, in percent of its width: a shared axis from the lowest
+    to the highest forecast any entry gives (padded), each bar from the entry-low forecast to
+    the entry-high one, and the forecast itself as the centre line."""
+    values = [forecast] + [r[k] for r in rows for k in ("low", "high")]
+    lo, hi = min(values), max(values)
+    pad = max(0.02, 0.08 * (hi - lo))
+    lo, hi = max(0.0, lo - pad), min(1.0, hi + pad)
+    span = (hi - lo) or 1.0
+
+    def x(p: float) -> float:
+        return round(100 * (p - lo) / span, 2)
+
+    bars = []
+    for r in rows:
+        left, right = sorted((r["low"], r["high"]))
+        bars.append({**r, "label": entry_label(r["node"], r["when"]), "left": x(left),
+                     "width": max(0.4, round(x(right) - x(left), 2)),
+                     "rises": r["high"] >= r["low"]})
+    return {"axis_low": lo, "axis_high": hi, "centre": x(forecast), "bars": bars}
