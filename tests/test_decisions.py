@@ -329,6 +329,41 @@ def test_sensitivity_equals_a_refit_with_the_entry_moved(tmp_path):
     assert all(len(rows) == 3 for rows in limited.values())
 
 
+def test_sensitivity_on_a_parametric_cpt_moves_its_base_and_parent_numbers(data_root):
+    """noisy-or-four: a noisy-OR node's numbers (its base, each parent's number) are what is
+    uncertain, not its 16 entries. Each row equals the forecast with the CPT made from the
+    numbers, one moved to its quantile, by the noisy-OR formula."""
+    from forecast.model.parametric import cpt_table
+
+    doc = invoke_json("sensitivity", "--root", str(data_root), "--scenario", "noisy-or-four",
+                      "--target", "effect")
+    problem = prepare(load_inputs(scenario_paths(data_root, "noisy-or-four")))
+    net = problem.net
+    v = net.index("effect")
+    parametric = [r for r in doc["effect"] if r["node"] == "effect"]
+    parameters = net.parameters
+    mine = np.flatnonzero(parameters.node == v)
+    uncertain = {"base" if parameters.slot[i] < 0 else net.node_ids[net.parents[v][parameters.slot[i]]]
+                 for i in mine if np.isnan(parameters.fixed[i])}        # a fixed number is not listed
+    assert {r["cause"] for r in parametric} == uncertain and len(uncertain) >= 3
+    assert all(r["cpt"] == "noisy_or" for r in parametric)
+    for row in parametric:
+        slot = -1 if row["cause"] == "base" else [net.node_ids[p] for p in net.parents[v]].index(row["cause"])
+        i = int(mine[list(parameters.slot[mine]).index(slot)])
+        for side in ("low", "high"):
+            numbers = parameters.prior_means.copy()
+            numbers[i] = row[f"entry_{side}"]
+            theta = parameters.theta(numbers)
+            base, causes = numbers[mine[0]], numbers[mine[1:]]
+            np.testing.assert_allclose(theta[net.first_entry[v]:net.first_entry[v] + 2 ** len(causes)],
+                                       cpt_table("noisy_or", base, causes), atol=1e-12)
+            p, _ = elimination.marginals(exact.structure_of(net), theta, problem.node_log_weights,
+                                         net.node_mask(problem.conditions))
+            assert row[side] == pytest.approx(p[v], abs=2e-6)
+    table = runner.invoke(app, ["sensitivity", "--root", str(data_root), "--scenario", "noisy-or-four"])
+    assert table.exit_code == 0 and "number on effect (noisy_or)" in table.stdout
+
+
 def test_sensitivity_table_names_what_each_forecast_hangs_on(repo_root):
     result = runner.invoke(app, ["sensitivity", "--root", str(repo_root), "--top", "2"])
     assert result.exit_code == 0, result.output

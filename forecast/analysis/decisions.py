@@ -196,61 +196,77 @@ def beta_quantiles(alpha: np.ndarray, beta: np.ndarray,
 
 @dataclass(frozen=True)
 class SensitivityResult:
-    """Per free CPT entry (indices into the network's entries) and node: the forecast with
-    that entry at its prior's low and high quantile, the others at their prior means."""
+    """Per uncertain number of the CPTs (a table entry, or a parametric CPT's base or parent
+    number: indices into `net.parameters`) and node: the forecast with that number at its
+    prior's low and high quantile, every other number at its prior mean."""
 
-    entries: np.ndarray          # (F,) entry indices (fixed entries are not uncertain)
-    entry_low: np.ndarray        # (F,) the entry's low quantile
-    entry_high: np.ndarray       # (F,) its high quantile
-    low: np.ndarray              # (F, n) every node's forecast with the entry at entry_low
-    high: np.ndarray             # (F, n) ... at entry_high
-    base: np.ndarray             # (n,) every entry at its prior mean: the exact forecast
+    params: np.ndarray           # (F,) parameter indices (fixed numbers are not uncertain)
+    param_low: np.ndarray        # (F,) the number's low quantile
+    param_high: np.ndarray       # (F,) its high quantile
+    low: np.ndarray              # (F, n) every node's forecast with the number at param_low
+    high: np.ndarray             # (F, n) ... at param_high
+    base: np.ndarray             # (n,) every number at its prior mean (on table-CPT
+                                 #      scenarios: the exact forecast)
 
     def ranked(self, target: int) -> list[int]:
-        """Positions in `entries`, widest swing on `target` first (ties: entry order)."""
+        """Positions in `params`, widest swing on `target` first (ties: parameter order)."""
         swing = np.abs(self.high[:, target] - self.low[:, target])
-        return sorted(range(len(self.entries)), key=lambda i: (-round(float(swing[i]), 12), i))
+        return sorted(range(len(self.params)), key=lambda i: (-round(float(swing[i]), 12), i))
 
 
 def sensitivity(net: Network, node_log_weights: np.ndarray,
                 conditions: Mapping[str, bool] | None,
                 probs: Sequence[float] = SENSITIVITY_QUANTILES) -> SensitivityResult:
-    """One-way sensitivity of every node's forecast to every free CPT entry."""
+    """One-way sensitivity of every node's forecast to every uncertain CPT number: one batched
+    calibration of two rows per number (and one at the prior means)."""
     structure = structure_of(net)
-    free = net.free
-    quantiles = beta_quantiles(net.alpha[free], net.beta[free], probs)
-    means = net.prior_means
-    theta = np.repeat(means[None], 2 * len(free) + 1, axis=0)
+    parameters = net.parameters
+    free = parameters.free
+    quantiles = beta_quantiles(parameters.alpha[free], parameters.beta[free], probs)
+    params = np.repeat(parameters.prior_means[None], 2 * len(free) + 1, axis=0)
     rows = np.arange(len(free))
-    theta[2 * rows, free] = quantiles[:, 0]
-    theta[2 * rows + 1, free] = quantiles[:, 1]
-    p, _ = elimination.marginals(structure, theta, np.asarray(node_log_weights, dtype=float),
+    params[2 * rows, free] = quantiles[:, 0]
+    params[2 * rows + 1, free] = quantiles[:, 1]
+    p, _ = elimination.marginals(structure, parameters.theta(params),
+                                 np.asarray(node_log_weights, dtype=float),
                                  net.node_mask(conditions), max_bytes=memory_budget())
     return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], p[0:-1:2], p[1:-1:2], p[-1])
 
 
-def entry_when(net: Network, entry: int) -> dict[str, str]:
-    """The parent configuration of a CPT entry, {parent: "yes" | "no"} ({} for a root)."""
-    v, config = int(net.entry_node[entry]), int(net.entry_config[entry])
-    return {net.node_ids[p]: ("yes" if config >> bit & 1 else "no")
-            for bit, p in enumerate(net.parents[v])}
+def parameter_meaning(net: Network, param: int) -> dict:
+    """What a CPT number is, for people and programs: its node, the parent configuration
+    `when` ({parent: "yes" | "no"}, {} for a root) of the CPT row it is (table) or defines
+    (a parametric base: every parent no; a parent's number: that parent alone yes), the node's
+    `cpt` form, and `cause`: null for a table entry, "base" or the parent's id."""
+    parameters = net.parameters
+    v, slot = int(parameters.node[param]), int(parameters.slot[param])
+    form = net.forms[v]
+    parents = [net.node_ids[p] for p in net.parents[v]]
+    if form == "table":
+        when = {pa: ("yes" if slot >> bit & 1 else "no") for bit, pa in enumerate(parents)}
+        cause = None
+    else:
+        cause = "base" if slot < 0 else parents[slot]
+        when = {pa: ("yes" if pa == cause else "no") for pa in parents}
+    return {"node": net.node_ids[v], "when": when, "cpt": form, "cause": cause}
 
 
 def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
                      top: int | None = None) -> list[dict]:
     """DESIGN's shape for one target: [{"node", "when", "low", "high", "swing_pp"}], widest
-    first; `swing_pp` is |high - low| in percentage points. Extra keys: the entry's quantiles
-    and the target's forecast with every entry at its prior mean."""
+    first; `swing_pp` is |high - low| in percentage points. Extra keys: the number's quantiles
+    (`entry_low`, `entry_high`), its CPT form and cause (parametric CPTs), and the target's
+    forecast with every number at its prior mean."""
     rows = []
     for i in result.ranked(target)[:top]:
-        entry = int(result.entries[i])
         low, high = float(result.low[i, target]), float(result.high[i, target])
-        rows.append({"node": net.node_ids[int(net.entry_node[entry])],
-                     "when": entry_when(net, entry),
+        meaning = parameter_meaning(net, int(result.params[i]))
+        rows.append({"node": meaning["node"], "when": meaning["when"],
                      "low": round(low, 6), "high": round(high, 6),
                      "swing_pp": round(100 * abs(high - low), 2),
-                     "entry_low": round(float(result.entry_low[i]), 6),
-                     "entry_high": round(float(result.entry_high[i]), 6),
+                     "entry_low": round(float(result.param_low[i]), 6),
+                     "entry_high": round(float(result.param_high[i]), 6),
+                     "cpt": meaning["cpt"], "cause": meaning["cause"],
                      "forecast": round(float(result.base[target]), 6)})
     return rows
 

@@ -139,20 +139,21 @@ def _fit_nuts(problem: Problem, seed: int, settings) -> Posterior:
 
 def table_draws(net: Network, idata) -> np.ndarray | None:
     """Every CPT table entry per posterior draw, (chains, draws, K): the model's "cpt"
-    deterministic where it has one (parametric CPTs), else its sampled "theta" (the free
-    entries) beside the fixed ones; None when the sampler kept neither."""
+    deterministic where it has one, else made from its sampled "theta" (the free parameters:
+    table entries, or a parametric CPT's numbers) by `net.parameters`; None when the sampler
+    kept neither."""
     posterior = getattr(idata, "posterior", None)
     if posterior is None:
         return None
-    if "cpt" in posterior:
+    if "cpt" in posterior and posterior["cpt"].shape[-1] == net.n_entries:
         return np.asarray(posterior["cpt"].values, dtype=float)
-    if "theta" not in posterior and len(net.free):
+    parameters = net.parameters
+    if "theta" not in posterior or posterior["theta"].shape[-1] != len(parameters.free):
         return None
-    chains, draws = (int(posterior.sizes[d]) for d in ("chain", "draw"))
-    theta = np.broadcast_to(net.fixed, (chains, draws, net.n_entries)).copy()
-    if len(net.free):
-        theta[..., net.free] = np.asarray(posterior["theta"].values, dtype=float)
-    return theta
+    free = np.asarray(posterior["theta"].values, dtype=float)
+    chains, draws = free.shape[:2]
+    params = parameters.full(free.reshape(chains * draws, -1))
+    return parameters.theta(params).reshape(chains, draws, net.n_entries)
 
 
 def _check_nuts_size(net: Network) -> None:

@@ -1,7 +1,8 @@
 """`forecast sensitivity`: which prior each forecast hangs on. One-way sensitivity of each
 target's forecast to each CPT entry (that entry at its Beta prior's 5% and 95% quantiles, every
-other at its prior mean, the evidence and resolutions as they are), widest first. Exact
-inference on the prior means, so numpy only on every scenario of table CPTs."""
+other at its prior mean, the evidence and resolutions as they are), widest first. On a
+parametric CPT the numbers are its base and its parents' numbers. Exact inference at fixed CPT
+numbers, so numpy only on every scenario."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 
 from ..analysis.decisions import SENSITIVITY_QUANTILES, sensitivity, sensitivity_rows
 from ..analysis.document import as_of_date
-from ..errors import problem as problem_error
 from ..inference.problem import prepare
 from ..io.project import ScenarioPaths, load_inputs
 from .watch import checked_size, choose_targets
@@ -22,10 +22,6 @@ def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
     inputs = load_inputs(paths, as_of)
     problem = prepare(inputs)
     net = problem.net
-    if not net.conjugate:
-        raise problem_error(paths.display(paths.priors), None, "cpt",
-                            "sensitivity to single CPT entries needs table CPTs (each entry its "
-                            "own Beta prior); this scenario has parametric CPTs")
     checked_size(paths, net, "exact")
     chosen = choose_targets(inputs.scenario, problem.conditions, targets)
     result = sensitivity(net, problem.node_log_weights, problem.conditions)

@@ -113,8 +113,9 @@ def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.
 def _nuts_theta(paths, inputs, seed, settings, use_cache, net) -> np.ndarray:
     """The NUTS posterior's CPT draws, (draws, K), refitting when a cached fit lacks them."""
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, engine="nuts")
-    if posterior.theta is None and not len(net.free):
-        return net.fixed[None].copy()
+    parameters = net.parameters
+    if posterior.theta is None and not len(parameters.free):
+        return parameters.theta(parameters.prior_means)[None]
     if posterior.theta is None:
         posterior = cached_fit(paths, inputs, seed, settings, use_cache=False, engine="nuts")
     return np.asarray(posterior.theta, dtype=float).reshape(-1, net.n_entries)

@@ -19,11 +19,20 @@ WATCH_NOTE = (
     "draws under which the question ranks first (low shares: a fragile ranking).")
 
 
-def entry_label(node: str, when: dict) -> str:
-    """'P(node | parent = yes)' or 'P(node)'."""
+def entry_label(node: str, when: dict, cause: str | None = None, cpt: str = "table") -> str:
+    """'P(node | parent = yes)' or 'P(node)' for a table entry; a parametric CPT's base or a
+    parent's number in words."""
+    if cause == "base":
+        return f"base of {node} ({cpt}: P({node}) with no parent yes)"
+    if cause:
+        return f"{cause}'s number on {node} ({cpt})"
     if not when:
         return f"P({node})"
     return f"P({node} | " + ", ".join(f"{k} = {v}" for k, v in when.items()) + ")"
+
+
+def row_label(row: dict) -> str:
+    return entry_label(row["node"], row["when"], row.get("cause"), row.get("cpt", "table"))
 
 
 def _console(buffer: io.StringIO, width: int) -> Console:
@@ -80,19 +89,21 @@ def render_sensitivity_text(document: dict, top: int = 10, width: int = 120) -> 
         rows = document["sensitivity"][target]
         table = Table(title=Text(f"{target}: forecast {pct(document['forecasts'][target])}"),
                       title_justify="left")
-        for name, justify in (("CPT entry", "left"), (f"entry at its {low_q}%", "right"),
-                              (f"entry at its {high_q}%", "right"), ("swing", "right")):
+        for name, justify in (("CPT number", "left"), (f"at its {low_q}% quantile", "right"),
+                              (f"at its {high_q}% quantile", "right"), ("swing", "right")):
             table.add_column(name, justify=justify)
         for row in rows[:top]:
-            table.add_row(Text(entry_label(row["node"], row["when"])),
+            table.add_row(Text(row_label(row)),
                           f"{pct(row['low'])} (at {row['entry_low']:.2f})",
                           f"{pct(row['high'])} (at {row['entry_high']:.2f})",
                           f"{row['swing_pp']:.1f} pp")
         console.print(table)
         if len(rows) > top:
             console.print(Text(f"  ... and {len(rows) - top} more entries (--top, or --format json)"))
-    console.print(Text(f"Each row: the forecast with that one CPT entry at its prior's {low_q}% "
-                       f"and {high_q}% quantiles, every other entry at its prior mean."), soft_wrap=True)
+    console.print(Text(f"Each row: the forecast with that one CPT number (a table entry, or a "
+                       f"parametric CPT's base or parent number) at its prior's {low_q}% and "
+                       f"{high_q}% quantiles (the number in brackets), every other number at its "
+                       "prior mean."), soft_wrap=True)
     return buffer.getvalue()
 
 
@@ -101,11 +112,11 @@ def hangs_on_sentence(target: str, rows: list[dict]) -> str:
     if not rows or rows[0]["swing_pp"] < 0.05:
         return "hangs on no single prior: no CPT entry moves it by 0.1 pp"
     first = rows[0]
-    words = (f"hangs mostly on {entry_label(first['node'], first['when'])} (swing "
+    words = (f"hangs mostly on {row_label(first)} (swing "
              f"{first['swing_pp']:.1f} pp: {pct(first['low'])} to {pct(first['high'])})")
     rest = [r for r in rows[1:3] if r["swing_pp"] >= 0.05]
     if rest:
-        words += ", then " + ", ".join(f"{entry_label(r['node'], r['when'])} ({r['swing_pp']:.1f} pp)"
+        words += ", then " + ", ".join(f"{row_label(r)} ({r['swing_pp']:.1f} pp)"
                                         for r in rest)
     return words
 
@@ -141,7 +152,7 @@ def tornado_rows(rows: list[dict], forecast: float) -> dict:
     bars = []
     for r in rows:
         left, right = sorted((r["low"], r["high"]))
-        bars.append({**r, "label": entry_label(r["node"], r["when"]), "left": x(left),
+        bars.append({**r, "label": row_label(r), "left": x(left),
                      "width": max(0.4, round(x(right) - x(left), 2)),
                      "rises": r["high"] >= r["low"]})
     return {"axis_low": lo, "axis_high": hi, "centre": x(forecast), "bars": bars}
