@@ -248,6 +248,25 @@ def test_products_below_float64_range_are_rescued_in_log_space():
     assert log_z < -20 * 690
 
 
+def test_rows_needing_log_space_are_redone_alone_in_a_batch():
+    """A batch where only the middle row underflows float64: every row equals its own
+    unbatched answer, and an empty batch is an empty answer."""
+    n = 30
+    parents = ((),) + tuple((v - 1,) for v in range(1, n))
+    s = E.build_structure(parents)
+    conditions = dict.fromkeys(range(0, n, 2), 1)
+    theta = np.stack([np.full(s.n_entries, 0.4), np.full(s.n_entries, 1e-300),
+                      np.full(s.n_entries, 0.7)])
+    p, log_z = E.marginals(s, theta, conditions=conditions)
+    assert np.isfinite(p).all() and log_z[1] < -15 * 690
+    for row in range(3):
+        alone, alone_z = E.marginals(s, theta[row], conditions=conditions)
+        np.testing.assert_allclose(p[row], alone, atol=1e-14, rtol=0)
+        assert log_z[row] == pytest.approx(alone_z, abs=1e-9)
+    empty, empty_z = E.marginals(s, np.zeros((0, s.n_entries)))
+    assert empty.shape == (0, n) and empty_z.shape == (0,)
+
+
 def test_contradictory_conditions_raise_a_clear_error_not_nan():
     """A node fixed at P(yes) = 1 and conditioned no: the evidence is impossible."""
     s = E.build_structure(((), (0,)))

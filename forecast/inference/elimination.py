@@ -32,6 +32,15 @@ the peak of a batch before anything is allocated, and `marginals` processes a ba
 under `max_bytes` (raising `TooLarge`, before any big allocation, if one row alone does not
 fit), so a caller applies its budget by reading the structure or by catching the error.
 
+API (all arrays plain numpy; K CPT entries, n nodes):
+
+    s = build_structure(parents)                 # once per network structure
+    s.treewidth, s.cells, s.peak_bytes(rows)     # sizes, before any big allocation
+    p_yes, log_z = marginals(s, theta, node_log_weights, conditions, max_bytes=...)
+    states = sample_states(s, theta, node_log_weights, conditions, n_draws, rng)
+    yes, no = entry_counts(s, states)            # (D, K) pseudo-observations per entry
+    p_draws, theta_draws = conjugate_draws(s, alpha, beta, fixed, weights, conditions, D, rng)
+
 Tiny networks. Neighbouring cliques are merged while their union has at most `merge_up_to`
 nodes (6 by default): fewer, larger tables mean fewer numpy calls, which is what a small
 network's time is made of. A network of 6 nodes or fewer becomes one clique: enumeration.
@@ -43,6 +52,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+__all__ = ["DEFAULT_MAX_BYTES", "HARD_EXCLUDED", "ContradictoryEvidence", "Structure", "TooLarge",
+           "build_structure", "condition_mask", "conjugate_draws", "entry_counts", "marginals",
+           "sample_states", "used_entries"]
 
 HARD_EXCLUDED = -1e12            # log-weight of a ruled-out state (exp() of it is exactly 0)
 DEFAULT_MAX_BYTES = 256 * 2**20  # working memory per call unless the caller says otherwise
@@ -789,7 +802,7 @@ def marginals(structure: Structure, theta, node_log_weights=None, conditions=Non
     mask0, weight1 = _evidence(s, node_log_weights, conditions)
     batch = np.broadcast_shapes(theta.shape[:-1], mask0.shape[:-1], weight1.shape[:-1])
     total = int(np.prod(batch, dtype=np.int64))
-    rows, keep = _chunking(s, total, max_bytes)
+    rows, keep = _chunking(s, max(total, 1), max_bytes)
     p_yes = np.empty((total, s.n_nodes))
     log_z = np.empty(total)
     for start in range(0, total, rows):
