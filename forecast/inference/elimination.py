@@ -16,7 +16,8 @@ The model. n binary nodes; `parents[v]` lists node v's parents in CPT bit order:
 `offsets[v] + c` of theta is P(v = yes | parent configuration c), bit j of c being the state of
 `parents[v][j]`. Soft evidence multiplies each joint state with v = yes by exp(L[v]); hard
 conditions are an (n, 2) log-mask (column b is 0 where state b is allowed, very negative or
--inf where it is ruled out) or a dict {node: 0/1}. So
+-inf where it is ruled out; HARD_EXCLUDED or below counts as an exact zero) or a dict
+{node: 0/1}. So
 
     P(x | evidence, theta) ∝ prod_v theta_v(x_v | x_pa(v)) * exp(x_v L_v + mask[v, x_v]).
 
