@@ -306,6 +306,23 @@ def test_a_network_past_the_budget_is_refused_before_allocating():
         E.sample_states(s, np.full(s.n_entries, 0.5), n_draws=3)
 
 
+def test_the_budgets_the_structure_states_are_the_ones_the_calls_apply():
+    """marginals runs within peak_bytes(1) (one row per chunk), sample_states within
+    sample_bytes(); a byte less is TooLarge, so a caller that checked the structure never
+    meets the error later."""
+    rng = np.random.default_rng(13)
+    parents = window_dag(30, 4, 6, rng)
+    s = E.build_structure(parents)
+    theta = rng.uniform(0.1, 0.9, (5, s.n_entries))
+    p, _ = E.marginals(s, theta, max_bytes=s.peak_bytes(1))
+    np.testing.assert_allclose(p, E.marginals(s, theta)[0], atol=1e-14, rtol=0)
+    with pytest.raises(E.TooLarge):
+        E.marginals(s, theta, max_bytes=s.peak_bytes(1) - 1)
+    E.sample_states(s, theta[0], n_draws=10, rng=rng, max_bytes=s.sample_bytes())
+    with pytest.raises(E.TooLarge):
+        E.sample_states(s, theta[0], n_draws=10, rng=rng, max_bytes=s.sample_bytes() - 1)
+
+
 # ----------------------------------------------------------------------------- pyAgrum
 
 def agrum_marginals(parents, theta, weights, mask):

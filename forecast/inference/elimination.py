@@ -37,6 +37,7 @@ API (all arrays plain numpy; K CPT entries, n nodes):
 
     s = build_structure(parents)                 # once per network structure
     s.treewidth, s.cells, s.peak_bytes(rows)     # sizes, before any big allocation
+    s.sample_bytes()                             # the same for sample_states / conjugate_draws
     p_yes, log_z = marginals(s, theta, node_log_weights, conditions, max_bytes=...)
     states = sample_states(s, theta, node_log_weights, conditions, n_draws, rng)
     yes, no = entry_counts(s, states)            # (D, K) pseudo-observations per entry
@@ -277,6 +278,11 @@ class Structure:
         (recomputed in distribute, the least memory the computation can take)."""
         tables = self.total_cells + self.cells if keep_tables else 3 * self.cells
         return 8 * (4 * self.n_entries + 2 * self.separator_cells + tables + 4 * self.n_nodes)
+
+    def sample_bytes(self) -> int:
+        """Estimated peak working memory of `sample_states` (and so of `conjugate_draws`):
+        the frugal row plus every clique's belief, kept for the backward pass."""
+        return self.peak_bytes(1) + 8 * self.total_cells
 
     def peak_bytes(self, rows: int = 1) -> int:
         """Estimated peak working memory of `marginals` for `rows` rows in one chunk, in the
@@ -779,7 +785,11 @@ def _run(s: Structure, theta, mask0, weight1, keep: bool, want_beliefs: bool = F
     theta, mask0, weight1 = (np.ascontiguousarray(a.T) for a in (theta, mask0, weight1))
     p_yes, log_z, rescue, beliefs = _calibrate(s, theta, mask0, weight1, _Linear, keep,
                                                want_beliefs)
-    if rescue.any():
+    if rescue.all():
+        beliefs.clear()              # free the linear tables before the log-space pass
+        p_yes, log_z, _r, beliefs = _calibrate(s, theta, mask0, weight1, _Log, False,
+                                               want_beliefs)
+    elif rescue.any():
         redo = np.flatnonzero(rescue)
         p2, z2, _r, b2 = _calibrate(s, theta[:, redo], mask0[:, redo], weight1[:, redo], _Log,
                                     False, want_beliefs)
@@ -837,9 +847,8 @@ def sample_states(structure: Structure, theta, node_log_weights=None, conditions
     mask0, weight1 = _evidence(s, node_log_weights, conditions)
     if theta.ndim != 1 or mask0.ndim != 1 or weight1.ndim != 1:
         raise ValueError("sample_states takes one theta (K,), one weight vector and one mask")
-    needed = s.row_bytes(keep_tables=True) + s.total_cells * 8
-    if needed > max_bytes:
-        raise TooLarge(needed, max_bytes, s.treewidth)
+    if s.sample_bytes() > max_bytes:
+        raise TooLarge(s.sample_bytes(), max_bytes, s.treewidth)
     _p, log_z, beliefs = _run(s, theta[None], mask0[None], weight1[None], True, True)
     if not log_z[0] > -np.inf:
         raise ContradictoryEvidence("the evidence has probability zero: the hard conditions "
