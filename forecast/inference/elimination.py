@@ -216,7 +216,7 @@ def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
 
 @dataclass(frozen=True)
 class _Clique:
-    vars: tuple[int, ...]        # axis order of this clique's tables (after the batch axis)
+    vars: tuple[int, ...]        # axis order of this clique's tables (the batch axis last)
     parent: int                  # index of the parent clique, -1 for the root
     sep: int                     # the first `sep` vars are shared with the parent
     sep_sum: tuple               # (shape, axes): the PARENT's table reshaped and summed to
@@ -227,7 +227,8 @@ class _Clique:
     # (node, transpose of the family table (v, pa[k-1], ..., pa[0], batch), broadcast shape)
     reports: tuple[int, ...]     # nodes whose marginal this clique reports
     bits: np.ndarray | None      # (2^w, 2 * len(reports)): 1 where a reported node is yes,
-                                 # then 1 where it is no (small cliques only)
+                                 # then 1 where it is no; for a large clique over its
+                                 # reported nodes only (2^len(reports) rows)
     gather: np.ndarray | None    # (families, 2^w) index of each cell's entry in the flat
                                  # (2K,) family vector: no entries first, then yes (small only)
     report_sum: tuple | None     # (shape, axes) summing a large clique to its reported nodes
@@ -238,8 +239,10 @@ class Structure:
     """The parents of a network, compiled once: elimination order, junction tree, and the
     table plans that every call with new theta, evidence or conditions reuses.
 
-    treewidth: largest clique size minus one (of the order used); cells: entries of the largest
-    clique table (2^(treewidth+1)); `peak_bytes(rows)` the working memory for `rows` rows."""
+    treewidth: largest clique size minus one, of the tree used (merging small cliques never
+    enlarges the largest, except that a network of at most `merge_up_to` nodes is one
+    clique); cells: entries of the largest clique table (2^(treewidth+1)); `peak_bytes(rows)`
+    and `sample_bytes()` the working memory of `marginals` and `sample_states`."""
 
     parents: tuple[tuple[int, ...], ...]
     order: tuple[int, ...]
@@ -270,7 +273,6 @@ class Structure:
     @property
     def cells(self) -> int:
         return 2 ** self.largest_clique
-
 
     def row_bytes(self, keep_tables: bool = False) -> int:
         """Working bytes per row: family tables, every separator message up and down, and
