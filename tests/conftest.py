@@ -10,6 +10,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
+# A frozen six-node version of the Turkey scenario (the one shipped before issue 15), so tests of
+# engines, what-ifs, influence and SBC keep a realistic network whose numbers do not move when
+# the shipped analysis in priors/ and evidence/ is revised.
+TURKEY_SIX = DATA / "turkey-six"
 
 
 def copy_root(source: Path, target: Path) -> Path:
@@ -23,6 +27,12 @@ def copy_root(source: Path, target: Path) -> Path:
 def repo_root(tmp_path) -> Path:
     """A copy of the repository's own priors/ and evidence/ in a temporary root."""
     return copy_root(REPO, tmp_path / "root")
+
+
+@pytest.fixture
+def turkey_root(tmp_path) -> Path:
+    """A copy of the frozen six-node Turkey fixture (scenario id turkey-peacekeeping)."""
+    return copy_root(TURKEY_SIX, tmp_path / "turkey")
 
 
 @pytest.fixture
