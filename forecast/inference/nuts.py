@@ -144,9 +144,14 @@ def diagnose(idata: az.InferenceData) -> dict:
         rhat = az.rhat(idata, var_names=names)
         ess_bulk = az.ess(idata, var_names=names, method="bulk")
         ess_tail = az.ess(idata, var_names=names, method="tail")
-    max_rhat = max(float(np.nanmax(rhat[v].values)) for v in names)
-    min_ess = min(min(float(np.nanmin(ess_bulk[v].values)), float(np.nanmin(ess_tail[v].values)))
-                  for v in names)
+    # A quantity that is constant in every draw (a resolved node's p_yes is exactly 0 or 1) has
+    # no R-hat or ESS (NaN): it is left out, not an all-NaN warning or a NaN in the report.
+    rhats = np.concatenate([np.ravel(rhat[v].values) for v in names])
+    esses = np.concatenate([np.ravel(e[v].values) for e in (ess_bulk, ess_tail) for v in names])
+    max_rhat = float(np.max(rhats[np.isfinite(rhats)], initial=-np.inf))
+    min_ess = float(np.min(esses[np.isfinite(esses)], initial=np.inf))
+    max_rhat = max_rhat if np.isfinite(max_rhat) else float("nan")
+    min_ess = min_ess if np.isfinite(min_ess) else float("nan")
     draws = int(idata.posterior.sizes["draw"])
     tune = int(idata.sample_stats.attrs.get("tuning_steps") or 0)
     more_tune = max(2 * tune, 2000)
