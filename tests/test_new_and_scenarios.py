@@ -11,7 +11,7 @@ import sys
 import tomllib
 
 import pytest
-from conftest import cached_fit, snapshot_files
+from conftest import REPO, cached_fit, snapshot_files
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -54,6 +54,12 @@ def test_scaffold_escapes_title_and_trigger():
     text = scaffold_toml("x", dt.date(2025, 2, 28), title='A "quoted" \\ title', trigger="line\nbreak")
     scenario = parse_scenario(text, "priors/x.toml")
     assert scenario.title == 'A "quoted" \\ title' and scenario.trigger == "line\nbreak"
+
+
+def test_scaffold_points_to_the_analysis_standard_and_the_quote_column():
+    text = scaffold_toml("x", dt.date(2025, 2, 28))
+    assert "docs/analysis-standard.md" in text and "quote: the verbatim sentence" in text
+    assert (REPO / "docs" / "analysis-standard.md").is_file()
 
 
 def test_scaffold_on_29_february_is_due_on_28_february():
@@ -117,12 +123,12 @@ def test_scenarios_lists_counts_and_last_snapshot(repo_root):
     rows = {row["id"]: row for row in json.loads(result.stdout)["scenarios"]}
     assert list(rows) == ["broken", "turkey-peacekeeping", "us-tariffs-2025"]
     assert rows["turkey-peacekeeping"] | {"title": None} == {
-        "id": "turkey-peacekeeping", "title": None, "nodes": 6, "evidence_items": 20, "evidence_rows": 42,
+        "id": "turkey-peacekeeping", "title": None, "nodes": 12, "evidence_items": 17, "evidence_rows": 24,
         "resolutions": 0, "snapshots": 0, "last_snapshot": None, "last_snapshot_generated_at": None,
         "error": None, "overdue": rows["turkey-peacekeeping"]["overdue"],
         "overdue_nodes": rows["turkey-peacekeeping"]["overdue_nodes"]}
     tariffs = rows["us-tariffs-2025"]
-    assert (tariffs["nodes"], tariffs["evidence_items"], tariffs["resolutions"]) == (6, 15, 2)
+    assert (tariffs["nodes"], tariffs["evidence_items"], tariffs["resolutions"]) == (6, 15, 6)
     assert tariffs["evidence_items"] >= 8
     assert (tariffs["snapshots"], tariffs["last_snapshot"]) == (2, "2025-04-30")
     assert tariffs["last_snapshot_generated_at"] == "2025-05-01T09:00:00+00:00"
@@ -161,4 +167,6 @@ def test_second_shipped_scenario_fits_and_agrees_with_the_exact_reference(repo_r
     for v in range(problem.net.n_nodes):
         assert abs(means[v] - exact[v]) <= 4 * posterior.mcse[v] + 1e-9, (v, means[v], exact[v])
     resolved = {r.node: r.outcome for r in inputs.resolutions}
-    assert resolved == {"china_escalation": True, "reciprocal_pause": True}
+    assert resolved == {"china_escalation": True, "reciprocal_pause": True, "us_china_deal": True,
+                        "us_q2_contraction": False, "fed_cut_by_september": True,
+                        "eu_retaliation_in_force": False}
