@@ -15,9 +15,17 @@ SCAFFOLD = Template('''\
 # This file fits as it stands (`forecast report --scenario $id`), but its two nodes are
 # placeholders: replace them with your own questions, and give every prior its rationale and
 # reference class, in words. Then code evidence in evidence/$id.csv
-# (columns: item_id, node, date, source, reliability, credibility, lr, cluster, summary, url)
+# (columns: item_id, node, date, source, reliability, credibility, lr, cluster, summary, url,
+# and quote: the verbatim sentence of the source the item codes)
 # and record outcomes in evidence/$id.resolutions.csv (columns: node, outcome, date, source).
 # Unknown keys are errors, so a misspelled key is reported rather than ignored.
+#
+# How to code to the project's analysis standard (docs/analysis-standard.md): a prior is a base
+# rate BEFORE the scenario's evidence, so no rationale cites an item that is also in the CSV;
+# name the reference class's cases, or keep the prior wide (low strength) and say the class is
+# thin. Code events, not authors' inferences; grade an outlet you cannot judge F (weight 0.5),
+# not B; restatements of one event share a cluster; an LR above 3 needs a direct link to the
+# question's resolution.
 
 [scenario]
 # `id` must match the file name; `trigger` is the triggering event, in words; `as_of` is the
