@@ -10,10 +10,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
-# A frozen six-node version of the Turkey scenario (the one shipped before issue 15), so tests of
-# engines, what-ifs, influence and SBC keep a realistic network whose numbers do not move when
-# the shipped analysis in priors/ and evidence/ is revised.
-TURKEY_SIX = DATA / "turkey-six"
+# The two shipped scenarios as they were before issue 15 revised them (the six-node Turkey
+# scenario; us-tariffs-2025 with two of six questions resolved), frozen, so tests of engines,
+# what-ifs, influence, SBC, overdue questions and replays keep realistic networks whose numbers
+# do not move when the shipped analyses in priors/ and evidence/ are revised.
+FROZEN = DATA / "frozen-shipped"
 
 
 def copy_root(source: Path, target: Path) -> Path:
@@ -30,9 +31,9 @@ def repo_root(tmp_path) -> Path:
 
 
 @pytest.fixture
-def turkey_root(tmp_path) -> Path:
-    """A copy of the frozen six-node Turkey fixture (scenario id turkey-peacekeeping)."""
-    return copy_root(TURKEY_SIX, tmp_path / "turkey")
+def frozen_root(tmp_path) -> Path:
+    """A copy of the frozen shipped scenarios (turkey-peacekeeping, us-tariffs-2025)."""
+    return copy_root(FROZEN, tmp_path / "frozen")
 
 
 @pytest.fixture

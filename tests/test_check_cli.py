@@ -39,13 +39,13 @@ def test_too_few_simulations_is_a_usage_error(data_root):
 
 
 @pytest.mark.slow
-def test_check_on_turkey_writes_the_report_and_passes(turkey_root):
-    result = invoke("check", "--root", str(turkey_root), "--simulations", "20", "--draws", "500",
+def test_check_on_turkey_writes_the_report_and_passes(frozen_root):
+    result = invoke("check", "--root", str(frozen_root), "--simulations", "20", "--draws", "500",
                     "--tune", "500", "--chains", "2", "--no-progress")
     assert result.exit_code == 0, result.output
     assert "Self-check PASSED" in result.stdout
     assert "theta[turkish_deployment | ceasefire=yes]" in result.stdout
-    out = turkey_root / "reports" / "turkey-peacekeeping"
+    out = frozen_root / "reports" / "turkey-peacekeeping"
     doc = json.loads((out / "check.json").read_text())
     agreement = doc["agreement"]
     assert len(agreement["nodes"]) == 6

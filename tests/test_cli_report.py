@@ -40,14 +40,14 @@ def check_shape(doc: dict, scenario: str):
 
 
 @pytest.mark.slow
-def test_report_json_on_turkey_writes_three_files(turkey_root):
-    result = invoke("report", "--root", str(turkey_root), "--format", "json", "--seed", "3", *FAST)
+def test_report_json_on_turkey_writes_three_files(frozen_root):
+    result = invoke("report", "--root", str(frozen_root), "--format", "json", "--seed", "3", *FAST)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     check_shape(doc, "turkey-peacekeeping")
     assert doc["seed"] == 3
     assert len(doc["nodes"]) == 6
-    out = turkey_root / "reports" / "turkey-peacekeeping"
+    out = frozen_root / "reports" / "turkey-peacekeeping"
     assert json.loads((out / "report.json").read_text())["nodes"] == doc["nodes"]
     assert "<table>" in (out / "report.html").read_text()
     assert "## Forecasts" in (out / "report.md").read_text()

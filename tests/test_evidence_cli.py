@@ -182,9 +182,9 @@ def turkey_list(root, *args):
     return result
 
 
-def test_list_filters_by_node_cluster_dates_and_grade(turkey_root):
+def test_list_filters_by_node_cluster_dates_and_grade(frozen_root):
     def ids(*args):
-        doc = json.loads(turkey_list(turkey_root, "--format", "json", *args).stdout)
+        doc = json.loads(turkey_list(frozen_root, "--format", "json", *args).stdout)
         return sorted({(r["item_id"], r["node"]) for r in doc})
 
     assert ids("--cluster", "c-us-push") == [("E013", "ceasefire"), ("E013", "mediation_stalemate"),
@@ -194,11 +194,11 @@ def test_list_filters_by_node_cluster_dates_and_grade(turkey_root):
     assert ids("--cluster", "c-us-push", "--grade", "C3") == [("E014", "ceasefire")]
     assert ids("--cluster", "c-us-push", "--grade", "b") == [("E013", "ceasefire"),
                                                              ("E013", "mediation_stalemate")]
-    everything = json.loads(turkey_list(turkey_root, "--format", "json").stdout)
+    everything = json.loads(turkey_list(frozen_root, "--format", "json").stdout)
     dates = sorted({r["date"] for r in everything})
     middle = dates[len(dates) // 2]
-    since = json.loads(turkey_list(turkey_root, "--format", "json", "--since", middle).stdout)
-    until = json.loads(turkey_list(turkey_root, "--format", "json", "--until", middle).stdout)
+    since = json.loads(turkey_list(frozen_root, "--format", "json", "--since", middle).stdout)
+    until = json.loads(turkey_list(frozen_root, "--format", "json", "--until", middle).stdout)
     assert all(r["date"] >= middle for r in since) and all(r["date"] <= middle for r in until)
     on_the_day = sum(r["date"] == middle for r in everything)
     assert len(since) + len(until) == len(everything) + on_the_day
@@ -216,8 +216,8 @@ def test_bad_filters_are_one_line_errors(repo_root, args, message):
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
 
-def test_list_table_shows_counts(turkey_root):
-    out = turkey_list(turkey_root, "--cluster", "c-offer").stdout
+def test_list_table_shows_counts(frozen_root):
+    out = turkey_list(frozen_root, "--cluster", "c-offer").stdout
     assert "10 evidence row(s), 2 item(s)" in out and "E001" in out and "E002" in out
 
 
@@ -307,8 +307,8 @@ def test_validate_lists_every_problem_with_its_line(data_root):
     assert doc["ok"] is False and len(doc["problems"]) == 8
 
 
-def test_validate_a_clean_scenario_says_what_it_checked(turkey_root):
-    result = runner.invoke(app, ["evidence", "validate", "--root", str(turkey_root)])
+def test_validate_a_clean_scenario_says_what_it_checked(frozen_root):
+    result = runner.invoke(app, ["evidence", "validate", "--root", str(frozen_root)])
     assert result.exit_code == 0, result.output
     assert result.stdout == ("OK: priors/turkey-peacekeeping.toml (6 nodes); "
                              "evidence/turkey-peacekeeping.csv (42 rows, 20 items)\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DATA, REPO, TURKEY_SIX, cached_fit
+from conftest import DATA, REPO, FROZEN, cached_fit
 
 from forecast.inference import exact
 from forecast.inference.problem import prepare
@@ -83,7 +83,7 @@ def test_importance_sampling_agrees_with_closed_form(scenario):
 
 
 def test_importance_sampling_agrees_on_turkey():
-    problem, means = exact_for(TURKEY_SIX, "turkey-peacekeeping")
+    problem, means = exact_for(FROZEN, "turkey-peacekeeping")
     estimate = exact.importance_sampling(problem.net, problem.state_log_evidence, 40_000,
                                          np.random.default_rng(11))
     assert np.all(np.abs(estimate.mean - means) < 4 * estimate.se)
@@ -91,7 +91,7 @@ def test_importance_sampling_agrees_on_turkey():
 
 
 def test_conjugate_draws_mean_agrees_with_exact_on_turkey():
-    problem, means = exact_for(TURKEY_SIX, "turkey-peacekeeping")
+    problem, means = exact_for(FROZEN, "turkey-peacekeeping")
     draws = exact.conjugate_draws(problem.net, problem.state_log_evidence, 20_000,
                                   np.random.default_rng(5))
     se = draws.std(axis=0) / np.sqrt(len(draws))
@@ -112,7 +112,7 @@ def _assert_nuts_matches_exact(root, scenario, given=None):
 
 @pytest.mark.slow
 def test_nuts_matches_exact_on_turkey():
-    _assert_nuts_matches_exact(TURKEY_SIX, "turkey-peacekeeping")
+    _assert_nuts_matches_exact(FROZEN, "turkey-peacekeeping")
 
 
 @pytest.mark.slow
@@ -134,7 +134,7 @@ def test_nuts_interval_matches_exact_draws_on_turkey():
     """The 90% interval is a posterior quantile; NUTS and exact iid draws must agree on it."""
     from forecast.analysis.summaries import interval
 
-    inputs, posterior = cached_fit(TURKEY_SIX, "turkey-peacekeeping")
+    inputs, posterior = cached_fit(FROZEN, "turkey-peacekeeping")
     problem = prepare(inputs)
     draws = exact.conjugate_draws(problem.net, problem.state_log_evidence, 40_000,
                                   np.random.default_rng(2))

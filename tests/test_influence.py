@@ -12,7 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import DATA, TURKEY_SIX, cached_fit
+from conftest import DATA, FROZEN, cached_fit
 
 from forecast.analysis.document import build_report
 from forecast.analysis.summaries import influence, logit
@@ -52,15 +52,15 @@ def nuts_means(posterior):
 @pytest.mark.slow
 @pytest.mark.parametrize("key, kind", [("E011", "item"), ("c-us-push", "cluster")])
 def test_influence_matches_a_real_leave_one_out_nuts_refit(tmp_path, key, kind):
-    inputs, full = cached_fit(TURKEY_SIX, TURKEY)
+    inputs, full = cached_fit(FROZEN, TURKEY)
     problem = prepare(inputs)
     exact_full = exact_of(inputs)
     effect = next(inf for inf in influence(problem.net, inputs.evidence, problem.conditions,
                                            exact_full) if inf.key == key and inf.kind == kind)
     if kind == "item":
-        reduced = without(TURKEY_SIX, tmp_path, TURKEY, lambda item_id, row: item_id == key)
+        reduced = without(FROZEN, tmp_path, TURKEY, lambda item_id, row: item_id == key)
     else:
-        reduced = without(TURKEY_SIX, tmp_path, TURKEY, lambda item_id, row: f",{key}," in row)
+        reduced = without(FROZEN, tmp_path, TURKEY, lambda item_id, row: f",{key}," in row)
     loo = fit(reduced, seed=2, settings=SamplerSettings(progress=False))
     refit_pp = 100 * (nuts_means(full) - nuts_means(loo))
     tolerance = 100 * TOLERANCE_SIGMAS * np.hypot(full.mcse, loo.mcse)
@@ -75,7 +75,7 @@ def test_influence_matches_a_real_leave_one_out_nuts_refit(tmp_path, key, kind):
 
 
 def test_report_top_evidence_is_the_exact_leave_one_out_effect():
-    inputs = load_inputs(scenario_paths(TURKEY_SIX, TURKEY))
+    inputs = load_inputs(scenario_paths(FROZEN, TURKEY))
     document = build_report(inputs, _fake_posterior(inputs), seed=1)
     exact_full = exact_of(inputs)
     checked = 0

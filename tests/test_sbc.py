@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import TURKEY_SIX
+from conftest import FROZEN
 
 from forecast.analysis import sbc
 from forecast.inference import exact
@@ -19,7 +19,7 @@ TURKEY = "turkey-peacekeeping"
 
 
 def turkey():
-    inputs = load_inputs(scenario_paths(TURKEY_SIX, TURKEY))
+    inputs = load_inputs(scenario_paths(FROZEN, TURKEY))
     return inputs.scenario, prepare(inputs).net
 
 

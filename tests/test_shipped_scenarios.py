@@ -19,6 +19,7 @@ from forecast.cli import app
 from forecast.inference.exact import exact_means
 from forecast.inference.problem import prepare
 from forecast.io.project import load_inputs, scenario_paths
+from forecast.model.calendar import overdue_nodes
 
 TURKEY = "turkey-peacekeeping"
 TARIFFS = "us-tariffs-2025"
@@ -117,6 +118,14 @@ def test_turkey_network_carries_the_argument_with_elicitable_tables():
             assert prior.rationale.strip() and prior.reference_class.strip(), node.id
     # A March 2025 analysis: nothing resolved, whatever the date today.
     assert not turkey().resolutions and scenario.as_of == dt.date(2025, 3, 11)
+
+
+def test_turkey_questions_past_their_deadline_stay_unresolved_and_are_overdue():
+    inputs = turkey()
+    late = [n.id for n in overdue_nodes(inputs.scenario, inputs.resolutions, dt.date(2026, 12, 1))]
+    assert late == ["ceasefire", "us_backstop", "russia_consents", "european_force",
+                    "turkish_deployment", "turkey_hosts_talks"]
+    assert overdue_nodes(inputs.scenario, inputs.resolutions, dt.date(2026, 3, 11)) == []
 
 
 @pytest.mark.parametrize("scenario", [TURKEY, TARIFFS])

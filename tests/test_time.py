@@ -64,8 +64,8 @@ def test_overdue_sentence_in_the_singular_and_the_plural():
                                    "their outcomes with `forecast resolve`")
 
 
-def test_report_document_flags_overdue_nodes_and_warns_first(repo_root):
-    doc = document(repo_root, "turkey-peacekeeping", evaluated_on=dt.date(2026, 12, 1))
+def test_report_document_flags_overdue_nodes_and_warns_first(frozen_root):
+    doc = document(frozen_root, "turkey-peacekeeping", evaluated_on=dt.date(2026, 12, 1))
     assert doc["evaluated_on"] == "2026-12-01" and doc["replay"] is False
     assert doc["as_of"] == "2025-03-11" and doc["as_of_basis"] in ("evidence", "scenario")
     flags = {n["id"]: (n["deadline"], n["overdue"]) for n in doc["nodes"]}
@@ -77,26 +77,26 @@ def test_report_document_flags_overdue_nodes_and_warns_first(repo_root):
         "2 questions are past their deadline and unresolved: record their outcomes with "
         "`forecast resolve`: ceasefire (deadline 2026-03-11), turkish_deployment "
         "(deadline 2026-09-11)"]
-    on_time = document(repo_root, "turkey-peacekeeping", evaluated_on=dt.date(2026, 3, 11))
+    on_time = document(frozen_root, "turkey-peacekeeping", evaluated_on=dt.date(2026, 3, 11))
     assert on_time["overdue"] == [] and on_time["warnings"] == []
     assert not any(n["overdue"] for n in on_time["nodes"])
 
 
-def test_a_resolved_node_is_never_overdue_and_as_of_says_a_resolution_set_it(repo_root):
-    doc = document(repo_root, TARIFFS, evaluated_on=dt.date(2025, 8, 16))
+def test_a_resolved_node_is_never_overdue_and_as_of_says_a_resolution_set_it(frozen_root):
+    doc = document(frozen_root, TARIFFS, evaluated_on=dt.date(2025, 8, 16))
     late = {n["id"]: n["overdue"] for n in doc["nodes"]}
     # china_escalation and reciprocal_pause are past their deadline (2025-07-02) but resolved.
     assert late == {"china_escalation": False, "reciprocal_pause": False,
                     "eu_retaliation_in_force": False, "us_china_deal": False,
                     "us_q2_contraction": True, "fed_cut_by_september": False}
-    replay = document(repo_root, TARIFFS, as_of=dt.date(2025, 4, 9), replay=dt.date(2025, 4, 9))
+    replay = document(frozen_root, TARIFFS, as_of=dt.date(2025, 4, 9), replay=dt.date(2025, 4, 9))
     assert replay["as_of_basis"] == "replay"
-    before = document(repo_root, TARIFFS, as_of=dt.date(2025, 4, 9))
+    before = document(frozen_root, TARIFFS, as_of=dt.date(2025, 4, 9))
     assert before["as_of"] == "2025-04-09" and before["as_of_basis"] == "resolution"
 
 
-def test_banners_top_the_terminal_table_markdown_and_html(repo_root):
-    doc = document(repo_root, "turkey-peacekeeping", evaluated_on=dt.date(2026, 12, 1))
+def test_banners_top_the_terminal_table_markdown_and_html(frozen_root):
+    doc = document(frozen_root, "turkey-peacekeeping", evaluated_on=dt.date(2026, 12, 1))
     doc["history"], doc["history_skipped"] = [], 0
     sentence = ("2 questions are past their deadline and unresolved: record their outcomes with "
                 "`forecast resolve`")
@@ -115,15 +115,15 @@ def test_banners_top_the_terminal_table_markdown_and_html(repo_root):
     assert "evaluated on 2026-12-01" in as_of_words(doc) and as_of_words(doc) in text
 
 
-def test_no_banner_when_nothing_is_overdue(repo_root):
-    doc = document(repo_root, "turkey-peacekeeping", evaluated_on=dt.date(2025, 6, 1))
+def test_no_banner_when_nothing_is_overdue(frozen_root):
+    doc = document(frozen_root, "turkey-peacekeeping", evaluated_on=dt.date(2025, 6, 1))
     doc["history"], doc["history_skipped"] = [], 0
     assert "Overdue" not in render_table_text(doc) and "Overdue" not in render_markdown(doc)
     assert 'id="overdue-banner"' not in render_html(doc, NO_CHARTS)
 
 
-def test_a_replay_says_so_in_every_rendering(repo_root):
-    doc = document(repo_root, TARIFFS, as_of=dt.date(2025, 4, 8), replay=dt.date(2025, 4, 8))
+def test_a_replay_says_so_in_every_rendering(frozen_root):
+    doc = document(frozen_root, TARIFFS, as_of=dt.date(2025, 4, 8), replay=dt.date(2025, 4, 8))
     doc["history"], doc["history_skipped"] = [], 0
     words = ("Replay as of 2025-04-08: only the evidence and resolutions dated on or before that "
              "day count, as the tool would have forecast then.")
@@ -157,10 +157,10 @@ def _truncated_copy(root, target, scenario, day):
 
 
 @pytest.mark.parametrize("scenario", ["turkey-peacekeeping", TARIFFS])
-def test_as_of_inputs_equal_the_files_truncated_to_that_date(repo_root, tmp_path, scenario):
+def test_as_of_inputs_equal_the_files_truncated_to_that_date(frozen_root, tmp_path, scenario):
     """Every replay date and the day before each: same rows, same evidence hash, same
     document (apart from the time stamp) as a report on truncated copies of the files."""
-    paths = scenario_paths(repo_root, scenario)
+    paths = scenario_paths(frozen_root, scenario)
     full = load_inputs(paths)
     days = set()
     for day in replay_dates(full) + [r.date for r in full.resolutions]:
@@ -168,7 +168,7 @@ def test_as_of_inputs_equal_the_files_truncated_to_that_date(repo_root, tmp_path
     opens = min(n.opens for n in full.scenario.nodes)
     for k, day in enumerate(sorted(d for d in days if d >= opens)):
         replay = load_inputs(paths, day)
-        copy = load_inputs(scenario_paths(_truncated_copy(repo_root, tmp_path / f"c{k}", scenario,
+        copy = load_inputs(scenario_paths(_truncated_copy(frozen_root, tmp_path / f"c{k}", scenario,
                                                           day), scenario))
         assert replay.evidence == copy.evidence
         assert replay.resolutions == copy.resolutions
@@ -183,11 +183,11 @@ def test_as_of_inputs_equal_the_files_truncated_to_that_date(repo_root, tmp_path
             assert x["mean"] == pytest.approx(y["mean"], abs=1e-9)
 
 
-def test_replay_dates_are_the_distinct_evidence_dates_from_the_opening_day(repo_root):
-    turkey = load_inputs(scenario_paths(repo_root, "turkey-peacekeeping"))
+def test_replay_dates_are_the_distinct_evidence_dates_from_the_opening_day(frozen_root):
+    turkey = load_inputs(scenario_paths(frozen_root, "turkey-peacekeeping"))
     # Every Turkey item is dated on or before the day its questions open (2025-03-11).
     assert replay_dates(turkey) == [dt.date(2025, 3, 11)]
-    tariffs = load_inputs(scenario_paths(repo_root, TARIFFS))
+    tariffs = load_inputs(scenario_paths(frozen_root, TARIFFS))
     dates = replay_dates(tariffs)
     assert dates[0] == dt.date(2025, 4, 3)          # an item of 2025-04-02 counts from the opening
     assert dates[-1] == dt.date(2025, 5, 12) and len(dates) == len(set(dates)) == 12
@@ -209,39 +209,39 @@ def test_as_of_parses_a_date_and_names_the_option_when_it_cannot():
     ("2025-03-10", "Error: --as-of: expected a date on or after turkey-peacekeeping opens "
                    "(2025-03-11), found '2025-03-10'"),
 ])
-def test_a_bad_as_of_is_one_line_exit_1_and_nothing_written(repo_root, command, value, message):
-    before = snapshot_files(repo_root)
-    result = invoke(*command, "--root", repo_root, "--as-of", value)
+def test_a_bad_as_of_is_one_line_exit_1_and_nothing_written(frozen_root, command, value, message):
+    before = snapshot_files(frozen_root)
+    result = invoke(*command, "--root", frozen_root, "--as-of", value)
     assert result.exit_code == 1, result.output
     assert result.stderr == message + "\n"
-    assert snapshot_files(repo_root) == before
+    assert snapshot_files(frozen_root) == before
 
 
-def test_score_as_of_counts_only_resolutions_dated_by_then(repo_root):
-    history = repo_root / "reports" / TARIFFS / "history.jsonl"
+def test_score_as_of_counts_only_resolutions_dated_by_then(frozen_root):
+    history = frozen_root / "reports" / TARIFFS / "history.jsonl"
     history.parent.mkdir(parents=True)
     nodes = [{"id": "china_escalation", "mean": 0.2, "interval": [0.1, 0.3], "resolved": None},
              {"id": "reciprocal_pause", "mean": 0.4, "interval": [0.3, 0.5], "resolved": None}]
     history.write_text(json.dumps({"as_of": "2025-04-05", "nodes": nodes}) + "\n"
                        + json.dumps({"as_of": "2025-04-08", "nodes": nodes}) + "\n")
-    early = invoke("score", "--root", repo_root, "-s", TARIFFS, "--as-of", "2025-04-08", "-f", "json")
+    early = invoke("score", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-08", "-f", "json")
     assert early.exit_code == 0, early.output
     assert json.loads(early.stdout)["count"] == 0
     assert json.loads(early.stdout)["as_of"] == "2025-04-08"
-    late = invoke("score", "--root", repo_root, "-s", TARIFFS, "--as-of", "2025-04-09", "-f", "json")
+    late = invoke("score", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-09", "-f", "json")
     scored = json.loads(late.stdout)
     # Two snapshots x two resolved nodes, both resolved yes: (0.8^2 + 0.6^2) / 2.
     assert scored["count"] == 4
     assert scored["brier"] == pytest.approx((0.8**2 + 0.6**2) / 2, abs=1e-9)
-    only_first = invoke("score", "--root", repo_root, "-s", TARIFFS, "--as-of", "2025-04-07",
+    only_first = invoke("score", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-07",
                         "-f", "json")
     assert json.loads(only_first.stdout)["count"] == 0
 
 
 # -- forecast scenarios and evidence add --------------------------------------------------------
-def test_scenarios_counts_the_overdue_questions_on_the_day(repo_root):
+def test_scenarios_counts_the_overdue_questions_on_the_day(frozen_root):
     def overdue(day):
-        rows = list_scenarios(repo_root, today=day)["scenarios"]
+        rows = list_scenarios(frozen_root, today=day)["scenarios"]
         return {row["id"]: [n["id"] for n in row["overdue_nodes"]] for row in rows}
 
     assert overdue(dt.date(2025, 7, 3)) == {"turkey-peacekeeping": [], TARIFFS: []}
@@ -250,31 +250,31 @@ def test_scenarios_counts_the_overdue_questions_on_the_day(repo_root):
         "turkey-peacekeeping": ["ceasefire", "turkish_deployment"],
         TARIFFS: ["eu_retaliation_in_force", "us_china_deal", "us_q2_contraction",
                   "fed_cut_by_september"]}
-    listing = list_scenarios(repo_root, today=dt.date(2026, 9, 12))
+    listing = list_scenarios(frozen_root, today=dt.date(2026, 9, 12))
     assert [row["overdue"] for row in listing["scenarios"]] == [2, 4]
 
 
-def test_scenarios_table_shows_the_overdue_column_and_names_them(repo_root):
-    result = invoke("scenarios", "--root", repo_root)
+def test_scenarios_table_shows_the_overdue_column_and_names_them(frozen_root):
+    result = invoke("scenarios", "--root", frozen_root)
     assert result.exit_code == 0, result.output
     assert "┃ overdue ┃" in result.stdout.splitlines()[2]
     today = dt.date.today()
-    late = overdue_nodes(load_inputs(scenario_paths(repo_root, TARIFFS)).scenario,
-                         load_inputs(scenario_paths(repo_root, TARIFFS)).resolutions, today)
+    late = overdue_nodes(load_inputs(scenario_paths(frozen_root, TARIFFS)).scenario,
+                         load_inputs(scenario_paths(frozen_root, TARIFFS)).resolutions, today)
     if late:
         assert f"Overdue in {TARIFFS} (on {today.isoformat()}): {overdue_sentence(len(late))}" in result.stdout
 
 
-def test_evidence_add_without_date_is_dated_today_and_says_so(repo_root):
-    result = invoke("evidence", "add", "--root", repo_root, "--node", "ceasefire", "--lr", "2",
+def test_evidence_add_without_date_is_dated_today_and_says_so(frozen_root):
+    result = invoke("evidence", "add", "--root", frozen_root, "--node", "ceasefire", "--lr", "2",
                     "--source", "Reuters", "--reliability", "B", "--credibility", "2",
                     "--summary", "Talks resume")
     assert result.exit_code == 0, result.output
     today = dt.date.today().isoformat()
     assert result.stdout.splitlines()[-1] == f"Dated {today} (today: no --date given)."
-    rows = (repo_root / "evidence" / "turkey-peacekeeping.csv").read_text().splitlines()
+    rows = (frozen_root / "evidence" / "turkey-peacekeeping.csv").read_text().splitlines()
     assert rows[-1].startswith(f"E021,ceasefire,{today},")
-    dated = invoke("evidence", "add", "--root", repo_root, "--node", "ceasefire", "--lr", "2",
+    dated = invoke("evidence", "add", "--root", frozen_root, "--node", "ceasefire", "--lr", "2",
                    "--source", "Reuters", "--reliability", "B", "--credibility", "2",
                    "--summary", "Talks resume", "--date", "2025-03-12")
     assert "today" not in dated.stdout
@@ -292,10 +292,10 @@ def _with_history(doc: dict, same: bool) -> dict:
     return {**doc, "history": [snapshot], "history_skipped": 0}
 
 
-def test_the_current_forecast_is_the_history_charts_latest_point(repo_root):
+def test_the_current_forecast_is_the_history_charts_latest_point(frozen_root):
     from forecast.render.plots import current_point, history_chart
 
-    doc = document(repo_root, TARIFFS, evaluated_on=dt.date(2025, 6, 1))
+    doc = document(frozen_root, TARIFFS, evaluated_on=dt.date(2025, 6, 1))
     older = _with_history(doc, same=False)
     now = current_point(older)
     assert now["as_of"] == dt.date(2025, 5, 12) and not now["is_snapshot"]

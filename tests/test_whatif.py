@@ -90,8 +90,8 @@ def test_whatif_markdown_and_table_show_both_columns(data_root):
 
 
 @pytest.mark.slow
-def test_whatif_equals_a_refit_with_the_node_resolved_and_the_exact_reference(turkey_root):
-    result = invoke("whatif", "--root", str(turkey_root), "--given", "turkish_deployment=yes",
+def test_whatif_equals_a_refit_with_the_node_resolved_and_the_exact_reference(frozen_root):
+    result = invoke("whatif", "--root", str(frozen_root), "--given", "turkish_deployment=yes",
                     "--format", "json", "--no-progress", "--engine", "nuts")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -101,12 +101,12 @@ def test_whatif_equals_a_refit_with_the_node_resolved_and_the_exact_reference(tu
 
     # The refit: the same node recorded as resolved yes, fitted from scratch (another seed).
     assert invoke("resolve", "turkish_deployment", "yes", "--date", "2025-09-01", "--source",
-                  "test", "--root", str(turkey_root)).exit_code == 0
-    _inputs, refit = cached_fit(turkey_root, TURKEY)
+                  "test", "--root", str(frozen_root)).exit_code == 0
+    _inputs, refit = cached_fit(frozen_root, TURKEY)
     refit_means = refit.p_yes.reshape(-1, len(means)).mean(axis=0)
 
-    conditional = exact_means(turkey_root, TURKEY)            # now with the resolution on file
-    assert conditional == pytest.approx(exact_means(turkey_root, TURKEY, {"turkish_deployment": True}),
+    conditional = exact_means(frozen_root, TURKEY)            # now with the resolution on file
+    assert conditional == pytest.approx(exact_means(frozen_root, TURKEY, {"turkish_deployment": True}),
                                         rel=1e-12)
     assert np.all(mcse < 0.01) and np.all(refit.mcse < 0.01)
     both = np.sqrt(mcse**2 + refit.mcse**2)
