@@ -53,9 +53,10 @@ def snapshot_for(inputs) -> dict:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
-    from conftest import REPO, copy_root
+    from conftest import FROZEN, copy_root
 
-    root = copy_root(REPO, tmp_path_factory.mktemp("big") / "root")
+    # The six-node Turkey network (frozen fixture): the 4000-character bound below is sized for it.
+    root = copy_root(FROZEN, tmp_path_factory.mktemp("big") / "root")
     base = load_inputs(scenario_paths(root, "turkey-peacekeeping"))
     items = parse_evidence(many_items(base.scenario, 23_000), "big.csv", base.scenario)
     inputs = dataclasses.replace(base, evidence=items, evidence_hash=evidence_hash(items))
