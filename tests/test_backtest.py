@@ -59,9 +59,9 @@ def test_backtest_brier_equals_a_hand_computation(data_root):
         ("a", "2025-02-01"), ("b", "2025-02-01"), ("b", "2025-03-01")]
 
 
-def test_backtest_json_has_the_contract_shape_and_writes_two_files(repo_root):
-    before = snapshot_files(repo_root)
-    result = invoke("backtest", "--root", repo_root, "-s", TARIFFS, "-f", "json")
+def test_backtest_json_has_the_contract_shape_and_writes_two_files(frozen_root):
+    before = snapshot_files(frozen_root)
+    result = invoke("backtest", "--root", frozen_root, "-s", TARIFFS, "-f", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert {"scenario", "snapshots", "score"} <= doc.keys() and doc["scenario"] == TARIFFS
@@ -73,17 +73,17 @@ def test_backtest_json_has_the_contract_shape_and_writes_two_files(repo_root):
         for node in snapshot["nodes"]:
             assert {"id", "mean", "interval"} <= node.keys()
             assert 0 <= node["interval"][0] <= node["mean"] <= node["interval"][1] <= 1
-    out = repo_root / "reports" / TARIFFS
+    out = frozen_root / "reports" / TARIFFS
     assert json.loads((out / "backtest.json").read_text()) == doc
     assert 'id="backtest-chart"' in (out / "backtest.html").read_text()
-    changed = set(snapshot_files(repo_root)) - set(before)
+    changed = set(snapshot_files(frozen_root)) - set(before)
     assert changed == {out / "backtest.json", out / "backtest.html"}
 
 
-def test_each_replay_equals_report_as_of_that_date(repo_root):
-    doc = json.loads(invoke("backtest", "--root", repo_root, "-s", TARIFFS, "-f", "json").stdout)
+def test_each_replay_equals_report_as_of_that_date(frozen_root):
+    doc = json.loads(invoke("backtest", "--root", frozen_root, "-s", TARIFFS, "-f", "json").stdout)
     for snapshot in (doc["snapshots"][0], doc["snapshots"][4], doc["snapshots"][-1]):
-        report = invoke("report", "--root", repo_root, "-s", TARIFFS, "--as-of",
+        report = invoke("report", "--root", frozen_root, "-s", TARIFFS, "--as-of",
                         snapshot["as_of"], "--engine", "exact", "-f", "json", "--no-cache")
         assert report.exit_code == 0, report.output
         document = json.loads(report.stdout)
@@ -93,15 +93,15 @@ def test_each_replay_equals_report_as_of_that_date(repo_root):
                 for n in document["nodes"]] == snapshot["nodes"]
 
 
-def test_report_as_of_equals_a_report_on_truncated_files(repo_root, tmp_path):
+def test_report_as_of_equals_a_report_on_truncated_files(frozen_root, tmp_path):
     """The exact engine: `report --as-of D` and a report on copies of the files with only the
     rows dated on or before D agree to 1e-9 (they are the same numbers)."""
     from test_time import _truncated_copy
 
     for day in ("2025-04-08", "2025-04-09", "2025-04-30"):
-        replay = invoke("report", "--root", repo_root, "-s", TARIFFS, "--as-of", day,
+        replay = invoke("report", "--root", frozen_root, "-s", TARIFFS, "--as-of", day,
                         "--engine", "exact", "-f", "json")
-        copy = _truncated_copy(repo_root, tmp_path / day, TARIFFS,
+        copy = _truncated_copy(frozen_root, tmp_path / day, TARIFFS,
                                __import__("datetime").date.fromisoformat(day))
         truncated = invoke("report", "--root", copy, "-s", TARIFFS, "--engine", "exact", "-f", "json")
         assert replay.exit_code == truncated.exit_code == 0, replay.output + truncated.output
@@ -113,24 +113,24 @@ def test_report_as_of_equals_a_report_on_truncated_files(repo_root, tmp_path):
             assert x["interval"] == pytest.approx(y["interval"], abs=1e-9)
 
 
-def test_backtest_all_pools_every_scenario(repo_root):
-    single = {sid: json.loads(invoke("backtest", "--root", repo_root, "-s", sid, "-f", "json").stdout)
+def test_backtest_all_pools_every_scenario(frozen_root):
+    single = {sid: json.loads(invoke("backtest", "--root", frozen_root, "-s", sid, "-f", "json").stdout)
               for sid in ("turkey-peacekeeping", TARIFFS)}
-    result = invoke("backtest", "--root", repo_root, "--all", "-f", "json")
+    result = invoke("backtest", "--root", frozen_root, "--all", "-f", "json")
     assert result.exit_code == 0, result.output
     pooled = json.loads(result.stdout)
     assert pooled["scenarios"] == ["turkey-peacekeeping", TARIFFS]
     assert pooled["score"]["n"] == sum(d["score"]["n"] for d in single.values())
     assert pooled["score"]["brier"] == single[TARIFFS]["score"]["brier"]   # Turkey: nothing resolved
     assert [b["snapshots"] for b in pooled["backtests"]] == [d["snapshots"] for d in single.values()]
-    assert (repo_root / "reports" / "backtest.json").exists()
-    assert (repo_root / "reports" / "backtest.html").exists()
-    table = invoke("backtest", "--root", repo_root, "--all")
+    assert (frozen_root / "reports" / "backtest.json").exists()
+    assert (frozen_root / "reports" / "backtest.html").exists()
+    table = invoke("backtest", "--root", frozen_root, "--all")
     assert "Pooled: 8 scored forecasts of 2 resolved questions" in table.stdout
 
 
-def test_backtest_with_nothing_resolved_says_so(repo_root):
-    result = invoke("backtest", "--root", repo_root)
+def test_backtest_with_nothing_resolved_says_so(frozen_root):
+    result = invoke("backtest", "--root", frozen_root)
     assert result.exit_code == 0, result.output
     assert "Backtest of turkey-peacekeeping: 1 replays, 2025-03-11 to 2025-03-11" in result.stdout
     assert "Nothing scored" in result.stdout and "forecast resolve" in result.stdout
@@ -146,9 +146,9 @@ def test_backtest_html_escapes_untrusted_text(data_root):
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_backtest_on_the_exact_engine_never_imports_pymc(repo_root):
+def test_backtest_on_the_exact_engine_never_imports_pymc(frozen_root):
     code = ("import sys\nfrom forecast.cli import app\ntry:\n    app(['backtest', '--root', "
-            f"{str(repo_root)!r}, '-s', {TARIFFS!r}, '-f', 'json'])\nexcept SystemExit as e:\n"
+            f"{str(frozen_root)!r}, '-s', {TARIFFS!r}, '-f', 'json'])\nexcept SystemExit as e:\n"
             "    assert not e.code, e.code\n"
             "print(sorted(m for m in ('pymc', 'pytensor', 'arviz', 'nutpie', 'numba', 'matplotlib')"
             " if m in sys.modules))")
@@ -156,8 +156,8 @@ def test_backtest_on_the_exact_engine_never_imports_pymc(repo_root):
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_backtest_json_matches_the_documented_shape(repo_root):
+def test_backtest_json_matches_the_documented_shape(frozen_root):
     from test_render import check_like, documented_examples
 
-    doc = json.loads(invoke("backtest", "--root", repo_root, "-s", TARIFFS, "-f", "json").stdout)
+    doc = json.loads(invoke("backtest", "--root", frozen_root, "-s", TARIFFS, "-f", "json").stdout)
     check_like(documented_examples()["backtest"], doc)

@@ -233,6 +233,8 @@ def test_score_as_of_counts_only_resolutions_dated_by_then(frozen_root):
     # Two snapshots x two resolved nodes, both resolved yes: (0.8^2 + 0.6^2) / 2.
     assert scored["count"] == 4
     assert scored["brier"] == pytest.approx((0.8**2 + 0.6**2) / 2, abs=1e-9)
+    table = invoke("score", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-09")
+    assert table.stdout.startswith(f"Track record: {TARIFFS} (replay as of 2025-04-09: ")
     only_first = invoke("score", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-07",
                         "-f", "json")
     assert json.loads(only_first.stdout)["count"] == 0
@@ -314,31 +316,31 @@ def test_the_current_forecast_is_the_history_charts_latest_point(frozen_root):
     assert history_chart(older) != history_chart({**older, "given": {"us_china_deal": "yes"}})
 
 
-def test_update_as_of_appends_a_replayed_snapshot_dated_that_day(repo_root):
-    result = invoke("update", "--root", repo_root, "-s", TARIFFS, "--as-of", "2025-04-08",
+def test_update_as_of_appends_a_replayed_snapshot_dated_that_day(frozen_root):
+    result = invoke("update", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-08",
                     "--engine", "exact", "-f", "json")
     assert result.exit_code == 0, result.output
     snapshot = json.loads(result.stdout)["snapshot"]
     assert snapshot["as_of"] == "2025-04-08" and snapshot["replay"] is True
     assert snapshot["evaluated_on"] == "2025-04-08"
-    replay = load_inputs(scenario_paths(repo_root, TARIFFS), dt.date(2025, 4, 8))
+    replay = load_inputs(scenario_paths(frozen_root, TARIFFS), dt.date(2025, 4, 8))
     assert snapshot["evidence_hash"] == replay.evidence_hash
     assert all(node["resolved"] is None for node in snapshot["nodes"])   # resolved 2025-04-09
-    line = json.loads((repo_root / "reports" / TARIFFS / "history.jsonl").read_text())
+    line = json.loads((frozen_root / "reports" / TARIFFS / "history.jsonl").read_text())
     assert line["as_of"] == "2025-04-08"
-    report = json.loads((repo_root / "reports" / TARIFFS / "report.json").read_text())
+    report = json.loads((frozen_root / "reports" / TARIFFS / "report.json").read_text())
     assert report["replay"] is True and report["as_of"] == "2025-04-08"
 
 
-def test_whatif_as_of_conditions_the_replay(repo_root):
-    result = invoke("whatif", "--root", repo_root, "-s", TARIFFS, "--as-of", "2025-04-08",
+def test_whatif_as_of_conditions_the_replay(frozen_root):
+    result = invoke("whatif", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-08",
                     "--given", "china_escalation=no", "--engine", "exact", "-f", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["replay"] is True and doc["as_of"] == "2025-04-08" and doc["resolutions"] == []
-    report = json.loads(invoke("report", "--root", repo_root, "-s", TARIFFS, "--as-of",
+    report = json.loads(invoke("report", "--root", frozen_root, "-s", TARIFFS, "--as-of",
                                "2025-04-08", "--engine", "exact", "-f", "json").stdout)
     assert [n["unconditional"]["mean"] for n in doc["nodes"]] == [n["mean"] for n in report["nodes"]]
-    text = invoke("whatif", "--root", repo_root, "-s", TARIFFS, "--as-of", "2025-04-08",
+    text = invoke("whatif", "--root", frozen_root, "-s", TARIFFS, "--as-of", "2025-04-08",
                   "--given", "china_escalation=no", "--engine", "exact")
     assert "Replay as of 2025-04-08" in text.stdout

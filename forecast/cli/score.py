@@ -29,6 +29,8 @@ def _num(value, digits: int = 4) -> str:
 def print_score(document: dict, written) -> None:
     console = stdout_console()
     title = "Track record: " + ", ".join(document["scenarios"])
+    if document.get("as_of"):
+        title += f" (replay as of {document['as_of']}: resolutions and snapshots dated by then)"
     if not document["count"]:
         console.print(f"{title}\nNothing to score yet. {document['empty_reason']}", markup=False)
     else:
