@@ -10,6 +10,7 @@ from conftest import DATA, REPO, FROZEN, cached_fit
 from forecast.inference import exact
 from forecast.inference.problem import prepare
 from forecast.io.project import load_inputs, scenario_paths
+from forecast.jobs.check import z_limit
 
 
 def exact_for(root, scenario, given=None):
@@ -104,7 +105,12 @@ def _assert_nuts_matches_exact(root, scenario, given=None):
     nuts_means = posterior.p_yes.reshape(-1, len(means)).mean(axis=0)
     assert np.all(posterior.mcse < 0.01), "MC error too large for the test to mean anything"
     gap = np.abs(nuts_means - means)
-    assert np.all(gap <= 3 * posterior.mcse + 1e-9), (gap, posterior.mcse)
+    # Bonferroni over the nodes at a 0.1% family-wise rate (|z| < 3.76 for 6 nodes): a fixed
+    # seed should fail only on a bias. Measured over seeds 1-30 on Turkey (PyMC 6.4 / nutpie
+    # 0.16.11 and PyMC 5.28 / nutpie 0.16.8): z has mean ~0 and sd ~1 per node; the largest
+    # |z| was 3.42 (seed 1 on the new stack), which a flat 3-sigma limit wrongly called a failure.
+    limit = z_limit(len(means), alpha=0.001)
+    assert np.all(gap <= limit * posterior.mcse + 1e-9), (gap, posterior.mcse)
     assert posterior.diagnostics["divergences"] == 0
     assert posterior.diagnostics["max_rhat"] <= 1.01
     return gap

@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -32,7 +33,7 @@ class NutsFit:
     p_yes: np.ndarray                 # (chains, draws, n)
     mcse: np.ndarray                  # (n,) Monte Carlo standard error of each mean
     diagnostics: dict
-    idata: az.InferenceData | None = None
+    idata: Any = None                 # ArviZ 0.x InferenceData or (ArviZ 1) xarray DataTree
     engine: str = "pymc-nuts"
     settings: dict = field(default_factory=dict)
 
@@ -135,7 +136,7 @@ def build_model(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarra
     return model
 
 
-def diagnose(idata: az.InferenceData) -> dict:
+def diagnose(idata) -> dict:
     """Divergences, worst R-hat and smallest ESS over every sampled and reported quantity."""
     names = [v for v in ("theta", "p_yes") if v in idata.posterior]
     divergences = int(idata.sample_stats["diverging"].sum())
@@ -172,7 +173,7 @@ def diagnose(idata: az.InferenceData) -> dict:
             "min_ess": round(min_ess, 1), "warnings": problems}
 
 
-def _fit_from_idata(idata: az.InferenceData, engine: str, settings: SamplerSettings) -> NutsFit:
+def _fit_from_idata(idata, engine: str, settings: SamplerSettings) -> NutsFit:
     p_yes = np.asarray(idata.posterior["p_yes"].values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -259,6 +260,7 @@ class Sampler:
                     draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=cores,
                     target_accept=settings.target_accept, random_seed=seed,
                     progressbar=settings.progress, compute_convergence_checks=False,
+                    nuts_sampler="pymc",   # PyMC 6 defaults to nutpie when installed
                 )
         finally:
             quiet.setLevel(level)
