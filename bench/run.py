@@ -99,14 +99,17 @@ def generated_root(sizes: dict[str, tuple[int, int]]) -> Path:
 
 
 def backtest_root(n_dates: int = 20) -> Path:
-    """A copy of the Turkey scenario whose evidence items are spread over `n_dates` distinct
+    """A copy of the frozen Turkey scenario (tests/data/frozen-shipped: 20 items, so the figure
+    does not move when the shipped evidence does) whose items are spread over `n_dates` distinct
     dates a week apart from the day it opens, and the ceasefire resolved after them all, so
     `forecast backtest` replays it `n_dates` times and scores every replay."""
     import csv
     import datetime as dt
     import io
 
-    root = copy_root()
+    root = Path(tempfile.mkdtemp(prefix="forecast-bench-backtest-"))
+    for folder in ("priors", "evidence"):
+        shutil.copytree(REPO / "tests" / "data" / "frozen-shipped" / folder, root / folder)
     path = root / "evidence" / f"{SCENARIO}.csv"
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
     items = sorted({row["item_id"] for row in rows})

@@ -10,7 +10,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..jobs.backtest import run_backtest
 from ..render import pct
 from .app import (
     DEFAULTS,
@@ -100,6 +99,7 @@ def backtest(
     """
     from ..inference.settings import SamplerSettings
     from ..io.project import resolve_root
+    from ..jobs.backtest import run_backtest  # loaded by this command only
 
     settings = SamplerSettings(progress=False)
     result = run_backtest(root, scenario, every=every, seed=seed, settings=settings,
