@@ -3,7 +3,12 @@ per test session (sampling is the slow part; every test that needs a fit shares 
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import shutil
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -24,10 +29,36 @@ def copy_root(source: Path, target: Path) -> Path:
     return target
 
 
+LIVE_FOLDERS = ("priors", "evidence", "reports")
+
+
+def shipped_data(target: Path) -> Path:
+    """priors/ and evidence/ as shipped: the files committed at the checkout's git HEAD, so an
+    analyst's own uncommitted evidence, resolutions and reports never reach a test. Where this is
+    not a git checkout, or FORECAST_SHIPPED=live asks for it (to test uncommitted edits of the
+    shipped analyses), a copy of the live files."""
+    target.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("FORECAST_SHIPPED") != "live":
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", "HEAD", "priors",
+                                  "evidence"], capture_output=True)
+        if archive.returncode == 0:
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(target, filter="data")
+            return target
+    return copy_root(REPO, target)
+
+
+@pytest.fixture(scope="session")
+def shipped_root(tmp_path_factory) -> Path:
+    """The shipped scenarios (see `shipped_data`), made once per session: read it, never write
+    it (copy it with `repo_root` to change anything)."""
+    return shipped_data(tmp_path_factory.mktemp("shipped"))
+
+
 @pytest.fixture
-def repo_root(tmp_path) -> Path:
-    """A copy of the repository's own priors/ and evidence/ in a temporary root."""
-    return copy_root(REPO, tmp_path / "root")
+def repo_root(tmp_path, shipped_root) -> Path:
+    """A copy of the repository's shipped priors/ and evidence/ in a temporary root."""
+    return copy_root(shipped_root, tmp_path / "root")
 
 
 @pytest.fixture
@@ -62,3 +93,31 @@ def cached_fit(root: Path, scenario: str, seed: int = 1, given=None, engine: str
         _FITS[key] = (inputs, fit(prepare(inputs, given), engine, seed,
                                   SamplerSettings(progress=False)))
     return _FITS[key]
+
+
+# -- the checkout's own data is never touched ---------------------------------------------------
+
+def live_digest(root: Path = REPO) -> str:
+    """One hash over every file (path and bytes) under the checkout's priors/, evidence/, reports/."""
+    digest = hashlib.sha256()
+    for folder in LIVE_FOLDERS:
+        for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
+            if path.is_file():
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_LIVE_KEY] = live_digest()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any test wrote to the checkout's priors/, evidence/ or reports/."""
+    before = session.config.stash.get(_LIVE_KEY, None)
+    if before is not None and live_digest() != before:
+        session.config.get_terminal_writer().line(
+            "FAILED: the test run changed the checkout's priors/, evidence/ or reports/", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_LIVE_KEY = pytest.StashKey[str]()

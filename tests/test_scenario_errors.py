@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DATA, REPO
+from conftest import DATA
 
 from forecast.errors import ForecastError
 from forecast.io.priors import load_scenario, parse_scenario
@@ -23,8 +23,8 @@ def error_for(text: str) -> str:
     return message
 
 
-def test_the_shipped_scenarios_parse():
-    scenario = load_scenario(REPO / "priors" / "turkey-peacekeeping.toml")
+def test_the_shipped_scenarios_parse(shipped_root):
+    scenario = load_scenario(shipped_root / "priors" / "turkey-peacekeeping.toml")
     assert set(scenario.node_ids) >= {"ceasefire", "turkish_deployment", "russia_ties_strained",
                                       "f35_reinstatement", "mediation_stalemate",
                                       "kyiv_partnership"}

@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 import pytest
-from conftest import REPO, snapshot_files
+from conftest import FROZEN, snapshot_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -237,8 +237,8 @@ def test_what_changed_attributes_added_removed_and_changed_items():
 
 # -- content hashes ----------------------------------------------------------------------------
 
-TURKEY = load_scenario(REPO / "priors" / "turkey-peacekeeping.toml")
-TURKEY_TEXT = (REPO / "evidence" / "turkey-peacekeeping.csv").read_text()
+TURKEY = load_scenario(FROZEN / "priors" / "turkey-peacekeeping.toml")
+TURKEY_TEXT = (FROZEN / "evidence" / "turkey-peacekeeping.csv").read_text()
 HEADER, *TURKEY_ROWS = TURKEY_TEXT.splitlines(keepends=True)
 ITEMS = parse_evidence(TURKEY_TEXT, "x", TURKEY)
 
