@@ -56,16 +56,55 @@ def as_node_mask(net: Network, hard_mask: np.ndarray) -> np.ndarray:
 
 
 def _entry_logs(net: Network):
-    """log(theta) and log(1 - theta) for every CPT entry: sampled Betas and constants."""
-    free = net.free
-    log_theta = np.log(np.where(np.isnan(net.fixed), 0.5, net.fixed))
-    log1m_theta = np.log1p(-np.where(np.isnan(net.fixed), 0.5, net.fixed))
-    log_theta, log1m_theta = pt.as_tensor_variable(log_theta), pt.as_tensor_variable(log1m_theta)
+    """log(theta) and log(1 - theta) for every CPT entry. Table entries are their own
+    parameters (a sampled Beta, or a constant); a parametric node's entries are computed from
+    its shared parameters by the linear maps of `forecast.model.parametric` (log(1 - theta)
+    for noisy_or, the logit for log_odds), in log space so no entry rounds to 0 or 1."""
+    params = net.parameters
+    if params.identity:
+        free = net.free
+        log_theta = np.log(np.where(np.isnan(net.fixed), 0.5, net.fixed))
+        log1m_theta = np.log1p(-np.where(np.isnan(net.fixed), 0.5, net.fixed))
+        log_theta, log1m_theta = pt.as_tensor_variable(log_theta), pt.as_tensor_variable(log1m_theta)
+        if len(free):
+            theta = pm.Beta("theta", alpha=net.alpha[free], beta=net.beta[free], dims="entry")
+            log_theta = pt.set_subtensor(log_theta[free], pt.log(theta))
+            log1m_theta = pt.set_subtensor(log1m_theta[free], pt.log1p(-theta))
+        return log_theta, log1m_theta
+    free = params.free
+    value = pt.as_tensor_variable(np.where(np.isnan(params.fixed), 0.5, params.fixed))
     if len(free):
-        theta = pm.Beta("theta", alpha=net.alpha[free], beta=net.beta[free], dims="entry")
-        log_theta = pt.set_subtensor(log_theta[free], pt.log(theta))
-        log1m_theta = pt.set_subtensor(log1m_theta[free], pt.log1p(-theta))
+        theta = pm.Beta("theta", alpha=params.alpha[free], beta=params.beta[free], dims="entry")
+        value = pt.set_subtensor(value[free], theta)
+    log_p, log1m_p = pt.log(value), pt.log1p(-value)
+    log_theta = pt.zeros(params.n_entries)
+    log1m_theta = pt.zeros(params.n_entries)
+    if len(params.table_entry):
+        log_theta = pt.set_subtensor(log_theta[params.table_entry], log_p[params.table_param])
+        log1m_theta = pt.set_subtensor(log1m_theta[params.table_entry], log1m_p[params.table_param])
+    if len(params.or_entry):
+        log_no = pt.dot(params.or_matrix, log1m_p)
+        log_theta = pt.set_subtensor(log_theta[params.or_entry], pt.log1mexp(log_no))
+        log1m_theta = pt.set_subtensor(log1m_theta[params.or_entry], log_no)
+    if len(params.lo_entry):
+        z = pt.dot(params.lo_matrix, log_p - log1m_p)
+        log_theta = pt.set_subtensor(log_theta[params.lo_entry], -pt.softplus(-z))
+        log1m_theta = pt.set_subtensor(log1m_theta[params.lo_entry], -pt.softplus(z))
     return log_theta, log1m_theta
+
+
+def parameter_labels(net: Network) -> list[str]:
+    """`node|configuration` for a table parameter, `node|base` or `node|<parent>` for a
+    parametric one, in parameter order."""
+    params = net.parameters
+    labels = []
+    for v, slot in zip(params.node, params.slot, strict=True):
+        node = net.node_ids[v]
+        if net.forms[v] == "table":
+            labels.append(f"{node}|{slot}")
+        else:
+            labels.append(f"{node}|{'base' if slot < 0 else net.node_ids[net.parents[v][slot]]}")
+    return labels
 
 
 def _enumerate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
@@ -122,9 +161,8 @@ def build_model(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarra
     out exactly, evidence and hard conditions as data (so a change of evidence keeps the
     compiled model). `hard_mask` is (n, 2) per node, or (S,) per joint state."""
     method = method or ("enumerate" if net.n_nodes <= ENUMERATION_MAX_NODES else "eliminate")
-    free = net.free
-    coords = {"node": list(net.node_ids), "entry": [f"{net.node_ids[net.entry_node[k]]}|"
-                                                    f"{net.entry_config[k]}" for k in free]}
+    labels = parameter_labels(net)
+    coords = {"node": list(net.node_ids), "entry": [labels[k] for k in net.parameters.free]}
     with pm.Model(coords=coords) as model:
         log_weights = pm.Data("node_log_weights", np.asarray(node_log_weights, dtype=float))
         node_mask = pm.Data("node_mask", as_node_mask(net, hard_mask))
@@ -209,7 +247,7 @@ class Sampler:
                settings: SamplerSettings | None = None) -> NutsFit:
         settings = settings or SamplerSettings()
         data = self._data(node_log_weights, hard_mask)
-        if len(self.net.free) == 0:
+        if len(self.net.parameters.free) == 0:
             return self._constant(data, seed)
         if self.backend == "nutpie":
             return self._sample_nutpie(data, seed, settings)
@@ -273,8 +311,9 @@ _SAMPLER_CACHE_SIZE = 8
 
 def structure_key(net: Network) -> tuple:
     """What the compiled model depends on: the graph and the priors, not the evidence."""
-    return (net.node_ids, net.parents, net.alpha.tobytes(), net.beta.tobytes(),
-            net.fixed.tobytes())
+    params = net.parameters
+    return (net.node_ids, net.parents, net.forms, params.alpha.tobytes(), params.beta.tobytes(),
+            params.fixed.tobytes())
 
 
 def sampler_for(net: Network, backend: str = "auto") -> Sampler:
