@@ -63,12 +63,46 @@ def time_fields(inputs: Inputs, evaluated_on: dt.date, replay: dt.date | None = 
 def prior_fit(net: Network, seed: int) -> Posterior:
     """The forecast before any evidence or resolution: exact means, and PRIOR_DRAWS exact iid
     draws behind each prior interval. It depends on the priors and the seed alone, so callers
-    cache it across evidence changes."""
+    cache it across evidence changes.
+
+    With parametric CPTs nothing integrates out in closed form: the parameters are drawn from
+    their priors (PRIOR_DRAWS iid draws, numpy), each draw's P(yes | parameters) computed
+    exactly, and the prior mean is their average (Monte Carlo, a few tenths of a point)."""
+    if not net.conjugate:
+        from ..inference.importance import prior_p_yes
+
+        draws = prior_p_yes(net, PRIOR_DRAWS, np.random.default_rng(seed))
+        mcse = draws.std(axis=0) / np.sqrt(len(draws))
+        return Posterior(draws[None], mcse,
+                         {"divergences": 0, "max_rhat": None, "min_ess": None, "warnings": []},
+                         "prior draws", {"draws": PRIOR_DRAWS}, draws.mean(axis=0))
     no_evidence = np.zeros(net.n_nodes)
     draws = exact.posterior_draws(net, no_evidence, None, PRIOR_DRAWS, np.random.default_rng(seed))
     return Posterior(draws[None], np.zeros(net.n_nodes),
                      {"divergences": 0, "max_rhat": None, "min_ess": None, "warnings": []},
                      "exact", {"draws": PRIOR_DRAWS}, exact.posterior_means(net, no_evidence))
+
+
+def _percent(p: float) -> str:
+    return f"{100 * p:.0f}%" if 0.01 <= p <= 0.99 else f"{100 * p:.2g}%"
+
+
+def cpt_text(node, scenario) -> str | None:
+    """A parametric node's CPT in words, from its numbers' prior means (None for a table):
+    "each cause acts independently: Deployment alone 40%, US deal alone 25%, base 5%"."""
+    if not node.parametric:
+        return None
+    base, numbers = node.priors[0].mean, [p.mean for p in node.priors[1:]]
+    names = [scenario.node(parent).display for parent in node.parents]
+    if node.cpt == "noisy_or":
+        parts = [f"{name} alone {_percent(c)}" for name, c in zip(names, numbers, strict=True)]
+        return ("each cause acts independently (noisy-OR): " + ", ".join(parts)
+                + f", base {_percent(base)} (P(yes) with no cause present; a cause's number is the "
+                "chance that it alone makes the answer yes)")
+    parts = [f"{name} alone {_percent(p)}" + (" (an inhibitor: lowers it)" if p < base else "")
+             for name, p in zip(names, numbers, strict=True)]
+    return ("effects add on the log-odds scale: base " + _percent(base) + " with no parent yes; "
+            + ", ".join(parts) + " (each the chance when that parent alone is yes)")
 
 
 def build_report(inputs: Inputs, posterior: Posterior, seed: int,
@@ -89,7 +123,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     prior = prior or prior_fit(net, seed)
     prior_means = np.asarray(prior.means, dtype=float)
     prior_bounds = interval(np.clip(prior.p_yes, 0.0, 1.0))
-    exact_now = exact.posterior_means(net, problem.node_log_weights, problem.conditions)
+    # exact_mean: the closed form where it exists (table scenarios); null with parametric CPTs
+    exact_now = (exact.posterior_means(net, problem.node_log_weights, problem.conditions)
+                 if net.conjugate else None)
     means = np.asarray(posterior.means, dtype=float)
     forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
     if influences is None:
@@ -114,7 +150,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "interval": bounds,
             "interval_prob": INTERVAL_PROB,
             "mcse": _finite_or_none(posterior.mcse[v]),
-            "exact_mean": round(float(exact_now[v]), 6),
+            "exact_mean": None if exact_now is None else round(float(exact_now[v]), 6),
+            "cpt": node.cpt,
+            "cpt_text": cpt_text(node, scenario),
             "term": scenario.scales.term_for(float(means[v])),
             "resolved": resolved.get(node.id),
             "top_evidence": top_evidence(influences, v),

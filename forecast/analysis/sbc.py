@@ -11,7 +11,8 @@ quantity among (roughly independent) posterior draws is uniform. One simulation 
    resolved to its true state with probability `resolve_prob` (hard evidence);
 4. fit, thin the draws to `thin_to` equally spaced ones, and rank the truth among them.
 
-Quantities ranked: every sampled theta entry; each node's prior marginal P(x_v = yes | theta)
+Quantities ranked: every sampled parameter (a table's CPT entries, or a parametric node's base
+and cause numbers); each node's prior marginal P(x_v = yes | theta)
 (a function of theta alone); and each node's state x_v itself, whose posterior draws are
 Bernoulli(P(x_v = yes | evidence, theta)) per draw, with ties broken at random so a discrete
 truth still has uniform ranks. Uniformity: chi-square test on the rank histogram.
@@ -30,7 +31,7 @@ from scipy import stats
 from ..inference.exact import p_yes_given_theta
 from ..model.network import Network
 
-# fit(node_log_weights, hard_mask, seed) -> (theta draws (D, K) incl. fixed entries,
+# fit(node_log_weights, hard_mask, seed) -> (parameter draws (D, P) incl. fixed ones,
 #                                            p_yes draws (D, n), number of divergences)
 FitFunction = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray, int]]
 
@@ -55,10 +56,12 @@ class World:
 
 
 def simulate_world(net: Network, rng: np.random.Generator, settings: SbcSettings) -> World:
-    free = net.free
-    theta = net.fixed.copy()
-    theta[free] = rng.beta(net.alpha[free], net.beta[free])
-    joint = np.exp(net.log_state_prior(theta))
+    """`theta` holds the network's parameters (for a table-only network, its CPT entries)."""
+    params = net.parameters
+    free = params.free
+    theta = params.fixed.copy()
+    theta[free] = rng.beta(params.alpha[free], params.beta[free])
+    joint = np.exp(net.log_state_prior(params.theta(theta)))
     state = net.states[rng.choice(len(joint), p=joint / joint.sum())]
     observed = rng.random(net.n_nodes) < settings.observe_prob
     signal = rng.normal(settings.signal * (2 * state - 1), 1.0)
@@ -84,22 +87,26 @@ def rank_of(truth: np.ndarray, draws: np.ndarray, rng: np.random.Generator) -> n
 
 
 def quantity_names(net: Network, entry_labels: Sequence[str] | None = None) -> list[str]:
-    labels = entry_labels or [f"{net.node_ids[net.entry_node[k]]}|{net.entry_config[k]}"
-                              for k in range(len(net.fixed))]
-    return ([f"theta[{labels[k]}]" for k in net.free]
+    params = net.parameters
+    labels = entry_labels or [f"{net.node_ids[params.node[k]]}|{params.slot[k]}"
+                              for k in range(params.n_params)]
+    return ([f"theta[{labels[k]}]" for k in params.free]
             + [f"marginal[{v}]" for v in net.node_ids] + [f"state[{v}]" for v in net.node_ids])
 
 
 def true_quantities(net: Network, world: World) -> np.ndarray:
-    marginal = p_yes_given_theta(net, world.theta[None, :], np.zeros(len(net.states)))[0]
-    return np.concatenate([world.theta[net.free], marginal, world.state])
+    params = net.parameters
+    marginal = p_yes_given_theta(net, params.theta(world.theta[None, :]),
+                                 np.zeros(len(net.states)))[0]
+    return np.concatenate([world.theta[params.free], marginal, world.state])
 
 
 def posterior_quantities(net: Network, theta: np.ndarray, p_yes: np.ndarray,
                          rng: np.random.Generator) -> np.ndarray:
-    marginal = p_yes_given_theta(net, theta, np.zeros(len(net.states)))
+    params = net.parameters
+    marginal = p_yes_given_theta(net, params.theta(theta), np.zeros(len(net.states)))
     states = (rng.random(p_yes.shape) < p_yes).astype(float)
-    return np.concatenate([theta[:, net.free], marginal, states], axis=1)
+    return np.concatenate([theta[:, params.free], marginal, states], axis=1)
 
 
 def n_bins_for(simulations: int, n_ranks: int) -> int:
@@ -150,7 +157,7 @@ def run_sbc(net: Network, fit: FitFunction, settings: SbcSettings = SbcSettings(
             entry_labels: Sequence[str] | None = None,
             progress: Callable[[int, int], None] | None = None) -> SbcResult:
     """Simulate, fit and rank `settings.simulations` times; test every quantity's ranks."""
-    if len(net.free) == 0:
+    if len(net.parameters.free) == 0:
         raise ValueError("every CPT entry is fixed: there is nothing for the sampler to calibrate")
     streams = np.random.SeedSequence(seed).spawn(settings.simulations)
     names = quantity_names(net, entry_labels)

@@ -15,6 +15,7 @@ from ..model.network import Network, cluster_log_weights, node_log_weights
 from ..model.spec import EvidenceItem
 
 INTERVAL_PROB = 0.9
+INFLUENCE_SEED = 0          # the prior draws behind parametric influence: fixed, so reproducible
 
 
 def interval(draws: np.ndarray, prob: float = INTERVAL_PROB) -> np.ndarray:
@@ -69,7 +70,8 @@ def _leave_out_weights(net: Network, items: tuple[EvidenceItem, ...],
 def influence(net: Network, items: tuple[EvidenceItem, ...], conditions: dict[str, bool],
               full_means: np.ndarray) -> list[Influence]:
     """Influence of every item and every multi-item cluster, computed exactly (the closed
-    form makes each leave-one-out mean one enumeration, no refit), all in one batch."""
+    form makes each leave-one-out mean one enumeration, no refit), all in one batch. With
+    parametric CPTs, by importance sampling with common random numbers (see below)."""
     first_cluster: dict[str, str] = {}
     members: dict[str, set[str]] = defaultdict(set)
     for it in items:
@@ -85,7 +87,18 @@ def influence(net: Network, items: tuple[EvidenceItem, ...], conditions: dict[st
     # The full evidence rides in the same batch as the leave-outs, so an item that changes
     # nothing (a weaker restatement in its cluster) moves nothing by exactly zero.
     full = node_log_weights(net.node_ids, items)
-    batch = posterior_means_batch(net, np.vstack([full[None, :], weights]), conditions)
+    rows = np.vstack([full[None, :], weights])
+    if net.conjugate:
+        batch = posterior_means_batch(net, rows, conditions)
+    else:
+        # Parametric CPTs: no closed form. The documented approximation: every row's posterior
+        # mean by importance sampling over the SAME prior draws of the parameters (common
+        # random numbers), so most Monte Carlo error cancels in each difference with the full
+        # evidence; tests/test_parametric_nuts.py holds it to real leave-one-out NUTS refits.
+        from ..inference.importance import INFLUENCE_DRAWS, importance_means
+
+        batch = importance_means(net, rows, conditions, INFLUENCE_DRAWS,
+                                 np.random.default_rng(INFLUENCE_SEED)).mean
     full_means, means = batch[0], batch[1:]
     pp = (full_means[None, :] - means) * 100
     lo = logit(full_means)[None, :] - logit(means)

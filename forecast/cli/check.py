@@ -33,9 +33,10 @@ from .app import (
 def print_check(document: dict, written) -> None:
     console = stdout_console()
     a, s = document["agreement"], document["sbc"]
-    table = Table(title=f"Exact agreement on {document['scenario']} (z limit {a['z_limit']:.2f})",
+    table = Table(title=f"Agreement with the {a.get('reference', 'closed form')} on {document['scenario']} "
+                        f"(z limit {a['z_limit']:.2f})",
                   title_justify="left")
-    for name in ("node", "NUTS mean", "exact mean", "MCSE", "z"):
+    for name in ("node", "NUTS mean", "reference mean", "MCSE", "z"):
         table.add_column(name, justify="left" if name == "node" else "right")
     for n in a["nodes"]:
         table.add_row(escape(n["id"]), f"{n['nuts_mean']:.4f}", f"{n['exact_mean']:.4f}", f"{n['mcse']:.4f}",

@@ -34,6 +34,10 @@ from .exact import memory_budget, structure_of
 # Prior draws behind a parametric scenario's reference means and influence: the standard error
 # of a mean is then about 0.3 percentage points at most, less on most nodes.
 REFERENCE_DRAWS = 8000
+# Prior draws behind leave-one-out influence on parametric scenarios: the draws are shared by
+# every leave-out (common random numbers), so the error of each difference is far below that of
+# either mean.
+INFLUENCE_DRAWS = 4000
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,9 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
 def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,
                  use_cache: bool = True) -> Posterior | None:
     """The forecast before any evidence (behind each node's prior mean and interval), cached by
-    the priors and the seed alone, so an evidence change does not redraw it. None where the
-    exact engine cannot serve the scenario (the document then computes it its own way)."""
+    the priors and the seed alone, so an evidence change does not redraw it (exact on table
+    scenarios, prior draws of the parameters with parametric CPTs: see `prior_fit`)."""
     problem = prepare(inputs)
-    if not problem.conjugate:
-        return None
     key = cache_key(paths.priors.read_bytes(), "prior", seed, {"prior_draws": PRIOR_DRAWS})
     hit = load_posterior(paths.cache, key, problem.net.n_nodes) if use_cache else None
     if hit is not None:

@@ -246,7 +246,8 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
                            engine=engine)
     fitted = prepare(inputs)
-    full_means = posterior_means(fitted.net, fitted.node_log_weights, fitted.conditions)
+    full_means = (posterior_means(fitted.net, fitted.node_log_weights, fitted.conditions)
+                  if fitted.conjugate else None)          # influence computes its own means
     influences = influence(fitted.net, inputs.evidence, fitted.conditions, full_means)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
                             prior=cached_prior(paths, inputs, seed, use_cache))

@@ -101,7 +101,8 @@ def render_markdown(document: dict) -> str:
     level = depths(nodes)
     for n in sorted(nodes, key=lambda n: level[n["id"]]):
         parents = ", ".join(f"`{p}`" for p in n["parents"]) or "none (a root)"
-        lines.append(f"- `{n['id']}` ({n['role']}, depth {level[n['id']]}): depends on {parents}")
+        form = f"; {md_escape(n['cpt_text'])}" if n.get("cpt_text") else ""
+        lines.append(f"- `{n['id']}` ({n['role']}, depth {level[n['id']]}): depends on {parents}{form}")
 
     lines += ["", "## Evidence log", ""]
     log = evidence_log(document)
