@@ -244,7 +244,7 @@ def test_csv_export_neutralises_formulas_and_keeps_the_columns(data_root):
 
 
 def test_file_commands_never_import_pymc(repo_root, data_root, tmp_path):
-    """list, add, import and validate only read and edit files: PyMC, PyTensor and arviz stay
+    """list, add, import, edit, remove and validate only read and edit files: PyMC, PyTensor and arviz stay
     unimported (they cost seconds and are not needed)."""
     source = tmp_path / "new.csv"
     source.write_text(GOOD_IMPORT)
@@ -253,6 +253,8 @@ def test_file_commands_never_import_pymc(repo_root, data_root, tmp_path):
         ["evidence", "validate", "--root", str(repo_root)],
         ["evidence", "add", "--root", str(data_root), *ADD, "--node", "a", "--lr", "2"],
         ["evidence", "import", str(source), "--root", str(data_root), "--scenario", SCENARIO],
+        ["evidence", "edit", "N1", "--lr", "3", "--root", str(data_root), "--scenario", SCENARIO],
+        ["evidence", "remove", "N1", "--root", str(data_root), "--scenario", SCENARIO],
     ]
     script = (
         "import sys\n"
