@@ -125,7 +125,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     document = build_report(inputs, posterior, seed, replay=as_of,
                             prior=cached_prior(paths, inputs, seed, use_cache))
     attach_history(document, paths)
-    written = write_reports(paths.reports, document, paths.cache) if write else []
+    written = write_reports(paths.reports, document) if write else []
     return ReportResult(document, written)
 
 

@@ -1,19 +1,21 @@
-"""The report's charts, drawn with matplotlib (Agg) and returned as SVG data URIs, so the HTML
-report embeds them and never fetches anything.
+"""The report's charts, written as SVG by hand and returned as data URIs, so the HTML report
+embeds them and never fetches anything.
 
-matplotlib is imported inside the drawing functions only: commands that read or edit files
-never pay for it. Text is drawn as paths, so the charts look the same on every machine
-without any font file. The layered layout of the scenario graph is pure Python and tested
-on its own.
+No plotting library: a chart is a few hundred rectangles, lines and labels, which this module
+writes directly, in microseconds, so a new `forecast report` process pays nothing to draw
+(matplotlib cost seconds per report). Labels are SVG text in the system's sans-serif font,
+escaped as XML. The layered layout of the scenario graph is pure Python and tested on its own;
+the graph keeps a fixed box size whatever the number of nodes, so its labels stay legible at
+60 nodes (the page scrolls it sideways instead of shrinking it).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 import textwrap
 from collections.abc import Sequence
+from xml.sax.saxutils import escape as _xml_escape
 
 POSTERIOR = "#1f4e79"
 POSTERIOR_BAND = "#9dbbdc"
@@ -21,186 +23,229 @@ PRIOR = "#8a8f98"
 INK = "#1d2330"
 MUTED = "#5b6475"
 GRID = "#e3e6eb"
+BAND = "#f3f5f8"
+EDGE = "#6b7685"
 DRIVER_FILL = "#dde7f3"
 CONSEQUENCE_FILL = "#f4efe4"
 YES = "#2e7d32"
 NO = "#b23b3b"
+FONT = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
 
-# Graph layout, in data units: box size and the gaps between layers and between boxes.
-BOX_WIDTH = 2.5
-BOX_HEIGHT = 1.0
-LAYER_GAP = 3.6
-ROW_GAP = 1.35
-INCHES_PER_UNIT = 0.78
-
-
-def _matplotlib():
-    """matplotlib with the Agg backend and settings that make the SVG reproducible."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    return matplotlib
+# Graph layout, in pixels: box size and the gaps between layers and between boxes.
+BOX_WIDTH = 180.0
+BOX_HEIGHT = 58.0
+LAYER_GAP = 250.0
+ROW_GAP = 76.0
 
 
-def _style() -> dict:
-    return {
-        "svg.fonttype": "path",
-        "svg.hashsalt": "forecast-report",
-        "font.family": "DejaVu Sans",
-        "font.size": 9,
-        "axes.edgecolor": "#b9bfc8",
-        "axes.labelcolor": INK,
-        "xtick.color": MUTED,
-        "ytick.color": INK,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
+def esc(text: object) -> str:
+    return _xml_escape(str(text), {'"': "&quot;"})
 
 
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100)
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def svg_data_uri(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight",
-                   pad_inches=0.08)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+class Svg:
+    """A list of SVG elements with a size; `uri()` gives the data URI the report embeds."""
+
+    def __init__(self, width: float, height: float):
+        self.width, self.height = width, height
+        self.parts: list[str] = []
+
+    def add(self, element: str) -> None:
+        self.parts.append(element)
+
+    def rect(self, x, y, w, h, fill, stroke="none", rx=0.0, width=1.0, extra="") -> None:
+        self.add(f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}" '
+                 f'rx="{_num(rx)}" fill="{fill}" stroke="{stroke}" stroke-width="{_num(width)}"{extra}/>')
+
+    def line(self, x1, y1, x2, y2, stroke, width=1.0, dash="", extra="") -> None:
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        self.add(f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
+                 f'stroke="{stroke}" stroke-width="{_num(width)}"{dashed}{extra}/>')
+
+    def circle(self, x, y, r, fill, stroke="none", width=1.0) -> None:
+        self.add(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}" fill="{fill}" '
+                 f'stroke="{stroke}" stroke-width="{_num(width)}"/>')
+
+    def text(self, x, y, content, size=12.0, fill=INK, anchor="start", weight="normal",
+             baseline="middle") -> None:
+        self.add(f'<text x="{_num(x)}" y="{_num(y)}" font-size="{_num(size)}" fill="{fill}" '
+                 f'text-anchor="{anchor}" font-weight="{weight}" dominant-baseline="{baseline}" '
+                 f'{FONT}>{esc(content)}</text>')
+
+    def lines_of_text(self, x, y, lines: Sequence[str], size=12.0, **kwargs) -> None:
+        step = size * 1.15
+        top = y - step * (len(lines) - 1) / 2
+        for i, line in enumerate(lines):
+            self.text(x, top + i * step, line, size=size, **kwargs)
+
+    def document(self) -> str:
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(self.width)}" '
+                f'height="{_num(self.height)}" viewBox="0 0 {_num(self.width)} {_num(self.height)}">'
+                + "".join(self.parts) + "</svg>")
+
+    def uri(self) -> str:
+        return svg_data_uri(self.document())
 
 
-def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+def svg_data_uri(svg_text: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
 
 
-def _percent_axis(axis) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%"))
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width) or [text]
 
 
 # -- forecast chart ----------------------------------------------------------------------------
+CHART_LEFT = 250.0      # room for the node labels
+CHART_WIDTH = 640.0
+ROW_HEIGHT = 50.0
+
+
 def forecast_chart(document: dict) -> str:
     """Each node's posterior mean and interval beside its prior, over the ICD 203 bands."""
-    mpl = _matplotlib()
     nodes = document["nodes"]
     prob = int(round(100 * nodes[0]["interval_prob"]))
-    with mpl.rc_context(_style()):
-        figure = _figure(9.6, 0.58 * len(nodes) + 1.3)
-        ax = figure.add_subplot()
-        _term_bands(ax, document.get("terms") or {})
-        for row, node in enumerate(nodes):
-            y = len(nodes) - 1 - row
-            low, high = node.get("prior_interval") or (node["prior_mean"], node["prior_mean"])
-            ax.plot([low, high], [y + 0.17] * 2, color=PRIOR, lw=2.2, alpha=0.75,
-                    solid_capstyle="butt")
-            ax.plot(node["prior_mean"], y + 0.17, marker="D", ms=6, mfc="white", mec=PRIOR, mew=1.5)
-            low, high = node["interval"]
-            ax.plot([low, high], [y - 0.13] * 2, color=POSTERIOR_BAND, lw=9, solid_capstyle="butt")
-            ax.plot(node["mean"], y - 0.13, marker="o", ms=8, color=POSTERIOR, mec="white", mew=1)
-            label = f"{100 * node['mean']:.0f}%"
-            if node.get("resolved"):
-                label += f"  resolved {node['resolved']}"
-            right = high < 0.82
-            ax.text(high + 0.012 if right else low - 0.012, y - 0.13, label, va="center",
-                    ha="left" if right else "right", fontsize=9, fontweight="bold", color=POSTERIOR)
-        ax.set_yticks(range(len(nodes)),
-                      [_wrap(n.get("label") or n["id"], 26) + f"\n({n['role']})" for n in reversed(nodes)])
-        ax.set_ylim(-0.7, len(nodes) - 0.35)
-        ax.set_xlim(0, 1)
-        ax.set_xticks([i / 10 for i in range(11)])
-        _percent_axis(ax.xaxis)
-        ax.tick_params(axis="y", length=0)
-        ax.grid(axis="x", color=GRID, lw=0.8)
-        ax.set_axisbelow(True)
-        handles = [
-            mpl.lines.Line2D([], [], color=PRIOR, lw=2.2, marker="D", mfc="white", mec=PRIOR,
-                             label=f"prior: mean and {prob}% interval"),
-            mpl.lines.Line2D([], [], color=POSTERIOR_BAND, lw=9, marker="o", mfc=POSTERIOR,
-                             mec="white", ms=8, label=f"forecast: mean and {prob}% credible interval"),
-        ]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2,
-                  frameon=False, fontsize=9)
-        return svg_data_uri(figure)
+    top = 34.0
+    height = top + ROW_HEIGHT * len(nodes) + 64
+    svg = Svg(CHART_LEFT + CHART_WIDTH + 30, height)
 
+    def x_of(p: float) -> float:
+        return CHART_LEFT + CHART_WIDTH * min(max(p, 0.0), 1.0)
 
-def _term_bands(ax, terms: dict) -> None:
-    """Alternating shaded bands for the estimative terms, labelled above the plot."""
-    for index, (name, (low, high)) in enumerate(sorted(terms.items(), key=lambda kv: kv[1])):
+    bottom = top + ROW_HEIGHT * len(nodes)
+    for index, (name, (low, high)) in enumerate(sorted((document.get("terms") or {}).items(),
+                                                       key=lambda kv: kv[1])):
         if index % 2 == 0:
-            ax.axvspan(low, high, color="#f3f5f8", zorder=0, lw=0)
-        width = high - low
-        if width < 0.09:
-            continue
-        text = name if width >= 0.14 else name.replace(" ", "\n", 1)
-        ax.text((low + high) / 2, 1.005, text, transform=ax.get_xaxis_transform(), ha="center",
-                va="bottom", fontsize=7.5, color=MUTED)
+            svg.rect(x_of(low), top, x_of(high) - x_of(low), bottom - top, BAND)
+        if high - low >= 0.09:
+            words = [name] if high - low >= 0.14 else name.split(" ", 1)
+            svg.lines_of_text((x_of(low) + x_of(high)) / 2, top - 8 - 5 * (len(words) - 1), words,
+                              size=9.5, fill=MUTED, anchor="middle")
+    for tick in range(11):
+        x = x_of(tick / 10)
+        svg.line(x, top, x, bottom, GRID, 0.8)
+        svg.text(x, bottom + 12, f"{tick * 10}%", size=10, fill=MUTED, anchor="middle")
+    for row, node in enumerate(nodes):
+        centre = top + ROW_HEIGHT * (row + 0.5)
+        label = _wrap(node.get("label") or node["id"], 30)[:2] + [f"({node['role']})"]
+        svg.lines_of_text(CHART_LEFT - 10, centre, label, size=11.5, anchor="end")
+        low, high = node.get("prior_interval") or (node["prior_mean"], node["prior_mean"])
+        y = centre - 8
+        svg.line(x_of(low), y, x_of(high), y, PRIOR, 2.2, extra=' opacity="0.75"')
+        px = x_of(node["prior_mean"])
+        svg.add(f'<path d="M{_num(px)} {_num(y - 5)} l5 5 l-5 5 l-5 -5 z" fill="white" '
+                f'stroke="{PRIOR}" stroke-width="1.5"/>')
+        low, high = node["interval"]
+        y = centre + 7
+        svg.rect(x_of(low), y - 5, max(x_of(high) - x_of(low), 1.0), 10, POSTERIOR_BAND)
+        svg.circle(x_of(node["mean"]), y, 5.5, POSTERIOR, "white", 1)
+        text = f"{100 * node['mean']:.0f}%"
+        if node.get("resolved"):
+            text += f"  resolved {node['resolved']}"
+        right = high < 0.82
+        svg.text(x_of(high) + 6 if right else x_of(low) - 6, y, text, size=11.5, fill=POSTERIOR,
+                 anchor="start" if right else "end", weight="bold")
+    legend = bottom + 40
+    svg.line(CHART_LEFT + 40, legend, CHART_LEFT + 70, legend, PRIOR, 2.2)
+    svg.add(f'<path d="M{_num(CHART_LEFT + 55)} {_num(legend - 5)} l5 5 l-5 5 l-5 -5 z" '
+            f'fill="white" stroke="{PRIOR}" stroke-width="1.5"/>')
+    svg.text(CHART_LEFT + 78, legend, f"prior: mean and {prob}% interval", size=11.5)
+    svg.rect(CHART_LEFT + 330, legend - 5, 30, 10, POSTERIOR_BAND)
+    svg.circle(CHART_LEFT + 345, legend, 5.5, POSTERIOR, "white", 1)
+    svg.text(CHART_LEFT + 368, legend, f"forecast: mean and {prob}% credible interval", size=11.5)
+    return svg.uri()
 
 
 # -- history -----------------------------------------------------------------------------------
+PANEL_WIDTH = 300.0
+PANEL_HEIGHT = 170.0
+
+
+def _date_ticks(first: dt.date, last: dt.date, most: int = 4) -> list[dt.date]:
+    """A few round dates between first and last: month starts, or evenly spaced days."""
+    span = (last - first).days
+    if span > 75:
+        months, day = [], dt.date(first.year, first.month, 1)
+        while day <= last:
+            if day >= first:
+                months.append(day)
+            day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        step = max(1, -(-len(months) // most))
+        return months[::step] or [first]
+    step = max(1, -(-span // most))
+    return [first + dt.timedelta(days=d) for d in range(0, span + 1, step)]
+
+
 def history_chart(document: dict) -> str | None:
     """Small multiples: each node's mean and interval over the snapshots' as-of dates, with its
     prior as a dashed line. None when there is no history to draw."""
     series = history_series(document.get("history") or [], [n["id"] for n in document["nodes"]])
     if not any(series.values()):
         return None
-    mpl = _matplotlib()
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-
     nodes = document["nodes"]
     columns = min(3, len(nodes))
     rows = -(-len(nodes) // columns)
-    with mpl.rc_context(_style()):
-        figure = _figure(3.3 * columns, 2.3 * rows)
-        axes = figure.subplots(rows, columns, squeeze=False, sharey=True)
-        now = current_point(document)
-        all_dates = [d for points in series.values() for d, *_ in points]
-        if now is not None:
-            all_dates.append(now["as_of"])
-        first, last = min(all_dates), max(all_dates)
-        if first == last:
-            first, last = first - dt.timedelta(days=3), last + dt.timedelta(days=3)
-        pad = max((last - first) * 0.05, dt.timedelta(days=1))
-        for index, node in enumerate(nodes):
-            ax = axes[index // columns][index % columns]
-            points = series[node["id"]]
-            ax.axhline(node["prior_mean"], color=PRIOR, lw=1, ls="--")
+    cell_w, cell_h = PANEL_WIDTH + 40, PANEL_HEIGHT + 62
+    svg = Svg(columns * cell_w + 20, rows * cell_h + 10)
+    now = current_point(document)
+    all_dates = [d for points in series.values() for d, *_ in points]
+    if now is not None:
+        all_dates.append(now["as_of"])
+    first, last = min(all_dates), max(all_dates)
+    if first == last:
+        first, last = first - dt.timedelta(days=3), last + dt.timedelta(days=3)
+    pad = max((last - first) * 0.05, dt.timedelta(days=1))
+    start, stop = first - pad, last + pad * 3
+    span = (stop - start).days or 1
+    ticks = _date_ticks(first, last)
+    tick_format = "%b %Y" if (last - first).days > 75 else "%d %b"
+    for index, node in enumerate(nodes):
+        left = 48 + (index % columns) * cell_w
+        top = 34 + (index // columns) * cell_h
+
+        def x_of(day: dt.date, left=left) -> float:
+            return left + PANEL_WIDTH * (day - start).days / span
+
+        def y_of(p: float, top=top) -> float:
+            return top + PANEL_HEIGHT * (1 - min(max(p, 0.0), 1.0))
+
+        title = _wrap(node.get("label") or node["id"], 44)[0]
+        svg.text(left - 40, top - 16, title, size=11.5, weight="bold")
+        for level in (0, 0.25, 0.5, 0.75, 1):
+            svg.line(left, y_of(level), left + PANEL_WIDTH, y_of(level), GRID, 0.8)
+            svg.text(left - 6, y_of(level), f"{level * 100:.0f}%", size=9.5, fill=MUTED, anchor="end")
+        for tick in ticks:
+            svg.text(x_of(tick), top + PANEL_HEIGHT + 13, tick.strftime(tick_format),
+                     size=9.5, fill=MUTED, anchor="middle")
+        svg.line(left, y_of(node["prior_mean"]), left + PANEL_WIDTH, y_of(node["prior_mean"]),
+                 PRIOR, 1, dash="4 3")
+        points = series[node["id"]]
+        if points:
+            upper = [(x_of(d), y_of(iv[1] if iv else m)) for d, m, iv in points]
+            lower = [(x_of(d), y_of(iv[0] if iv else m)) for d, m, iv in reversed(points)]
+            band = " ".join(f"{_num(x)},{_num(y)}" for x, y in upper + lower)
+            svg.add(f'<polygon points="{band}" fill="{POSTERIOR_BAND}" opacity="0.55"/>')
+            path = " ".join(f"{_num(x_of(d))},{_num(y_of(m))}" for d, m, _ in points)
+            svg.add(f'<polyline points="{path}" fill="none" stroke="{POSTERIOR}" stroke-width="1.8"/>')
+            for d, m, _ in points:
+                svg.circle(x_of(d), y_of(m), 2.8, POSTERIOR)
+        latest = points[-1][:2] if points else None
+        if now is not None and not now["is_snapshot"]:
+            # The current forecast is not in the history yet: a hollow point, joined to the
+            # last snapshot by a dotted line, so the chart ends where the report's headline is.
+            mean = now["means"][node["id"]]
             if points:
-                dates = [p[0] for p in points]
-                lows = [p[2][0] if p[2] else p[1] for p in points]
-                highs = [p[2][1] if p[2] else p[1] for p in points]
-                ax.fill_between(dates, lows, highs, color=POSTERIOR_BAND, alpha=0.55, lw=0,
-                                step=None)
-                ax.plot(dates, [p[1] for p in points], color=POSTERIOR, lw=1.8, marker="o", ms=3.5)
-            latest = points[-1][:2] if points else None
-            if now is not None and not now["is_snapshot"]:
-                # The current forecast is not in the history yet: a hollow point, joined to the
-                # last snapshot by a dotted line, so the chart ends where the report's headline is.
-                mean = now["means"][node["id"]]
-                if points:
-                    ax.plot([points[-1][0], now["as_of"]], [points[-1][1], mean], color=POSTERIOR,
-                            lw=1.2, ls=":")
-                ax.plot(now["as_of"], mean, marker="o", ms=6, mfc="white", mec=POSTERIOR, mew=1.6)
-                latest = (now["as_of"], mean)
-            if latest is not None:
-                ax.annotate(f"{100 * latest[1]:.0f}%", latest,
-                            xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
-                            color=POSTERIOR, fontweight="bold")
-            ax.set_title(_wrap(node.get("label") or node["id"], 34), fontsize=9, loc="left",
-                         color=INK)
-            ax.set_ylim(0, 1)
-            ax.set_xlim(first - pad, last + pad * 3)
-            _percent_axis(ax.yaxis)
-            locator = AutoDateLocator(minticks=2, maxticks=5)
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-            ax.grid(axis="y", color=GRID, lw=0.8)
-            ax.tick_params(labelsize=7.5)
-        for index in range(len(nodes), rows * columns):
-            axes[index // columns][index % columns].set_visible(False)
-        figure.tight_layout(h_pad=1.2)
-        return svg_data_uri(figure)
+                svg.line(x_of(points[-1][0]), y_of(points[-1][1]), x_of(now["as_of"]), y_of(mean),
+                         POSTERIOR, 1.2, dash="2 3")
+            svg.circle(x_of(now["as_of"]), y_of(mean), 4.5, "white", POSTERIOR, 1.6)
+            latest = (now["as_of"], mean)
+        if latest is not None:
+            svg.text(x_of(latest[0]) + 7, y_of(latest[1]), f"{100 * latest[1]:.0f}%", size=10.5,
+                     fill=POSTERIOR, weight="bold")
+    return svg.uri()
 
 
 def current_point(document: dict) -> dict | None:
@@ -263,10 +308,10 @@ def dag_layout(nodes: Sequence[dict]) -> dict[str, tuple[float, float]]:
     for layer in range(max(level.values(), default=-1) + 1):
         members = [node_id for node_id in order if level[node_id] == layer]
         if layer:
-            members.sort(key=lambda m: (-sum(positions[p][1] for p in parents[m]) / len(parents[m]),
+            members.sort(key=lambda m: (sum(positions[p][1] for p in parents[m]) / len(parents[m]),
                                         order.index(m)))
         for k, node_id in enumerate(members):
-            positions[node_id] = (layer * LAYER_GAP, ((len(members) - 1) / 2 - k) * ROW_GAP)
+            positions[node_id] = (layer * LAYER_GAP, (k - (len(members) - 1) / 2) * ROW_GAP)
     return positions
 
 
@@ -307,46 +352,43 @@ def structure_layers(nodes: Sequence[dict]) -> list[list[dict]]:
 
 def dag_chart(document: dict) -> str:
     """The scenario's graph: drivers and consequences as boxes holding the forecast, arrows
-    from parent to child."""
-    mpl = _matplotlib()
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
+    from parent to child (curved, entering each box from the left)."""
     nodes = document["nodes"]
     positions = dag_layout(nodes)
-    level = depths(nodes)
     xs = [x for x, _ in positions.values()]
     ys = [y for _, y in positions.values()]
-    width = max(xs) - min(xs) + BOX_WIDTH + 0.4
-    height = max(ys) - min(ys) + BOX_HEIGHT + 0.4
-    with mpl.rc_context(_style()):
-        figure = _figure(max(width * INCHES_PER_UNIT, 3.0), max(height * INCHES_PER_UNIT, 1.2))
-        ax = figure.add_axes((0, 0, 1, 1))
-        ax.set_xlim(min(xs) - BOX_WIDTH / 2 - 0.2, max(xs) + BOX_WIDTH / 2 + 0.2)
-        ax.set_ylim(min(ys) - BOX_HEIGHT / 2 - 0.2, max(ys) + BOX_HEIGHT / 2 + 0.2)
-        ax.set_axis_off()
-        for node in nodes:
-            x, y = positions[node["id"]]
-            for parent in node.get("parents") or []:
-                px, py = positions[parent]
-                skips = level[node["id"]] - level[parent] > 1
-                ax.add_patch(FancyArrowPatch(
-                    (px + BOX_WIDTH / 2, py), (x - BOX_WIDTH / 2, y), arrowstyle="-|>",
-                    mutation_scale=11, color="#6b7685", lw=1.1, shrinkA=1, shrinkB=2,
-                    connectionstyle=f"arc3,rad={0.25 if skips else 0.0}", zorder=1))
-        for node in nodes:
-            x, y = positions[node["id"]]
-            edge = {"yes": YES, "no": NO}.get(node.get("resolved") or "", "#6b7685")
-            ax.add_patch(FancyBboxPatch(
-                (x - BOX_WIDTH / 2, y - BOX_HEIGHT / 2), BOX_WIDTH, BOX_HEIGHT,
-                boxstyle="round,pad=0,rounding_size=0.12", lw=1.4 if node.get("resolved") else 1,
-                fc=DRIVER_FILL if node["role"] == "driver" else CONSEQUENCE_FILL, ec=edge, zorder=2))
-            ax.text(x, y + 0.14, _wrap(node.get("label") or node["id"], 24), ha="center",
-                    va="center", fontsize=8.5, fontweight="bold", color=INK, zorder=3,
-                    linespacing=1.1)
-            status = f"resolved {node['resolved']}" if node.get("resolved") else node["term"]
-            ax.text(x, y - 0.3, f"{100 * node['mean']:.0f}% · {status}", ha="center",
-                    va="center", fontsize=8, color=POSTERIOR, zorder=3)
-        return svg_data_uri(figure)
+    margin = 12.0
+    left, top = min(xs) - BOX_WIDTH / 2 - margin, min(ys) - BOX_HEIGHT / 2 - margin
+    svg = Svg(max(xs) - min(xs) + BOX_WIDTH + 2 * margin, max(ys) - min(ys) + BOX_HEIGHT + 2 * margin)
+    svg.add(f'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+            f'markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" '
+            f'fill="{EDGE}"/></marker></defs>')
+
+    def at(node_id: str) -> tuple[float, float]:
+        x, y = positions[node_id]
+        return x - left, y - top
+
+    for node in nodes:
+        x, y = at(node["id"])
+        for parent in node.get("parents") or []:
+            px, py = at(parent)
+            x0, x1 = px + BOX_WIDTH / 2, x - BOX_WIDTH / 2 - 1
+            bend = max(40.0, (x1 - x0) / 2)
+            svg.add(f'<path d="M{_num(x0)} {_num(py)} C{_num(x0 + bend)} {_num(py)} '
+                    f'{_num(x1 - bend)} {_num(y)} {_num(x1)} {_num(y)}" fill="none" stroke="{EDGE}" '
+                    f'stroke-width="1.1" opacity="0.8" marker-end="url(#arrow)"/>')
+    for node in nodes:
+        x, y = at(node["id"])
+        edge = {"yes": YES, "no": NO}.get(node.get("resolved") or "", EDGE)
+        svg.rect(x - BOX_WIDTH / 2, y - BOX_HEIGHT / 2, BOX_WIDTH, BOX_HEIGHT,
+                 DRIVER_FILL if node["role"] == "driver" else CONSEQUENCE_FILL, edge, rx=8,
+                 width=1.6 if node.get("resolved") else 1.0)
+        label = _wrap(node.get("label") or node["id"], 26)[:2]
+        svg.lines_of_text(x, y - 9, label, size=11.5, anchor="middle", weight="bold")
+        status = f"resolved {node['resolved']}" if node.get("resolved") else node["term"]
+        svg.text(x, y + 17, f"{100 * node['mean']:.0f}% · {status}", size=11, fill=POSTERIOR,
+                 anchor="middle")
+    return svg.uri()
 
 
 def report_charts(document: dict) -> dict[str, str | None]:
