@@ -121,7 +121,7 @@ def test_root_from_environment(data_root, monkeypatch):
 def test_strict_fails_on_sampling_problems_and_writes_nothing(data_root):
     before = snapshot_files(data_root)
     result = invoke("report", "--root", str(data_root), "--scenario", "two-node-beta", "--strict",
-                    "--draws", "100", "--tune", "100", "--chains", "2", "--no-progress")
+                    "--draws", "100", "--tune", "100", "--chains", "2", "--no-progress", "--engine", "nuts")
     assert result.exit_code == 1
     assert "--strict" in result.stderr and "ESS" in result.stderr
     assert result.stderr.count("\n") == 1
