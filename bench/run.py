@@ -1,6 +1,12 @@
 """Print every performance figure of bench/README.md in one run, baseline beside it.
 
-    python bench/run.py            # from the repository root
+    python bench/run.py                      # every section, from the repository root
+    python bench/run.py --only users scale   # some sections: baseline users scale items nuts
+
+Figures are as users meet them: a new `forecast` process per command (wall-clock), beside the
+naive baseline command (bench/baseline.py: a plain `pm.sample` of the same network in a new
+process) measured in the same run. The scale section adds pyAgrum (LazyPropagation) on the
+same generated networks and the largest difference of any mean from it.
 
 Figures are wall-clock seconds on this machine; ratios are against the naive baseline
 (bench/baseline.py) measured in the same process. Nothing here asserts: it prints.
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,11 +35,13 @@ sys.path.insert(0, str(REPO / "bench"))
 from baseline import min_ess, naive_fit  # noqa: E402
 
 from forecast.analysis.document import build_report  # noqa: E402
+from forecast.inference.exact import structure_of  # noqa: E402
 from forecast.inference.problem import fit, prepare  # noqa: E402
 from forecast.inference.settings import SamplerSettings  # noqa: E402
 from forecast.io.priors import parse_scenario  # noqa: E402
 from forecast.io.project import load_inputs, scenario_paths  # noqa: E402
 from forecast.model.generate import evidence_csv, scenario_toml  # noqa: E402
+from forecast.model.network import build_network  # noqa: E402
 
 SCENARIO = "turkey-peacekeeping"
 QUIET = SamplerSettings(progress=False)
@@ -62,11 +71,28 @@ def copy_root() -> Path:
 
 
 def cli(root: Path, *args: str) -> float:
+    """Wall-clock seconds of one `forecast` command as a new process; its CPU seconds (user +
+    sys, what the wall would be on an idle machine) are kept in CPU[-1]."""
     env = dict(os.environ, FORECAST_ROOT=str(root))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "forecast", *args], cwd=root, env=env, check=True,
                    capture_output=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
+
+
+CPU: list[float] = []
+
+
+def timed_cli(label: str, runs: list[float], cpus: list[float], baseline: float | str = "",
+              target: str = "") -> None:
+    """A command's figure twice: median wall-clock, and median CPU time (the wall-clock of an
+    idle machine; on a shared one the wall is mostly waiting)."""
+    row(f"{label}, wall (s)", statistics.median(runs), baseline, target)
+    row(f"{label}, CPU (s)", statistics.median(cpus), baseline, target)
 
 
 def imports_pymc(root: Path, *args: str) -> bool:
@@ -127,116 +153,218 @@ def backtest_root(n_dates: int = 20) -> Path:
     return root
 
 
-def main() -> None:
-    warnings.simplefilter("ignore")
-    print(f"{'figure':<58} {'ours':>10} {'baseline':>10} ratio")
+def section_baseline() -> dict:
+    """The naive baseline, in process (second run: warm PyTensor compile cache, as on an
+    analyst's machine) and as a command (new process: import PyMC, build, sample)."""
     root = copy_root()
-    inputs = load_inputs(scenario_paths(root, SCENARIO))
-    problem = prepare(inputs)
-
-    # -- the naive baseline (second run: warm PyTensor compile cache, as an analyst's machine)
+    problem = prepare(load_inputs(scenario_paths(root, SCENARIO)))
     naive_fit(problem, seed=1)
-    baseline, idata = naive_fit(problem, seed=2)
-    baseline_ess = min_ess(idata)
-    row("baseline: plain pm.sample, 4x1000, no caching (s)", baseline)
+    in_process, idata = naive_fit(problem, seed=2)
+    row("baseline: plain pm.sample, 4x1000, no caching, in process (s)", in_process)
     code = ("import sys; sys.path.insert(0, {!r}); from baseline import naive_fit; "
             "from forecast.io.project import load_inputs, scenario_paths; "
-            "from forecast.analysis.document import prepare; "
+            "from forecast.inference.problem import prepare; "
             "naive_fit(prepare(load_inputs(scenario_paths({!r}, {!r}))))").format(
         str(REPO / "bench"), str(root), SCENARIO)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    baseline_process = time.perf_counter() - start
-    row("baseline as a command: new process, import PyMC, pm.sample (s)", baseline_process)
+    walls = []
+    for _ in range(2):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+    command = min(walls)
+    row("baseline as a command: new process, import PyMC, pm.sample (s)", command)
+    return {"in_process": in_process, "command": command, "ess": min_ess(idata)}
 
-    # -- refit after an evidence change, warm caches
-    first, _ = timed(fit, inputs, 1, QUIET)
-    row("first fit in a process (compile included) (s)", first, baseline)
-    changed = load_inputs(scenario_paths(root, SCENARIO))
-    changed = type(changed)(changed.scenario, changed.evidence[1:], changed.resolutions,
-                            changed.evidence_hash + "-changed", changed.paths)
-    refits = [timed(fit, changed, seed, QUIET)[0] for seed in (2, 3, 4)]
-    refit = statistics.median(refits)
-    row("refit after an evidence change, warm (s)", refit, baseline, "<= 0.35x")
-    posterior = fit(changed, 5, QUIET)
-    draws = posterior.p_yes.size // posterior.p_yes.shape[-1]
-    ours_ess = min(posterior.diagnostics["min_ess"], float("inf"))
-    row("ESS per second, chosen sampler vs baseline", ours_ess / refit, baseline_ess / baseline)
 
-    # -- draws needed for the MC error the report prints (one decimal of a percentage point:
-    #    MCSE <= 0.05 pp would be needed to make the last printed digit exact; we report the
-    #    draws needed for MCSE <= 0.5 pp, half the width of the ICD 203 'roughly even' band
-    #    edge we care about, and what the default gives)
-    sd = posterior.p_yes.reshape(-1, posterior.p_yes.shape[-1]).std(axis=0)
-    ess_per_draw = ours_ess / draws
-    needed = int(np.ceil(np.max((sd / 0.005) ** 2) / ess_per_draw))
-    row("largest MCSE at the default 4x1000 draws (pp)", float(100 * np.max(posterior.mcse)))
-    row("draws needed for MCSE <= 0.5 pp on every node", str(needed), "", f"default {draws}")
+def add_item(root: Path, n: int) -> list[str]:
+    return ["evidence", "add", "--node", "ceasefire", "--date", "2025-03-12", "--source", "bench",
+            "--reliability", "C", "--credibility", "3", "--lr", f"{1.1 + n / 100:.2f}",
+            "--summary", f"bench item {n}"]
 
-    # -- forecast report with unchanged inputs (posterior cache), as a user runs it
-    cold_cli = cli(root, "report", "--no-progress")
-    warm_cli = statistics.median([cli(root, "report", "--no-progress") for _ in range(3)])
-    row("`forecast report` first run, new process (s)", cold_cli, baseline_process)
-    row("`forecast report` unchanged inputs, cache hit (s)", warm_cli, baseline_process, "<= 0.1x")
 
-    # -- forecast backtest: one replay per evidence date on the exact engine, as a cold command
-    import resource
+def section_users(base: dict) -> None:
+    """Turkey, each command as a new process on the default (exact) engine."""
+    command = base["command"]
+    root = copy_root()
 
-    replays = backtest_root(20)
+    def runs(argument_lists) -> tuple[list[float], list[float]]:
+        walls = [cli(root, *args) for args in argument_lists]
+        return walls, CPU[-len(walls):]
+
+    walls, cpus = runs([["report", "--no-progress"]])
+    timed_cli("`forecast report` first run ever, new process", walls, cpus, command)
     walls, cpus = [], []
-    for _ in range(3):
+    for n in range(3):
+        cli(root, *add_item(root, n))
+        walls.append(cli(root, "report", "--no-progress"))
+        cpus.append(CPU[-1])
+    timed_cli("refit after one new evidence item: `forecast report`, new process", walls, cpus,
+              command, "<= 0.15x")
+    walls, cpus = [], []
+    for n in range(3, 6):
+        cli(root, *add_item(root, n))
+        walls.append(cli(root, "update", "--no-progress"))
+        cpus.append(CPU[-1])
+    timed_cli("`forecast update` after one new item, new process", walls, cpus, command, "<= 1.5 s")
+    walls, cpus = runs([["whatif", "--given", f"{node}=yes"] for node in
+                        ("turkish_deployment", "ceasefire", "kyiv_partnership")])
+    timed_cli("`forecast whatif --given NODE=yes`, new condition, new process", walls, cpus, command,
+              "<= 1.5 s")
+    walls, cpus = runs([["whatif", "--given", "kyiv_partnership=yes"]])
+    timed_cli("`forecast whatif`, the same condition again (cache), new process", walls, cpus, command)
+    walls, cpus = runs([["report", "--no-progress"]] * 3)
+    timed_cli("`forecast report` unchanged inputs (cache hit), new process", walls, cpus, command,
+              "<= 0.08x")
+    walls, cpus = runs([["report", "--no-progress", "--engine", "nuts", "--no-cache"]])
+    timed_cli("`forecast report --engine nuts --no-cache`, new process", walls, cpus, command)
+    for args in (["evidence", "list"], ["evidence", "validate"], add_item(root, 99)):
+        walls, cpus = runs([args])
+        timed_cli(f"`forecast {' '.join(args[:2])}` (imports PyMC: {imports_pymc(root, *args)})",
+                  walls, cpus, "", "< 1 s, never PyMC")
+    replays = backtest_root(20)
+    walls = [cli(replays, "backtest", "--scenario", SCENARIO) for _ in range(3)]
+    timed_cli(f"`forecast backtest` Turkey, 20 dates (imports PyMC: {imports_pymc(replays, 'backtest')})",
+              walls, CPU[-3:], "", "< 5 s")
+
+
+# label, nodes, max parents, window, seed (seeds picked for the treewidth the label gives)
+SCALE = [
+    ("6 nodes", 6, 2, 3, 0),
+    ("20 nodes", 20, 3, 4, 0),
+    ("40 nodes", 40, 3, 4, 0),
+    ("60 nodes, small treewidth", 60, 3, 4, 0),
+    ("80 nodes, small treewidth", 80, 3, 4, 0),
+    ("45 nodes, treewidth ~9", 45, 4, 15, 5),
+    ("80 nodes, treewidth ~21", 80, 5, 40, 1),
+]
+SCALE_ITEMS = 200
+
+
+def agrum_time_and_means(root: Path, scenario_id: str) -> tuple[float, dict[str, float]] | None:
+    """pyAgrum's LazyPropagation on the same prior-mean network and evidence: seconds for
+    building the junction tree and the posteriors of every node, and those posteriors."""
+    try:
+        import pyagrum as gum
+    except ImportError:
+        return None
+    problem = prepare(load_inputs(scenario_paths(root, scenario_id)))
+    net = problem.net
+    bn = gum.BayesNet(scenario_id)
+    for node_id in net.node_ids:
+        bn.add(gum.LabelizedVariable(node_id, node_id, 2))
+    for v, parents in enumerate(net.parents):
+        for p in parents:
+            bn.addArc(net.node_ids[p], net.node_ids[v])
+    for v, parents in enumerate(net.parents):
+        cpt = bn.cpt(net.node_ids[v])
+        for config in range(2 ** len(parents)):
+            p_yes = float(net.prior_means[net.first_entry[v] + config])
+            cpt[{net.node_ids[p]: (config >> b) & 1 for b, p in enumerate(parents)}] = [1 - p_yes, p_yes]
+    start = time.perf_counter()
+    engine = gum.LazyPropagation(bn)
+    for v, node_id in enumerate(net.node_ids):
+        if problem.node_log_weights[v] != 0.0:
+            engine.addEvidence(node_id, [1.0, float(np.exp(problem.node_log_weights[v]))])
+    engine.makeInference()
+    means = {node_id: float(engine.posterior(node_id).toarray()[1]) for node_id in net.node_ids}
+    return time.perf_counter() - start, means
+
+
+def section_scale() -> None:
+    """Generated networks with SCALE_ITEMS graded items: a cold `forecast report` (new process,
+    reports written), its treewidth, pyAgrum on the same network, and the largest gap."""
+    root = Path(tempfile.mkdtemp(prefix="forecast-bench-scale-"))
+    (root / "priors").mkdir()
+    (root / "evidence").mkdir()
+    for label, n_nodes, max_parents, window, seed in SCALE:
+        scenario_id = f"scale{n_nodes}w{window}"
+        text = scenario_toml(scenario_id, n_nodes, seed=seed, max_parents=max_parents, window=window)
+        (root / "priors" / f"{scenario_id}.toml").write_text(text)
+        scenario = parse_scenario(text, f"{scenario_id}.toml")
+        (root / "evidence" / f"{scenario_id}.csv").write_text(
+            evidence_csv(list(scenario.node_ids), SCALE_ITEMS, seed=seed))
+        width = structure_of(build_network(scenario)).treewidth
+        env = dict(os.environ, FORECAST_ROOT=str(root))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        walls.append(cli(replays, "backtest", "--scenario", SCENARIO))
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "forecast", "report", "--scenario", scenario_id,
+                               "--format", "json", "--no-progress"], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=900)
+        wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    row("`forecast backtest` Turkey, 20 dates, new process, wall (s), "
-        f"imports PyMC: {imports_pymc(replays, 'backtest')}", statistics.median(walls), "",
-        "< 5 s")
-    row("`forecast backtest` Turkey, 20 dates, CPU user+sys (s; wall on an idle machine)",
-        statistics.median(cpus), "", "< 5 s")
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        if done.returncode != 0:
+            row(f"{label} (tw {width}): cold `forecast report`", f"refused in {wall:.2f} s wall",
+                "", done.stderr.strip()[:90])
+            continue
+        doc = json.loads(done.stdout)
+        written = all((root / "reports" / scenario_id / f).is_file()
+                      for f in ("report.md", "report.html", "report.json"))
+        agrum = agrum_time_and_means(root, scenario_id)
+        if agrum is None:
+            row(f"{label} (tw {width}): cold report wall | CPU (s), written {written}",
+                f"{wall:.2f} | {cpu:.2f}")
+            continue
+        seconds, means = agrum
+        gap = max(abs(n["exact_mean"] - means[n["id"]]) for n in doc["nodes"])
+        row(f"{label} (tw {width}): cold report wall | CPU (s)", f"{wall:.2f} | {cpu:.2f}",
+            f"{seconds:.3f}", f"pyAgrum in process; max gap {gap:.1e} (report rounds to 1e-6); "
+            f"written {written}")
 
-    # -- commands that only read or edit files
-    add = ["evidence", "add", "--node", "ceasefire", "--date", "2025-03-12", "--source", "bench",
-           "--reliability", "C", "--credibility", "3", "--lr", "1.5", "--summary", "bench item"]
-    for args in (["evidence", "list"], ["evidence", "validate"], add):
-        wall = cli(root, *args)
-        row(f"`forecast {' '.join(args[:2])}` wall (s), imports PyMC: {imports_pymc(root, *args)}",
-            wall, "", "< 1 s, never PyMC")
 
-    # -- cost against evidence count (collapsed to per-node weights before sampling)
+def section_items() -> None:
+    """Cost against evidence count on the exact engine, in process."""
     gen = generated_root({"items10": (6, 10), "items10000": (6, 10_000)})
-    costs, fits = {}, {}
+    costs = {}
     for scenario_id in ("items10", "items10000"):
         paths = scenario_paths(gen, scenario_id)
-        loaded = load_inputs(paths)
 
         def refit_and_report(paths=paths):
             again = load_inputs(paths)
-            return build_report(again, fit(again, 7, QUIET), 7)
+            return build_report(again, fit(prepare(again), "exact", 7, QUIET), 7)
 
-        refit_and_report()                                    # compile once
-        fits[scenario_id] = statistics.median(timed(fit, loaded, s, QUIET)[0] for s in (7, 8, 9))
+        refit_and_report()
         costs[scenario_id] = statistics.median(timed(refit_and_report)[0] for _ in range(3))
-    row("refit, 10 items (s)", fits["items10"])
-    row("refit, 10,000 items (s)", fits["items10000"], fits["items10"], "<= 1.2x of 10 items")
-    row("load CSV + refit + influence + report, 10 items (s)", costs["items10"])
-    row("load CSV + refit + influence + report, 10,000 items (s)", costs["items10000"],
+    row("load CSV + exact fit + influence + report, 10 items (s)", costs["items10"])
+    row("load CSV + exact fit + influence + report, 10,000 items (s)", costs["items10000"],
         costs["items10"])
 
-    # -- cost against network size
-    gen = generated_root({"nodes6": (6, 20), "nodes16": (16, 20)})
-    sizes = {}
-    for backend in ("auto", "pymc", "nutpie"):
-        settings = SamplerSettings(progress=False, backend=backend)
-        for scenario_id in ("nodes6", "nodes16"):
-            loaded = load_inputs(scenario_paths(gen, scenario_id))
-            first, result = timed(fit, loaded, 1, settings)
-            again = statistics.median(timed(fit, loaded, seed, settings)[0] for seed in (2, 3))
-            sizes[backend, scenario_id] = again
-            row(f"{scenario_id} [{backend} -> {result.engine}]: first fit / warm refit (s)",
-                f"{first:.3f} / {again:.3f}")
-        row(f"16 vs 6 nodes, warm refit [{backend}]", sizes[backend, "nodes16"],
-            sizes[backend, "nodes6"], "<= 3x")
+
+def section_nuts(base: dict) -> None:
+    """The NUTS engine (what `forecast check` and parametric scenarios use), in process."""
+    baseline = base["in_process"]
+    root = copy_root()
+    inputs = load_inputs(scenario_paths(root, SCENARIO))
+    first, _ = timed(fit, prepare(inputs), "nuts", 1, QUIET)
+    row("NUTS: first fit in a process (compile included) (s)", first, baseline)
+    changed = type(inputs)(inputs.scenario, inputs.evidence[1:], inputs.resolutions,
+                           inputs.evidence_hash + "-changed", inputs.paths)
+    refit = statistics.median(timed(fit, prepare(changed), "nuts", seed, QUIET)[0] for seed in (2, 3, 4))
+    row("NUTS: refit after an evidence change, warm (s)", refit, baseline, "<= 0.35x")
+    posterior = fit(prepare(changed), "nuts", 5, QUIET)
+    row("NUTS: ESS per second vs baseline", posterior.diagnostics["min_ess"] / refit,
+        base["ess"] / baseline)
+    row("NUTS: largest MCSE at the default 4x1000 draws (pp)", float(100 * np.max(posterior.mcse)))
+
+
+SECTIONS = ("baseline", "users", "scale", "items", "nuts")
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    chosen = SECTIONS
+    if "--only" in sys.argv:
+        chosen = tuple(sys.argv[sys.argv.index("--only") + 1:])
+    print(f"{'figure':<58} {'ours':>10} {'baseline':>10} ratio")
+    base = section_baseline() if {"baseline", "users", "nuts"} & set(chosen) else {}
+    if "users" in chosen:
+        section_users(base)
+    if "scale" in chosen:
+        section_scale()
+    if "items" in chosen:
+        section_items()
+    if "nuts" in chosen:
+        section_nuts(base)
     print()
     print(json.dumps({"rows": rows}, indent=1))
 

@@ -56,3 +56,24 @@ def test_check_on_turkey_writes_the_report_and_passes(frozen_root):
     html = (out / "check.html").read_text()
     assert "data:image/svg+xml;base64," in html and "Simulation-based calibration" in html
     assert "theta[turkish_deployment | ceasefire=yes]" in html
+
+
+def test_check_of_the_exact_engine_against_importance_sampling_and_sbc(data_root):
+    """--engine exact holds the exact engine to importance sampling over the priors (hand
+    values for two-node-beta: P(a) = 0.625, P(b) = 0.75) and runs SBC on its conjugate draws."""
+    result = invoke("check", "--scenario", "two-node-beta", "--root", str(data_root), "--engine",
+                    "exact", "--simulations", "60", "--format", "json", "--no-progress")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["engine"] == "exact" and doc["passed"]
+    a = doc["agreement"]
+    assert a["columns"] == {"tested": "exact_mean", "reference": "importance_mean"}
+    means = {n["id"]: n["exact_mean"] for n in a["nodes"]}
+    assert means == {"a": pytest.approx(0.625, abs=1e-6), "b": pytest.approx(0.75, abs=1e-6)}
+    for n in a["nodes"]:
+        assert n["mcse"] == 0.0 and 0 < n["reference_se"] < 0.01 and n["z"] <= a["z_limit"]
+    assert a["reference"] == "importance sampling over the priors"
+    assert a["effective_sample_size"] > 1000
+    assert doc["sbc"]["simulations"] == 60 and doc["sbc"]["passed"]
+    html = (data_root / "reports" / "two-node-beta" / "check.html").read_text()
+    assert "importance sampling" in html and "importance mean" in html

@@ -1,4 +1,6 @@
-"""`forecast check`: the inference checks itself on a scenario.
+"""`forecast check`: the inference checks itself on a scenario (`--engine nuts`, the default,
+or `--engine exact`, which holds the exact engine to importance sampling over the priors and
+runs SBC on its exact conjugate draws).
 
 (a) Agreement: the PyMC/NUTS posterior mean of every node against an independent numpy
     reference, as z = |mean_nuts - reference| / combined MC standard error: the closed form
@@ -24,8 +26,12 @@ from scipy import stats
 from .. import MODEL_VERSION
 from ..analysis.sbc import SbcSettings, run_sbc, summary
 from ..errors import problem
-from ..inference.exact import exact_means
-from ..inference.problem import prepare
+from ..inference import elimination
+from ..inference.exact import posterior_means as exact_posterior_means
+from ..inference.exact import structure_of
+from ..inference.importance import importance_means
+from ..inference.problem import fit, prepare
+from ..inference.settings import SamplerSettings
 from ..io.atomic import atomic_write_many
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.network import Network
@@ -66,10 +72,8 @@ def reference_means(net: Network, node_log_weights: np.ndarray, conditions: dict
     on a table-only scenario (no error); importance sampling over the priors (numpy, its own
     MC error) when some node is parametric."""
     if net.conjugate:
-        return (exact_means(net, net.state_log_evidence(node_log_weights, conditions)),
-                np.zeros(net.n_nodes), "closed form")
-    from ..inference.importance import importance_means
-
+        return (exact_posterior_means(net, node_log_weights, conditions), np.zeros(net.n_nodes),
+                "closed form")
     estimate = importance_means(net, node_log_weights, conditions, REFERENCE_DRAWS,
                                 np.random.default_rng(seed))
     return estimate.mean, estimate.se, "importance sampling over the priors"
@@ -86,6 +90,7 @@ def exact_agreement(net: Network, node_log_weights: np.ndarray, conditions: dict
         z = np.where(combined > 0, gap / combined, np.where(gap < 1e-9, 0.0, np.inf))
     limit = z_limit(net.n_nodes)
     return {
+        "columns": {"tested": "nuts_mean", "reference": "exact_mean"},
         "z_limit": round(limit, 4),
         "family_alpha": FAMILY_ALPHA,
         "reference": reference,
@@ -97,6 +102,66 @@ def exact_agreement(net: Network, node_log_weights: np.ndarray, conditions: dict
                    "z": round(float(z[v]), 3)}
                   for v, node_id in enumerate(net.node_ids)],
     }
+
+
+IMPORTANCE_DRAWS = 40_000
+
+
+def importance_agreement(net: Network, node_log_weights: np.ndarray, conditions: dict[str, bool],
+                         exact_means: np.ndarray, seed: int) -> dict:
+    """The exact engine's means against importance sampling over the Beta priors (numpy, no
+    conjugacy used): z = gap / the sampler's own standard error. The exact side has no Monte
+    Carlo error, so the test is as sharp as the reference's draws allow."""
+    estimate = importance_means(net, node_log_weights, conditions, IMPORTANCE_DRAWS,
+                                np.random.default_rng(seed))
+    gap = np.abs(exact_means - estimate.mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(estimate.se > 0, gap / estimate.se, np.where(gap < 1e-9, 0.0, np.inf))
+    limit = z_limit(net.n_nodes)
+    return {
+        "columns": {"tested": "exact_mean", "reference": "importance_mean"},
+        "z_limit": round(limit, 4),
+        "family_alpha": FAMILY_ALPHA,
+        "reference": "importance sampling over the priors",
+        "reference_draws": IMPORTANCE_DRAWS,
+        "effective_sample_size": round(float(estimate.effective_sample_size), 1),
+        "max_z": float(np.max(z)),
+        "passed": bool(np.all(z <= limit)),
+        "nodes": [{"id": node_id, "exact_mean": round(float(exact_means[v]), 6),
+                   "importance_mean": round(float(estimate.mean[v]), 6), "mcse": 0.0,
+                   "reference_se": round(float(estimate.se[v]), 6), "z": round(float(z[v]), 3)}
+                  for v, node_id in enumerate(net.node_ids)],
+    }
+
+
+def exact_fit_function(net: Network, n_draws: int) -> Callable:
+    """What `forecast.analysis.sbc` needs, from the exact engine: exact iid conjugate draws of
+    theta and of P(yes | evidence, theta) (no divergences: nothing is simulated by a chain)."""
+    structure = structure_of(net)
+
+    def fit(node_log_weights, hard_mask, seed):
+        mask = _node_mask(net, hard_mask)
+        p_yes, theta = elimination.conjugate_draws(
+            structure, net.alpha, net.beta, net.fixed, node_log_weights, mask, n_draws,
+            np.random.default_rng(seed))
+        return theta, p_yes, 0
+
+    return fit
+
+
+def _node_mask(net: Network, hard_mask: np.ndarray) -> np.ndarray:
+    """A per-joint-state log-mask (S,) (how SBC's simulated worlds state their resolutions) as
+    the per-node (n, 2) mask the kernel takes."""
+    hard_mask = np.asarray(hard_mask, dtype=float)
+    if hard_mask.shape == (net.n_nodes, 2):
+        return hard_mask
+    allowed = hard_mask > elimination.HARD_EXCLUDED / 2
+    mask = np.zeros((net.n_nodes, 2))
+    for v in range(net.n_nodes):
+        for b in (0, 1):
+            if not np.any(allowed & (net.states[:, v] == b)):
+                mask[v, b] = elimination.HARD_EXCLUDED
+    return mask
 
 
 def nuts_fit_function(sampler, settings) -> Callable:
@@ -140,10 +205,13 @@ class CheckResult:
 
 def run_check(paths: ScenarioPaths, settings: CheckSettings,
               progress: Callable[[str, int, int], None] | None = None,
-              write: bool = True) -> CheckResult:
-    """Exact agreement on the scenario's own evidence, then SBC with the same compiled model;
-    writes reports/<scenario>/check.json and check.html."""
-    from ..inference.nuts import SamplerSettings, sampler_for
+              write: bool = True, engine: str = "nuts") -> CheckResult:
+    """Hold one engine to an independent reference on the scenario's own evidence, then run SBC
+    on it; writes reports/<scenario>/check.json and check.html.
+
+    engine "nuts": NUTS against the exact engine, SBC with the same compiled model. engine
+    "exact": the exact engine against importance sampling over the priors, SBC of its exact
+    conjugate draws."""
     from ..render.score_html import render_check_html
 
     inputs = load_inputs(paths)
@@ -151,16 +219,19 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
     net = prepared.net
     if progress:
         progress("compiling and fitting the scenario", 0, 1)
-    sampler = sampler_for(net, settings.backend)
-    fit = sampler.sample(prepared.node_log_weights, prepared.hard_mask, settings.seed,
-                         SamplerSettings(draws=settings.agreement_draws, tune=settings.agreement_tune,
-                                         chains=settings.agreement_chains, progress=False,
-                                         backend=settings.backend))
-    agreement = exact_agreement(net, prepared.node_log_weights, prepared.conditions,
-                                fit.p_yes.reshape(-1, net.n_nodes).mean(axis=0), fit.mcse,
-                                seed=settings.seed)
-    agreement["engine"] = fit.engine
-    agreement["diagnostics"] = fit.diagnostics
+    sampler_settings = SamplerSettings(draws=settings.agreement_draws, tune=settings.agreement_tune,
+                                       chains=settings.agreement_chains, progress=False,
+                                       backend=settings.backend)
+    posterior = fit(prepared, engine, settings.seed, sampler_settings)
+    if engine == "exact":
+        agreement = importance_agreement(net, prepared.node_log_weights, prepared.conditions,
+                                         posterior.means, settings.seed)
+        agreement["engine"] = "exact"
+    else:
+        agreement = exact_agreement(net, prepared.node_log_weights, prepared.conditions,
+                                    posterior.means, posterior.mcse, seed=settings.seed)
+        agreement["engine"] = posterior.settings.get("backend", posterior.engine)
+    agreement["diagnostics"] = posterior.diagnostics
     if progress:
         progress("compiling and fitting the scenario", 1, 1)
 
@@ -172,7 +243,13 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
         if settings.sbc_draws * settings.sbc_chains < sbc_settings.thin_to:
             raise problem("--draws", None, "draws", f"draws x chains of at least "
                           f"{sbc_settings.thin_to} for SBC ranks")
-        result = run_sbc(net, nuts_fit_function(sampler, sbc_sampler), sbc_settings,
+        if engine == "exact":
+            fit_function = exact_fit_function(net, settings.sbc_draws * settings.sbc_chains)
+        else:
+            from ..inference.nuts import sampler_for
+
+            fit_function = nuts_fit_function(sampler_for(net, settings.backend), sbc_sampler)
+        result = run_sbc(net, fit_function, sbc_settings,
                          seed=settings.seed, entry_labels=entry_labels(inputs.scenario, net),
                          progress=(lambda i, n: progress("simulation-based calibration", i, n))
                          if progress else None)
@@ -190,6 +267,7 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
         "evidence_hash": inputs.evidence_hash,
         "seed": settings.seed,
         "versions": package_versions(),
+        "engine": engine,
         "passed": bool(agreement["passed"] and sbc["passed"]),
         "agreement": agreement,
         "sbc": sbc,
