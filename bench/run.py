@@ -338,7 +338,7 @@ def section_nuts(base: dict) -> None:
     first, _ = timed(fit, prepare(inputs), "nuts", 1, QUIET)
     row("NUTS: first fit in a process (compile included) (s)", first, baseline)
     changed = type(inputs)(inputs.scenario, inputs.evidence[1:], inputs.resolutions,
-                           inputs.evidence_hash + "-changed", inputs.paths)
+                           inputs.evidence_hash + "-changed")
     refit = statistics.median(timed(fit, prepare(changed), "nuts", seed, QUIET)[0] for seed in (2, 3, 4))
     row("NUTS: refit after an evidence change, warm (s)", refit, baseline, "<= 0.35x")
     posterior = fit(prepare(changed), "nuts", 5, QUIET)

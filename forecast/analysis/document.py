@@ -1,5 +1,6 @@
 """The forecast report: one fit of a scenario turned into the document every renderer and
-`report.json` share (the shape is a contract: see DESIGN.md, Contracts)."""
+`report.json` share. Its shape is a contract (keys are only added, never renamed or removed):
+docs/json.md, "forecast report --format json", shows it and tests/test_render.py checks it."""
 
 from __future__ import annotations
 

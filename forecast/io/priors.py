@@ -201,7 +201,6 @@ class _Reader:
             sources=tuple(sources),
             nodes=nodes,
             scales=scales,
-            path=str(self.path),
         )
 
     def scenario_id(self, meta: dict) -> str:

@@ -80,8 +80,6 @@ def load_inputs(paths: ScenarioPaths, as_of: dt.date | None = None) -> Inputs:
         evidence=evidence,
         resolutions=resolutions,
         evidence_hash=evidence_hash(evidence, resolutions),
-        paths={"priors": str(paths.priors), "evidence": str(paths.evidence),
-               "resolutions": str(paths.resolutions)},
     )
     if as_of is None:
         return inputs

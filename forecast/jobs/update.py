@@ -31,7 +31,6 @@ from .report import attach_history, cached_fit, cached_prior
 from .report_files import write_reports
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
-SNAPSHOT_DIGITS = 6
 INFLUENCE_DIGITS = 2          # percentage points to 0.01, as `update` prints them
 TOP_INFLUENCES = 25           # per node: the items (and clusters) that moved it most
 

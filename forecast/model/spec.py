@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 
@@ -109,7 +109,6 @@ class Scenario:
     scales: Scales
     description: str = ""
     sources: tuple[str, ...] = ()
-    path: str = ""
 
     @property
     def node_ids(self) -> tuple[str, ...]:
@@ -164,4 +163,3 @@ class Inputs:
     evidence: tuple[EvidenceItem, ...]
     resolutions: tuple[Resolution, ...] = ()
     evidence_hash: str = ""
-    paths: Mapping[str, str] = field(default_factory=dict)

@@ -6,8 +6,6 @@ import json
 
 from ..model.calendar import overdue_warning
 
-FORMATS = ("table", "md", "html", "json")
-
 
 def pct(p: float) -> str:
     return f"{100 * p:.1f}%"
