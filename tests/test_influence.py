@@ -61,7 +61,7 @@ def test_influence_matches_a_real_leave_one_out_nuts_refit(tmp_path, key, kind):
         reduced = without(FROZEN, tmp_path, TURKEY, lambda item_id, row: item_id == key)
     else:
         reduced = without(FROZEN, tmp_path, TURKEY, lambda item_id, row: f",{key}," in row)
-    loo = fit(reduced, seed=2, settings=SamplerSettings(progress=False))
+    loo = fit(prepare(reduced), "nuts", 2, SamplerSettings(progress=False))
     refit_pp = 100 * (nuts_means(full) - nuts_means(loo))
     tolerance = 100 * TOLERANCE_SIGMAS * np.hypot(full.mcse, loo.mcse)
     assert np.all(np.abs(refit_pp - effect.effect_pp) <= tolerance), (refit_pp, effect.effect_pp,
@@ -183,7 +183,7 @@ def test_a_zero_weight_item_leaves_the_nuts_posterior_draw_for_draw_unchanged(da
     _inputs, base = cached_fit(DATA, "two-node-beta")
     override_grades(data_root, "F = 0.0", '"6" = 0.0')
     graded = write_evidence(data_root, [BASE, "E2,a,2025-02-02,Rumour,F,6,very_strongly_for,,x,"])
-    posterior = fit(graded, seed=1, settings=SamplerSettings(progress=False))
+    posterior = fit(prepare(graded), "nuts", 1, SamplerSettings(progress=False))
     np.testing.assert_array_equal(posterior.p_yes, base.p_yes)
 
 
@@ -236,7 +236,7 @@ def test_nuts_counts_a_cluster_once(data_root):
     independent = write_evidence(data_root, [r.replace(",c-event,", ",,") for r in RESTATED])
     strongest = write_evidence(data_root, RESTATED[:1])
     clustered = write_evidence(data_root, RESTATED)
-    posterior = fit(clustered, seed=3, settings=SamplerSettings(progress=False))
+    posterior = fit(prepare(clustered), "nuts", 3, SamplerSettings(progress=False))
     means = nuts_means(posterior)
     assert np.all(np.abs(means - exact_of(strongest)) <= 3.5 * posterior.mcse)
     assert np.all(np.abs(means - exact_of(independent))[0] > 10 * posterior.mcse[0])
