@@ -1,7 +1,7 @@
 """Print every performance figure of bench/README.md in one run, baseline beside it.
 
     python bench/run.py                      # every section, from the repository root
-    python bench/run.py --only users scale   # some sections: baseline users scale items nuts
+    python bench/run.py --only users scale   # some sections: baseline users scale items nuts decisions
 
 Figures are as users meet them: a new `forecast` process per command (wall-clock), beside the
 naive baseline command (bench/baseline.py: a plain `pm.sample` of the same network in a new
@@ -347,7 +347,41 @@ def section_nuts(base: dict) -> None:
     row("NUTS: largest MCSE at the default 4x1000 draws (pp)", float(100 * np.max(posterior.mcse)))
 
 
-SECTIONS = ("baseline", "users", "scale", "items", "nuts")
+def section_decisions() -> None:
+    """`forecast watch` and `forecast sensitivity` on a 60-node network of small treewidth
+    (generate.scenario_toml(window=4)), 120 evidence items and two resolutions, each as a cold
+    command (a new process: imports, parsing, the junction tree, 200 CPT draws), and the
+    values alone in process."""
+    from forecast.analysis.decisions import value_of_information
+
+    root = Path(tempfile.mkdtemp(prefix="forecast-bench-decide-"))
+    (root / "priors").mkdir()
+    (root / "evidence").mkdir()
+    text = scenario_toml("g60", 60, seed=60, max_parents=3, window=4)
+    (root / "priors" / "g60.toml").write_text(text)
+    nodes = list(parse_scenario(text, "g60.toml").node_ids)
+    (root / "evidence" / "g60.csv").write_text(evidence_csv(nodes, 120, seed=1))
+    (root / "evidence" / "g60.resolutions.csv").write_text(
+        "node,outcome,date,source\nn10,yes,2025-06-01,bench\nn40,no,2025-06-01,bench\n")
+    for args, what in ((["watch", "--scenario", "g60", "--format", "json"],
+                        "`forecast watch` 60 nodes, all 58 open, cold"),
+                       (["sensitivity", "--scenario", "g60", "--format", "json"],
+                        "`forecast sensitivity` 60 nodes, every target, cold")):
+        runs, cpus = [], []
+        for _ in range(3):
+            runs.append(cli(root, *args))
+            cpus.append(CPU[-1])
+        timed_cli(f"{what}, imports PyMC: {imports_pymc(root, *args[:3])}", runs, cpus, "",
+                  f"<= 5 s; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    problem = prepare(load_inputs(scenario_paths(root, "g60")))
+    targets = [problem.net.index(n) for n in nodes if n not in problem.conditions]
+    value_of_information(problem.net, problem.node_log_weights, problem.conditions, targets)
+    alone = statistics.median(timed(value_of_information, problem.net, problem.node_log_weights,
+                                    problem.conditions, targets)[0] for _ in range(5))
+    row("watch values alone, 60 nodes x 58 targets, in process (s)", alone)
+
+
+SECTIONS = ("baseline", "users", "scale", "items", "nuts", "decisions")
 
 
 def main() -> None:
@@ -365,6 +399,8 @@ def main() -> None:
         section_items()
     if "nuts" in chosen:
         section_nuts(base)
+    if "decisions" in chosen:
+        section_decisions()
     print()
     print(json.dumps({"rows": rows}, indent=1))
 

@@ -210,8 +210,8 @@ class SensitivityResult:
 
     def ranked(self, target: int) -> list[int]:
         """Positions in `params`, widest swing on `target` first (ties: parameter order)."""
-        swing = np.abs(self.high[:, target] - self.low[:, target])
-        return sorted(range(len(self.params)), key=lambda i: (-round(float(swing[i]), 12), i))
+        swing = np.round(np.abs(self.high[:, target] - self.low[:, target]), 12)
+        return np.lexsort((np.arange(len(self.params)), -swing)).tolist()
 
 
 def sensitivity(net: Network, node_log_weights: np.ndarray,
@@ -252,15 +252,18 @@ def parameter_meaning(net: Network, param: int) -> dict:
 
 
 def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
-                     top: int | None = None) -> list[dict]:
+                     top: int | None = None, meanings: list[dict] | None = None) -> list[dict]:
     """DESIGN's shape for one target: [{"node", "when", "low", "high", "swing_pp"}], widest
     first; `swing_pp` is |high - low| in percentage points. Extra keys: the number's quantiles
     (`entry_low`, `entry_high`), its CPT form and cause (parametric CPTs), and the target's
-    forecast with every number at its prior mean."""
+    forecast with every number at its prior mean. `meanings` (one `parameter_meaning` per
+    number of the result) saves recomputing them target after target."""
+    if meanings is None:
+        meanings = [parameter_meaning(net, int(i)) for i in result.params]
     rows = []
     for i in result.ranked(target)[:top]:
         low, high = float(result.low[i, target]), float(result.high[i, target])
-        meaning = parameter_meaning(net, int(result.params[i]))
+        meaning = meanings[i]
         rows.append({"node": meaning["node"], "when": meaning["when"],
                      "low": round(low, 6), "high": round(high, 6),
                      "swing_pp": round(100 * abs(high - low), 2),

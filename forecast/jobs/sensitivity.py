@@ -9,7 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..analysis.decisions import SENSITIVITY_QUANTILES, sensitivity, sensitivity_rows
+from ..analysis.decisions import (
+    SENSITIVITY_QUANTILES,
+    parameter_meaning,
+    sensitivity,
+    sensitivity_rows,
+)
 from ..analysis.document import as_of_date
 from ..inference.problem import prepare
 from ..io.project import ScenarioPaths, load_inputs
@@ -25,10 +30,12 @@ def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
     checked_size(paths, net, "exact")
     chosen = choose_targets(inputs.scenario, problem.conditions, targets)
     result = sensitivity(net, problem.node_log_weights, problem.conditions)
+    meanings = [parameter_meaning(net, int(i)) for i in result.params]
     return {"scenario": inputs.scenario.id,
             "as_of": (as_of or as_of_date(inputs)).isoformat(),
             "replay": as_of is not None,
             "targets": chosen,
             "quantiles": list(SENSITIVITY_QUANTILES),
             "forecasts": {t: round(float(result.base[net.index(t)]), 6) for t in chosen},
-            "sensitivity": {t: sensitivity_rows(net, result, net.index(t), top) for t in chosen}}
+            "sensitivity": {t: sensitivity_rows(net, result, net.index(t), top, meanings)
+                            for t in chosen}}
