@@ -208,7 +208,7 @@ def test_report_loads_with_no_errors_or_fetches_and_shows_every_section(chromium
     assert not facts["noHistory"]
     assert facts["evidenceRows"] == 2
     assert HOSTILE in facts["text"]          # shown as text: escaped, never run
-    assert facts["scripts"] == 0
+    assert facts["scripts"] == 2             # the what-if data island and its CSP-pinned script
 
 
 def test_report_without_history_says_so(chromium, data_root, tmp_path):

@@ -22,7 +22,9 @@ def hostile_document(data_root):
 
 def test_html_escapes_evidence_text(data_root):
     html = render(hostile_document(data_root), "html")
-    assert "<script>" not in html and "<b>Blog</b>" not in html
+    assert "<script>alert" not in html and "<b>Blog</b>" not in html
+    # the only scripts: the what-if data island and its CSP-pinned script
+    assert html.count("<script") == 2 and '<script type="application/json" id="whatif-model">' in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp;amp;" in html
     assert "&lt;b&gt;Blog&lt;/b&gt;" in html
     assert "http://" not in html and "https://" not in html     # self-contained: no fetches

@@ -307,3 +307,21 @@ def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[
             math.isfinite(x) for x in model["log_weights"]):
         raise ValueError("the page's model must be finite numbers")
     return {"available": True, "reason": None, "limit": PAGE_LIMIT, "model": model}
+
+
+def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) -> dict:
+    """What the report adds for decisions: `sensitivity` (per unresolved consequence, the
+    SENSITIVITY_SHOWN numbers its forecast hangs on most) and `whatif_page` (the model for the
+    page's own what-ifs, or why the page cannot compute them)."""
+    net = problem.net
+    targets = [n.id for n in scenario.nodes
+               if n.role == "consequence" and n.id not in problem.conditions]
+    shown: dict[str, list[dict]] = {}
+    if targets:
+        result = sensitivity(net, problem.node_log_weights, problem.conditions)
+        meanings = [parameter_meaning(net, int(i)) for i in result.params]
+        shown = {t: sensitivity_rows(net, result, net.index(t), SENSITIVITY_SHOWN, meanings)
+                 for t in targets}
+    return {"sensitivity": {"quantiles": list(SENSITIVITY_QUANTILES), "targets": shown},
+            "whatif_page": page_whatif(net, problem.node_log_weights, problem.conditions, terms,
+                                       net.conjugate)}

@@ -15,6 +15,7 @@ from ..model.calendar import is_overdue, overdue_nodes, overdue_warning
 from ..model.network import Network
 from ..model.spec import Inputs
 from ..versions import package_versions
+from .decisions import report_decisions
 from .summaries import INTERVAL_PROB, Influence, influence, interval, node_forecasts, top_evidence
 
 # Exact iid draws of the prior (no evidence) behind each node's prior interval: cheap, and
@@ -194,6 +195,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             for r in inputs.resolutions
         ],
     }
+    document.update(report_decisions(scenario, problem, document["terms"]))
     if given:
         document["given"] = {k: "yes" if v else "no" for k, v in given.items()}
     return document

@@ -107,17 +107,20 @@ def render_sensitivity_text(document: dict, top: int = 10, width: int = 120) -> 
     return buffer.getvalue()
 
 
-def hangs_on_sentence(target: str, rows: list[dict]) -> str:
-    """'hangs mostly on P(x | y = yes) (swing 23.1 pp), then P(...) (9.0 pp)'."""
+def hangs_on_sentence(target: str, rows: list[dict], code: bool = False) -> str:
+    """'hangs mostly on P(x | y = yes) (swing 23.1 pp: ...), then P(...) (9.0 pp)' (`code`:
+    each entry in Markdown backticks)."""
+    def label(row: dict) -> str:
+        return f"`{row_label(row)}`" if code else row_label(row)
+
     if not rows or rows[0]["swing_pp"] < 0.05:
         return "hangs on no single prior: no CPT entry moves it by 0.1 pp"
     first = rows[0]
-    words = (f"hangs mostly on {row_label(first)} (swing "
-             f"{first['swing_pp']:.1f} pp: {pct(first['low'])} to {pct(first['high'])})")
+    words = (f"hangs mostly on {label(first)} (swing {first['swing_pp']:.1f} pp: "
+             f"{pct(first['low'])} to {pct(first['high'])})")
     rest = [r for r in rows[1:3] if r["swing_pp"] >= 0.05]
     if rest:
-        words += ", then " + ", ".join(f"{row_label(r)} ({r['swing_pp']:.1f} pp)"
-                                        for r in rest)
+        words += ", then " + ", ".join(f"{label(r)} ({r['swing_pp']:.1f} pp)" for r in rest)
     return words
 
 
@@ -132,7 +135,7 @@ def sensitivity_markdown(document: dict) -> list[str]:
              f"{high_q}% quantiles, every other entry at its prior mean (`forecast sensitivity` "
              "lists them all).", ""]
     for target, rows in sens["targets"].items():
-        lines.append(f"- `{target}`: this forecast {hangs_on_sentence(target, rows)}")
+        lines.append(f"- `{target}`: this forecast {hangs_on_sentence(target, rows, code=True)}")
     return lines
 
 

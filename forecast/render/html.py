@@ -5,7 +5,10 @@ fetches nothing."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -41,6 +44,7 @@ def _environment() -> Environment:
     env.filters["pct"] = pct
     env.filters["signed_pp"] = signed_pp
     env.filters["timestamp"] = timestamp
+    env.filters["code_spans"] = code_spans
     return env
 
 
@@ -79,6 +83,68 @@ def code_spans(text: str) -> Markup:
     return Markup("".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts)))
 
 
+# The page's Content-Security-Policy: nothing is fetched (images are data: URIs, styles inline)
+# and the one script runs only if its text hashes to the value given here; no eval, no inline
+# handlers, no other script.
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src {script}; "
+       "base-uri 'none'; form-action 'none'")
+_ISLAND_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                   ("\u2029", "\\u2029"))
+
+
+def json_island(value) -> str:
+    """JSON for a <script type="application/json"> element: no text in it can close the
+    element or open a comment (<, >, & escaped as \\u003c...), nor break a JS string
+    (U+2028/9). JSON.parse reads it back unchanged."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for raw, escaped in _ISLAND_ESCAPES:
+        text = text.replace(raw, escaped)
+    return text
+
+
+@cache
+def whatif_script() -> str:
+    """The page's what-if script (templates/whatif.js), exactly as it is hashed."""
+    env = _environment()
+    return env.loader.get_source(env, "whatif.js")[0].replace("\r\n", "\n")
+
+
+def script_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def page_parts(document: dict) -> dict:
+    """The page's what-if: its data island, script and CSP, or why it is not there."""
+    page = document.get("whatif_page") or {}
+    if page.get("available"):
+        script = whatif_script()
+        return {"available": True, "island": Markup(json_island(page["model"])),
+                "script": Markup(script), "csp": CSP.format(script=script_hash(script))}
+    return {"available": False, "csp": CSP.format(script="'none'"),
+            "reason": page.get("reason") or "this report was made without the model data the page needs; "
+            "run `forecast report` again, or `forecast whatif --given NODE=yes`"}
+
+
+def tornadoes(document: dict) -> list[dict]:
+    """One tornado chart per open consequence (report.json's `sensitivity`), drawn in HTML."""
+    from .decisions import hangs_on_sentence, tornado_rows
+
+    by_id = {n["id"]: n for n in document["nodes"]}
+    charts = []
+    for target, rows in ((document.get("sensitivity") or {}).get("targets") or {}).items():
+        if not rows or target not in by_id:
+            continue
+        forecast = rows[0]["forecast"]
+        charts.append({"node": by_id[target], "forecast": forecast,
+                       "sentence": hangs_on_sentence(target, rows[:1]),
+                       **tornado_rows(rows, forecast)})
+    return charts
+
+
+def _percent(q: float) -> int:
+    return int(round(100 * q))
+
+
 def render_html(document: dict, charts: dict[str, str | None] | None = None) -> str:
     """The report page; `charts` (from `plots.report_charts`) may come from a cache."""
     if charts is None:
@@ -91,4 +157,7 @@ def render_html(document: dict, charts: dict[str, str | None] | None = None) -> 
         history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),
         influence_shown=INFLUENCE_SHOWN, overdue_banner=code_spans(overdue_banner(document)),
         as_of_words=as_of_words(document), current=current_point(document),
-        structure=structure_layers(document["nodes"]), trust=trust_words(document))
+        structure=structure_layers(document["nodes"]), trust=trust_words(document),
+        page=page_parts(document), tornadoes=tornadoes(document),
+        sens_low=_percent((document.get("sensitivity") or {}).get("quantiles", [0.05])[0]),
+        sens_high=_percent((document.get("sensitivity") or {}).get("quantiles", [0, 0.95])[-1]))

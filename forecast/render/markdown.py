@@ -8,6 +8,7 @@ import re
 
 from ..model.calendar import overdue_sentence
 from . import as_of_words, ess_text, pct, trust_words
+from .decisions import sensitivity_markdown
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
 from .plots import current_point, depths, history_series
 
@@ -96,6 +97,8 @@ def render_markdown(document: dict) -> str:
                              f"{md_escape(e['source'])}, {e['grade']}): {md_escape(e['summary'])}")
         else:
             lines.append(f"- **{_label(group['node'])}**: no evidence has moved it.")
+
+    lines += sensitivity_markdown(document)
 
     lines += ["", "## Structure of the scenario", ""]
     level = depths(nodes)

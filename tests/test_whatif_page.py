@@ -1,0 +1,275 @@
+"""The what-if inside report.html, in a real browser (Debian's chromium over the DevTools pipe
+of tests/test_html_browser.py): clicking yes / no / clear on a card makes every card's
+`data-mean` the exact conditional forecast, equal to the exact engine's to 1e-9; the page stays
+self-contained (no request), quiet (no console error) and safe (a CSP-pinned script, a JSON data
+island that cannot close its element, hostile evidence text inert); a scenario the page cannot
+compute says so and carries no script."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import cached_fit
+from test_html_browser import HOSTILE, DevTools
+from test_html_browser import chromium as chromium  # noqa: F401  (the session fixture)
+
+from forecast.analysis.decisions import PAGE_LIMIT, report_decisions
+from forecast.analysis.document import build_report
+from forecast.inference import exact
+from forecast.inference.problem import fit, prepare
+from forecast.inference.settings import SamplerSettings
+from forecast.io.project import load_inputs, scenario_paths
+from forecast.model.generate import evidence_csv, scenario_toml
+from forecast.render import render
+from forecast.render.html import CSP, json_island, script_hash, whatif_script
+
+CARDS = """JSON.stringify([...document.querySelectorAll('[data-node]')].map(card => ({
+  node: card.getAttribute('data-node'),
+  mean: card.querySelector('[data-mean]').getAttribute('data-mean'),
+  big: card.querySelector('.big').textContent,
+  pressed: [...card.querySelectorAll('[data-clamp]')].filter(b => b.getAttribute('aria-pressed') === 'true')
+             .map(b => b.getAttribute('data-clamp'))})))"""
+
+
+class Page:
+    """One page in headless chromium: evaluate expressions, click clamps, collect errors and
+    requests."""
+
+    def __init__(self, html: Path, tmp_path: Path):
+        self.browser = DevTools(tmp_path / "profile")
+        target = self.browser.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.browser.call(f"{domain}.enable", self.session)
+        self.browser.events.clear()
+        self.browser.call("Page.navigate", self.session, url=html.resolve().as_uri())
+        self.browser.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str):
+        reply = self.browser.call("Runtime.evaluate", self.session, expression=expression,
+                                  returnByValue=True)
+        if "exceptionDetails" in reply:
+            raise AssertionError(reply["exceptionDetails"])
+        return reply["result"].get("value")
+
+    def cards(self) -> dict[str, dict]:
+        return {card["node"]: card for card in json.loads(self.evaluate(CARDS))}
+
+    def click(self, node: str, clamp: str) -> float:
+        """Click a card's button; the milliseconds the click took (the update is synchronous)."""
+        return self.evaluate(f"""(() => {{
+          const card = [...document.querySelectorAll('[data-node]')].find(c => c.getAttribute('data-node') === {json.dumps(node)});
+          const button = card.querySelector('[data-clamp="{clamp}"]');
+          const start = performance.now();
+          button.click();
+          return performance.now() - start;
+        }})()""")
+
+    def close(self) -> tuple[list[str], list[str]]:
+        self.browser.close()
+        errors, requests = [], []
+        for event in self.browser.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                errors.append(str(params["exceptionDetails"]))
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
+                errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
+            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+                errors.append(params["entry"]["text"])
+            elif method == "Network.requestWillBeSent":
+                requests.append(params["request"]["url"])
+        return errors, requests
+
+
+def fitted_document(data_root: Path) -> dict:
+    """The burglary network (john_calls and mary_calls resolved yes) with two evidence items,
+    one of them hostile markup, fitted by the exact engine."""
+    csv = data_root / "evidence" / "burglary.csv"
+    csv.write_text(csv.read_text() + "E1,alarm,2025-01-02,Blog,C,3,2,,\"" + HOSTILE.replace('"', '""')
+                   + "\",\nE2,burglary,2025-01-03,Police,B,2,moderately_for,,A break-in was reported,\n")
+    inputs, posterior = cached_fit(data_root, "burglary", engine="exact")
+    return build_report(inputs, posterior, seed=1)
+
+
+def exact_means(inputs, clamps: dict[str, bool]) -> dict[str, float]:
+    problem = prepare(inputs, clamps)
+    means = exact.posterior_means(problem.net, problem.node_log_weights, problem.conditions)
+    return dict(zip(problem.net.node_ids, means, strict=True))
+
+
+def assert_cards_equal(cards: dict[str, dict], expected: dict[str, float]) -> None:
+    assert set(cards) == set(expected)
+    for node, card in cards.items():
+        assert abs(float(card["mean"]) - expected[node]) <= 1e-9, (node, card["mean"], expected[node])
+
+
+def generated_inputs(root: Path, scenario_id: str, n_nodes: int, resolved: str = ""):
+    (root / "priors").mkdir(parents=True, exist_ok=True)
+    (root / "evidence").mkdir(parents=True, exist_ok=True)
+    (root / "priors" / f"{scenario_id}.toml").write_text(
+        scenario_toml(scenario_id, n_nodes, seed=n_nodes, max_parents=3, window=4))
+    ids = [f"n{v:02d}" for v in range(n_nodes)]
+    (root / "evidence" / f"{scenario_id}.csv").write_text(evidence_csv(ids, 2 * n_nodes, seed=3))
+    if resolved:
+        (root / "evidence" / f"{scenario_id}.resolutions.csv").write_text(
+            "node,outcome,date,source\n" + resolved)
+    return load_inputs(scenario_paths(root, scenario_id))
+
+
+def exact_document(inputs) -> dict:
+    posterior = fit(prepare(inputs), "exact", 1, SamplerSettings(progress=False))
+    return build_report(inputs, posterior, seed=1)
+
+
+def test_clicks_give_the_exact_conditional_forecasts_with_hostile_text_inert(chromium, data_root, tmp_path):
+    """burglary (john_calls and mary_calls resolved yes) with a hostile evidence summary:
+    clamps on a driver, on a resolved node the other way (a what-if overrides a resolution, as
+    `forecast whatif` does), then clears: every card equals the exact engine to 1e-9."""
+    document = fitted_document(data_root)
+    html = tmp_path / "report.html"
+    html.write_text(render(document, "html"), encoding="utf-8")
+    inputs, _posterior = cached_fit(data_root, "burglary", engine="exact")
+    page = Page(html, tmp_path)
+    try:
+        assert page.evaluate("document.body.classList.contains('whatif-ready')")
+        cards = page.cards()
+        assert {n: float(c["mean"]) for n, c in cards.items()} == {n["id"]: n["mean"] for n in document["nodes"]}
+        assert all(c["pressed"] == ["none"] for c in cards.values())
+        steps = [("earthquake", "yes", {"earthquake": True}),
+                 ("john_calls", "no", {"earthquake": True, "john_calls": False}),
+                 ("earthquake", "none", {"john_calls": False}),
+                 ("burglary", "no", {"john_calls": False, "burglary": False})]
+        for node, clamp, clamps in steps:
+            page.click(node, clamp)
+            cards = page.cards()
+            assert_cards_equal(cards, exact_means(inputs, clamps))
+            for name, state in clamps.items():
+                assert cards[name]["pressed"] == ["yes" if state else "no"]
+                assert cards[name]["big"] == ("Yes" if state else "No")
+        status = page.evaluate("document.getElementById('whatif-status').textContent")
+        assert "forecast whatif --given burglary=no --given john_calls=no" in status   # scenario order
+        page.evaluate("document.getElementById('whatif-clear').click()")
+        cards = page.cards()
+        assert {n: float(c["mean"]) for n, c in cards.items()} == {n["id"]: n["mean"] for n in document["nodes"]}
+        assert cards["john_calls"]["big"] == "Yes"                        # resolved again
+        text = page.evaluate("document.body.innerText")
+        assert HOSTILE in text                                            # shown as text, never run
+        assert page.evaluate("document.scripts.length") == 2              # the island and the pinned script
+        assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+    finally:
+        errors, requests = page.close()
+    assert errors == []
+    assert [url for url in requests if not url.startswith(("file://", "data:"))] == []
+
+
+def test_a_clamp_on_a_20_node_scenario_is_exact_and_its_time_is_printed(chromium, tmp_path, capsys):
+    """20 nodes (2^20 joint states, the page's limit): two clamps, every card equal to the
+    exact engine to 1e-9. The time of each click is printed (measured in the page)."""
+    inputs = generated_inputs(tmp_path / "root", "g20", PAGE_LIMIT, "n07,yes,2025-06-01,Test\n")
+    html = tmp_path / "report.html"
+    html.write_text(render(exact_document(inputs), "html"), encoding="utf-8")
+    page = Page(html, tmp_path)
+    try:
+        times = []
+        for node, clamp, clamps in (("n03", "yes", {"n03": True}),
+                                    ("n15", "no", {"n03": True, "n15": False})):
+            times.append(page.click(node, clamp))
+            assert_cards_equal(page.cards(), exact_means(inputs, clamps))
+        reported = float(page.evaluate("document.getElementById('whatif-status').getAttribute('data-ms')"))
+    finally:
+        errors, _requests = page.close()
+    assert errors == []
+    with capsys.disabled():
+        print(f"\nin-page clamp on {PAGE_LIMIT} nodes: clicks took {times[0]:.0f} ms and {times[1]:.0f} ms "
+              f"(inference alone {reported:.0f} ms)")
+
+
+def test_past_the_page_limit_the_page_says_so_and_carries_no_script(chromium, tmp_path):
+    inputs = generated_inputs(tmp_path / "root", "g24", PAGE_LIMIT + 4)
+    document = exact_document(inputs)
+    assert document["whatif_page"]["available"] is False and document["whatif_page"]["model"] is None
+    text = render(document, "html")
+    assert "<script" not in text and "<button" not in text
+    assert CSP.format(script="'none'").replace("'", "&#39;") in text
+    html = tmp_path / "report.html"
+    html.write_text(text, encoding="utf-8")
+    page = Page(html, tmp_path)
+    try:
+        words = page.evaluate("document.getElementById('whatif-unavailable').innerText")
+        cards = page.cards()
+        assert page.evaluate("document.scripts.length + document.querySelectorAll('[data-clamp]').length") == 0
+    finally:
+        errors, _requests = page.close()
+    assert errors == []
+    assert f"{PAGE_LIMIT + 4} questions" in words and f"up to {PAGE_LIMIT}" in words
+    assert "forecast whatif --given NODE=yes" in words
+    assert len(cards) == PAGE_LIMIT + 4                                 # data-node and data-mean still there
+
+
+def test_a_parametric_scenario_is_not_computed_in_the_page(data_root):
+    inputs = load_inputs(scenario_paths(data_root, "noisy-or-four"))
+    page = report_decisions(inputs.scenario, prepare(inputs), {"likely": [0.55, 0.8]})["whatif_page"]
+    assert page["available"] is False and "parametric" in page["reason"]
+    assert "forecast whatif" in page["reason"]
+
+
+def test_a_tampered_script_does_not_run(chromium, data_root, tmp_path):
+    """The CSP is enforced: the same page with one character of the script changed runs
+    nothing (the browser reports the refused script) and the clamps do nothing."""
+    text = render(fitted_document(data_root), "html")
+    script = whatif_script()
+    assert text.count(script) == 1
+    html = tmp_path / "report.html"
+    html.write_text(text.replace(script, script.replace('"use strict";', '"use strict"; ')), encoding="utf-8")
+    page = Page(html, tmp_path)
+    try:
+        before = page.cards()
+        page.click("earthquake", "yes")
+        after = page.cards()
+        ready = page.evaluate("document.body.classList.contains('whatif-ready')")
+    finally:
+        errors, _requests = page.close()
+    assert not ready and after == before
+    assert any("Content Security Policy" in e for e in errors), errors
+
+
+def test_the_script_is_pinned_by_its_hash_and_uses_no_eval_or_markup_sinks(data_root):
+    text = render(fitted_document(data_root), "html")
+    script = whatif_script()
+    digest = "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+    assert script_hash(script) == digest
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', text).group(1)
+    policy = policy.replace("&#39;", "'")
+    assert f"script-src {digest};" in policy and "default-src 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "unsafe-eval" not in policy
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function(",
+                 "setTimeout(\"", "fetch(", "XMLHttpRequest"):
+        assert sink not in script, sink
+    assert "textContent" in script
+
+
+@pytest.mark.parametrize("hostile", ["</script><script>alert(1)</script>", "<!--", "a & b > c",
+                                     "line\u2028separator\u2029", "</SCRIPT >", "\"quoted\" \\ back"])
+def test_the_data_island_cannot_close_its_element(hostile):
+    value = {"nodes": [hostile], "terms": [[hostile, 0.0, 1.0]], "n": [0.1, 1e-300]}
+    island = json_island(value)
+    assert not set(island) & {"<", ">", "&", "\u2028", "\u2029"}
+    assert json.loads(island) == value
+
+
+def test_the_island_holds_numbers_and_ids_only(data_root):
+    """No evidence or analyst text reaches the page's model: ids, numbers and ICD 203 terms."""
+    document = fitted_document(data_root)
+    model = document["whatif_page"]["model"]
+    assert set(model) == {"nodes", "parents", "cpt", "log_weights", "conditions", "terms"}
+    island = json_island(model)
+    for item in document["evidence"]:
+        assert item["summary"] not in island and item["source"] not in island
+    assert np.isfinite(model["log_weights"]).all()
