@@ -365,11 +365,20 @@ def test_sensitivity_on_a_parametric_cpt_moves_its_base_and_parent_numbers(data_
 
 
 def test_sensitivity_table_names_what_each_forecast_hangs_on(repo_root):
+    """The shipped scenario: each target's table opens with the widest entry of the JSON."""
+    from forecast.jobs.sensitivity import sensitivity_document
+    from forecast.render.decisions import render_sensitivity_text, row_label
+
     result = runner.invoke(app, ["sensitivity", "--root", str(repo_root), "--top", "2"])
     assert result.exit_code == 0, result.output
-    assert "russia_ties_strained: forecast" in result.stdout
-    assert "P(turkish_deployment | ceasefire = yes)" in result.stdout or \
-        "P(russia_ties_strained | turkish_deployment = no)" in result.stdout
+    doc = invoke_json("sensitivity", "--root", str(repo_root))
+    assert doc
+    wide = render_sensitivity_text(sensitivity_document(scenario_paths(repo_root, "turkey-peacekeeping")),
+                                   top=2, width=250)
+    for target, rows in doc.items():
+        assert f"{target}: forecast" in result.stdout
+        first_row = wide[wide.index(f"{target}: forecast"):].splitlines()[4]
+        assert row_label(rows[0]) in first_row and f"{rows[0]['swing_pp']:.1f} pp" in first_row
 
 
 def test_watch_and_sensitivity_never_import_pymc(tmp_path):
