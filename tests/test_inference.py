@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DATA, REPO, FROZEN, cached_fit
+from conftest import DATA, FROZEN, REPO, cached_fit
 
 from forecast.inference import exact
 from forecast.inference.problem import prepare

@@ -58,6 +58,7 @@ class Format(str, Enum):
     md = "md"
     html = "html"
     json = "json"
+    csv = "csv"
 
 
 AsOfOption = Annotated[str, typer.Option(

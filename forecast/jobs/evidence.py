@@ -39,10 +39,10 @@ from ..io.priors import parse_scenario, scenario_problems
 from ..io.project import ScenarioPaths
 from ..io.text import line_ending, read_user_text
 from ..model.spec import EvidenceItem, Scenario
+from ..render.csv import neutralise
 
 NEXT_ID_PATTERN = re.compile(r"^E(\d+)$")
 GRADE_PATTERN = re.compile(r"^([A-Za-z])([0-9])?$")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -346,11 +346,6 @@ def item_record(it: EvidenceItem) -> dict:
             "lr": it.lr_text, "lr_value": it.lr, "weight": round(it.weight, 4),
             "cluster": it.cluster or None, "summary": it.summary, "url": it.url or None,
             "quote": it.quote or None, "line": it.row}
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def export_csv(items: tuple[EvidenceItem, ...]) -> str:

@@ -69,6 +69,9 @@ def render(document: dict, fmt: str) -> str:
     if fmt == "html":
         from .html import render_html
         return render_html(document)
+    if fmt == "csv":
+        from .csv import render_csv
+        return render_csv(document)
     from .terminal import render_table_text
     return render_table_text(document)
 

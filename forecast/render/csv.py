@@ -1,0 +1,54 @@
+"""The report as CSV, for spreadsheets: one row per node (`forecast report --format csv`).
+
+Text that a spreadsheet would run as a formula (a cell starting with = + - @, a tab or a carriage
+return) gets a leading apostrophe, as in the evidence export: questions and node ids come from
+files an analyst may have been sent."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+REPORT_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "term", "overdue",
+                  "resolved")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def report_rows(document: dict) -> list[dict]:
+    """One record per node of a report document, in REPORT_COLUMNS (`overdue` only where the
+    document has it): probabilities as floats, `overdue` a bool, `resolved` None, "yes" or "no"."""
+    rows = []
+    for node in document["nodes"]:
+        low, high = node["interval"]
+        row = {"node": node["id"], "role": node["role"], "question": node["question"],
+               "prior": node["prior_mean"], "mean": node["mean"], "low": low, "high": high,
+               "term": node["term"]}
+        if "overdue" in node:
+            row["overdue"] = bool(node["overdue"])
+        row["resolved"] = node["resolved"]
+        rows.append(row)
+    return rows
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return neutralise(str(value))
+
+
+def render_csv(document: dict) -> str:
+    rows = report_rows(document)
+    columns = [c for c in REPORT_COLUMNS if c != "overdue" or all("overdue" in r for r in rows)]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return buffer.getvalue()
