@@ -1,4 +1,4 @@
-"""Renderers: the report document as a terminal table, Markdown, HTML or JSON. No I/O."""
+"""Renderers: the report document as a terminal table, Markdown, HTML, JSON or CSV. No I/O."""
 
 from __future__ import annotations
 
