@@ -482,3 +482,19 @@ def test_trust_words(diagnostics, engine, trusted, start):
     assert ok is trusted and words.startswith(start)
     if engine == "nuts" and trusted:
         assert "would not move any forecast by more than about 0.8 percentage points" in words
+
+
+def test_edit_and_remove_json_match_docs_json(data_root):
+    from test_render import check_like, documented_examples
+
+    example = documented_examples()["evidence"]
+    assert run(data_root, [*ADD, "--node", "a", "--lr", "2"]).exit_code == 0
+    edited = run(data_root, ["evidence", "edit", "E2", "--lr", "3", "--scenario", SCENARIO,
+                             "--format", "json"])
+    doc = json.loads(edited.stdout)
+    check_like(example, doc)
+    assert doc["rows"][0]["lr_value"] == 3.0 and doc["nodes"] == ["a"]
+    removed = json.loads(run(data_root, ["evidence", "remove", "E2", "--scenario", SCENARIO,
+                                         "--format", "json"]).stdout)
+    check_like({**example, "rows": []}, removed)
+    assert removed["rows"] == []
