@@ -27,7 +27,7 @@ from conftest import snapshot_files
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.io.atomic import atomic_write_many, atomic_write_text
+from forecast.io.atomic import atomic_write_many, atomic_write_text, read_file_set
 from forecast.io.evidence import load_evidence
 from forecast.io.history import read_history
 from forecast.io.priors import load_scenario
@@ -96,11 +96,11 @@ elif plan == "slow":                            # small chunks and pauses: outsi
 
 generations = range(int(sys.argv[4]), int(sys.argv[5]))
 if kind == "reports":
-    from forecast.io.atomic import atomic_write_many
+    from forecast.io.atomic import write_file_set
     names = json.loads(sys.argv[6])
     for g in generations:
-        atomic_write_many({root / name: json.dumps({"file": name, "generation": g,
-                                                    "pad": name * 20000}) for name in names})
+        write_file_set(root, {name: json.dumps({"file": name, "generation": g,
+                                                "pad": name * 20000}) for name in names}, "report")
         print(g, flush=True)
 elif kind == "history":
     from forecast.io.history import append_snapshot
@@ -162,6 +162,13 @@ def report_generations(folder: Path) -> dict[str, int | None]:
     return found
 
 
+def set_generation(folder: Path) -> int:
+    """The generation of the report set read through its manifest: one for all three files."""
+    found = {json.loads(data)["generation"] for data in read_file_set(folder, "report").values()}
+    assert len(found) == 1, found
+    return found.pop()
+
+
 def history_generations(folder: Path) -> list[int]:
     """Seeds of the snapshots in order; read_history fails on a torn or damaged line."""
     return [s["seed"] for s in read_history(folder / "history.jsonl")]
@@ -185,19 +192,30 @@ def check_leftovers_are_hidden_temporaries(root: Path) -> None:
 
 # -- deterministic crash points ------------------------------------------------------------------
 
-@pytest.mark.parametrize("plan", ["half", "rename:1", "rename:2", "rename:3"])
-def test_reports_killed_mid_write_are_each_old_or_new(tmp_path, plan):
-    """Generation 0 is on disk; a child dies while writing generation 1 at the given point."""
+@pytest.mark.parametrize("plan", ["half", "rename:1", "rename:2", "rename:3", "rename:4"])
+def test_reports_killed_mid_write_change_as_one_set(tmp_path, plan):
+    """Generation 0 is on disk; a child dies while writing generation 1 at the given point.
+    Rename 1 is the manifest (the commit), renames 2-4 put the plain files in place: through
+    the manifest the set is all old before the commit and all new after it; each plain file is
+    old or new; the next write finishes the job and clears the dead writer's leftovers."""
     assert finished(child("reports", tmp_path, "none", 0, 1)) == 0
-    before = snapshot_files(tmp_path)
+    before = {p: d for p, d in snapshot_files(tmp_path).items() if p.parent == tmp_path}
     proc = child("reports", tmp_path, plan, 1, 2)
     assert finished(proc) == -signal.SIGKILL
-    generations = report_generations(tmp_path)
-    renamed = int(plan.split(":")[1]) - 1 if plan.startswith("rename:") else 0
-    assert sorted(generations.values()) == [0] * (3 - renamed) + [1] * renamed
-    assert {p: d for p, d in snapshot_files(tmp_path).items() if not p.name.endswith(".tmp")
-            and before.get(p) != d}.keys() == {tmp_path / n for n in REPORT_NAMES[:renamed]}
+    committed = plan.startswith("rename:") and int(plan.split(":")[1]) >= 2
+    assert set_generation(tmp_path) == int(committed)
+    renamed = int(plan.split(":")[1]) - 2 if committed else 0
+    assert list(report_generations(tmp_path).values()) == [1] * renamed + [0] * (3 - renamed)
+    changed = {p for p, d in snapshot_files(tmp_path).items()
+               if p.parent == tmp_path and not p.name.endswith(".tmp") and before.get(p) != d}
+    assert changed == ({tmp_path / "report.manifest.json"} if committed else set()) | {
+        tmp_path / n for n in REPORT_NAMES[:renamed]}
     check_leftovers_are_hidden_temporaries(tmp_path)
+    assert finished(child("reports", tmp_path, "none", 2, 3)) == 0
+    assert set_generation(tmp_path) == 2
+    assert list(report_generations(tmp_path).values()) == [2, 2, 2]
+    assert len(list(tmp_path.glob(".report-generation-*"))) == 2     # the current and the one before
+    assert not leftovers(tmp_path)
 
 
 @pytest.mark.parametrize("plan", ["half", "rename:1"])
@@ -241,8 +259,11 @@ KILLS = 8
 
 
 def kill_at_random(kind: str, root: Path, rng: random.Random, start: int, wait: float) -> None:
+    """Kill the writer at a random moment after its first complete write (waiting for that
+    first write, rather than a fixed time, keeps the test meaningful on a loaded machine)."""
     proc = child(kind, root, "slow", start, start + 1000)
-    time.sleep(wait + rng.uniform(0, 0.4))
+    proc.stdout.readline()
+    time.sleep(rng.uniform(0, wait))
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
 
@@ -250,7 +271,8 @@ def kill_at_random(kind: str, root: Path, rng: random.Random, start: int, wait: 
 @pytest.mark.slow
 def test_reports_history_and_evidence_survive_random_kills(data_root, tmp_path):
     """Each writer loops, writing slowly; it is killed at a random moment, KILLS times per kind.
-    After every kill each file is a complete version: report files a whole generation each,
+    After every kill each file is a complete version: report files a whole generation each
+    (and one generation for all three, read through the manifest),
     the history a sequence of whole snapshots, the evidence a run of whole rows."""
     rng = random.Random(8)
     reports, history = tmp_path / "reports", tmp_path / "history"
@@ -260,6 +282,8 @@ def test_reports_history_and_evidence_survive_random_kills(data_root, tmp_path):
     for _ in range(KILLS):
         kill_at_random("reports", reports, rng, rng.randrange(1000), wait=0.35)
         seen_reports |= set(report_generations(reports).values())
+        if (reports / "report.manifest.json").exists():
+            set_generation(reports)             # through the manifest: one whole set
         kill_at_random("history", history, rng, len(history_generations(history)) if (
             history / "history.jsonl").exists() else 0, wait=0.35)
         seeds = history_generations(history)

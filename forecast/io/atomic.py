@@ -3,11 +3,14 @@
 Each file is written to a hidden temporary beside it (`.<name>.<random>.tmp`), flushed to disk,
 then renamed over the target. A process killed before the rename leaves the target as it was
 and, at worst, that hidden temporary: no reader opens it (readers open files by their exact
-names), and any `.*.tmp` file is safe to delete."""
+names), and any `.*.tmp` file is safe to delete. A set of files that must change as one (the
+report set) goes through `write_file_set`: a generation directory and a manifest renamed last."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -83,6 +86,96 @@ def atomic_write_many(files: dict[Path, str]) -> None:
         os.replace(tmp, path)
     for directory in {path.parent for path in files}:
         _fsync_dir(directory)
+
+
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+        os.fchmod(fh.fileno(), mode)
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_file_set(directory: Path, files: dict[str, str], name: str) -> list[Path]:
+    """Replace a set of files as one (the report set: report.md, report.html, report.json).
+
+    Plain files at fixed paths cannot all change in one rename, so the set has a commit point:
+    1. the files are written, complete and synced, into a new hidden generation directory
+       (`<directory>/.<name>-generation-<random>/`);
+    2. the manifest `<directory>/<name>.manifest.json` naming that generation is replaced
+       atomically: this one rename is the moment the set changes;
+    3. only then are the plain files `<directory>/<file>` replaced (hard links to the
+       generation's files, each renamed into place); generations older than the previous one and
+       the temporaries of killed writers are removed.
+    A reader that needs the files of one generation reads through the manifest (`read_file_set`)
+    and always gets one whole set: before step 2 the old one, after it the new one, whatever
+    moment a writer dies at. A reader of the plain files gets each file old or new, and a plain
+    set stays mixed at most until the next write. A lock serialises writers of one set, so a
+    writer never removes another's generation before its commit."""
+    manifest = directory / f"{name}{MANIFEST_SUFFIX}"
+    prefix = f".{name}-generation-"
+    with file_lock(manifest):
+        previous = _manifest_generation(manifest)
+        generation = Path(tempfile.mkdtemp(prefix=prefix, dir=directory))
+        try:
+            os.chmod(generation, 0o777 & ~_current_umask())
+            for file_name, text in files.items():
+                _write_new(generation / file_name, text.encode("utf-8"),
+                           _mode_for(directory / file_name))
+            _fsync_dir(generation)
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        atomic_write_text(manifest, json.dumps({"generation": generation.name,
+                                                "files": sorted(files)}) + "\n")
+        for file_name in files:
+            _publish_plain(generation / file_name, directory / file_name)
+        _fsync_dir(directory)
+        for stale in directory.glob(f"{prefix}*"):
+            if stale.name not in (generation.name, previous):
+                shutil.rmtree(stale, ignore_errors=True)
+        for dead in (manifest.name, *files):    # temporaries of writers killed under the lock
+            for stale in directory.glob(f".{dead}.*.tmp"):
+                stale.unlink(missing_ok=True)
+    return [directory / file_name for file_name in files]
+
+
+def _manifest_generation(manifest: Path) -> str | None:
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))["generation"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _publish_plain(source: Path, target: Path) -> None:
+    """Put `source`'s bytes at `target` with one rename: a hard link where the file system has
+    them (no second copy of the bytes), else an atomic copy."""
+    link = target.parent / f".{target.name}.{source.parent.name}.tmp"
+    try:
+        link.unlink(missing_ok=True)
+        os.link(source, link)
+    except OSError:
+        atomic_write_bytes(target, source.read_bytes())
+        return
+    os.replace(link, target)
+
+
+def read_file_set(directory: Path, name: str, attempts: int = 5) -> dict[str, bytes]:
+    """The files of the set's current generation, all from one generation (see
+    `write_file_set`); FileNotFoundError when no set was ever written."""
+    manifest = directory / f"{name}{MANIFEST_SUFFIX}"
+    for attempt in range(attempts):
+        entry = json.loads(manifest.read_text(encoding="utf-8"))
+        generation = directory / entry["generation"]
+        try:
+            return {file_name: (generation / file_name).read_bytes() for file_name in entry["files"]}
+        except FileNotFoundError:   # two newer sets were written while we read: read again
+            if attempt == attempts - 1:
+                raise
+    return {}
 
 
 def file_lock(path: Path, timeout: float = 60.0):
