@@ -498,3 +498,11 @@ def test_edit_and_remove_json_match_docs_json(data_root):
                                          "--format", "json"]).stdout)
     check_like({**example, "rows": []}, removed)
     assert removed["rows"] == []
+
+
+def test_a_failed_self_check_says_what_to_do_next():
+    from forecast.cli.check import CHECK_ADVICE
+
+    assert set(CHECK_ADVICE) == {("agreement",), ("sbc",), ("agreement", "sbc")}
+    for failed, advice in CHECK_ADVICE.items():
+        assert advice.startswith("Rerun with --") and "--engine exact" in advice, failed

@@ -69,6 +69,18 @@ def print_check(document: dict, written) -> None:
         console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
 
 
+# What to do when the self-check fails: a failure at the 1% level can be chance, so the first
+# step is always a larger rerun; one that persists is a finding.
+CHECK_ADVICE = {
+    ("agreement",): "Rerun with --draws 4000: if NUTS still disagrees with the exact engine, trust "
+                    "the exact numbers (--engine exact) and report the scenario as a bug.",
+    ("sbc",): "Rerun with --simulations 500: if calibration still fails, NUTS is miscalibrated on "
+              "this scenario; use --engine exact where it applies, and report it.",
+    ("agreement", "sbc"): "Rerun with --draws 4000 --simulations 500: if it still fails, use "
+                          "--engine exact where it applies and report the scenario as a bug.",
+}
+
+
 @app.command()
 @user_errors
 def check(
@@ -118,4 +130,5 @@ def check(
     if not document["passed"]:
         failed = [part for part in ("agreement", "sbc") if not document[part]["passed"]]
         raise problem(paths.display(paths.reports / "check.html"), None, None,
-                      "self-check failed (" + ", ".join(failed) + "); see the report")
+                      "self-check failed (" + ", ".join(failed) + "); see the report. "
+                      + CHECK_ADVICE[tuple(failed)])
