@@ -1,0 +1,308 @@
+"""The Python face of forecast, for notebooks and scripts (docs/python.md).
+
+`Project(root)` is a project root (priors/, evidence/, reports/), as sqlite-utils' `Database` is
+a database file: the CLI and this module call the same job functions (forecast.jobs), so a
+report, a what-if or an update made here is the one the CLI makes, and a mistake in an input file
+raises the same `ForecastError` (file, row, field) that the CLI prints as `Error: ...`.
+
+    >>> from forecast.api import Project
+    >>> project = Project("path/to/root")
+    >>> project.report().to_frame()            # node, role, question, prior, mean, low, high, ...
+
+Results are typed (`Report`, `WhatIf`, `Update`); tables come back as pandas DataFrames.
+Nothing here prints, and nothing imports PyMC unless the NUTS engine is asked for or needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import DEFAULT_SCENARIO, DEFAULT_SEED
+from .errors import ForecastError, fail
+from .inference.settings import SamplerSettings
+from .io.history import read_history
+from .io.project import ScenarioPaths, resolve_root, scenario_paths
+from .io.replay import parse_as_of
+from .jobs.evidence import EvidenceFilter, NewItem, add_item, item_record, list_items
+from .jobs.report import make_report
+from .jobs.resolve import resolve as resolve_job
+from .jobs.scenarios import list_scenarios
+from .jobs.update import run_update
+from .jobs.whatif import whatif_document
+from .render import render_json
+from .render.csv import render_csv, report_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ENGINES", "ForecastError", "NodeForecast", "Project", "Report", "Update", "WhatIf"]
+
+ENGINES = ("auto", "exact", "nuts")
+FRAME_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "term", "overdue",
+                 "resolved")
+
+
+def _pandas():
+    import pandas as pd
+
+    return pd
+
+
+@dataclass(frozen=True)
+class NodeForecast:
+    """One question's forecast: the prior mean, the posterior mean and its interval."""
+
+    node: str
+    role: str
+    question: str
+    prior: float
+    mean: float
+    low: float
+    high: float
+    term: str
+    overdue: bool
+    resolved: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A scenario's report: `document` is report.json's content (docs/json.md)."""
+
+    document: dict
+    written: tuple[Path, ...] = ()
+
+    @property
+    def scenario(self) -> str:
+        return self.document["scenario"]
+
+    @property
+    def engine(self) -> str:
+        return self.document["engine"]
+
+    @property
+    def as_of(self) -> dt.date:
+        return dt.date.fromisoformat(self.document["as_of"])
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.document.get("warnings") or [])
+
+    @property
+    def nodes(self) -> tuple[NodeForecast, ...]:
+        return tuple(NodeForecast(**{**row, "overdue": bool(row.get("overdue", False))})
+                     for row in report_rows(self.document))
+
+    def node(self, node_id: str) -> NodeForecast:
+        for forecast in self.nodes:
+            if forecast.node == node_id:
+                return forecast
+        raise fail(self.scenario, None, "node", f"a node of {self.scenario} (one of "
+                   f"{', '.join(sorted(n.node for n in self.nodes))})", node_id)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node: node, role, question, prior, mean, low, high, term, overdue,
+        resolved (the columns of `forecast report --format csv`)."""
+        rows = [vars(n) for n in self.nodes]
+        return _pandas().DataFrame(rows, columns=list(FRAME_COLUMNS))
+
+    def to_csv(self) -> str:
+        """What `forecast report --format csv` prints (formula prefixes neutralised)."""
+        return render_csv(self.document)
+
+    def to_json(self) -> str:
+        """What `forecast report --format json` prints."""
+        return render_json(self.document)
+
+    def _repr_html_(self) -> str:              # a notebook shows the table
+        return self.to_frame()._repr_html_()
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Conditional forecasts (`forecast whatif`): `document` carries `given` and, per node, the
+    unconditional forecast and the change in percentage points."""
+
+    document: dict
+
+    @property
+    def given(self) -> dict[str, bool]:
+        return {node: state == "yes" for node, state in self.document["given"].items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node: node, conditioned (None, "yes" or "no"), mean, low, high (given the
+        conditions), unconditional (the mean without them) and change_pp."""
+        rows = [{"node": n["id"], "conditioned": n.get("conditioned"), "mean": n["mean"],
+                 "low": n["interval"][0], "high": n["interval"][1],
+                 "unconditional": n["unconditional"]["mean"], "change_pp": n["change_pp"]}
+                for n in self.document["nodes"]]
+        return _pandas().DataFrame(rows, columns=["node", "conditioned", "mean", "low", "high",
+                                                  "unconditional", "change_pp"])
+
+
+@dataclass(frozen=True)
+class Update:
+    """What `forecast update` did: whether a snapshot was appended (nothing is appended when
+    nothing changed since the last one), how many snapshots the history holds, what changed and
+    why (`changes`, as in `forecast update --format json`), and the new report."""
+
+    appended: bool
+    snapshots: int
+    snapshot: dict
+    changes: dict | None = None
+    report: Report | None = None
+    written: tuple[Path, ...] = field(default=())
+
+
+class Project:
+    """A project root: `Project(root)`; `None` means $FORECAST_ROOT, else the current directory.
+
+    Every method takes `scenario` (default: the shipped turkey-peacekeeping). Methods that fit
+    take `engine` ("auto", "exact" or "nuts"), `as_of` (a date or "YYYY-MM-DD": a replay that
+    uses only the evidence and resolutions dated on or before it), `seed`, and `settings`
+    (forecast.inference.settings.SamplerSettings for NUTS; progress bars off by default).
+    """
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = resolve_root(root)
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
+
+    def paths(self, scenario: str = DEFAULT_SCENARIO) -> ScenarioPaths:
+        return scenario_paths(self.root, scenario)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def scenarios(self, today: dt.date | None = None) -> pd.DataFrame:
+        """One row per scenario under the root (as `forecast scenarios --format json`): id,
+        title, nodes, evidence_items, evidence_rows, resolutions, overdue (a count on `today`),
+        overdue_nodes, snapshots, last_snapshot, last_snapshot_generated_at, error."""
+        rows = list_scenarios(self.root, today)["scenarios"]
+        columns = ["id", "title", "nodes", "evidence_items", "evidence_rows", "resolutions",
+                   "overdue", "overdue_nodes", "snapshots", "last_snapshot",
+                   "last_snapshot_generated_at", "error"]
+        return _pandas().DataFrame(rows, columns=columns)
+
+    def evidence(self, scenario: str = DEFAULT_SCENARIO) -> pd.DataFrame:
+        """The evidence file, one row per (item, node), as `forecast evidence list --format
+        json`: item_id, node, date, source, reliability, credibility, lr (as written), lr_value,
+        weight (the grading discount), cluster, summary, url, quote, line."""
+        pd = _pandas()
+        records = [item_record(it) for it in list_items(self.paths(scenario), EvidenceFilter())]
+        columns = ["item_id", "node", "date", "source", "reliability", "credibility", "lr",
+                   "lr_value", "weight", "cluster", "summary", "url", "quote", "line"]
+        frame = pd.DataFrame(records, columns=columns)
+        frame["date"] = pd.to_datetime(frame["date"])
+        return frame
+
+    def history(self, scenario: str = DEFAULT_SCENARIO) -> pd.DataFrame:
+        """The forecast history (reports/<id>/history.jsonl), one row per (snapshot, node):
+        snapshot (0, 1, ...), as_of, generated_at, engine, evidence_hash, node, mean, low,
+        high, resolved. A damaged line raises ForecastError naming file and line."""
+        pd = _pandas()
+        paths = self.paths(scenario)
+        rows = []
+        for index, snap in enumerate(read_history(paths.history, paths.display(paths.history))):
+            for node in snap["nodes"]:
+                rows.append({"snapshot": index, "as_of": snap["as_of"],
+                             "generated_at": snap.get("generated_at"), "engine": snap.get("engine"),
+                             "evidence_hash": snap.get("evidence_hash"), "node": node["id"],
+                             "mean": node["mean"], "low": node["interval"][0],
+                             "high": node["interval"][1], "resolved": node.get("resolved")})
+        frame = pd.DataFrame(rows, columns=["snapshot", "as_of", "generated_at", "engine",
+                                            "evidence_hash", "node", "mean", "low", "high",
+                                            "resolved"])
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        return frame
+
+    # -- fitting -------------------------------------------------------------------------------
+
+    def report(self, scenario: str = DEFAULT_SCENARIO, engine: str = "auto",
+               as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
+               settings: SamplerSettings | None = None, write: bool = False,
+               strict: bool = False, use_cache: bool = True) -> Report:
+        """Fit (or reuse the cached fit of the same inputs) and build the report, as `forecast
+        report`. With `write=True` it also writes report.md/html/json, as the CLI does."""
+        result = make_report(self.paths(scenario), seed, self._settings(settings), strict=strict,
+                             write=write, use_cache=use_cache, as_of=_as_of(as_of),
+                             engine=_engine(engine))
+        return Report(result.document, tuple(result.written))
+
+    def whatif(self, given: Mapping[str, bool | str] | Iterable[str],
+               scenario: str = DEFAULT_SCENARIO, engine: str = "auto",
+               as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
+               settings: SamplerSettings | None = None, use_cache: bool = True) -> WhatIf:
+        """Conditional forecasts, as `forecast whatif`: `given` is {node: True/False or
+        "yes"/"no"} or ["node=yes", ...]. Writes no report files."""
+        if isinstance(given, Mapping):
+            values = [f"{node}={_state(state)}" for node, state in given.items()]
+        else:
+            values = list(given)
+        return WhatIf(whatif_document(self.paths(scenario), values, seed, self._settings(settings),
+                                      engine=_engine(engine), use_cache=use_cache,
+                                      as_of=_as_of(as_of)))
+
+    def update(self, scenario: str = DEFAULT_SCENARIO, engine: str = "auto",
+               as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
+               settings: SamplerSettings | None = None, import_file: str | Path | None = None,
+               strict: bool = False, use_cache: bool = True) -> Update:
+        """As `forecast update`: refit if the inputs changed since the last snapshot, append a
+        snapshot to the history, rewrite the reports, and say what changed and why."""
+        result = run_update(self.paths(scenario), seed, self._settings(settings), strict=strict,
+                            import_file=Path(import_file) if import_file is not None else None,
+                            as_of=_as_of(as_of), engine=_engine(engine), use_cache=use_cache)
+        report = Report(result.document, tuple(result.written)) if result.document else None
+        return Update(result.appended, result.count, result.snapshot, result.changes, report,
+                      tuple(result.written))
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add_evidence(self, node: str | Iterable[str], lr: str | float | Iterable[str | float],
+                     source: str, reliability: str, credibility: str | int, summary: str,
+                     date: dt.date | str = "", cluster: str = "", url: str = "", quote: str = "",
+                     item_id: str = "", scenario: str = DEFAULT_SCENARIO) -> list[str]:
+        """Add one item, as `forecast evidence add` (under the file's lock, the whole file checked
+        before it is replaced): `node` and `lr` are one each or equal-length lists; `lr` is a
+        number or a name from the scenario's likelihood-ratio scale. Returns the item ids added
+        (the next free id unless `item_id` is given)."""
+        nodes = (node,) if isinstance(node, str) else tuple(node)
+        lrs = tuple(str(x) for x in ((lr,) if isinstance(lr, str | int | float) else lr))
+        new = NewItem(nodes=nodes, lrs=lrs, source=source, reliability=reliability,
+                      credibility=str(credibility), summary=summary, date=_date_text(date),
+                      cluster=cluster, url=url, item_id=item_id, quote=quote)
+        return list(add_item(self.paths(scenario), new).item_ids)
+
+    def resolve(self, node: str, outcome: bool | str, date: dt.date | str, source: str,
+                scenario: str = DEFAULT_SCENARIO) -> None:
+        """Record a question's outcome, as `forecast resolve NODE yes|no --date --source`."""
+        resolve_job(self.paths(scenario), node, _state(outcome), _date_text(date), source)
+
+    @staticmethod
+    def _settings(settings: SamplerSettings | None) -> SamplerSettings:
+        return settings if settings is not None else SamplerSettings(progress=False)
+
+
+def _engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise fail("engine", None, None, f"one of {', '.join(sorted(ENGINES))}", engine)
+    return engine
+
+
+def _as_of(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return parse_as_of(value)
+
+
+def _date_text(value: dt.date | str) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _state(value: bool | str) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
