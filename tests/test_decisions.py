@@ -430,3 +430,23 @@ def test_watch_and_sensitivity_json_match_docs_json(repo_root):
     check_like({k: v for k, v in examples["sensitivity"]["russia_ties_strained"][0].items()
                 if k != "when"}, rows[0])
     assert all(set(row["when"].values()) <= {"yes", "no"} for row in rows)
+
+
+def test_the_report_carries_what_to_watch_and_what_each_forecast_hangs_on(repo_root):
+    """report.json's `watch` and `sensitivity` are the commands' first rows (same numbers), and
+    report.md names the entry each open consequence hangs on most."""
+    report = invoke_json("report", "--root", str(repo_root), "--no-progress")
+    watch = invoke_json("watch", "--root", str(repo_root))
+    assert [w["node"] for w in report["watch"]] == [w["node"] for w in watch[:5]]
+    for ours, theirs in zip(report["watch"], watch, strict=False):
+        assert ours["value"] == theirs["value"] and ours["per_target"] == theirs["per_target"]
+        assert "interval" not in ours
+    sens = invoke_json("sensitivity", "--root", str(repo_root))
+    assert report["sensitivity"]["quantiles"] == [0.05, 0.95]
+    assert report["sensitivity"]["targets"] == {t: rows[:5] for t, rows in sens.items()}
+    md = (repo_root / "reports" / "turkey-peacekeeping" / "report.md").read_text()
+    from forecast.render.decisions import row_label
+
+    for target, rows in sens.items():
+        assert f"- `{target}`: this forecast hangs mostly on `{row_label(rows[0])}`" in md
+    assert f"- `{watch[0]['node']}` (" in md

@@ -41,6 +41,7 @@ SENSITIVITY_QUANTILES = (0.05, 0.95)
 WATCH_DRAWS = 200                # CPT draws behind the spread (its ends move by a few per cent)
 PAGE_LIMIT = 20                  # nodes the report page enumerates (2^20 joint states)
 SENSITIVITY_SHOWN = 5            # entries per consequence kept in the report document
+WATCH_SHOWN = 5                  # questions worth watching kept in the report document
 _OUTPUT_CELLS = 1 << 22          # rows x nodes of marginals held at once (32 MB)
 
 
@@ -310,18 +311,49 @@ def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[
 
 
 def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) -> dict:
-    """What the report adds for decisions: `sensitivity` (per unresolved consequence, the
-    SENSITIVITY_SHOWN numbers its forecast hangs on most) and `whatif_page` (the model for the
-    page's own what-ifs, or why the page cannot compute them)."""
+    """What the report adds for decisions: `watch` (the WATCH_SHOWN open questions most worth
+    watching for the open consequences, exact values without their spread: `forecast watch`
+    gives that), `sensitivity` (per open consequence, the SENSITIVITY_SHOWN numbers its
+    forecast hangs on most) and `whatif_page` (the model for the page's own what-ifs, or why
+    the page cannot compute them)."""
     net = problem.net
     targets = [n.id for n in scenario.nodes
                if n.role == "consequence" and n.id not in problem.conditions]
     shown: dict[str, list[dict]] = {}
+    watch: list[dict] = []
     if targets:
         result = sensitivity(net, problem.node_log_weights, problem.conditions)
         meanings = [parameter_meaning(net, int(i)) for i in result.params]
         shown = {t: sensitivity_rows(net, result, net.index(t), SENSITIVITY_SHOWN, meanings)
                  for t in targets}
-    return {"sensitivity": {"quantiles": list(SENSITIVITY_QUANTILES), "targets": shown},
+        if net.conjugate:
+            watch = watch_rows(net, value_of_information(
+                net, problem.node_log_weights, problem.conditions, [net.index(t) for t in targets]),
+                WATCH_SHOWN)
+    return {"watch": watch,
+            "sensitivity": {"quantiles": list(SENSITIVITY_QUANTILES), "targets": shown},
             "whatif_page": page_whatif(net, problem.node_log_weights, problem.conditions, terms,
                                        net.conjugate)}
+
+
+def watch_rows(net: Network, result: WatchResult, top: int | None = None) -> list[dict]:
+    """DESIGN's watch shape, best first: {"node", "value", "per_target"}, with each question's
+    forecast (`p_yes`) and the targets' forecasts if it resolved yes / no (`if_yes`, `if_no`);
+    with CPT draws, `interval` (the value's 5%-95% over them) and `top_share`."""
+    spread, best = result.spread(), result.top_share()
+    names = [net.node_ids[t] for t in result.targets]
+    rows = []
+    for i in result.ranking()[:top]:
+        v = result.candidates[i]
+        others = [j for j, t in enumerate(result.targets) if t != v]
+        row = {"node": net.node_ids[v],
+               "value": round(float(result.value[i]), 10),
+               "per_target": {names[j]: round(float(result.per_target[i, j]), 10) for j in others}}
+        if spread is not None:
+            row["interval"] = [round(float(spread[i, 0]), 10), round(float(spread[i, 1]), 10)]
+            row["top_share"] = round(float(best[i]), 4)
+        row["p_yes"] = round(float(result.p_yes[i]), 6)
+        row["if_yes"] = {names[j]: round(float(result.given_yes[i, j]), 6) for j in others}
+        row["if_no"] = {names[j]: round(float(result.given_no[i, j]), 6) for j in others}
+        rows.append(row)
+    return rows

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..analysis.decisions import INTERVAL_PROB, WATCH_DRAWS, value_of_information
+from ..analysis.decisions import INTERVAL_PROB, WATCH_DRAWS, value_of_information, watch_rows
 from ..analysis.document import as_of_date
 from ..errors import fail
 from ..errors import problem as problem_error
@@ -82,23 +82,7 @@ def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.
         theta, integrated = theta[keep], False
     result = value_of_information(net, problem.node_log_weights, problem.conditions, target_index,
                                   theta_draws=theta, integrated=integrated)
-    spread, best = result.spread(), result.top_share()
-    items = []
-    for i in result.ranking():
-        v = result.candidates[i]
-        items.append({
-            "node": net.node_ids[v],
-            "value": round(float(result.value[i]), 10),
-            "per_target": {chosen_targets[j]: round(float(result.per_target[i, j]), 10)
-                           for j in range(len(chosen_targets)) if target_index[j] != v},
-            "interval": [round(float(spread[i, 0]), 10), round(float(spread[i, 1]), 10)],
-            "top_share": round(float(best[i]), 4),
-            "p_yes": round(float(result.p_yes[i]), 6),
-            "if_yes": {chosen_targets[j]: round(float(result.given_yes[i, j]), 6)
-                       for j in range(len(chosen_targets)) if target_index[j] != v},
-            "if_no": {chosen_targets[j]: round(float(result.given_no[i, j]), 6)
-                      for j in range(len(chosen_targets)) if target_index[j] != v},
-        })
+    items = watch_rows(net, result)
     return {"scenario": inputs.scenario.id,
             "as_of": (as_of or as_of_date(inputs)).isoformat(),
             "replay": as_of is not None,

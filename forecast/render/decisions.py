@@ -39,12 +39,13 @@ def _console(buffer: io.StringIO, width: int) -> Console:
     return Console(file=buffer, width=width, force_terminal=False, color_system=None)
 
 
-def _moves_most(item: dict) -> str:
+def _moves_most(item: dict, code: bool = False) -> str:
     """The target whose forecast the question's outcome moves most, in words."""
     if not item["per_target"]:
         return ""
     target = max(item["per_target"], key=lambda t: (item["per_target"][t], t))
-    return f"{target}: {pct(item['if_yes'][target])} if yes, {pct(item['if_no'][target])} if no"
+    name = f"`{target}`" if code else target
+    return f"{name}: {pct(item['if_yes'][target])} if yes, {pct(item['if_no'][target])} if no"
 
 
 def render_watch_text(document: dict, width: int = 120) -> str:
@@ -125,13 +126,22 @@ def hangs_on_sentence(target: str, rows: list[dict], code: bool = False) -> str:
 
 
 def sensitivity_markdown(document: dict) -> list[str]:
-    """The short list in report.md: per unresolved consequence, what its forecast hangs on."""
+    """The short lists in report.md: which open question to watch, and per unresolved
+    consequence, what its forecast hangs on."""
     sens = document.get("sensitivity")
     if not sens:
         return []
     low_q, high_q = (int(round(100 * q)) for q in sens["quantiles"])
-    lines = ["", "## What each forecast hangs on", "",
-             f"One-way sensitivity: each forecast with one CPT entry at its prior's {low_q}% and "
+    lines = ["", "## What to watch, and what each forecast hangs on", ""]
+    if document.get("watch"):
+        lines += ["Open questions whose answer would sharpen the open consequences' forecasts most "
+                  "(expected reduction of their summed Brier uncertainty; `forecast watch` gives all, "
+                  "with each value's range over the CPT uncertainty):", ""]
+        for w in document["watch"]:
+            lines.append(f"- `{w['node']}` ({pct(w['p_yes'])}): value {w['value']:.4f}"
+                         + (f"; moves most {_moves_most(w, code=True)}" if w["per_target"] else ""))
+        lines.append("")
+    lines += [f"One-way sensitivity: each forecast with one CPT entry at its prior's {low_q}% and "
              f"{high_q}% quantiles, every other entry at its prior mean (`forecast sensitivity` "
              "lists them all).", ""]
     for target, rows in sens["targets"].items():

@@ -159,5 +159,6 @@ def render_html(document: dict, charts: dict[str, str | None] | None = None) -> 
         as_of_words=as_of_words(document), current=current_point(document),
         structure=structure_layers(document["nodes"]), trust=trust_words(document),
         page=page_parts(document), tornadoes=tornadoes(document),
+        labels={n["id"]: n.get("label") or n["id"] for n in document["nodes"]},
         sens_low=_percent((document.get("sensitivity") or {}).get("quantiles", [0.05])[0]),
         sens_high=_percent((document.get("sensitivity") or {}).get("quantiles", [0, 0.95])[-1]))

@@ -133,8 +133,9 @@
       }
       if (card.note) {
         var change = 100 * (value - before);
-        card.note.hidden = false;
-        card.note.textContent = state !== undefined ? "" :
+        var quiet = state !== undefined || card.v in resolvedIndex;
+        card.note.hidden = quiet;
+        card.note.textContent = quiet ? "" :
           (Math.abs(change) < 0.05 ? "unchanged from " : (change > 0 ? "\u25b2 " : "\u25bc ") +
            (change > 0 ? "+" : "") + change.toFixed(1) + " pp from ") + pct(before) +
           " without the what-if";
@@ -148,8 +149,8 @@
     } else {
       var given = keys.map(function (k) { return model.nodes[k] + "=" + (clamps[k] ? "yes" : "no"); });
       status.textContent = "What if " + given.join(", ") + ": every forecast above is the exact " +
-        "conditional forecast (posterior mean), as `forecast whatif " +
-        given.map(function (g) { return "--given " + g; }).join(" ") + "` gives; the " +
+        "conditional forecast (posterior mean), as \u201cforecast whatif " +
+        given.map(function (g) { return "--given " + g; }).join(" ") + "\u201d gives; the " +
         "intervals are not recomputed here. Computed in this page in " + ms.toFixed(0) + " ms.";
     }
     if (clearAll) { clearAll.disabled = !keys.length; }
