@@ -112,12 +112,18 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  generated_at: dt.datetime | None = None,
                  evaluated_on: dt.date | None = None, replay: dt.date | None = None,
                  prior: Posterior | None = None,
-                 influences: list[Influence] | None = None) -> dict:
-    """The report document. `replay` (a date) marks a forecast replayed from the inputs as they
-    stood that day (`--as-of`): it is then also the as-of and evaluation date. Otherwise the
-    evaluation date is `evaluated_on`, by default today. `prior` (the fit without evidence)
-    and `influences` may come precomputed (a cache, or a caller that needs them too);
-    otherwise they are computed here, exactly."""
+                 influences: list[Influence] | None = None,
+                 history: tuple[list[dict], int] | None = None,
+                 unconditional: dict | None = None) -> dict:
+    """The report document, complete: renderers only read it and no later layer adds to it.
+
+    `replay` (a date) marks a forecast replayed from the inputs as they stood that day
+    (`--as-of`): it is then also the as-of and evaluation date. Otherwise the evaluation date is
+    `evaluated_on`, by default today. `prior` (the fit without evidence) and `influences` may
+    come precomputed (a cache, or a caller that needs them too); otherwise they are computed
+    here, exactly. `history` (chart snapshots, count of unreadable lines) adds the forecast
+    history the reports chart; `unconditional` (the document without `given`) adds the what-if
+    columns: each node's unconditional forecast and the change in percentage points."""
     scenario = inputs.scenario
     evaluated_on = replay or evaluated_on or dt.date.today()
     problem = prepare(inputs, given)
@@ -198,4 +204,35 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     document.update(report_decisions(scenario, problem, document["terms"]))
     if given:
         document["given"] = {k: "yes" if v else "no" for k, v in given.items()}
+    if unconditional is not None:
+        _whatif_columns(document, unconditional)
+    if history is not None:
+        document.update(history_fields(document, *history))
     return document
+
+
+def history_fields(document: dict, history: list[dict], skipped: int) -> dict:
+    """`history` (the snapshots to chart; a replay knows only those up to its date) and
+    `history_skipped` (lines that were not snapshots)."""
+    if document.get("replay"):
+        history = [snap for snap in history if snap["as_of"] <= document["as_of"]]
+    return {"history": history, "history_skipped": skipped}
+
+
+def with_history(document: dict, history: list[dict], skipped: int) -> dict:
+    """A new document: `document` with its history (for a caller whose history gains a line
+    made from the document itself: `update`). `document` is left as it was."""
+    return {**document, **history_fields(document, history, skipped)}
+
+
+WHATIF_KEYS = ("mean", "interval", "exact_mean", "mcse", "term", "resolved")
+
+
+def _whatif_columns(document: dict, unconditional: dict) -> None:
+    """The what-if columns, filled in while the document is being built."""
+    document["unconditional_diagnostics"] = unconditional["diagnostics"]
+    given = document.get("given", {})
+    for node, before in zip(document["nodes"], unconditional["nodes"], strict=True):
+        node["conditioned"] = given.get(node["id"])
+        node["unconditional"] = {key: before[key] for key in WHATIF_KEYS}
+        node["change_pp"] = round(100 * (node["mean"] - before["mean"]), 2)

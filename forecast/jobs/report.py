@@ -123,19 +123,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
                            engine=engine)
     document = build_report(inputs, posterior, seed, replay=as_of,
-                            prior=cached_prior(paths, inputs, seed, use_cache))
-    attach_history(document, paths)
+                            prior=cached_prior(paths, inputs, seed, use_cache),
+                            history=read_chart_history(paths.history))
     written = write_reports(paths.reports, document) if write else []
     return ReportResult(document, written)
-
-
-def attach_history(document: dict, paths: ScenarioPaths) -> dict:
-    """Add the scenario's forecast history (read tolerantly: it is only drawn) to the document,
-    so the HTML and Markdown reports can chart it: `history` and `history_skipped` (lines that
-    were not snapshots)."""
-    history, document["history_skipped"] = read_chart_history(paths.history)
-    if document.get("replay"):
-        # A replay knows only what had been said by its date.
-        history = [snap for snap in history if snap["as_of"] <= document["as_of"]]
-    document["history"] = history
-    return document

@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import MODEL_VERSION
-from ..analysis.document import build_report
+from ..analysis.document import build_report, with_history
 from ..analysis.summaries import Influence, influence
 from ..inference.exact import posterior_means
 from ..inference.problem import prepare
+from ..io.catalog import read_chart_history
 from ..io.evidence import evidence_hash
 from ..io.history import append_snapshot, read_history
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
-from .report import attach_history, cached_fit, cached_prior
+from .report import cached_fit, cached_prior
 from .report_files import write_reports
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
@@ -257,7 +258,8 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     if not appended:
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
     previous = history[-1] if history else None
-    attach_history(document, paths)                 # the reports chart the history, new line included
+    # the reports chart the history, the new line (made from this document) included
+    document = with_history(document, *read_chart_history(paths.history))
     written = write_reports(paths.reports, document)
     return UpdateResult(True, snapshot, previous, what_changed(previous, snapshot), shown,
                         len(history) + 1, written, document)

@@ -52,11 +52,5 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
                                            use_cache=use_cache), seed, replay=as_of, prior=prior)
     conditional = cached_fit(paths, inputs, seed, settings, given=given, engine=engine,
                              use_cache=use_cache)
-    document = build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior)
-    document["unconditional_diagnostics"] = base["diagnostics"]
-    for node, before in zip(document["nodes"], base["nodes"], strict=True):
-        node["conditioned"] = document["given"].get(node["id"])
-        node["unconditional"] = {key: before[key] for key in ("mean", "interval", "exact_mean",
-                                                              "mcse", "term", "resolved")}
-        node["change_pp"] = round(100 * (node["mean"] - before["mean"]), 2)
-    return document
+    return build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior,
+                        unconditional=base)
