@@ -34,6 +34,7 @@ import numpy as np
 
 from ..inference import elimination
 from ..inference.exact import memory_budget, structure_of
+from ..model.beta import beta_ppf
 from ..model.network import Network
 
 INTERVAL_PROB = 0.9              # the spread of a node's value: its 5%-95% over the CPT draws
@@ -188,11 +189,10 @@ def value_of_information(net: Network, node_log_weights: np.ndarray,
 
 def beta_quantiles(alpha: np.ndarray, beta: np.ndarray,
                    probs: Sequence[float] = SENSITIVITY_QUANTILES) -> np.ndarray:
-    """(K, len(probs)) quantiles of Beta(alpha, beta) (scipy.special.betaincinv)."""
-    from scipy.special import betaincinv
-
+    """(K, len(probs)) quantiles of Beta(alpha, beta), in numpy (forecast.model.beta: importing
+    scipy.special would cost a report process more CPU than its whole exact inference)."""
     alpha, beta = np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float)
-    return np.stack([betaincinv(alpha, beta, q) for q in probs], axis=-1)
+    return np.stack([beta_ppf(q, alpha, beta) for q in probs], axis=-1)
 
 
 @dataclass(frozen=True)
