@@ -19,6 +19,7 @@ import numpy as np
 
 from ..model.network import Network
 from ..model.spec import Scales
+from .sbc import draw_prior
 
 WORLD_TOML = """\
 [scenario]
@@ -101,20 +102,16 @@ HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,ur
 
 @dataclass(frozen=True)
 class WorldDraw:
-    theta: np.ndarray
+    theta: np.ndarray           # the parameters (for a table-only network, its CPT entries)
     state: np.ndarray
     evidence_csv: str
 
 
 def draw_world(net: Network, scales: Scales, rng: np.random.Generator, max_reports: int = 3,
                restate_prob: float = 0.4) -> WorldDraw:
-    """One world: CPT entries from their priors, node states from the network, and an
+    """One world: parameters and node states from the prior (`sbc.draw_prior`), and an
     evidence CSV coded from the states."""
-    free = net.free
-    theta = net.fixed.copy()
-    theta[free] = rng.beta(net.alpha[free], net.beta[free])
-    joint = np.exp(net.log_state_prior(theta))
-    state = net.states[rng.choice(len(joint), p=joint / joint.sum())]
+    theta, state = draw_prior(net, rng)
     out = io.StringIO()
     out.write(HEADER)
     counter = 0

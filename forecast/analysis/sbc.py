@@ -55,14 +55,21 @@ class World:
     resolved: dict[str, bool]
 
 
-def simulate_world(net: Network, rng: np.random.Generator, settings: SbcSettings) -> World:
-    """`theta` holds the network's parameters (for a table-only network, its CPT entries)."""
+def draw_prior(net: Network, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One world from the prior: the network's parameters from their Beta priors (fixed ones
+    stay fixed; for a table-only network, its CPT entries), then a joint node state from the
+    network they make. Returns (parameters (P,), state (n,) of 0/1)."""
     params = net.parameters
     free = params.free
     theta = params.fixed.copy()
     theta[free] = rng.beta(params.alpha[free], params.beta[free])
     joint = np.exp(net.log_state_prior(params.theta(theta)))
-    state = net.states[rng.choice(len(joint), p=joint / joint.sum())]
+    return theta, net.states[rng.choice(len(joint), p=joint / joint.sum())]
+
+
+def simulate_world(net: Network, rng: np.random.Generator, settings: SbcSettings) -> World:
+    """`theta` holds the network's parameters (for a table-only network, its CPT entries)."""
+    theta, state = draw_prior(net, rng)
     observed = rng.random(net.n_nodes) < settings.observe_prob
     signal = rng.normal(settings.signal * (2 * state - 1), 1.0)
     log_weights = np.where(observed, 2 * settings.signal * signal, 0.0)
