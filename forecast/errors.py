@@ -41,6 +41,11 @@ class ForecastError(Exception):
         return ": ".join(parts)
 
 
+def one_of(choices) -> str:
+    """Valid choices for an `expected` text, sorted: "one of a, b, c"."""
+    return "one of " + ", ".join(sorted(choices))
+
+
 def fail(path, row, field, expected, found=None) -> ForecastError:
     """Build an error whose message is `expected ..., found ...`."""
     return ForecastError(path, row, field, expected, found)

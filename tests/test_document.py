@@ -61,3 +61,10 @@ def test_renderers_leave_the_document_unchanged(data_root):
             render_whatif_text(document)
             render_whatif_markdown(document)
         assert document == before
+
+
+def test_generated_evidence_uses_the_contract_header():
+    from forecast.io.evidence import EVIDENCE_COLUMNS, csv_header
+    from forecast.model.generate import EVIDENCE_HEADER
+
+    assert EVIDENCE_HEADER == csv_header(EVIDENCE_COLUMNS)

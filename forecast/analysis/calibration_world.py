@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model.generate import EVIDENCE_HEADER as HEADER
 from ..model.network import Network
 from ..model.spec import Scales
 from .sbc import draw_prior
@@ -97,7 +98,6 @@ REPORT_TYPES = ((0.8, 0.3), (0.6, 0.4), (0.9, 0.25), (0.55, 0.35))
 # Grades an analyst might give, as (reliability, credibility).
 GRADES = (("A", "1"), ("B", "2"), ("C", "3"), ("B", "3"), ("D", "2"))
 RESTATEMENT_GRADE = ("C", "4")
-HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import problem
 from .atomic import atomic_write_many, file_lock
-from .evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
+from .evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS, csv_header
 from .history import is_probability, read_history_tolerant
 from .project import SCENARIO_ID_PATTERN, ScenarioPaths
 
@@ -56,10 +56,6 @@ def read_chart_history(path: Path) -> tuple[list[dict], int]:
         else:
             snapshots.append(snapshot)
     return snapshots, skipped
-
-
-def csv_header(columns: tuple[str, ...]) -> str:
-    return ",".join(columns) + "\n"
 
 
 def create_scenario_files(paths: ScenarioPaths, scenario_toml: str) -> list[Path]:

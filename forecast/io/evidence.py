@@ -14,9 +14,9 @@ import math
 import re
 from pathlib import Path
 
-from ..errors import fail, problem
-from ..model.spec import EvidenceItem, Resolution, Scenario
-from .text import read_user_text
+from ..errors import fail, one_of, problem
+from ..model.spec import OUTCOMES, EvidenceItem, Resolution, Scenario
+from .text import CONTROL_CHARACTERS, read_user_text
 
 EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",
                     "cluster", "summary", "url")
@@ -26,21 +26,19 @@ OPTIONAL_EVIDENCE_COLUMNS = ("quote",)
 # The full column set, in the order new files are written.
 ALL_EVIDENCE_COLUMNS = EVIDENCE_COLUMNS + OPTIONAL_EVIDENCE_COLUMNS
 RESOLUTION_COLUMNS = ("node", "outcome", "date", "source")
+
+
+def csv_header(columns) -> str:
+    """The header line of a new CSV with these columns."""
+    return ",".join(columns) + "\n"
+
 OPTIONAL_EVIDENCE = {"cluster", "url", "quote"}
-OUTCOMES = {"yes": True, "no": False}
 MAX_FIELD = 5000
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ITEM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 # A number as a person or a spreadsheet writes it: ASCII digits, optional point and exponent
 # (Python's float() would also take "1_000", "infinity" or non-ASCII digits).
 NUMBER_PATTERN = re.compile(r"^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
-# Control characters other than tab and line breaks: a NUL makes the file unreadable, an ESC
-# rewrites the terminal that lists the evidence.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _choices(values) -> str:
-    return "one of " + ", ".join(sorted(values))
 
 
 def read_rows(text: str, path: Path, columns: tuple[str, ...],
@@ -60,7 +58,7 @@ def read_rows(text: str, path: Path, columns: tuple[str, ...],
         _refuse_other_delimiter(header[0], path, known)
     for name in header:
         if name not in known:
-            raise fail(path, 1, name or "header", f"a known column ({_choices(known)})", name)
+            raise fail(path, 1, name or "header", f"a known column ({one_of(known)})", name)
     for name in columns:
         if name not in header:
             raise fail(path, 1, name, "this column in the header", "no such column")
@@ -120,7 +118,7 @@ def parse_lr(value: str, scenario: Scenario, path, line) -> float:
     names = scenario.scales.likelihood_ratio
     if value in names:
         return names[value]
-    expected = f"a positive number or a scale name ({_choices(names)})"
+    expected = f"a positive number or a scale name ({one_of(names)})"
     if not NUMBER_PATTERN.match(value):
         raise fail(path, line, "lr", expected, value)
     lr = float(value)
@@ -153,7 +151,7 @@ def parse_evidence_rows(rows, path: Path | str, scenario: Scenario) -> tuple[Evi
         if not ITEM_ID_PATTERN.match(item_id):
             raise fail(path, line, "item_id", "an id of letters, digits, _ . : -", item_id)
         if node not in scenario.node_ids:
-            raise fail(path, line, "node", f"a node of {scenario.id} ({_choices(scenario.node_ids)})",
+            raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
                        node)
         key = (item_id, node)
         if key in seen:
@@ -161,10 +159,10 @@ def parse_evidence_rows(rows, path: Path | str, scenario: Scenario) -> tuple[Evi
                        f"{item_id}, {node} again")
         seen[key] = line
         if row["reliability"] not in scales.reliability:
-            raise fail(path, line, "reliability", f"a grade ({_choices(scales.reliability)})",
+            raise fail(path, line, "reliability", f"a grade ({one_of(scales.reliability)})",
                        row["reliability"])
         if row["credibility"] not in scales.credibility:
-            raise fail(path, line, "credibility", f"a grade ({_choices(scales.credibility)})",
+            raise fail(path, line, "credibility", f"a grade ({one_of(scales.credibility)})",
                        row["credibility"])
         url = row["url"]
         if url and not re.match(r"^https?://\S+$", url):
@@ -198,7 +196,7 @@ def parse_resolutions(text: str, path: Path | str, scenario: Scenario) -> tuple[
                 raise fail(path, line, name, "a value", "an empty field")
         node = row["node"]
         if node not in scenario.node_ids:
-            raise fail(path, line, "node", f"a node of {scenario.id} ({_choices(scenario.node_ids)})",
+            raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
                        node)
         if node in seen:
             raise fail(path, line, "node", f"one resolution per node (first at line {seen[node]})",

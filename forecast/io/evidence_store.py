@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, file_lock
-from .evidence import ALL_EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS
+from .evidence import ALL_EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS, csv_header
 from .text import encode_like, line_ending, read_user_text
 
-HEADER = ",".join(ALL_EVIDENCE_COLUMNS) + "\n"
+HEADER = csv_header(ALL_EVIDENCE_COLUMNS)
 
 
 def current_text(path: Path) -> str:
@@ -24,13 +24,14 @@ def current_text(path: Path) -> str:
     return text if text.strip() else HEADER
 
 
-def header_of(text: str) -> list[str]:
-    """The file's own column order (new rows follow it, so a reordered header is kept)."""
+def header_of(text: str, default=ALL_EVIDENCE_COLUMNS) -> list[str]:
+    """The file's own column order (new rows follow it, so a reordered header is kept);
+    `default` for a file with no header yet."""
     try:
         first = next(csv.reader(io.StringIO(text, newline="")), None)
     except csv.Error:
         first = None
-    return [name.strip() for name in first] if first else list(ALL_EVIDENCE_COLUMNS)
+    return [name.strip() for name in first] if first else list(default)
 
 
 def format_rows(rows: Iterable[Mapping[str, str]], columns: list[str], newline: str = "\n") -> str:
@@ -99,10 +100,17 @@ def edit_records(text: str, select: Callable[[dict[str, str]], bool],
 
 
 def change_evidence(path: Path, change: Callable[[str], str]) -> str:
-    """Apply `change` (current text -> new text; it raises to refuse) under the file lock and
-    write the result atomically. Returns the text now on disk."""
+    """Apply `change` (current text -> new text; it raises to refuse) to the evidence file."""
+    return change_csv(path, current_text, change)
+
+
+def change_csv(path: Path, current: Callable[[Path], str], change: Callable[[str], str]) -> str:
+    """The one read-modify-write of a CSV (evidence, resolutions): under the file's lock, read
+    `current(path)`, apply `change` (current text -> new text; it raises to refuse, and checks
+    the whole new text), and write the result atomically in the file's own encoding. Returns
+    the text now on disk."""
     with file_lock(path):
-        text = current_text(path)
+        text = current(path)
         new_text = change(text)
         if new_text != text:
             atomic_write_bytes(path, encode_like(path, new_text))

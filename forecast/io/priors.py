@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import ForecastError, fail, problem
+from ..errors import ForecastError, fail, one_of, problem
 from ..model.scales import (
     CREDIBILITY_GRADES,
     RELIABILITY_GRADES,
@@ -22,7 +22,7 @@ from ..model.scales import (
     default_scale_tables,
 )
 from ..model.spec import CPT_FORMS, Node, Prior, Scales, Scenario
-from .text import is_finite_number, read_user_text
+from .text import CONTROL_CHARACTERS, is_finite_number, read_user_text
 
 SCENARIO_KEYS = {"id", "title", "trigger", "as_of", "description", "sources"}
 SCENARIO_REQUIRED = ("id", "title", "trigger", "as_of")
@@ -41,7 +41,6 @@ BARE_YES_NO = re.compile(r'=\s*(yes|no|Yes|No|YES|NO)\s*[,}#\n]')
 LR_BOUND_KEYS = ("low", "high")
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_TEXT = 5000
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -98,10 +97,6 @@ def _control_character(text: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
-def _sorted_choices(choices) -> str:
-    return "one of " + ", ".join(sorted(choices))
-
-
 class _Reader:
     """Reads a parsed TOML document into a `Scenario`.
 
@@ -136,7 +131,7 @@ class _Reader:
 
     def unknown(self, table: dict, allowed: set, where: str) -> None:
         for extra in sorted(set(table) - allowed):
-            self.note(fail(self.path, where, extra, f"a known key ({_sorted_choices(allowed)})",
+            self.note(fail(self.path, where, extra, f"a known key ({one_of(allowed)})",
                            extra))
 
     def text(self, table: dict, key: str, where: str, required: bool = True) -> str:
@@ -250,7 +245,7 @@ class _Reader:
         elif name in ("reliability", "credibility"):
             grades = RELIABILITY_GRADES if name == "reliability" else CREDIBILITY_GRADES
             if key not in grades:
-                raise fail(self.path, where, key, f"a grade ({_sorted_choices(grades)})", key)
+                raise fail(self.path, where, key, f"a grade ({one_of(grades)})", key)
             factor = self.number(value, where, key, "a factor in [0, 1]")
             if not 0 <= factor <= 1:
                 raise fail(self.path, where, key, "a factor in [0, 1]", value)
@@ -260,7 +255,7 @@ class _Reader:
                 raise fail(self.path, where, key, "a positive prior strength", value)
         elif name == "lr_bounds":
             if key not in LR_BOUND_KEYS:
-                raise fail(self.path, where, key, f"a known key ({_sorted_choices(LR_BOUND_KEYS)})",
+                raise fail(self.path, where, key, f"a known key ({one_of(LR_BOUND_KEYS)})",
                            key)
             bound = self.number(value, where, key, "a positive likelihood ratio")
             if bound <= 0:
@@ -314,7 +309,7 @@ class _Reader:
                 self.note(fail(self.path, where, key, "a value", "nothing (missing)"))
         role = table.get("role")
         if "role" in table and role not in ROLES:
-            self.note(fail(self.path, where, "role", _sorted_choices(ROLES), role))
+            self.note(fail(self.path, where, "role", one_of(ROLES), role))
         opens = self.attempt(self.date, table, "opens", where) if "opens" in table else None
         deadline = self.attempt(self.date, table, "deadline", where) if "deadline" in table else None
         if opens is not None and deadline is not None and deadline <= opens:
@@ -326,7 +321,7 @@ class _Reader:
                       if "resolution" in table else None)
         cpt = table.get("cpt", "table")
         if cpt not in CPT_FORMS:
-            self.note(fail(self.path, where, "cpt", _sorted_choices(f'"{f}"' for f in CPT_FORMS),
+            self.note(fail(self.path, where, "cpt", one_of(f'"{f}"' for f in CPT_FORMS),
                            cpt))
             cpt = None
         shared = {key: self.attempt(self.text, table, key, where, False)
@@ -363,7 +358,7 @@ class _Reader:
                 raise fail(self.path, where, "parents",
                            "other nodes (a node cannot be its own parent)", parent)
             if parent not in ids:
-                raise fail(self.path, where, "parents", f"a node id ({_sorted_choices(ids)})",
+                raise fail(self.path, where, "parents", f"a node id ({one_of(ids)})",
                            parent)
         if len(set(parents)) != len(parents):
             raise fail(self.path, where, "parents", "each parent once", parents)
@@ -448,7 +443,7 @@ class _Reader:
                        f"[{', '.join(['true'] * len(parents))}]", when)
         extra = sorted(set(when) - set(parents))
         if extra:
-            raise fail(self.path, at, "when", f"only parents ({_sorted_choices(parents)})", extra[0])
+            raise fail(self.path, at, "when", f"only parents ({one_of(parents)})", extra[0])
         missing = [p for p in parents if p not in when]
         if missing:
             raise fail(self.path, at, "when", "a state for every parent", f"no state for {missing[0]}")
@@ -481,7 +476,7 @@ class _Reader:
             cause = table.get("cause")
             if "cause" in table and (not isinstance(cause, str) or cause not in parents):
                 self.note(fail(self.path, at, "cause",
-                               f"a parent of this node ({_sorted_choices(parents)})"
+                               f"a parent of this node ({one_of(parents)})"
                                if parents else "no cause (this node has no parents)", cause))
                 unplaced = True
                 continue
@@ -546,11 +541,11 @@ class _Reader:
         else:
             term, confidence = table["term"], table["confidence"]
             if not isinstance(term, str) or term not in scales.terms:
-                raise fail(self.path, at, "term", f"an estimative term ({_sorted_choices(scales.terms)})",
+                raise fail(self.path, at, "term", f"an estimative term ({one_of(scales.terms)})",
                            term)
             if not isinstance(confidence, str) or confidence not in scales.confidence:
                 raise fail(self.path, at, "confidence",
-                           f"a confidence ({_sorted_choices(scales.confidence)})", confidence)
+                           f"a confidence ({one_of(scales.confidence)})", confidence)
             low, high = scales.terms[term]
             p = (low + high) / 2
             strength = scales.confidence[confidence]

@@ -8,23 +8,22 @@ into place, so a bad row leaves the file as it was and concurrent writers lose n
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 from ..model.spec import Resolution, Scenario
-from .atomic import atomic_write_bytes, file_lock
-from .evidence import RESOLUTION_COLUMNS, parse_resolutions
+from .evidence import RESOLUTION_COLUMNS, csv_header, parse_resolutions
+from .evidence_store import change_csv, format_rows, header_of
 from .history import read_history_tolerant
-from .text import encode_like, line_ending, read_user_text
+from .text import line_ending, read_user_text
 
-RESOLUTIONS_HEADER = ",".join(RESOLUTION_COLUMNS) + "\n"
+RESOLUTIONS_HEADER = csv_header(RESOLUTION_COLUMNS)
 
 
-def _header(text: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text, newline="")), None)
-    return [name.strip() for name in first] if first else list(RESOLUTION_COLUMNS)
+def _current_text(path: Path) -> str:
+    """The resolutions file as it is; a missing or empty file counts as a bare header."""
+    text = read_user_text(path, "a resolutions CSV") if path.exists() else ""
+    return text if text.strip() else RESOLUTIONS_HEADER
 
 
 def _append_row(text: str, row: dict[str, str]) -> str:
@@ -32,23 +31,22 @@ def _append_row(text: str, row: dict[str, str]) -> str:
     newline = line_ending(text)
     if text and not text.endswith(("\n", "\r")):
         text += newline
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator=newline).writerow([row.get(c, "") for c in _header(text)])
-    return text + buffer.getvalue()
+    return text + format_rows([row], header_of(text, RESOLUTION_COLUMNS), newline)
 
 
 def record_resolution(path: Path, shown: str, scenario: Scenario, node: str, outcome: str,
                       date: str, source: str) -> Resolution:
     """Append one resolution; the whole resulting file must parse, or nothing is written."""
-    with file_lock(path):
-        text = read_user_text(path, "a resolutions CSV") if path.exists() else ""
-        if not text.strip():
-            text = RESOLUTIONS_HEADER
-        new_text = _append_row(text, {"node": node, "outcome": outcome.strip().lower(), "date": date,
-                                      "source": source})
-        resolutions = parse_resolutions(new_text, shown, scenario)
-        atomic_write_bytes(path, encode_like(path, new_text))
-    return next(r for r in resolutions if r.node == node)
+    row = {"node": node, "outcome": outcome.strip().lower(), "date": date, "source": source}
+    parsed: list[Resolution] = []
+
+    def append(text: str) -> str:
+        new_text = _append_row(text, row)
+        parsed.extend(parse_resolutions(new_text, shown, scenario))
+        return new_text
+
+    change_csv(path, _current_text, append)
+    return next(r for r in parsed if r.node == node)
 
 
 def _scoring_snapshot(record: dict) -> dict:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from ..errors import fail, problem
+
+# Control characters other than tab and line breaks: a NUL makes a file unreadable, an ESC
+# rewrites the terminal that lists its text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Byte-order marks of encodings a spreadsheet may offer instead of UTF-8 ("Unicode text").

@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from ..analysis.document import build_report
 from ..errors import fail
 from ..io.project import ScenarioPaths, load_inputs
-from ..model.spec import Scenario
+from ..model.spec import OUTCOMES, Scenario
 from .report import cached_fit, cached_prior
-
-OUTCOMES = {"yes": True, "no": False}
 
 
 def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+# The evidence CSV's required columns (io/evidence.py EVIDENCE_COLUMNS; spelled out here because
+# model/ imports nothing from io/, and tests/test_document.py holds the two equal).
 EVIDENCE_HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
 
 

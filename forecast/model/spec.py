@@ -42,6 +42,8 @@ class Scales:
 
 
 CPT_FORMS = ("table", "noisy_or", "log_odds")
+# How a question resolves, as the resolutions CSV and `--given NODE=yes|no` spell it.
+OUTCOMES = {"yes": True, "no": False}
 
 
 @dataclass(frozen=True)
