@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..render import pct
+from ..render import num, pct
 from .app import (
     DEFAULTS,
     Engine,
@@ -30,16 +30,12 @@ class BacktestFormat(str, Enum):
     html = "html"
 
 
-def _num(value, digits: int = 4) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def score_line(score: dict) -> str:
     if not score["n"]:
         return "Nothing scored"
     nodes = len(score.get("by_node", [])) or "?"
     return (f"{score['n']} scored forecasts of {nodes} resolved questions · Brier "
-            f"{_num(score['brier'])} · log score {_num(score['log_score'])}")
+            f"{num(score['brier'])} · log score {num(score['log_score'])}")
 
 
 def print_backtest(document: dict, written, display) -> None:
@@ -50,8 +46,8 @@ def print_backtest(document: dict, written, display) -> None:
             table.add_column(name, justify="left" if name in ("scenario", "engine") else "right")
         for b in document["backtests"]:
             table.add_row(Text(b["scenario"]), b["engine"], str(len(b["snapshots"])),
-                          str(b["score"]["n"]), _num(b["score"]["brier"]),
-                          _num(b["score"]["log_score"]))
+                          str(b["score"]["n"]), num(b["score"]["brier"]),
+                          num(b["score"]["log_score"]))
         console.print(table)
     else:
         snapshots = document["snapshots"]

@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..errors import problem
 from ..io.project import scenario_paths
 from ..render import sbc_divergences
+from ..render.terminal import columns_table, wrote_line
 from .app import (
     DEFAULTS,
     RootOption,
@@ -39,23 +39,18 @@ class CheckedEngine(str, Enum):
 def print_check(document: dict, written) -> None:
     console = stdout_console()
     a, s = document["agreement"], document["sbc"]
-    table = Table(title=f"{document['engine']} engine against its reference on {document['scenario']} "
-                  f"(z limit {a['z_limit']:.2f})",
-                  title_justify="left")
     tested, reference = a["columns"]["tested"], a["columns"]["reference"]
-    for name in ("node", tested.replace("_", " "), reference.replace("_", " "), "MCSE", "reference SE",
-                 "z"):
-        table.add_column(name, justify="left" if name == "node" else "right")
+    table = columns_table(f"{document['engine']} engine against its reference on "
+                          f"{document['scenario']} (z limit {a['z_limit']:.2f})",
+                          ("node", tested.replace("_", " "), reference.replace("_", " "), "MCSE",
+                           "reference SE", "z"))
     for n in a["nodes"]:
         table.add_row(escape(n["id"]), f"{n[tested]:.4f}", f"{n[reference]:.4f}", f"{n['mcse']:.4f}",
                       f"{n.get('reference_se') or 0:.4f}", f"{n['z']:.2f}")
     console.print(table)
     if s["quantities"]:
-        sbc = Table(title=f"SBC: {s['simulations']} simulations, {s['bins']} rank bins, "
-                    f"p limit {s['p_limit']:.5f}", title_justify="left")
-        sbc.add_column("quantity")
-        sbc.add_column("chi-square", justify="right")
-        sbc.add_column("p-value", justify="right")
+        sbc = columns_table(f"SBC: {s['simulations']} simulations, {s['bins']} rank bins, "
+                            f"p limit {s['p_limit']:.5f}", ("quantity", "chi-square", "p-value"))
         for q in s["quantities"]:
             sbc.add_row(escape(q["name"]), f"{q['chi2']:.2f}", f"{q['p_value']:.4f}")
         console.print(sbc)
@@ -66,7 +61,7 @@ def print_check(document: dict, written) -> None:
     console.print(f"Self-check {verdict}: agreement {'passed' if a['passed'] else 'failed'}, "
                   f"SBC {'passed' if s['passed'] else 'failed'}", markup=False, highlight=False)
     if written:
-        console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
+        console.print(wrote_line(written), markup=False, highlight=False)
 
 
 # What to do when the self-check fails: a failure at the 1% level can be chance, so the first

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..io.replay import parse_as_of
 from ..jobs.score import score_scenarios
-from ..render import pct
+from ..render import num, pct
+from ..render.terminal import columns_table, wrote_line
 from .app import DEFAULTS, AsOfOption, RootOption, ScenarioOption, app, stdout_console, user_errors
 
 
@@ -20,10 +20,6 @@ class ScoreFormat(str, Enum):
     table = "table"
     json = "json"
     html = "html"
-
-
-def _num(value, digits: int = 4) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def print_score(document: dict, written) -> None:
@@ -37,29 +33,27 @@ def print_score(document: dict, written) -> None:
         d = document["decomposition"]
         console.print(
             f"{title}\n{document['count']} forecasts of {len(document['by_node'])} resolved nodes · "
-            f"Brier {_num(document['brier'])} · log score {_num(document['log_score'])} · "
-            f"reliability {_num(d['reliability'])} · resolution {_num(d['resolution'])} · "
-            f"uncertainty {_num(d['uncertainty'])} · within-bin {_num(d['within_bin'])}",
+            f"Brier {num(document['brier'])} · log score {num(document['log_score'])} · "
+            f"reliability {num(d['reliability'])} · resolution {num(d['resolution'])} · "
+            f"uncertainty {num(d['uncertainty'])} · within-bin {num(d['within_bin'])}",
             markup=False, highlight=False)
-        table = Table(title="Calibration by forecast bin", title_justify="left")
-        for name in ("bin", "forecasts", "mean forecast", "observed", "binomial SE", "z"):
-            table.add_column(name, justify="left" if name == "bin" else "right")
+        table = columns_table("Calibration by forecast bin",
+                              ("bin", "forecasts", "mean forecast", "observed", "binomial SE", "z"))
         for b in document["bins"]:
             if b["count"]:
                 table.add_row(f"{pct(b['low'])} – {pct(b['high'])}", str(b["count"]),
                               pct(b["mean_forecast"]), pct(b["observed"]), pct(b["se"]),
-                              _num(b["z"], 2))
+                              num(b["z"], 2))
         console.print(table)
-        nodes = Table(title="Resolved nodes", title_justify="left")
-        for name in ("node", "outcome", "resolved on", "forecasts", "last forecast", "Brier"):
-            nodes.add_column(name, justify="left" if name in ("node", "outcome") else "right")
+        nodes = columns_table("Resolved nodes", ("node", "outcome", "resolved on", "forecasts",
+                                                 "last forecast", "Brier"), left=2)
         for n in document["by_node"]:
             label = n["node"] if len(document["scenarios"]) == 1 else f"{n['scenario']}/{n['node']}"
             nodes.add_row(escape(label), n["outcome"], n["resolved_on"], str(n["count"]),
-                          pct(n["last_forecast"]), _num(n["brier"]))
+                          pct(n["last_forecast"]), num(n["brier"]))
         console.print(nodes)
     if written:
-        console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
+        console.print(wrote_line(written), markup=False, highlight=False)
 
 
 @app.command()

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 from ..model.calendar import overdue_warning
 
 
 def pct(p: float) -> str:
     return f"{100 * p:.1f}%"
+
+
+def pct_or_dash(p: float | None) -> str:
+    return "–" if p is None else pct(p)
+
+
+def num(value, digits: int = 4) -> str:
+    """A score to `digits` decimals, or a dash where there is none."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+@cache
+def template_environment():
+    """The one jinja2 environment of every HTML page (report, score, check, backtest):
+    autoescaped, so evidence text is always shown as text."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from .html import code_spans, signed_pp, timestamp
+
+    env = Environment(loader=PackageLoader("forecast", "render/templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(pct=pct_or_dash, num=num, signed_pp=signed_pp, timestamp=timestamp,
+                       code_spans=code_spans)
+    return env
 
 
 def id_list(ids, limit: int = 10) -> str:

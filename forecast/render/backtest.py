@@ -3,28 +3,11 @@ over time, with its resolution marked. No I/O, no matplotlib (the chart is plain
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-from functools import cache
 from xml.sax.saxutils import escape
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from . import pct
-
-
-def _num(value, digits: int = 4) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-@cache
-def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("forecast", "render/templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["pct"] = lambda p: "–" if p is None else pct(p)
-    env.filters["num"] = _num
-    return env
+from . import template_environment
+from .plots import svg_data_uri
 
 
 def paths_by_node(document: dict) -> dict[str, list[tuple[dt.date, float, list[float]]]]:
@@ -124,14 +107,14 @@ def backtest_chart(document: dict) -> str | None:
         parts.append("</g>")
     parts.append("</svg>")
     svg = "".join(parts)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return svg_data_uri(svg)
 
 
 def render_backtest_html(document: dict) -> str:
     """One scenario's backtest page, or the pooled page of `--all` (it has `scenarios`)."""
     if "scenarios" in document:
-        return _environment().get_template("backtest.html.j2").render(
+        return template_environment().get_template("backtest.html.j2").render(
             doc=document, pooled=True, chart=None, paths={})
-    return _environment().get_template("backtest.html.j2").render(
+    return template_environment().get_template("backtest.html.j2").render(
         doc=document, pooled=False, chart=backtest_chart(document),
         paths=paths_by_node(document))

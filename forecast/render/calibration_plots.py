@@ -6,9 +6,10 @@ matplotlib (Agg, via `Figure` without pyplot) is imported inside the functions o
 
 from __future__ import annotations
 
-import base64
 import io
 import math
+
+from .plots import svg_data_uri
 
 INK = "#1d2330"
 NAVY = "#1f4e79"
@@ -30,7 +31,7 @@ def _svg_uri(figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight",
                    pad_inches=0.08)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return svg_data_uri(buffer.getvalue().decode("utf-8"))
 
 
 def reliability_diagram(bins: list[dict]) -> str:

@@ -11,10 +11,9 @@ import hashlib
 import json
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from . import as_of_words, overdue_banner, pct, trust_words
+from . import as_of_words, overdue_banner, template_environment, trust_words
 from .plots import current_point, structure_layers
 
 # Items shown per node in the influence section (report.json keeps the full top list).
@@ -34,18 +33,6 @@ def timestamp(value: str) -> str:
     if moment.utcoffset() is not None:
         moment = moment.astimezone(dt.UTC)
     return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.tzinfo else "")
-
-
-@cache
-def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("forecast", "render/templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["pct"] = pct
-    env.filters["signed_pp"] = signed_pp
-    env.filters["timestamp"] = timestamp
-    env.filters["code_spans"] = code_spans
-    return env
 
 
 def influence_rows(document: dict) -> list[dict]:
@@ -105,7 +92,7 @@ def json_island(value) -> str:
 @cache
 def whatif_script() -> str:
     """The page's what-if script (templates/whatif.js), exactly as it is hashed."""
-    env = _environment()
+    env = template_environment()
     return env.loader.get_source(env, "whatif.js")[0].replace("\r\n", "\n")
 
 
@@ -151,7 +138,7 @@ def render_html(document: dict, charts: dict[str, str | None] | None = None) -> 
         from .plots import report_charts
 
         charts = report_charts(document)
-    return _environment().get_template("report.html.j2").render(
+    return template_environment().get_template("report.html.j2").render(
         doc=document, charts=charts, influence=influence_rows(document),
         evidence_log=evidence_log(document),
         history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),

@@ -42,6 +42,19 @@ def diagnostics_line(document: dict) -> str:
             f"evidence {document['evidence_hash'][:19]}")
 
 
+def columns_table(title: str, names, left: int = 1) -> Table:
+    """A table whose first `left` columns (labels) are left-aligned and the rest (numbers)
+    right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for k, name in enumerate(names):
+        table.add_column(name, justify="left" if k < left else "right")
+    return table
+
+
+def wrote_line(paths) -> str:
+    return "Wrote " + ", ".join(str(p) for p in paths)
+
+
 def print_banners(document: dict, console: Console) -> None:
     """Above the table: overdue questions (in bold), then what "as of" means."""
     banner = overdue_banner(document)

@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import as_of_words, ess_text, overdue_banner, pct
+from . import as_of_words, overdue_banner, pct
 from .markdown import md_escape
+from .terminal import diagnostics_line, print_banners
 
 
 def given_text(document: dict) -> str:
@@ -46,14 +47,9 @@ def whatif_table(document: dict) -> Table:
 def render_whatif_text(document: dict, width: int = 120) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
-    if overdue_banner(document):
-        console.print("Overdue: " + overdue_banner(document), markup=False, soft_wrap=True)
-    console.print(as_of_words(document), markup=False, soft_wrap=True)
+    print_banners(document, console)
     console.print(whatif_table(document))
-    d = document["diagnostics"]
-    console.print(f"engine {document['engine']} · divergences {d['divergences']} · max R-hat "
-                  f"{d['max_rhat']} · min ESS {ess_text(d['min_ess'])} · seed {document['seed']}",
-                  markup=False)
+    console.print(diagnostics_line(document), markup=False)
     return buffer.getvalue()
 
 
