@@ -24,6 +24,18 @@ def scenario_ids(root: Path) -> list[str]:
                   if p.is_file() and re.match(SCENARIO_ID_PATTERN, p.stem))
 
 
+def chosen_scenarios(root: Path, scenario: str | None, every: bool) -> list[str]:
+    """The scenario ids a command over one scenario or `--all` works on: every scenario under
+    the root (a user error if there is none), or just `scenario`."""
+    if not every:
+        return [scenario]
+    ids = scenario_ids(root)
+    if not ids:
+        raise problem(root / "priors", None, None,
+                      "no scenarios found (expected priors/<id>.toml files)")
+    return ids
+
+
 def _chart_snapshot(record: dict) -> dict | None:
     """The part of one snapshot the report draws, or None if it has no node to draw."""
     if not record["nodes"]:

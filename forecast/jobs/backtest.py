@@ -25,7 +25,7 @@ from ..inference.elimination import TooLarge
 from ..inference.problem import NotExact, engine_for, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import atomic_write_many
-from ..io.catalog import scenario_ids
+from ..io.catalog import chosen_scenarios
 from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
 from ..io.replay import inputs_as_of, replay_dates
 from ..model.network import conditions_of, node_log_weights
@@ -170,10 +170,7 @@ def run_backtest(root: Path | str | None, scenario: str | None, every: bool = Fa
     """Backtest one scenario (reports/<id>/backtest.{json,html}) or, with `every`, each scenario
     under the root and all of them pooled (reports/backtest.{json,html})."""
     root_dir = resolve_root(root)
-    ids = scenario_ids(root_dir) if every else [scenario]
-    if every and not ids:
-        raise problem_error(root_dir / "priors", None, None,
-                            "no scenarios found (expected priors/<id>.toml files)")
+    ids = chosen_scenarios(root_dir, scenario, every)
     moment = dt.datetime.now(dt.UTC)
     files: dict[Path, str] = {}
     backtests = []

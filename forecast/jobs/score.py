@@ -13,9 +13,8 @@ from pathlib import Path
 
 from .. import MODEL_VERSION
 from ..analysis.scoring import DEFAULT_BINS, LOG_FLOOR, brier_score, log_score, score
-from ..errors import problem
 from ..io.atomic import atomic_write_many
-from ..io.catalog import scenario_ids
+from ..io.catalog import chosen_scenarios
 from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
 from ..io.resolutions import read_snapshots
 
@@ -128,10 +127,7 @@ def score_scenarios(root: Path | str | None, scenario: str | None, every: bool =
     """Score one scenario (reports/<id>/score.{json,html}) or, with `every`, each scenario
     under the root and all of them pooled (reports/score.{json,html})."""
     root_dir = resolve_root(root)
-    ids = scenario_ids(root_dir) if every else [scenario]
-    if every and not ids:
-        raise problem(root_dir / "priors", None, None,
-                      "no scenarios found (expected priors/<id>.toml files)")
+    ids = chosen_scenarios(root_dir, scenario, every)
     files: dict[Path, str] = {}
     pooled: list[ScoredForecast] = []
     skipped: dict[str, int] = {}

@@ -64,10 +64,15 @@ def print_banners(document: dict, console: Console) -> None:
 
 
 def render_table_text(document: dict, width: int = 110) -> str:
+    return render_text(document, report_table(document), width)
+
+
+def render_text(document: dict, table: Table, width: int) -> str:
+    """A report as plain terminal text: the banners, `table`, then the diagnostics line."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     print_banners(document, console)
-    console.print(report_table(document))
+    console.print(table)
     console.print(diagnostics_line(document), markup=False)
     return buffer.getvalue()
 

@@ -3,15 +3,12 @@ side with the unconditional ones."""
 
 from __future__ import annotations
 
-import io
-
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from . import as_of_words, overdue_banner, pct
 from .markdown import md_escape
-from .terminal import diagnostics_line, print_banners
+from .terminal import render_text
 
 
 def given_text(document: dict) -> str:
@@ -45,12 +42,7 @@ def whatif_table(document: dict) -> Table:
 
 
 def render_whatif_text(document: dict, width: int = 120) -> str:
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
-    print_banners(document, console)
-    console.print(whatif_table(document))
-    console.print(diagnostics_line(document), markup=False)
-    return buffer.getvalue()
+    return render_text(document, whatif_table(document), width)
 
 
 def render_whatif_markdown(document: dict) -> str:
