@@ -259,6 +259,41 @@ class Project:
         return Update(result.appended, result.count, result.snapshot, result.changes, report,
                       tuple(result.written))
 
+    def watch(self, targets: Iterable[str] = (), scenario: str = DEFAULT_SCENARIO,
+              engine: str = "auto", as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
+              cpt_draws: int = 200, settings: SamplerSettings | None = None,
+              use_cache: bool = True) -> pd.DataFrame:
+        """As `forecast watch`: one row per open question, most worth watching first: node,
+        value (expected reduction of the targets' summed Brier uncertainty if it resolved
+        next), low and high (its 5%-95% over `cpt_draws` CPT draws), top_share, p_yes, and
+        per_target / if_yes / if_no as {target: number}. Targets: the open consequences, or
+        `targets`."""
+        from .jobs.watch import watch_document
+
+        document = watch_document(self.paths(scenario), list(targets), _as_of(as_of), seed,
+                                  cpt_draws, _engine(engine), self._settings(settings), use_cache)
+        rows = [{"node": w["node"], "value": w["value"], "low": w["interval"][0],
+                 "high": w["interval"][1], "top_share": w["top_share"], "p_yes": w["p_yes"],
+                 "per_target": w["per_target"], "if_yes": w["if_yes"], "if_no": w["if_no"]}
+                for w in document["watch"]]
+        return _pandas().DataFrame(rows, columns=["node", "value", "low", "high", "top_share",
+                                                  "p_yes", "per_target", "if_yes", "if_no"])
+
+    def sensitivity(self, targets: Iterable[str] = (), scenario: str = DEFAULT_SCENARIO,
+                    as_of: dt.date | str | None = None, top: int | None = None) -> pd.DataFrame:
+        """As `forecast sensitivity`: one row per (target, CPT number), widest swing first
+        within each target: target, node, when ({parent: "yes"/"no"}), low, high (the target's
+        forecast with the number at its prior's 5% / 95% quantile), swing_pp, entry_low,
+        entry_high, cpt, cause, forecast."""
+        from .jobs.sensitivity import sensitivity_document
+
+        document = sensitivity_document(self.paths(scenario), list(targets), _as_of(as_of), top)
+        columns = ["target", "node", "when", "low", "high", "swing_pp", "entry_low", "entry_high",
+                   "cpt", "cause", "forecast"]
+        rows = [{"target": target, **row} for target, block in document["sensitivity"].items()
+                for row in block]
+        return _pandas().DataFrame(rows, columns=columns)
+
     # -- writing -------------------------------------------------------------------------------
 
     def add_evidence(self, node: str | Iterable[str], lr: str | float | Iterable[str | float],

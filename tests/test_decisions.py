@@ -450,3 +450,18 @@ def test_the_report_carries_what_to_watch_and_what_each_forecast_hangs_on(repo_r
     for target, rows in sens.items():
         assert f"- `{target}`: this forecast hangs mostly on `{row_label(rows[0])}`" in md
     assert f"- `{watch[0]['node']}` (" in md
+
+
+def test_the_python_api_gives_what_the_commands_print(repo_root):
+    from forecast.api import Project
+
+    project = Project(repo_root)
+    frame = project.watch()
+    items = invoke_json("watch", "--root", str(repo_root))
+    assert frame["node"].tolist() == [w["node"] for w in items]
+    assert frame["value"].tolist() == [w["value"] for w in items]
+    assert frame["low"].tolist() == [w["interval"][0] for w in items]
+    table = project.sensitivity(targets=["russia_ties_strained"], top=3)
+    rows = invoke_json("sensitivity", "--root", str(repo_root), "--target", "russia_ties_strained",
+                       "--top", "3")["russia_ties_strained"]
+    assert table.drop(columns="target").to_dict("records") == rows
