@@ -8,6 +8,7 @@
   if (!island || !status) {
     return;
   }
+  var loading = performance.now();
   var model = JSON.parse(island.textContent);
   var n = model.nodes.length;
   var size = Math.pow(2, n);
@@ -173,4 +174,5 @@
   }
   document.body.classList.add("whatif-ready");
   show();
+  status.setAttribute("data-init-ms", (performance.now() - loading).toFixed(2));
 })();
