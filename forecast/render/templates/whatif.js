@@ -172,6 +172,11 @@
   if (clearAll) {
     clearAll.addEventListener("click", function () { clamps = {}; show(); });
   }
+  // one pass now, so the first click runs compiled code (and an impossible model shows at once)
+  if (!posterior({})) {
+    status.textContent = "The page cannot compute what-ifs: the resolutions cannot all hold together.";
+    return;
+  }
   document.body.classList.add("whatif-ready");
   show();
   status.setAttribute("data-init-ms", (performance.now() - loading).toFixed(2));
