@@ -182,7 +182,16 @@ def test_a_clamp_on_a_20_node_scenario_is_exact_and_its_time_is_printed(chromium
             times.append(page.click(node, clamp))
             inference.append(float(page.evaluate(
                 "document.getElementById('whatif-status').getAttribute('data-ms')")))
-            assert_cards_equal(page.cards(), exact_means(inputs, clamps))
+            expected = exact_means(inputs, clamps)
+            assert_cards_equal(page.cards(), expected)
+            # the structure section's layered cards (past 12 questions) follow the clamps too
+            mirrors = json.loads(page.evaluate("JSON.stringify(Object.fromEntries([...document.querySelectorAll("
+                                               "'[data-mirror]')].map(m => [m.getAttribute('data-mirror'), "
+                                               "m.querySelector('.pct').textContent])))"))
+            assert len(mirrors) == PAGE_LIMIT
+            for name, text in mirrors.items():
+                assert text == ("100.0%" if clamps.get(name) else "0.0%" if name in clamps
+                                else f"{100 * expected[name]:.1f}%"), name
         setup = float(page.evaluate("document.getElementById('whatif-status').getAttribute('data-init-ms')"))
     finally:
         errors, _requests = page.close()

@@ -91,6 +91,12 @@
                  term: el.querySelector(".term").textContent }
     };
   }).filter(function (card) { return card.v !== undefined; });
+  // the structure section's layered cards (large scenarios) repeat each forecast: they follow
+  var mirrors = Array.prototype.slice.call(document.querySelectorAll("[data-mirror]")).map(function (el) {
+    var pctEl = el.querySelector(".pct"), termEl = el.querySelector(".mirror-term");
+    return { v: index[el.getAttribute("data-mirror")], pct: pctEl, term: termEl,
+             initial: { pct: pctEl.textContent, term: termEl.textContent } };
+  }).filter(function (m) { return m.v !== undefined && m.pct && m.term; });
   var clamps = {};
   var clearAll = document.getElementById("whatif-clear");
   var idle = status.textContent;
@@ -140,6 +146,17 @@
           (Math.abs(change) < 0.05 ? "unchanged from " : (change > 0 ? "\u25b2 " : "\u25bc ") +
            (change > 0 ? "+" : "") + change.toFixed(1) + " pp from ") + pct(before) +
           " without the what-if";
+      }
+    });
+    mirrors.forEach(function (m) {
+      if (!keys.length || !p) {
+        m.pct.textContent = m.initial.pct;
+        m.term.textContent = m.initial.term;
+      } else {
+        var state = clamps[m.v];
+        m.pct.textContent = pct(p[m.v]);
+        m.term.textContent = state !== undefined ? "set in this what-if" :
+          (m.v in resolvedIndex ? "resolved " + (resolvedIndex[m.v] ? "yes" : "no") : term(p[m.v]));
       }
     });
     status.setAttribute("data-ms", ms.toFixed(2));
