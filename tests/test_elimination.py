@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecast.inference import exact
+from forecast.inference.elimination import build_structure
 from forecast.inference.problem import prepare
 from forecast.io.priors import parse_scenario
 from forecast.io.project import load_inputs, scenario_paths
 from forecast.model.generate import evidence_csv, scenario_toml
-from forecast.model.network import elimination_order, largest_factor
 
 
 def generated(root, scenario_id, n_nodes, n_items=12, seed=0):
@@ -34,13 +34,15 @@ def generated(root, scenario_id, n_nodes, n_items=12, seed=0):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 30), max_size=3), min_size=1, max_size=14))
 def test_elimination_order_is_a_permutation_with_bounded_factors(raw):
+    """The one elimination order (the exact engine's Structure, which NUTS sums states out in
+    too): a permutation whose largest table is no wider than the network."""
     parents = tuple(tuple(sorted({p % v for p in ps})) if v else () for v, ps in enumerate(raw))
-    order = elimination_order(parents)
-    assert sorted(order) == list(range(len(parents)))
-    assert largest_factor(parents, order) <= len(parents)
+    structure = build_structure(parents, merge_up_to=1)
+    assert sorted(structure.order) == list(range(len(parents)))
+    assert structure.largest_clique <= len(parents)
     # a chain never needs a factor over more than two variables
     chain = tuple(() if v == 0 else (v - 1,) for v in range(len(parents)))
-    assert largest_factor(chain, elimination_order(chain)) <= 2
+    assert build_structure(chain, merge_up_to=1).largest_clique <= 2
 
 
 @pytest.mark.slow

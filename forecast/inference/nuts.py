@@ -19,7 +19,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..model.network import HARD_EXCLUDED, Network, elimination_order
+from ..model.network import HARD_EXCLUDED, Network
+from .exact import structure_of
 from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings, draws_for_ess
 
 RHAT_LIMIT = 1.01
@@ -143,7 +144,7 @@ def _eliminate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
         table = pt.stack([no, yes]) + pt.stack([node_mask[v, 0], log_weights[v] + node_mask[v, 1]]
                                                ).dimshuffle([0] + ["x"] * k)
         factors.append(sorted_factor(table, [v, *reversed(pa)]))
-    for u in elimination_order(net.parents):
+    for u in structure_of(net).order:           # the exact engine's order: one home
         touching = [f for f in factors if u in f[1]]
         factors = [f for f in factors if u not in f[1]]
         union = sorted(set().union(*(f[1] for f in touching)))

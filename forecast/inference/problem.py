@@ -19,8 +19,6 @@ from ..model.network import (
     Network,
     build_network,
     conditions_of,
-    elimination_order,
-    largest_factor,
     node_log_weights,
 )
 from ..model.spec import Inputs
@@ -161,9 +159,9 @@ def _check_nuts_size(net: Network) -> None:
     PyMC is even imported, a network whose largest table (with its gradient and the tables it
     is combined with) would not fit the memory budget."""
     from . import elimination
-    from .exact import memory_budget
+    from .exact import memory_budget, structure_of
 
-    width = largest_factor(net.parents, elimination_order(net.parents))
+    width = structure_of(net).largest_clique     # the largest table NUTS sums over, too
     needed = 4 * 8 * 2**width * max(1, net.n_nodes)
     budget = memory_budget()
     if needed > budget:
