@@ -177,7 +177,7 @@ def test_import_assigns_ids_to_blank_item_ids_like_add(data_root, tmp_path):
                       + ",a,2025-02-07,Radio,B,2,3,,Another item,\n")
     result = run(data_root, ["evidence", "import", str(source), "--scenario", SCENARIO])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Imported E8, E7, E9 to evidence/{SCENARIO}.csv: 4 row(s)\n"
+    assert result.stdout == f"Imported E7, E8, E9 to evidence/{SCENARIO}.csv: 4 row(s)\n"
     assert [(r["item_id"], r["node"]) for r in csv_rows(data_root)] == [
         ("E1", "b"), ("E8", "a"), ("E8", "b"), ("E7", "a"), ("E9", "a")]
 
@@ -506,3 +506,12 @@ def test_a_failed_self_check_says_what_to_do_next():
     assert set(CHECK_ADVICE) == {("agreement",), ("sbc",), ("agreement", "sbc")}
     for failed, advice in CHECK_ADVICE.items():
         assert advice.startswith("Rerun with --") and "--engine exact" in advice, failed
+
+
+def test_long_id_lists_are_counted_and_ordered_as_numbers():
+    from forecast.render import id_list
+
+    ids = [f"E{n:03d}" for n in range(22, 23_022)]
+    assert id_list(ids) == "23,000 (E022, E023, E024, ..., E23021)"
+    assert id_list(["E10", "E9", "A1"]) == "A1, E9, E10"
+    assert id_list([]) == "none"

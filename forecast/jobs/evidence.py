@@ -268,8 +268,10 @@ def with_item_ids(rows: list[tuple[int, dict[str, str]]],
     """The import's rows with every blank item_id filled as `evidence add` would: the next free
     `E<number>` past the ids in the evidence file and in the import. Consecutive blank-id rows
     with the same date, source and summary on different nodes are one item (one row per node,
-    as `add --node a --node b` writes it); any other blank-id row starts a new item."""
-    taken = list(taken) + [row["item_id"] for _line, row in rows if row["item_id"]]
+    as `add --node a --node b` writes it); any other blank-id row starts a new item. Linear in
+    the rows (an import of 23,000 items is as quick as one of ten)."""
+    first = next_free_id(list(taken) + [row["item_id"] for _line, row in rows if row["item_id"]])
+    width, number = len(first) - 1, int(first[1:]) - 1
     filled, key, current, nodes = [], None, "", set()
     for line, row in rows:
         if row["item_id"]:
@@ -278,8 +280,8 @@ def with_item_ids(rows: list[tuple[int, dict[str, str]]],
             continue
         row_key = (row["date"], row["source"], row["summary"])
         if row_key != key or row["node"] in nodes:
-            current = next_free_id(taken)
-            taken.append(current)
+            number += 1
+            current = f"E{number:0{width}d}"
             key, nodes = row_key, set()
         nodes.add(row["node"])
         filled.append((line, {**row, "item_id": current}))

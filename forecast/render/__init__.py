@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 
 from ..model.calendar import overdue_warning
@@ -37,10 +38,16 @@ def template_environment():
     return env
 
 
+def natural_key(text: str) -> list:
+    """Sort key that orders E999 before E1000 (digits compare as numbers)."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", text)]
+
+
 def id_list(ids, limit: int = 10) -> str:
     """Item ids for one terminal line: all of them when few, else the count, the first three
     and the last (an import of 23,000 items is not 23,000 ids on a line)."""
-    ids = list(ids)
+    ids = sorted(ids, key=natural_key)
     if len(ids) <= limit:
         return ", ".join(ids) or "none"
     return f"{len(ids):,} ({', '.join(ids[:3])}, ..., {ids[-1]})"
