@@ -39,7 +39,6 @@ from ..model.network import Network
 
 INTERVAL_PROB = 0.9              # the spread of a node's value: its 5%-95% over the CPT draws
 SENSITIVITY_QUANTILES = (0.05, 0.95)
-WATCH_DRAWS = 200                # CPT draws behind the spread (its ends move by a few per cent)
 PAGE_LIMIT = 20                  # nodes the report page enumerates (2^20 joint states)
 SENSITIVITY_SHOWN = 5            # entries per consequence kept in the report document
 WATCH_SHOWN = 5                  # questions worth watching kept in the report document

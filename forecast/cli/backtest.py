@@ -39,6 +39,7 @@ def score_line(score: dict) -> str:
 
 
 def print_backtest(document: dict, written, display) -> None:
+
     console = stdout_console()
     if "scenarios" in document:
         table = Table(title="Backtest of every scenario (pooled)", title_justify="left")

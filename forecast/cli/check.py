@@ -37,6 +37,7 @@ class CheckedEngine(str, Enum):
 
 
 def print_check(document: dict, written) -> None:
+
     console = stdout_console()
     a, s = document["agreement"], document["sbc"]
     tested, reference = a["columns"]["tested"], a["columns"]["reference"]

@@ -15,20 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from ..io.project import scenario_paths
-from ..jobs.evidence import (
-    Edit,
-    EvidenceFilter,
-    NewItem,
-    add_item,
-    edit_item,
-    export_csv,
-    import_items,
-    item_record,
-    list_items,
-    remove_item,
-    validate_scenario,
-)
-from ..render import id_list
 from .app import DEFAULTS, RootOption, ScenarioOption, TableOrJson, app, stdout_console, user_errors
 
 evidence_app = typer.Typer(
@@ -48,6 +34,9 @@ TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="
 
 
 def _print_written(written, fmt: TableOrJson, verb: str) -> None:
+    from ..jobs.evidence import item_record
+    from ..render import id_list
+
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
                                "rows": [item_record(it) for it in written.rows]}, indent=2))
@@ -88,6 +77,8 @@ def add(
     Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B
     --credibility 2 --summary "Talks resume"
     """
+    from ..jobs.evidence import NewItem, add_item
+
     new = NewItem(nodes=tuple(node), lrs=tuple(lr), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
                   item_id=item_id, quote=quote)
@@ -110,6 +101,8 @@ def import_(
 
     Example: forecast evidence import new-items.csv --scenario turkey-peacekeeping
     """
+    from ..jobs.evidence import import_items
+
     _print_written(import_items(scenario_paths(root, scenario), file), fmt, "Imported")
 
 
@@ -120,6 +113,8 @@ ItemArgument = Annotated[str, typer.Argument(help="The item's id, e.g. E012.", s
 
 
 def _print_changed(changed, fmt: TableOrJson, verb: str) -> None:
+    from ..jobs.evidence import item_record
+
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": changed.path, "item_id": changed.item_id,
                                "nodes": list(changed.nodes),
@@ -147,6 +142,8 @@ def remove(
 
     Example: forecast evidence remove E012
     """
+    from ..jobs.evidence import remove_item
+
     changed = remove_item(scenario_paths(root, scenario), item, tuple(node or ()))
     _print_changed(changed, fmt, "Removed")
 
@@ -181,6 +178,8 @@ def edit(
 
     Example: forecast evidence edit E012 --lr moderately_for --credibility 3
     """
+    from ..jobs.evidence import Edit, edit_item
+
     change = Edit(lrs=tuple(lr or ()), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
                   quote=quote)
@@ -206,6 +205,8 @@ def list_(
 
     Example: forecast evidence list --node ceasefire --since 2025-03-01 --format csv
     """
+    from ..jobs.evidence import EvidenceFilter, export_csv, item_record, list_items
+
     where = EvidenceFilter(nodes=tuple(node or ()), clusters=tuple(cluster or ()), since=since,
                            until=until, grade=grade)
     items = list_items(scenario_paths(root, scenario), where)
@@ -243,6 +244,8 @@ def validate(
 
     Example: forecast evidence validate --scenario turkey-peacekeeping
     """
+    from ..jobs.evidence import validate_scenario
+
     paths = scenario_paths(root, scenario)
     result = validate_scenario(paths)
     if fmt is TableOrJson.json:

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..jobs.scenarios import new_scenario
 from .app import RootOption, TableOrJson, app, user_errors
 
 
@@ -28,6 +27,8 @@ def new(
 
     Example: forecast new red-sea-shipping --title "Red Sea shipping after the Houthi attacks"
     """
+    from ..jobs.scenarios import new_scenario
+
     result = new_scenario(root, scenario_id, dt.date.today(), title, trigger)
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))

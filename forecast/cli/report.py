@@ -6,9 +6,6 @@ import typer
 
 from ..io.project import scenario_paths
 from ..io.replay import parse_as_of
-from ..jobs.report import make_report
-from ..render import render
-from ..render.terminal import print_report
 from .app import (
     DEFAULTS,
     AsOfOption,
@@ -55,6 +52,9 @@ def report(
     Example: forecast report --scenario turkey-peacekeeping --format json
     """
     from ..inference.settings import SamplerSettings
+    from ..jobs.report import make_report
+    from ..render import render
+    from ..render.terminal import print_report
 
     paths = scenario_paths(root, scenario)
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from ..io.project import scenario_paths
-from ..jobs.resolve import resolve as record
 from .app import DEFAULTS, RootOption, ScenarioOption, app, user_errors
 
 
@@ -38,6 +37,8 @@ def resolve(
 
     Example: forecast resolve ceasefire no --date 2026-03-11 --source "Reuters, 11 Mar 2026"
     """
+    from ..jobs.resolve import resolve as record
+
     paths = scenario_paths(root, scenario)
     when = date if date is not None else dt.date.today().isoformat()
     resolution = record(paths, node, outcome, when, source)

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..jobs.scenarios import list_scenarios
 from ..model.calendar import overdue_warning
 from .app import RootOption, TableOrJson, app, stdout_console, user_errors
 
@@ -30,6 +29,8 @@ def scenarios(
 
     Example: forecast scenarios --format json
     """
+    from ..jobs.scenarios import list_scenarios
+
     listing = list_scenarios(root)
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(listing, indent=2, ensure_ascii=False))

@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 
 from ..io.replay import parse_as_of
-from ..jobs.score import score_scenarios
 from ..render import num, pct
 from ..render.terminal import columns_table, wrote_line
 from .app import DEFAULTS, AsOfOption, RootOption, ScenarioOption, app, stdout_console, user_errors
@@ -23,6 +22,7 @@ class ScoreFormat(str, Enum):
 
 
 def print_score(document: dict, written) -> None:
+
     console = stdout_console()
     title = "Track record: " + ", ".join(document["scenarios"])
     if document.get("as_of"):
@@ -74,6 +74,7 @@ def score(
 
     Example: forecast score --all --format json
     """
+    from ..jobs.score import score_scenarios
     from ..render.score_html import render_score_html
 
     result = score_scenarios(root, scenario, every=every, n_bins=bins, as_of=parse_as_of(as_of))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,9 +12,10 @@ from rich.text import Text
 
 from ..io.project import scenario_paths
 from ..io.replay import parse_as_of
-from ..jobs.update import UpdateResult, run_update
-from ..render import as_of_words, id_list, overdue_banner, pct
-from ..render.terminal import diagnostics_line
+
+if TYPE_CHECKING:
+    from ..jobs.update import UpdateResult
+
 from .app import (
     DEFAULTS,
     AsOfOption,
@@ -67,6 +68,7 @@ def update(
     Example: forecast update --scenario turkey-peacekeeping
     """
     from ..inference.settings import SamplerSettings
+    from ..jobs.update import run_update
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
                                backend=backend.value)
@@ -114,6 +116,9 @@ def _causes(node: dict) -> str:
 
 
 def print_update(result: UpdateResult, paths) -> None:
+    from ..render import as_of_words, overdue_banner, pct
+    from ..render.terminal import diagnostics_line
+
     console = stdout_console()
     if not result.appended:
         console.print(nothing_new(result), markup=False, highlight=False, soft_wrap=True)
@@ -149,4 +154,6 @@ def print_update(result: UpdateResult, paths) -> None:
 
 
 def _ids(ids: list[str]) -> str:
+    from ..render import id_list
+
     return id_list(ids)

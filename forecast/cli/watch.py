@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..analysis.decisions import WATCH_DRAWS
+from ..inference.settings import WATCH_DRAWS
 from ..io.project import scenario_paths
 from ..io.replay import parse_as_of
 from .app import (

@@ -9,9 +9,6 @@ import typer
 
 from ..io.project import scenario_paths
 from ..io.replay import parse_as_of
-from ..jobs.whatif import whatif_document
-from ..render import render_json
-from ..render.whatif import render_whatif_markdown, render_whatif_text
 from .app import (
     DEFAULTS,
     AsOfOption,
@@ -65,6 +62,9 @@ def whatif(
     Example: forecast whatif --given turkish_deployment=yes
     """
     from ..inference.settings import SamplerSettings
+    from ..jobs.whatif import whatif_document
+    from ..render import render_json
+    from ..render.whatif import render_whatif_markdown, render_whatif_text
 
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
                                backend=backend.value)

@@ -10,6 +10,9 @@ BACKENDS = ("nutpie", "pymc")
 # small networks); above it, variable elimination sums them out. numba (nutpie) compiles the
 # elimination graph far more slowly than PyMC's C backend, so "auto" switches backend there too.
 ENUMERATION_MAX_NODES = 10
+# CPT draws behind the spread of `forecast watch` values (its ends move by a few per cent);
+# here, not in analysis/decisions.py, so the command line reads it without importing numpy.
+WATCH_DRAWS = 200
 
 
 @dataclass(frozen=True)

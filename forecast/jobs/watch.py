@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..analysis.decisions import INTERVAL_PROB, WATCH_DRAWS, value_of_information, watch_rows
+from ..analysis.decisions import INTERVAL_PROB, value_of_information, watch_rows
 from ..analysis.document import as_of_date
 from ..errors import fail
 from ..errors import problem as problem_error
 from ..inference import elimination
 from ..inference.exact import check_size, memory_budget
 from ..inference.problem import NotExact, engine_for, prepare
+from ..inference.settings import WATCH_DRAWS
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import Scenario
 from .report import cached_fit, too_large_message
