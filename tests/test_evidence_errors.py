@@ -86,3 +86,16 @@ def test_hash_ignores_row_order_and_whitespace_but_not_content():
                                            PATH, SCENARIO))
     assert base == reordered == spaced
     assert changed != base
+
+
+def test_lr_bounds_are_inclusive():
+    """[scales.lr_bounds] (default 1e-4 to 1e4) holds its ends; just past either is an error."""
+    for lr in ("0.0001", "10000"):
+        items = parse_evidence(HEADER + f"E2,a,2025-02-01,Test,A,1,{lr},,at the bound,\n", PATH,
+                               SCENARIO)
+        assert items[0].lr == float(lr)
+    for lr in ("0.0000999", "10000.1"):
+        message = error_for(HEADER + f"E2,a,2025-02-01,Test,A,1,{lr},,past the bound,\n")
+        assert message == (f"{PATH}:2: lr: expected a likelihood ratio from 0.0001 to 10000 (one "
+                           "item past that pins its node near 0% or 100%; [scales.lr_bounds] "
+                           f"widens the range), found '{lr}'")
