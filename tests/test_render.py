@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 from conftest import REPO, cached_fit
@@ -134,3 +135,23 @@ def test_terminal_table_shows_markup_in_titles_as_text_and_resolved_nodes_as_res
     text = render_table_text(doc, width=200)
     assert "Alarm [/x] [bold]not bold" in text
     assert text.count("resolved yes") == 2            # john_calls and mary_calls
+
+
+def test_compiled_templates_are_kept_between_processes_and_a_bad_cache_dir_is_harmless(tmp_path):
+    """The report template compiles once per machine (jinja2's bytecode cache in the user's
+    cache directory); where that directory cannot be made, pages still render."""
+    import subprocess
+    import sys
+
+    code = ("from forecast.render import template_environment as t; "
+            "t().get_template('report.html.j2'); print(t().bytecode_cache is not None)")
+    good = tmp_path / "cache"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "XDG_CACHE_HOME": str(good)}, check=True)
+    assert done.stdout.strip() == "True"
+    assert list((good / "forecast" / "templates").glob("__jinja2_*.cache"))
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "XDG_CACHE_HOME": str(blocked)}, check=True)
+    assert done.stdout.strip() == "False"
