@@ -182,3 +182,24 @@ def test_nuts_and_exact_agree_within_monte_carlo_error(data_root, command):
         # The intervals agree too: the quantiles of exact draws and of NUTS draws are two
         # estimates of one quantity; 4000 draws put each within about 2 points.
         assert ex["interval"] == pytest.approx(nu["interval"], abs=0.03)
+
+
+def test_a_network_past_the_work_budget_is_refused_before_any_inference(tmp_path):
+    """The exact engine estimates the time of every inference a report runs (draws, influence,
+    sensitivity) from its table sizes; past $FORECAST_WORK_BUDGET it refuses at once, in one
+    line, with nothing written, instead of running for hours (an 80-node network of treewidth
+    21 at the default budget; here a tiny budget on a small network)."""
+    root = generated_root(tmp_path, "slow", 12, seed=4, n_items=10, window=3)
+    before = snapshot_files(root)
+    done = subprocess.run([sys.executable, "-m", "forecast", "report", "--root", str(root),
+                           "--scenario", "slow", "--no-progress"], capture_output=True, text=True,
+                          env={**os.environ, "FORECAST_WORK_BUDGET": "0.0001"}, timeout=300)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert "priors/slow.toml" in lines[0] and "too slow" in lines[0] and "treewidth" in lines[0]
+    assert "--draws" in lines[0] and "FORECAST_WORK_BUDGET" in lines[0]
+    assert snapshot_files(root) == before
+    ok = subprocess.run([sys.executable, "-m", "forecast", "report", "--root", str(root),
+                         "--scenario", "slow", "--format", "json"], capture_output=True, text=True,
+                        timeout=300)
+    assert ok.returncode == 0, ok.stderr

@@ -153,6 +153,50 @@ def memory_budget() -> int:
     return int(value * _UNITS[unit])
 
 
+WORK_BUDGET_ENV = "FORECAST_WORK_BUDGET"
+DEFAULT_WORK_BUDGET = 120.0        # seconds of CPU one command may plan to spend on inference
+# CPU per table cell per exact inference, measured on the 2-core development machine (45-75 ns
+# on networks of treewidth 4-21): what turns a structure's table sizes into a time estimate.
+SECONDS_PER_CELL = 60e-9
+
+
+class TooSlow(ValueError):
+    """The exact inferences a command needs would take longer than the work budget."""
+
+    def __init__(self, seconds: float, budget: float, treewidth: int, rows: int, row_seconds: float):
+        self.seconds, self.budget, self.treewidth = seconds, budget, treewidth
+        self.rows, self.row_seconds = rows, row_seconds
+        super().__init__(f"about {seconds:.0f} s of exact inference, over the budget of {budget:.0f} s")
+
+
+def work_budget() -> float:
+    """Seconds of CPU a command may plan for exact inference: $FORECAST_WORK_BUDGET, else
+    DEFAULT_WORK_BUDGET. Past it a command refuses at once instead of running for hours."""
+    text = os.environ.get(WORK_BUDGET_ENV, "").strip().lower().removesuffix("s")
+    if not text:
+        return DEFAULT_WORK_BUDGET
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise ValueError(f"${WORK_BUDGET_ENV}: expected a positive number of seconds such as 600, "
+                         f"found {os.environ[WORK_BUDGET_ENV]!r}")
+    return value
+
+
+def check_work(net: Network, rows: int, budget: float | None = None) -> float:
+    """The estimated seconds of `rows` exact inferences on this network, or TooSlow before any
+    of them runs when that is past the work budget."""
+    structure = structure_of(net)
+    row_seconds = structure.total_cells * SECONDS_PER_CELL
+    seconds = rows * row_seconds
+    budget = work_budget() if budget is None else budget
+    if seconds > budget:
+        raise TooSlow(seconds, budget, structure.treewidth, rows, row_seconds)
+    return seconds
+
+
 @functools.lru_cache(maxsize=32)
 def _structure(parents: tuple[tuple[int, ...], ...]) -> elimination.Structure:
     return elimination.build_structure(parents)

@@ -12,7 +12,15 @@ import numpy as np
 from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..errors import problem as problem_error
 from ..inference.elimination import TooLarge
-from ..inference.exact import MEMORY_BUDGET_ENV, memory_budget
+from ..inference.exact import (
+    MEMORY_BUDGET_ENV,
+    WORK_BUDGET_ENV,
+    TooSlow,
+    check_size,
+    check_work,
+    memory_budget,
+    work_budget,
+)
 from ..inference.problem import NotExact, Posterior, engine_for, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
@@ -45,10 +53,19 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
         chosen = engine_for(problem, engine)
     except NotExact as error:
         raise problem_error(shown, None, "engine", str(error)) from None
-    try:
-        memory_budget()
-    except ValueError as error:
-        raise problem_error(MEMORY_BUDGET_ENV, None, None, str(error).split(": ", 1)[1]) from None
+    for budget, name in ((memory_budget, MEMORY_BUDGET_ENV), (work_budget, WORK_BUDGET_ENV)):
+        try:
+            budget()
+        except ValueError as error:
+            raise problem_error(name, None, None, str(error).split(": ", 1)[1]) from None
+    if chosen == "exact":
+        try:
+            check_size(problem.net)
+            check_work(problem.net, report_rows(problem, inputs, settings))
+        except TooLarge as error:
+            raise problem_error(shown, None, "network", too_large_message(error, chosen)) from None
+        except TooSlow as error:
+            raise problem_error(shown, None, "network", too_slow_message(error)) from None
     n_nodes = len(inputs.scenario.nodes)
     key = cache_key(paths.priors.read_bytes(), inputs.evidence_hash, seed,
                     {**settings.describe(), "engine": chosen}, given)
@@ -93,6 +110,26 @@ def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,
                     {"diagnostics": prior.diagnostics, "engine": prior.engine,
                      "settings": prior.settings, "means": [float(m) for m in prior.means]})
     return prior
+
+
+def report_rows(problem, inputs: Inputs, settings: SamplerSettings) -> int:
+    """How many exact inferences a report of this problem runs: the posterior and prior draws,
+    one leave-out per evidence item (and cluster), and the sensitivity and value-of-information
+    clamps of the decisions section."""
+    net = problem.net
+    return (settings.draws * settings.chains + PRIOR_DRAWS + 2 * len(inputs.evidence)
+            + 2 * len(net.free) + 2 * net.n_nodes + 2)
+
+
+def too_slow_message(error: TooSlow) -> str:
+    minutes = error.seconds / 60
+    span = f"{minutes:.0f} minutes" if minutes >= 2 else f"{error.seconds:.0f} s"
+    return (f"this network is too slow for the exact engine: treewidth {error.treewidth}, so each "
+            f"exact inference takes about {error.row_seconds:.2g} s, and a report needs about "
+            f"{error.rows:,} of them (intervals, influence, sensitivity): about {span}, over the "
+            f"work budget of {error.budget:.0f} s; give nodes fewer parents (or fewer shared "
+            f"parents), use a parametric CPT (cpt = \"noisy_or\" or \"log_odds\"), use fewer "
+            f"--draws, or raise $FORECAST_WORK_BUDGET (seconds); nothing written")
 
 
 def too_large_message(error: TooLarge, engine: str) -> str:
