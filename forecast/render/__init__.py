@@ -17,6 +17,20 @@ def pct_or_dash(p: float | None) -> str:
     return "–" if p is None else pct(p)
 
 
+def engine_words(document: dict) -> str:
+    """Which engine made the numbers, in words a reader without statistics can use."""
+    sampler = document.get("sampler") or {}
+    if document.get("engine") == "exact":
+        draws = sampler.get("draws")
+        interval = f"intervals from {draws:,} exact draws" if isinstance(draws, int) else "exact intervals"
+        return f"exact engine: exact means (no sampling, no Monte Carlo error), {interval}"
+    backend = sampler.get("backend", "")
+    shape = (f"{sampler['chains']} chains x {sampler['draws']} draws"
+             if "chains" in sampler and "draws" in sampler else "")
+    detail = ", ".join(part for part in (backend, shape) if part)
+    return "NUTS engine: PyMC's sampler" + (f" ({detail})" if detail else "")
+
+
 def num(value, digits: int = 4) -> str:
     """A score to `digits` decimals, or a dash where there is none."""
     return "–" if value is None else f"{value:.{digits}f}"

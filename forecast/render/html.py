@@ -13,7 +13,7 @@ from functools import cache
 
 from markupsafe import Markup, escape
 
-from . import as_of_words, overdue_banner, template_environment, trust_words
+from . import as_of_words, engine_words, overdue_banner, template_environment, trust_words
 from .plots import current_point, structure_layers
 
 # Items shown per node in the influence section (report.json keeps the full top list).
@@ -144,6 +144,7 @@ def render_html(document: dict, charts: dict[str, str | None] | None = None) -> 
         history=document.get("history") or [], history_skipped=document.get("history_skipped", 0),
         influence_shown=INFLUENCE_SHOWN, overdue_banner=code_spans(overdue_banner(document)),
         as_of_words=as_of_words(document), current=current_point(document),
+        engine_words=engine_words(document),
         structure=structure_layers(document["nodes"]), trust=trust_words(document),
         page=page_parts(document), tornadoes=tornadoes(document),
         labels={n["id"]: n.get("label") or n["id"] for n in document["nodes"]},

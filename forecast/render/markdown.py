@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..model.calendar import overdue_sentence
-from . import as_of_words, ess_text, pct, trust_words
+from . import as_of_words, engine_words, ess_text, pct, trust_words
 from .decisions import sensitivity_markdown
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
 from .plots import current_point, depths, history_series
@@ -58,8 +58,8 @@ def render_markdown(document: dict) -> str:
             f"`{n['id']}` (deadline {n['deadline']})" for n in overdue), ""]
     lines += [f"*Trigger:* {md_escape(document['trigger'])}", ""]
     lines += [f"Forecast as of **{document['as_of']}** · generated "
-              f"{timestamp(document['generated_at'])} · model {document['model_version']} · engine "
-              f"{document['engine']} · seed {document['seed']}", "",
+              f"{timestamp(document['generated_at'])} · model {document['model_version']} · "
+              f"{engine_words(document)} · seed {document['seed']}", "",
               as_of_words(document), ""]
     if document.get("given"):
         lines += ["**Conditional forecast**, given " + ", ".join(

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import as_of_words, ess_text, overdue_banner, pct
+from . import as_of_words, engine_words, ess_text, overdue_banner, pct
 
 
 def report_table(document: dict) -> Table:
@@ -36,10 +36,12 @@ def report_table(document: dict) -> Table:
 
 def diagnostics_line(document: dict) -> str:
     d = document["diagnostics"]
+    tail = f"seed {document['seed']} · evidence {document['evidence_hash'][:19]}"
+    if document["engine"] == "exact":
+        return f"{engine_words(document)} · {tail}"
     status = "; ".join(d["warnings"]) if d["warnings"] else "no sampling problems"
-    return (f"engine {document['engine']} · divergences {d['divergences']} · max R-hat "
-            f"{d['max_rhat']} · min ESS {ess_text(d['min_ess'])} · {status} · seed {document['seed']} · "
-            f"evidence {document['evidence_hash'][:19]}")
+    return (f"{engine_words(document)} · divergences {d['divergences']} · max R-hat "
+            f"{d['max_rhat']} · min ESS {ess_text(d['min_ess'])} · {status} · {tail}")
 
 
 def columns_table(title: str, names, left: int = 1) -> Table:
