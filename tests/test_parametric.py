@@ -262,3 +262,42 @@ def test_shipped_parametric_test_scenarios_have_a_healthy_reference(scenario):
                            np.random.default_rng(0))
     assert est.effective_sample_size > 0.3 * 4000
     assert np.all(est.se < 0.01)
+
+
+def _uncomment(block: str) -> str:
+    return "\n".join(line[2:] if line.startswith("# ") else line[1:] for line in block.splitlines())
+
+
+def test_the_scaffold_shows_the_compact_and_both_parametric_forms_and_they_parse():
+    """Each commented example in `forecast new`'s file, uncommented into a node, parses."""
+    import datetime as dt
+
+    from forecast.io.scaffold import scaffold_toml
+
+    text = scaffold_toml("new-case", dt.date(2025, 1, 1))
+    assert 'cpt = "noisy_or"' in text and 'cpt = "log_odds"' in text
+    blocks = text.split("# cpt = ")
+    compact = text[text.index("# parents = [\"driver_event\", \"other_driver\", \"third_driver\"]\n# rationale"):
+                   text.index("#\n# Parametric CPTs")]
+    node = '''
+[[node]]
+id = "{id}"
+role = "consequence"
+question = "?"
+resolution = "."
+opens = 2025-01-01
+deadline = 2026-01-01
+'''
+    roots = "".join(node.format(id=r) + 'parents = []\nprior = [{ p = 0.3, strength = 4, rationale = "r", reference_class = "c" }]\n'
+                    for r in ("other_driver", "third_driver"))
+    head = text + roots
+    examples = [compact] + ["# cpt = " + b[:b.index("# ]") + 3] for b in blocks[1:]]
+    assert len(examples) == 3
+    forms = []
+    for i, example in enumerate(examples):
+        body = _uncomment(example).replace('reference_class = "..."', 'reference_class = "c"')
+        scenario = parse_scenario(head + node.format(id=f"extra{i}") + body + "\n", Path("priors/new-case.toml"))
+        extra = scenario.node(f"extra{i}")
+        forms.append(extra.cpt)
+        assert len(extra.priors) == (8 if extra.cpt == "table" else len(extra.parents) + 1)
+    assert forms == ["table", "noisy_or", "log_odds"]

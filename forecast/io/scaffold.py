@@ -108,6 +108,57 @@ parents = ["driver_event"]
   beta = [1, 9]                    # form: beta = [a, b] (mean 0.1, worth 10 observations)
   rationale = "How likely the consequence is without the driver, and why."
   reference_class = "Cases without the driver: how often the consequence happened anyway."
+
+# ---------------------------------------------------------------------------------------------
+# The compact table form: the same CPT with one line per parent configuration. `prior` is then
+# an array of inline tables; `when` may list the parents' states in the order of `parents`;
+# a `rationale` / `reference_class` on the node serves every row that gives none. A node with
+# 3 parents is 8 lines. To use it, replace the node's [[node.prior]] blocks with:
+#
+# parents = ["driver_event", "other_driver", "third_driver"]
+# rationale = "Why these numbers: what each driver does, alone and together."
+# reference_class = "The cases they rest on."
+# prior = [   # when = [driver_event, other_driver, third_driver]
+#   { when = [false, false, false], p = 0.05, strength = 10 },
+#   { when = [true,  false, false], p = 0.40, strength = 6 },
+#   { when = [false, true,  false], beta = [1, 3] },
+#   { when = [true,  true,  false], p = 0.55, strength = 6 },
+#   { when = [false, false, true ], term = "unlikely", confidence = "low" },
+#   { when = [true,  false, true ], p = 0.50, strength = 4 },
+#   { when = [false, true,  true ], p = 0.45, strength = 4 },
+#   { when = [true,  true,  true ], p = 0.70, strength = 4, rationale = "A row may give its own." },
+# ]
+#
+# Parametric CPTs: k + 1 numbers instead of 2 ** k rows (fitted by NUTS, not the exact engine).
+# `cpt = "noisy_or"` when causes act independently: a base row without `cause` (P(yes) when no
+# parent is yes) and one row per parent with `cause = "<parent>"`: the chance that this parent,
+# being yes, makes the node yes by itself. P(yes) = 1 - (1 - base) * product of (1 - c) over
+# the parents that are yes. Every row takes any of the four prior forms above.
+#
+# cpt = "noisy_or"
+# parents = ["driver_event", "other_driver", "third_driver"]
+# rationale = "Each driver can bring the consequence about on its own."
+# reference_class = "..."
+# prior = [
+#   { p = 0.05, strength = 20 },                              # the base (no cause)
+#   { cause = "driver_event", p = 0.40, strength = 8 },
+#   { cause = "other_driver", beta = [2, 6] },
+#   { cause = "third_driver", term = "unlikely", confidence = "low" },
+# ]
+#
+# `cpt = "log_odds"` when effects add up and some may inhibit: a parent's number is P(yes) when
+# that parent alone is yes; logit P(yes) = logit(base) + the sum, over the parents that are yes,
+# of (logit(number) - logit(base)). A number below the base is an inhibitor.
+#
+# cpt = "log_odds"
+# parents = ["driver_event", "other_driver"]
+# rationale = "The driver raises the chance; the other driver (talks, say) lowers it."
+# reference_class = "..."
+# prior = [
+#   { p = 0.30, strength = 10 },                              # the base
+#   { cause = "driver_event", p = 0.60, strength = 8 },       # raises it
+#   { cause = "other_driver", p = 0.10, strength = 8 },       # below the base: an inhibitor
+# ]
 ''')
 
 
