@@ -70,10 +70,18 @@ def copy_root() -> Path:
     return root
 
 
+def user_env(root: Path) -> dict:
+    """The environment of a user's shell: Python writes bytecode caches as usual (a sandbox that
+    sets PYTHONDONTWRITEBYTECODE would otherwise make every process recompile the package)."""
+    env = dict(os.environ, FORECAST_ROOT=str(root))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def cli(root: Path, *args: str) -> float:
     """Wall-clock seconds of one `forecast` command as a new process; its CPU seconds (user +
     sys, what the wall would be on an idle machine) are kept in CPU[-1]."""
-    env = dict(os.environ, FORECAST_ROOT=str(root))
+    env = user_env(root)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "forecast", *args], cwd=root, env=env, check=True,
@@ -284,7 +292,7 @@ def section_scale() -> None:
         (root / "evidence" / f"{scenario_id}.csv").write_text(
             evidence_csv(list(scenario.node_ids), SCALE_ITEMS, seed=seed))
         width = structure_of(build_network(scenario)).treewidth
-        env = dict(os.environ, FORECAST_ROOT=str(root))
+        env = user_env(root)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "forecast", "report", "--scenario", scenario_id,
