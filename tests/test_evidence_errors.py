@@ -39,6 +39,9 @@ def error_for(text: str, parser=parse_evidence) -> str:
     ("E1,b,2025-02-02,Test,A,1,3,,duplicate key,\n", "item_id"),
     ("E2,b,2025-02-01,Test,A,1,3,,too few fields\n", "row"),
     ("E2,b,2025-02-01,,A,1,3,,no source,\n", "source"),
+    ("E2,b,2025-02-01,Test,A,1,3,,space in URL,http://example.org/a b\n", "url"),
+    ("E2,b,2025-02-01,Test,A,1,3,,bare scheme,https://\n", "url"),
+    ("E2,b,2025-02-01,Test,A,1,1e999,,overflows to inf,\n", "lr"),
 ])
 def test_bad_evidence_row(row, field):
     message = error_for(HEADER + GOOD_ROW + row)
