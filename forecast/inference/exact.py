@@ -41,19 +41,6 @@ def exact_means(net: Network, state_log_evidence: np.ndarray) -> np.ndarray:
     return np.clip(state_posterior(net, state_log_evidence) @ net.states, 0.0, 1.0)
 
 
-def exact_means_batch(net: Network, node_log_weights: np.ndarray,
-                      conditions: dict[str, bool] | None = None) -> np.ndarray:
-    """`exact_means` for many evidence weightings at once: (M, n) log-weights -> (M, n)."""
-    base = net.log_state_prior(net.prior_means) + net.state_log_evidence(
-        np.zeros(net.n_nodes), conditions)
-    out = np.empty_like(node_log_weights, dtype=float)
-    batch = _batch_size(net)
-    for start in range(0, len(node_log_weights), batch):
-        part = node_log_weights[start:start + batch]
-        out[start:start + batch] = _normalise(base + part @ net.states.T) @ net.states
-    return np.clip(out, 0.0, 1.0)
-
-
 def _batch_size(net: Network) -> int:
     """Rows per batch so a (rows, 2^n) block stays near 32 MB whatever the network size."""
     return max(1, min(512, (1 << 22) // len(net.states)))
