@@ -73,7 +73,7 @@ def test_elimination_equals_enumeration_in_logp_gradient_and_p_yes(tmp_path):
 def test_nuts_on_a_12_node_network_by_elimination_matches_exact(tmp_path):
     root = generated(tmp_path, "ve12", 12, seed=12)
     inputs, posterior = cached_fit(root, "ve12")
-    assert posterior.engine == "pymc-nuts"             # auto: elimination on the C backend
+    assert posterior.engine == "nuts"                  # elimination on the C backend
     problem = prepare(inputs)
     means = exact.exact_means(problem.net, problem.state_log_evidence)
     nuts_means = posterior.p_yes.reshape(-1, 12).mean(axis=0)
