@@ -54,8 +54,15 @@ def cpt_table(form: str, base, numbers) -> np.ndarray:
     params = np.concatenate([base[..., None], numbers], axis=-1)
     coef = coefficients(form, k)
     if form == NOISY_OR:
-        return -np.expm1(np.log1p(-params) @ coef.T)
-    return 1.0 / (1.0 + np.exp(-(_logit(params) @ coef.T)))
+        return _inside(-np.expm1(np.log1p(-params) @ coef.T))
+    return _inside(1.0 / (1.0 + np.exp(-(_logit(params) @ coef.T))))
+
+
+def _inside(p: np.ndarray) -> np.ndarray:
+    """Entries kept strictly inside (0, 1): a noisy-OR of causes near 1 (or a log-odds sum far
+    from 0) rounds to exactly 1.0 or 0.0 in floating point, which would turn into a hard zero
+    that the evidence may contradict."""
+    return np.clip(p, np.finfo(float).tiny, np.nextafter(1.0, 0.0))
 
 
 @dataclass(frozen=True)
@@ -109,10 +116,10 @@ class Parameters:
         out = np.empty(params.shape[:-1] + (self.n_entries,))
         out[..., self.table_entry] = params[..., self.table_param]
         if len(self.or_entry):
-            out[..., self.or_entry] = -np.expm1(np.log1p(-params) @ self.or_matrix.T)
+            out[..., self.or_entry] = _inside(-np.expm1(np.log1p(-params) @ self.or_matrix.T))
         if len(self.lo_entry):
             z = _logit(params) @ self.lo_matrix.T
-            out[..., self.lo_entry] = 1.0 / (1.0 + np.exp(-z))
+            out[..., self.lo_entry] = _inside(1.0 / (1.0 + np.exp(-z)))
         return out
 
     def full(self, free_draws: np.ndarray) -> np.ndarray:
