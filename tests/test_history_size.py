@@ -39,7 +39,7 @@ def many_items(scenario, count: int, seed: int = 1) -> str:
 def snapshot_for(inputs) -> dict:
     fitted = prepare(inputs)
     means = exact_means(fitted.net, fitted.state_log_evidence)
-    influences = influence(fitted.net, inputs.evidence, fitted.conditions, means)
+    influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = {
         "scenario": inputs.scenario.id, "as_of": "2025-03-28", "evaluated_on": "2025-03-28",
         "replay": False, "generated_at": "2025-03-28T00:00:00+00:00", "model_version": "1",

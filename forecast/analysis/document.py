@@ -137,7 +137,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     means = np.asarray(posterior.means, dtype=float)
     forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
     if influences is None:
-        influences = influence(net, inputs.evidence, problem.conditions, exact_now)
+        influences = influence(net, inputs.evidence, problem.conditions)
     resolved = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
     nodes = []
     for v, node in enumerate(scenario.nodes):

@@ -67,8 +67,8 @@ def _leave_out_weights(net: Network, items: tuple[EvidenceItem, ...],
     return out
 
 
-def influence(net: Network, items: tuple[EvidenceItem, ...], conditions: dict[str, bool],
-              full_means: np.ndarray) -> list[Influence]:
+def influence(net: Network, items: tuple[EvidenceItem, ...],
+              conditions: dict[str, bool]) -> list[Influence]:
     """Influence of every item and every multi-item cluster, computed exactly (the closed
     form makes each leave-one-out mean one enumeration, no refit), all in one batch. With
     parametric CPTs, by importance sampling with common random numbers (see below)."""

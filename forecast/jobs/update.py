@@ -21,7 +21,6 @@ from pathlib import Path
 from .. import MODEL_VERSION
 from ..analysis.document import build_report, with_history
 from ..analysis.summaries import Influence, influence
-from ..inference.exact import posterior_means
 from ..inference.problem import prepare
 from ..io.catalog import read_chart_history
 from ..io.evidence import evidence_hash
@@ -246,9 +245,7 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
                            engine=engine)
     fitted = prepare(inputs)
-    full_means = (posterior_means(fitted.net, fitted.node_log_weights, fitted.conditions)
-                  if fitted.conjugate else None)          # influence computes its own means
-    influences = influence(fitted.net, inputs.evidence, fitted.conditions, full_means)
+    influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
                             prior=cached_prior(paths, inputs, seed, use_cache))
     snapshot = make_snapshot(document, inputs, influences)
