@@ -19,7 +19,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..model.network import HARD_EXCLUDED, Network
+from ..model.network import Network
 from .exact import structure_of
 from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings, draws_for_ess
 
@@ -37,23 +37,6 @@ class NutsFit:
     idata: Any = None                 # ArviZ 0.x InferenceData or (ArviZ 1) xarray DataTree
     engine: str = "pymc-nuts"
     settings: dict = field(default_factory=dict)
-
-
-def as_node_mask(net: Network, hard_mask: np.ndarray) -> np.ndarray:
-    """Hard evidence as an (n, 2) per-node log-mask; a per-state mask (S,) of 0 / -inf (or
-    HARD_EXCLUDED) made from per-node conditions is converted to it."""
-    hard_mask = np.asarray(hard_mask, dtype=float)
-    if hard_mask.shape == (net.n_nodes, 2):
-        return hard_mask
-    if hard_mask.shape != (len(net.states),):
-        raise ValueError(f"hard mask of shape {hard_mask.shape} fits neither (n, 2) nor (S,)")
-    allowed = hard_mask > HARD_EXCLUDED / 2
-    mask = np.zeros((net.n_nodes, 2))
-    for v in range(net.n_nodes):
-        for b in (0, 1):
-            if not np.any(allowed & (net.states[:, v] == b)):
-                mask[v, b] = HARD_EXCLUDED
-    return mask
 
 
 def _entry_logs(net: Network):
@@ -173,7 +156,7 @@ def build_model(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarra
     coords = {"node": list(net.node_ids), "entry": [labels[k] for k in net.parameters.free]}
     with pm.Model(coords=coords) as model:
         log_weights = pm.Data("node_log_weights", np.asarray(node_log_weights, dtype=float))
-        node_mask = pm.Data("node_mask", as_node_mask(net, hard_mask))
+        node_mask = pm.Data("node_mask", net.as_node_mask(hard_mask))
         log_theta, log1m_theta = _entry_logs(net)
         summed_out = _enumerate if method == "enumerate" else _eliminate
         log_z, p_yes = summed_out(net, log_theta, log1m_theta, log_weights, node_mask)
@@ -249,7 +232,7 @@ class Sampler:
 
     def _data(self, node_log_weights, hard_mask) -> dict[str, np.ndarray]:
         return {"node_log_weights": np.asarray(node_log_weights, dtype=float),
-                "node_mask": as_node_mask(self.net, hard_mask)}
+                "node_mask": self.net.as_node_mask(hard_mask)}
 
     def sample(self, node_log_weights: np.ndarray, hard_mask: np.ndarray, seed: int,
                settings: SamplerSettings | None = None) -> NutsFit:

@@ -140,28 +140,13 @@ def exact_fit_function(net: Network, n_draws: int) -> Callable:
     structure = structure_of(net)
 
     def fit(node_log_weights, hard_mask, seed):
-        mask = _node_mask(net, hard_mask)
+        mask = net.as_node_mask(hard_mask)
         p_yes, theta = elimination.conjugate_draws(
             structure, net.alpha, net.beta, net.fixed, node_log_weights, mask, n_draws,
             np.random.default_rng(seed))
         return theta, p_yes, 0
 
     return fit
-
-
-def _node_mask(net: Network, hard_mask: np.ndarray) -> np.ndarray:
-    """A per-joint-state log-mask (S,) (how SBC's simulated worlds state their resolutions) as
-    the per-node (n, 2) mask the kernel takes."""
-    hard_mask = np.asarray(hard_mask, dtype=float)
-    if hard_mask.shape == (net.n_nodes, 2):
-        return hard_mask
-    allowed = hard_mask > elimination.HARD_EXCLUDED / 2
-    mask = np.zeros((net.n_nodes, 2))
-    for v in range(net.n_nodes):
-        for b in (0, 1):
-            if not np.any(allowed & (net.states[:, v] == b)):
-                mask[v, b] = elimination.HARD_EXCLUDED
-    return mask
 
 
 def nuts_fit_function(sampler, settings) -> Callable:

@@ -159,6 +159,23 @@ class Network:
             mask[self.index(node_id), 1 - int(outcome)] = HARD_EXCLUDED
         return mask
 
+    def as_node_mask(self, hard_mask: np.ndarray) -> np.ndarray:
+        """Hard evidence as an (n, 2) per-node log-mask (as the kernel and the NUTS model take
+        it); a per-state mask (S,) of 0 / -inf (or HARD_EXCLUDED) made from per-node
+        conditions, as SBC's simulated worlds state their resolutions, is converted to it."""
+        hard_mask = np.asarray(hard_mask, dtype=float)
+        if hard_mask.shape == (self.n_nodes, 2):
+            return hard_mask
+        if hard_mask.shape != (len(self.states),):
+            raise ValueError(f"hard mask of shape {hard_mask.shape} fits neither (n, 2) nor (S,)")
+        allowed = hard_mask > HARD_EXCLUDED / 2
+        mask = np.zeros((self.n_nodes, 2))
+        for v in range(self.n_nodes):
+            for b in (0, 1):
+                if not np.any(allowed & (self.states[:, v] == b)):
+                    mask[v, b] = HARD_EXCLUDED
+        return mask
+
     def state_log_evidence(self, node_log_weights: np.ndarray,
                            conditions: Mapping[str, bool] | None = None) -> np.ndarray:
         """Per joint state: soft evidence sum_v x_v L_v, and -inf where a hard condition fails."""
