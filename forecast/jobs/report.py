@@ -69,13 +69,9 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
     n_nodes = len(inputs.scenario.nodes)
     key = cache_key(paths.priors.read_bytes(), inputs.evidence_hash, seed,
                     {**settings.describe(), "engine": chosen}, given)
-    hit = load_posterior(paths.cache, key, n_nodes) if use_cache else None
+    hit = _load(paths, key, n_nodes) if use_cache else None
     if hit is not None:
-        p_yes, mcse, meta = hit
-        means = meta.get("means")
-        posterior = Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"],
-                              np.array(means, dtype=float) if means is not None else None,
-                              theta=meta.get("theta"))
+        posterior = hit
     else:
         try:
             posterior = fit(problem, chosen, seed, settings)
@@ -86,11 +82,27 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
         raise problem_error(shown, None, "diagnostics",
                             "--strict: " + "; ".join(warnings) + "; nothing written")
     if hit is None:
-        store_posterior(paths.cache, key, posterior.p_yes, posterior.mcse,
-                        {"diagnostics": posterior.diagnostics, "engine": posterior.engine,
-                         "settings": posterior.settings,
-                         "means": [float(m) for m in posterior.means]}, theta=posterior.theta)
+        _store(paths, key, posterior)
     return posterior
+
+
+def _load(paths: ScenarioPaths, key: str, n_nodes: int) -> Posterior | None:
+    """The cached posterior under `key`, or None (absent, or not trustworthy)."""
+    hit = load_posterior(paths.cache, key, n_nodes)
+    if hit is None:
+        return None
+    p_yes, mcse, meta = hit
+    means = meta.get("means")
+    return Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"],
+                     np.array(means, dtype=float) if means is not None else None,
+                     theta=meta.get("theta"))
+
+
+def _store(paths: ScenarioPaths, key: str, posterior: Posterior) -> None:
+    store_posterior(paths.cache, key, posterior.p_yes, posterior.mcse,
+                    {"diagnostics": posterior.diagnostics, "engine": posterior.engine,
+                     "settings": posterior.settings, "means": [float(m) for m in posterior.means]},
+                    theta=posterior.theta)
 
 
 def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,
@@ -100,15 +112,11 @@ def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,
     scenarios, prior draws of the parameters with parametric CPTs: see `prior_fit`)."""
     problem = prepare(inputs)
     key = cache_key(paths.priors.read_bytes(), "prior", seed, {"prior_draws": PRIOR_DRAWS})
-    hit = load_posterior(paths.cache, key, problem.net.n_nodes) if use_cache else None
+    hit = _load(paths, key, problem.net.n_nodes) if use_cache else None
     if hit is not None:
-        p_yes, mcse, meta = hit
-        return Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"],
-                         np.array(meta["means"], dtype=float))
+        return hit
     prior = prior_fit(problem.net, seed)
-    store_posterior(paths.cache, key, prior.p_yes, prior.mcse,
-                    {"diagnostics": prior.diagnostics, "engine": prior.engine,
-                     "settings": prior.settings, "means": [float(m) for m in prior.means]})
+    _store(paths, key, prior)
     return prior
 
 
