@@ -78,9 +78,10 @@ def beta_cdf(x, a, b) -> np.ndarray:
 
 def beta_ppf(q, a, b) -> np.ndarray:
     """The q-quantile of Beta(a, b), elementwise: Newton steps on `beta_cdf` kept inside a
-    bisection bracket (a step that would leave the bracket bisects instead), to 1e-13 relative
-    in x;
-    each round works only on the entries not yet converged."""
+    bisection bracket (a step that would leave the bracket bisects instead), until a step moves x
+    by no more than two floats. A relative tolerance in x is not enough: where b < 1 the mass
+    piles up against 1 and the CDF rises by ~1e-9 between neighbouring floats there, so x must be
+    found to the last float. Each round works only on the entries not yet converged."""
     q, a, b = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (q, a, b)))
     shape = q.shape
     q, a, b = q.ravel(), a.ravel(), b.ravel()
@@ -97,8 +98,9 @@ def beta_ppf(q, a, b) -> np.ndarray:
             density = np.exp((aa - 1) * np.log(xa) + (ba - 1) * np.log1p(-xa) - log_norm[active])
             step = xa - value / density
         new = np.where(np.isfinite(step) & (step > lo) & (step < hi), step, 0.5 * (lo + hi))
+        new = np.where(value == 0.0, xa, new)
         low[active], high[active], x[active] = lo, hi, new
-        active = active[np.abs(new - xa) >= 1e-13 * np.maximum(new, 1e-280)]
+        active = active[np.abs(new - xa) > 2.0 * np.spacing(np.maximum(new, xa))]
         if len(active) == 0:
             break
     return x.reshape(shape)
