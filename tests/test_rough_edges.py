@@ -390,7 +390,7 @@ def test_each_sampling_warning_names_the_problem_and_the_next_command():
     diverging[0, :7] = True
     idata = az.from_dict(posterior={"theta": p_yes, "p_yes": p_yes},
                          sample_stats={"diverging": diverging})
-    found = diagnose(idata)
+    found = diagnose(idata, tune=300)
     assert found["divergences"] == 7
     warnings = found["warnings"]
     assert len(warnings) == 3

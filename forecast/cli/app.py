@@ -79,7 +79,8 @@ def draws_option(help: str = "Posterior draws per chain."):
     return typer.Option(min=100, help=help)
 
 
-def tune_option(help: str = "Tuning steps per chain."):
+def tune_option(help: str = "Tuning steps per chain (if not given: 300 with nutpie, 1000 with PyMC's "
+                            "own sampler)."):
     return typer.Option(min=100, help=help)
 
 
@@ -92,7 +93,7 @@ def progress_option(help: str = "Show sampling progress on stderr."):
 
 
 DrawsOption = Annotated[int, draws_option()]
-TuneOption = Annotated[int, tune_option()]
+TuneOption = Annotated[int | None, tune_option()]
 ChainsOption = Annotated[int, chains_option()]
 ProgressOption = Annotated[bool, progress_option()]
 BackendOption = Annotated[Backend, typer.Option(
@@ -109,7 +110,7 @@ def forecast_main() -> None:
     """
 
 
-DEFAULTS = {"scenario": DEFAULT_SCENARIO, "seed": DEFAULT_SEED, "draws": 1000, "tune": 1000,
+DEFAULTS = {"scenario": DEFAULT_SCENARIO, "seed": DEFAULT_SEED, "draws": 1000, "tune": None,
             "chains": 4}
 
 

@@ -172,7 +172,7 @@ class CheckSettings:
     seed: int
     simulations: int = 200
     agreement_draws: int = 1000
-    agreement_tune: int = 1000
+    agreement_tune: int | None = None
     agreement_chains: int = 4
     sbc_draws: int = 500
     sbc_tune: int = 300
