@@ -70,6 +70,14 @@ def test_ar1_chains_agree_with_arviz(chains, draws):
     assert_agrees(ar1(np.random.default_rng(chains * 1000 + draws), chains, draws, PHI))
 
 
+def test_short_chains_agree_with_arviz():
+    """Few draws, where Geyer's pairs of lags run out before one turns negative, and where an
+    anticorrelated chain ends the sum on a negative even lag: every branch of ArviZ's loop."""
+    rng = np.random.default_rng(2)
+    for draws in range(8, 40, 3):
+        assert_agrees(ar1(rng, 1 + draws % 4, draws, rng.uniform(-0.9, 0.9, 12)))
+
+
 def test_chains_that_disagree_agree_with_arviz():
     """Chains centred apart: R-hat far above 1.01, and ArviZ's value to the last digits."""
     rng = np.random.default_rng(7)
@@ -85,6 +93,10 @@ def test_heavy_ties_and_a_constant_quantity_agree_with_arviz():
     p = 1 / (1 + np.exp(-ar1(rng, 4, 301, np.array([0.1, 0.5, 0.8]))))
     x = np.concatenate([np.round(p, 2), np.round(p * 0.05, 2), (p > 0.5).astype(float),
                         np.zeros((4, 301, 1)), np.full((4, 301, 1), 0.3)], axis=2)
+    # -1 or 1 around a median of 0: every distance from the median is 1, so the folded R-hat is
+    # 0 / 0 and ArviZ keeps the bulk one (Python's max(bulk, nan))
+    signs = rng.permutation(np.repeat([-1.0, 1.0], 600)).reshape(4, 300)
+    x = np.concatenate([x, np.insert(signs, 150, 5.0, axis=1)[:, :, None]], axis=2)
     assert_agrees(x)
 
 
