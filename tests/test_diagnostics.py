@@ -128,9 +128,11 @@ def test_iid_draws_have_the_textbook_values():
                                rtol=0.15)
 
 
-def test_summary_and_shapes():
-    """Quantities may have any shape after (chains, draws); summary is the worst of each."""
-    x = ar1(np.random.default_rng(9), 4, 200, np.tile(PHI, 2)).reshape(4, 200, 2, 7)
+@pytest.mark.parametrize("draws", [200, 201])
+def test_summary_and_shapes(draws):
+    """Quantities may have any shape after (chains, draws); summary is the worst of each (it
+    shares the sorted draws between R-hat and the ESSs when the split chains hold every draw)."""
+    x = ar1(np.random.default_rng(9), 4, draws, np.tile(PHI, 2)).reshape(4, draws, 2, 7)
     assert diagnostics.rhat(x).shape == (2, 7) and diagnostics.mcse_mean(x).shape == (2, 7)
     rhat, bulk, tail = diagnostics.rhat(x), diagnostics.ess_bulk(x), diagnostics.ess_tail(x)
     assert diagnostics.summary(x) == (rhat.max(), min(bulk.min(), tail.min()))

@@ -63,23 +63,32 @@ def _z_of_rank(size: int) -> np.ndarray:
     return table
 
 
-def _z_scale(a: np.ndarray) -> np.ndarray:
-    """Rank-normalise each quantity of `a` (quantities first) over all its draws: average ranks
-    for ties (as scipy.stats.rankdata), then the normal quantile of the Blom-offset rank."""
+def _sort(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each quantity's draws (quantities first) in ascending order, and where each came from."""
     flat = a.reshape(len(a), -1)
-    size = flat.shape[1]
     order = np.argsort(flat, axis=1)        # the order within a tie does not change its rank
-    ordered = np.take_along_axis(flat, order, axis=1)
-    index = np.arange(size)
-    new = np.ones(ordered.shape, dtype=bool)
-    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    first = np.maximum.accumulate(np.where(new, index, 0), axis=1)      # a tie group's first
-    ends = np.ones(ordered.shape, dtype=bool)
-    ends[:, :-1] = new[:, 1:]
-    last = np.minimum.accumulate(np.where(ends, index, size)[:, ::-1], axis=1)[:, ::-1]  # last
-    z = np.empty(flat.shape)
-    np.put_along_axis(z, order, _z_of_rank(size)[first + last], axis=1)   # 2r - 2 = first + last
-    return z.reshape(a.shape)
+    return order, np.take_along_axis(flat, order, axis=1)
+
+
+def _z_scale(order: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Rank normalisation from the sorted draws: average ranks for ties (as scipy.stats.rankdata),
+    then the normal quantile of the Blom-offset rank; (quantities, all draws) in sorted order."""
+    k, size = ordered.shape
+    table = _z_of_rank(size)
+    new = np.ones(ordered.shape, dtype=bool)    # where a run of equal values (a tie) starts
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=new[:, 1:])
+    if new.all():                               # no ties: the ranks are the positions
+        z_sorted = np.broadcast_to(table[::2], ordered.shape)
+    else:
+        new = new.ravel()
+        starts = np.flatnonzero(new)
+        ends = np.empty_like(starts)
+        ends[:-1], ends[-1] = starts[1:] - 1, new.size - 1
+        twice_rank_less_2 = starts + ends - 2 * (starts // size * size)   # 2r - 2 of each run
+        z_sorted = table[twice_rank_less_2[np.cumsum(new) - 1]]
+    z = np.empty(ordered.size)
+    z[(order + size * np.arange(k)[:, None]).ravel()] = z_sorted.ravel()
+    return z.reshape(k, size)
 
 
 def _split(q: np.ndarray) -> np.ndarray:
@@ -113,57 +122,102 @@ def _fft_length(target: int) -> int:
     return best
 
 
-def _ess(y: np.ndarray) -> np.ndarray:
-    """Effective sample size of (quantities, chains, draws) draws, as ArviZ's `_ess`:
-    autocorrelations from the FFT autocovariance pooled over chains, summed while Geyer's pairs of
-    consecutive lags stay positive (initial positive sequence), the pairs made non-increasing
-    (initial monotone sequence). ArviZ loops over pairs; here the last pair used is the first
-    non-positive one (or the last available), and a running minimum is the monotone sequence."""
-    k, chains, n = y.shape
-    total = chains * n
-    m = _fft_length(2 * n)
-    spectrum = np.fft.rfft(y - y.mean(axis=2, keepdims=True), n=m, axis=2)
-    pairs_max = max((n - 3) // 2, 0)                   # pairs of lags (2j, 2j+1), j <= pairs_max
-    acov = np.fft.irfft(spectrum * np.conjugate(spectrum), n=m, axis=2)[:, :, : 2 * pairs_max + 2]
-    acov = acov.mean(axis=1) / n
+_DIRECT_LAGS = 8
+
+
+def _autocov(c: np.ndarray, lags: int) -> np.ndarray:
+    """Autocovariances of centred (quantities, chains, draws) series at lags 0..lags-1, averaged
+    over chains: as ArviZ by FFT, or for a few lags by direct sums (8 lags cost a tenth of the FFT)."""
+    k, chains, n = c.shape
+    flat = c.reshape(-1, n)
+    if lags <= _DIRECT_LAGS:
+        acov = np.stack([np.einsum("ij,ij->i", flat[:, : n - t], flat[:, t:]) for t in range(lags)],
+                        axis=1)
+    else:
+        m = _fft_length(2 * n)
+        spectrum = np.fft.rfft(flat, n=m, axis=1)
+        acov = np.fft.irfft(spectrum * np.conjugate(spectrum), n=m, axis=1)[:, :lags]
+    return acov.reshape(k, chains, lags).mean(axis=1) / n
+
+
+def _geyer_tau(acov: np.ndarray, between: np.ndarray, n: int, total: int, complete: bool):
+    """ArviZ's integrated autocorrelation time from the first lags' autocovariances: the sum runs
+    while Geyer's pairs of consecutive lags (2j, 2j+1) stay positive (initial positive sequence),
+    with the pairs made non-increasing (initial monotone sequence). ArviZ loops over pairs; here
+    the last pair used is the first non-positive one (or the last there is) and a running minimum
+    is the monotone sequence. Also says which quantities' sums ended within these lags."""
     mean_var = acov[:, 0] * n / (n - 1.0)
-    var_plus = mean_var * (n - 1.0) / n
-    if chains > 1:
-        var_plus = var_plus + np.var(y.mean(axis=2), axis=1, ddof=1)
+    var_plus = mean_var * (n - 1.0) / n + between
     rho = 1.0 - (mean_var[:, None] - acov) / var_plus[:, None]
     rho[:, 0] = 1.0
-    pair = rho[:, 0::2] + rho[:, 1::2]                 # (k, pairs_max + 1)
+    pair = rho[:, 0::2] + rho[:, 1::2]
     ended = pair <= 0
-    last = np.where(ended.any(axis=1), np.argmax(ended, axis=1), pairs_max)
-    rows = np.arange(k)
+    found = ended.any(axis=1)
+    last = np.where(found, np.argmax(ended, axis=1), pair.shape[1] - 1)
+    rows = np.arange(len(acov))
     monotone = np.cumsum(np.minimum.accumulate(pair, axis=1), axis=1)
     head = np.where(last > 0, monotone[rows, np.maximum(last - 1, 0)], 0.0)
     even = rho[rows, 2 * last]
     tail = np.where((pair[rows, last] >= 0) | (even > 0), even, 0.0)
-    tau = np.maximum(-1.0 + 2.0 * head + tail, 1.0 / np.log10(total))
+    return np.maximum(-1.0 + 2.0 * head + tail, 1.0 / np.log10(total)), found | complete
+
+
+def _ess(y: np.ndarray) -> np.ndarray:
+    """Effective sample size of (quantities, chains, draws) draws, as ArviZ's `_ess`. Well-mixed
+    chains end Geyer's sum within a few lags, so those are summed directly first, and the FFT
+    over every lag is done only for the quantities whose sum has not ended there."""
+    k, chains, n = y.shape
+    total = chains * n
+    c = y - y.mean(axis=2, keepdims=True)
+    between = np.var(y.mean(axis=2), axis=1, ddof=1) if chains > 1 else np.zeros(k)
+    lags = 2 * max((n - 3) // 2, 0) + 2               # ArviZ's pairs stop at lag n - 2
+    first = min(lags, _DIRECT_LAGS)
+    tau, done = _geyer_tau(_autocov(c, first), between, n, total, first == lags)
+    if not done.all():
+        rest = ~done
+        tau[rest] = _geyer_tau(_autocov(c[rest], lags), between[rest], n, total, True)[0]
     flat = np.ptp(y.reshape(k, -1), axis=1) < np.finfo(float).resolution
     return np.where(flat, float(total), total / tau)   # ArviZ: a constant series has ESS = size
 
 
-def _rhat(q: np.ndarray, z: np.ndarray) -> np.ndarray:
+def _bulk(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The split chains' draws sorted (and where each came from) and rank-normalised."""
     split = _split(q)
-    folded = np.abs(split - np.median(split.reshape(len(q), -1), axis=1)[:, None, None])
-    bulk, tail = _gelman_rubin(z), _gelman_rubin(_z_scale(folded))
+    order, ordered = _sort(split)
+    return order, ordered, _z_scale(order, ordered).reshape(split.shape)
+
+
+def _rhat(order: np.ndarray, ordered: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The larger of the bulk and folded R-hat of the split chains, from their sorted draws. The
+    folded draws |x - median| are already sorted in two runs (below the median, reversed, and
+    above it), so a stable sort (timsort merges runs) orders them at a fraction of a fresh one."""
+    h = ordered.shape[1] // 2                          # the split draws are even in number
+    median = (ordered[:, h - 1] + ordered[:, h]) / 2
+    runs = np.abs(np.concatenate([ordered[:, h - 1::-1], ordered[:, h:]], axis=1) - median[:, None])
+    merge = np.argsort(runs, axis=1, kind="stable")
+    source = np.concatenate([np.arange(h - 1, -1, -1), np.arange(h, 2 * h)])[merge]
+    fold_order = np.take_along_axis(order, source, axis=1)
+    fold = _z_scale(fold_order, np.take_along_axis(runs, merge, axis=1)).reshape(z.shape)
+    bulk, tail = _gelman_rubin(z), _gelman_rubin(fold)
     return np.where(tail > bulk, tail, bulk)           # Python's max(bulk, tail), as ArviZ
 
 
-def _ess_tail(q: np.ndarray, prob: tuple[float, float]) -> np.ndarray:
-    ordered = np.sort(q.reshape(len(q), -1), axis=1)
+def _ess_tail(q: np.ndarray, prob: tuple[float, float], ordered: np.ndarray | None = None):
+    """The smaller ESS of the indicators x <= quantile over the two quantiles: R's type 7, with the
+    arithmetic of scipy's mquantiles (ArviZ's), so that a quantile on a tie falls on its side.
+    `ordered`: every draw of each quantity sorted, if the caller has them."""
+    if ordered is None:
+        ordered = np.sort(q.reshape(len(q), -1), axis=1)
     n = ordered.shape[1]
-    out = np.full(len(q), np.inf)
+    indicators = []
     for p in prob:
-        # R's type 7 quantile with the arithmetic of scipy's mquantiles, so ties fall on its side
         aleph = n * p + (1.0 - p)
         below = int(np.floor(np.clip(aleph, 1, n - 1)))
         gamma = float(np.clip(aleph - below, 0, 1))
         quantile = (1.0 - gamma) * ordered[:, below - 1] + gamma * ordered[:, below]
-        out = np.minimum(out, _ess(_split((q <= quantile[:, None, None]).astype(float))))
-    return out
+        indicators.append(q <= quantile[:, None, None])
+    ess = _ess(_split(np.concatenate(indicators).astype(float))).reshape(len(prob), len(q))
+    return ess.min(axis=0)
 
 
 def _quantities(x) -> tuple[np.ndarray, tuple, np.ndarray, np.ndarray]:
@@ -190,12 +244,12 @@ def rhat(x) -> np.ndarray:
     """Rank-normalised split R-hat: the larger of the bulk (rank-normalised draws) and tail
     (rank-normalised distances from the median) versions, as `arviz.rhat(method="rank")`. NaN for
     a constant quantity and with fewer than 2 chains."""
-    return _diagnose(x, lambda q: _rhat(q, _z_scale(_split(q))), min_chains=2)
+    return _diagnose(x, lambda q: _rhat(*_bulk(q)), min_chains=2)
 
 
 def ess_bulk(x) -> np.ndarray:
     """Bulk ESS: the ESS of the rank-normalised split chains, as `arviz.ess(method="bulk")`."""
-    return _diagnose(x, lambda q: _ess(_z_scale(_split(q))))
+    return _diagnose(x, lambda q: _ess(_bulk(q)[2]))
 
 
 def ess_tail(x, prob: tuple[float, float] = (0.05, 0.95)) -> np.ndarray:
@@ -229,11 +283,12 @@ def summary(x) -> Summary:
     shared = {}
 
     def esses(q):
-        shared["z"] = _z_scale(_split(q))
-        return np.minimum(_ess(shared["z"]), _ess_tail(q, (0.05, 0.95)))
+        shared["bulk"] = order, ordered, z = _bulk(q)
+        every = ordered if q.shape[2] % 2 == 0 else None     # the split chains hold every draw
+        return np.minimum(_ess(z), _ess_tail(q, (0.05, 0.95), every))
 
     ess = np.ravel(_diagnose(x, esses))
-    rhats = np.ravel(_diagnose(x, lambda q: _rhat(q, shared["z"]), min_chains=2))
+    rhats = np.ravel(_diagnose(x, lambda q: _rhat(*shared["bulk"]), min_chains=2))
     rhats, ess = rhats[np.isfinite(rhats)], ess[np.isfinite(ess)]
     return Summary(float(rhats.max()) if rhats.size else math.nan,
                    float(ess.min()) if ess.size else math.nan)
