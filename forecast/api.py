@@ -39,6 +39,8 @@ from .render.csv import render_csv, report_rows
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .analysis.report_document import ReportDocument
+
 __all__ = ["ENGINES", "ForecastError", "NodeForecast", "Project", "Report", "Update", "WhatIf"]
 
 ENGINES = ("auto", "exact", "nuts")
@@ -70,9 +72,10 @@ class NodeForecast:
 
 @dataclass(frozen=True)
 class Report:
-    """A scenario's report: `document` is report.json's content (docs/json.md)."""
+    """A scenario's report: `document` is report.json's content (docs/json.md; its type:
+    forecast/analysis/report_document.py)."""
 
-    document: dict
+    document: ReportDocument
     written: tuple[Path, ...] = ()
 
     @property
@@ -126,7 +129,7 @@ class WhatIf:
     """Conditional forecasts (`forecast whatif`): `document` carries `given` and, per node, the
     unconditional forecast and the change in percentage points."""
 
-    document: dict
+    document: ReportDocument
 
     @property
     def given(self) -> dict[str, bool]:

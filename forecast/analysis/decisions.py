@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from ..inference import elimination
 from ..inference.exact import memory_budget, structure_of
 from ..model.beta import beta_ppf
 from ..model.network import Network
+from .report_document import DecisionFields, PageModel, SensitivityRow, WatchRow, WhatifPage
 
 INTERVAL_PROB = 0.9              # the spread of a node's value: its 5%-95% over the CPT draws
 SENSITIVITY_QUANTILES = (0.05, 0.95)
@@ -252,7 +254,8 @@ def parameter_meaning(net: Network, param: int) -> dict:
 
 
 def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
-                     top: int | None = None, meanings: list[dict] | None = None) -> list[dict]:
+                     top: int | None = None,
+                     meanings: list[dict] | None = None) -> list[SensitivityRow]:
     """DESIGN's shape for one target: [{"node", "when", "low", "high", "swing_pp"}], widest
     first; `swing_pp` is |high - low| in percentage points. Extra keys: the number's quantiles
     (`entry_low`, `entry_high`), its CPT form and cause (parametric CPTs), and the target's
@@ -260,11 +263,11 @@ def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
     number of the result) saves recomputing them target after target."""
     if meanings is None:
         meanings = [parameter_meaning(net, int(i)) for i in result.params]
-    rows = []
+    rows: list[SensitivityRow] = []
     for i in result.ranked(target)[:top]:
         low, high = float(result.low[i, target]), float(result.high[i, target])
         meaning = meanings[i]
-        rows.append({"node": meaning["node"], "when": meaning["when"],
+        rows.append({"node": meaning["node"], "when": dict(meaning["when"]),
                      "low": round(low, 6), "high": round(high, 6),
                      "swing_pp": round(100 * abs(high - low), 2),
                      "entry_low": round(float(result.param_low[i]), 6),
@@ -277,7 +280,7 @@ def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
 # ------------------------------------------------------------------- the report page's model
 
 def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[str, bool] | None,
-                terms: Mapping[str, Sequence[float]], exact: bool) -> dict:
+                terms: Mapping[str, Sequence[float]], exact: bool) -> WhatifPage:
     """What the report page needs to compute what-ifs itself, exactly as `forecast whatif`
     gives them (posterior means: the prior-mean network times the evidence weights, with the
     hard conditions): numbers and node ids only, no analyst or evidence text. `available` is
@@ -294,7 +297,7 @@ def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[
     if reason:
         return {"available": False, "reason": reason, "limit": PAGE_LIMIT, "model": None}
     means = net.prior_means
-    model = {
+    model: PageModel = {
         "nodes": list(net.node_ids),
         "parents": [list(pa) for pa in net.parents],
         "cpt": [[float(means[net.first_entry[v] + c]) for c in range(2 ** len(net.parents[v]))]
@@ -309,7 +312,7 @@ def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[
     return {"available": True, "reason": None, "limit": PAGE_LIMIT, "model": model}
 
 
-def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) -> dict:
+def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) -> DecisionFields:
     """What the report adds for decisions: `watch` (the WATCH_SHOWN open questions most worth
     watching for the open consequences, exact values without their spread: `forecast watch`
     gives that), `sensitivity` (per open consequence, the SENSITIVITY_SHOWN numbers its
@@ -318,8 +321,8 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
     net = problem.net
     targets = [n.id for n in scenario.nodes
                if n.role == "consequence" and n.id not in problem.conditions]
-    shown: dict[str, list[dict]] = {}
-    watch: list[dict] = []
+    shown: dict[str, list[SensitivityRow]] = {}
+    watch: list[WatchRow] = []
     if targets:
         result = sensitivity(net, problem.node_log_weights, problem.conditions)
         meanings = [parameter_meaning(net, int(i)) for i in result.params]
@@ -335,17 +338,17 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
                                        net.conjugate)}
 
 
-def watch_rows(net: Network, result: WatchResult, top: int | None = None) -> list[dict]:
+def watch_rows(net: Network, result: WatchResult, top: int | None = None) -> list[WatchRow]:
     """DESIGN's watch shape, best first: {"node", "value", "per_target"}, with each question's
     forecast (`p_yes`) and the targets' forecasts if it resolved yes / no (`if_yes`, `if_no`);
     with CPT draws, `interval` (the value's 5%-95% over them) and `top_share`."""
     spread, best = result.spread(), result.top_share()
     names = [net.node_ids[t] for t in result.targets]
-    rows = []
+    rows: list[WatchRow] = []
     for i in result.ranking()[:top]:
         v = result.candidates[i]
         others = [j for j, t in enumerate(result.targets) if t != v]
-        row = {"node": net.node_ids[v],
+        row: dict = {"node": net.node_ids[v],
                "value": round(float(result.value[i]), 10),
                "per_target": {names[j]: round(float(result.per_target[i, j]), 10) for j in others}}
         if spread is not None:
@@ -354,5 +357,5 @@ def watch_rows(net: Network, result: WatchResult, top: int | None = None) -> lis
         row["p_yes"] = round(float(result.p_yes[i]), 6)
         row["if_yes"] = {names[j]: round(float(result.given_yes[i, j]), 6) for j in others}
         row["if_no"] = {names[j]: round(float(result.given_no[i, j]), 6) for j in others}
-        rows.append(row)
+        rows.append(cast(WatchRow, row))
     return rows

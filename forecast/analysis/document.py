@@ -5,6 +5,8 @@ docs/json.md, "forecast report --format json", shows it and tests/test_render.py
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import TypedDict, cast
 
 import numpy as np
 
@@ -16,6 +18,20 @@ from ..model.network import Network
 from ..model.spec import Inputs
 from ..versions import package_versions
 from .decisions import report_decisions
+from .report_document import (
+    AsOfBasis,
+    CptForm,
+    Diagnostics,
+    Engine,
+    HistoryEntry,
+    HistoryFields,
+    NodeReport,
+    Outcome,
+    ReportDocument,
+    Role,
+    SamplerInfo,
+    WhatifColumns,
+)
 from .summaries import INTERVAL_PROB, Influence, influence, interval, node_forecasts, top_evidence
 
 # Exact iid draws of the prior (no evidence) behind each node's prior interval: cheap, and
@@ -37,7 +53,7 @@ def as_of_date(inputs: Inputs) -> dt.date:
     return max(dates)
 
 
-def as_of_basis(inputs: Inputs) -> str:
+def as_of_basis(inputs: Inputs) -> AsOfBasis:
     """What set the as-of date: the latest "resolution", "evidence" item, or the "scenario"
     itself (when the analysis was written), so a report can say it in words."""
     day = as_of_date(inputs)
@@ -48,7 +64,18 @@ def as_of_basis(inputs: Inputs) -> str:
     return "scenario"
 
 
-def time_fields(inputs: Inputs, evaluated_on: dt.date, replay: dt.date | None = None) -> dict:
+class TimeFields(TypedDict):
+    """The report's place in time (`time_fields`)."""
+
+    as_of: str
+    as_of_basis: AsOfBasis
+    evaluated_on: str
+    replay: bool
+    overdue: list[str]
+    overdue_warning: str
+
+
+def time_fields(inputs: Inputs, evaluated_on: dt.date, replay: dt.date | None = None) -> TimeFields:
     """The report's place in time: as_of (the replay date, else the latest date the forecast
     knows about) and what set it, the evaluation date, whether it is a replay, and the overdue
     questions (past their deadline on the evaluation date, unresolved)."""
@@ -113,9 +140,10 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  evaluated_on: dt.date | None = None, replay: dt.date | None = None,
                  prior: Posterior | None = None,
                  influences: list[Influence] | None = None,
-                 history: tuple[list[dict], int] | None = None,
-                 unconditional: dict | None = None) -> dict:
-    """The report document, complete: renderers only read it and no later layer adds to it.
+                 history: tuple[list[HistoryEntry], int] | None = None,
+                 unconditional: ReportDocument | None = None) -> ReportDocument:
+    """The report document, complete: renderers only read it and no later layer adds to it
+    (its type, key for key: analysis/report_document.py).
 
     `replay` (a date) marks a forecast replayed from the inputs as they stood that day
     (`--as-of`): it is then also the as-of and evaluation date. Otherwise the evaluation date is
@@ -138,14 +166,16 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
     if influences is None:
         influences = influence(net, inputs.evidence, problem.conditions)
-    resolved = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
-    nodes = []
+    resolved: dict[str, Outcome] = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
+    given_states: dict[str, Outcome] | None = (
+        {k: "yes" if v else "no" for k, v in given.items()} if given else None)
+    nodes: list[NodeReport] = []
     for v, node in enumerate(scenario.nodes):
         mean, bounds = forecasts[v]
         nodes.append({
             "id": node.id,
             "label": node.display,
-            "role": node.role,
+            "role": cast(Role, node.role),
             "question": node.question,
             "resolution_criteria": node.resolution,
             "deadline": node.deadline.isoformat(),
@@ -159,14 +189,20 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "interval_prob": INTERVAL_PROB,
             "mcse": _finite_or_none(posterior.mcse[v]),
             "exact_mean": None if exact_now is None else round(float(exact_now[v]), 6),
-            "cpt": node.cpt,
+            "cpt": cast(CptForm, node.cpt),
             "cpt_text": cpt_text(node, scenario),
             "term": scenario.scales.term_for(float(means[v])),
             "resolved": resolved.get(node.id),
             "top_evidence": top_evidence(influences, v),
         })
+    if unconditional is not None:
+        nodes = [{**node, **_whatif_columns(node, before, given_states or {})}
+                 for node, before in zip(nodes, unconditional["nodes"], strict=True)]
     when = time_fields(inputs, evaluated_on, replay)
-    document = {
+    terms = {name.replace("_", " "): list(bounds)
+             for name, bounds in sorted(scenario.scales.terms.items(), key=lambda kv: kv[1])}
+    diagnostics = _diagnostics(posterior.diagnostics)
+    document: ReportDocument = {
         "scenario": scenario.id,
         "title": scenario.title,
         "trigger": scenario.trigger,
@@ -176,17 +212,16 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
         "replay": when["replay"],
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "model_version": MODEL_VERSION,
-        "engine": posterior.engine,
+        "engine": cast(Engine, posterior.engine),
         "evidence_hash": inputs.evidence_hash,
         "seed": seed,
-        "versions": package_versions(),
-        "sampler": posterior.settings,
-        "diagnostics": posterior.diagnostics,
+        "versions": dict(package_versions()),
+        "sampler": cast(SamplerInfo, dict(posterior.settings)),
+        "diagnostics": diagnostics,
         "warnings": ([when["overdue_warning"]] if when["overdue_warning"] else [])
-        + list(posterior.diagnostics.get("warnings", [])),
+        + list(diagnostics["warnings"]),
         "overdue": when["overdue"],
-        "terms": {name.replace("_", " "): list(bounds)
-                  for name, bounds in sorted(scenario.scales.terms.items(), key=lambda kv: kv[1])},
+        "terms": terms,
         "nodes": nodes,
         "evidence": [
             {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
@@ -200,18 +235,27 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
              "date": r.date.isoformat(), "source": r.source}
             for r in inputs.resolutions
         ],
+        **report_decisions(scenario, problem, terms),
     }
-    document.update(report_decisions(scenario, problem, document["terms"]))
-    if given:
-        document["given"] = {k: "yes" if v else "no" for k, v in given.items()}
+    # The keys only some documents have, in the order report.json has always listed them.
+    if given_states:
+        document["given"] = given_states
     if unconditional is not None:
-        _whatif_columns(document, unconditional)
+        document["unconditional_diagnostics"] = _diagnostics(unconditional["diagnostics"])
     if history is not None:
-        document.update(history_fields(document, *history))
+        fields = history_fields(document, *history)
+        document["history"] = fields["history"]
+        document["history_skipped"] = fields["history_skipped"]
     return document
 
 
-def history_fields(document: dict, history: list[dict], skipped: int) -> dict:
+def _diagnostics(diagnostics: Mapping) -> Diagnostics:
+    """The document's own copy of a fit's diagnostics (the posterior, and its cache, keep
+    theirs): every key the fit reported, in its order."""
+    return cast(Diagnostics, {**diagnostics, "warnings": list(diagnostics.get("warnings", []))})
+
+
+def history_fields(document: ReportDocument, history: list[HistoryEntry], skipped: int) -> HistoryFields:
     """`history` (the snapshots to chart; a replay knows only those up to its date) and
     `history_skipped` (lines that were not snapshots)."""
     if document.get("replay"):
@@ -219,20 +263,19 @@ def history_fields(document: dict, history: list[dict], skipped: int) -> dict:
     return {"history": history, "history_skipped": skipped}
 
 
-def with_history(document: dict, history: list[dict], skipped: int) -> dict:
+def with_history(document: ReportDocument, history: list[HistoryEntry], skipped: int) -> ReportDocument:
     """A new document: `document` with its history (for a caller whose history gains a line
     made from the document itself: `update`). `document` is left as it was."""
     return {**document, **history_fields(document, history, skipped)}
 
 
-WHATIF_KEYS = ("mean", "interval", "exact_mean", "mcse", "term", "resolved")
-
-
-def _whatif_columns(document: dict, unconditional: dict) -> None:
-    """The what-if columns, filled in while the document is being built."""
-    document["unconditional_diagnostics"] = unconditional["diagnostics"]
-    given = document.get("given", {})
-    for node, before in zip(document["nodes"], unconditional["nodes"], strict=True):
-        node["conditioned"] = given.get(node["id"])
-        node["unconditional"] = {key: before[key] for key in WHATIF_KEYS}
-        node["change_pp"] = round(100 * (node["mean"] - before["mean"]), 2)
+def _whatif_columns(node: NodeReport, before: NodeReport,
+                    given: Mapping[str, Outcome]) -> WhatifColumns:
+    """A what-if node's columns, made while the document is being built: the condition on it
+    (if any), its unconditional forecast (from `before`, the same node in the document without
+    `given`) and the change in percentage points."""
+    return {"conditioned": given.get(node["id"]),
+            "unconditional": {"mean": before["mean"], "interval": list(before["interval"]),
+                              "exact_mean": before["exact_mean"], "mcse": before["mcse"],
+                              "term": before["term"], "resolved": before["resolved"]},
+            "change_pp": round(100 * (node["mean"] - before["mean"]), 2)}

@@ -13,6 +13,7 @@ import numpy as np
 from ..inference.exact import posterior_means_batch
 from ..model.network import Network, cluster_log_weights, node_log_weights
 from ..model.spec import EvidenceItem
+from .report_document import InfluenceRow
 
 INTERVAL_PROB = 0.9
 INFLUENCE_SEED = 0          # the prior draws behind parametric influence: fixed, so reproducible
@@ -107,7 +108,7 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
             for row, (key, kind, cluster) in enumerate(keys)]
 
 
-def top_evidence(influences: list[Influence], node_index: int, limit: int = 5) -> list[dict]:
+def top_evidence(influences: list[Influence], node_index: int, limit: int = 5) -> list[InfluenceRow]:
     """The items that moved one node most, largest first (items only; zero effects left out)."""
     ranked = sorted((inf for inf in influences if inf.kind == "item"),
                     key=lambda inf: -abs(inf.effect_pp[node_index]))

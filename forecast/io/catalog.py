@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import problem
 from .atomic import atomic_write_many, file_lock
 from .evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS, csv_header
 from .history import is_probability, read_history_tolerant
 from .project import SCENARIO_ID_PATTERN, ScenarioPaths
+
+if TYPE_CHECKING:
+    from ..analysis.report_document import HistoryEntry, HistoryNode
 
 
 def scenario_ids(root: Path) -> list[str]:
@@ -36,11 +40,11 @@ def chosen_scenarios(root: Path, scenario: str | None, every: bool) -> list[str]
     return ids
 
 
-def _chart_snapshot(record: dict) -> dict | None:
+def _chart_snapshot(record: dict) -> HistoryEntry | None:
     """The part of one snapshot the report draws, or None if it has no node to draw."""
     if not record["nodes"]:
         return None
-    nodes = []
+    nodes: list[HistoryNode] = []
     for node in record["nodes"]:
         interval = node.get("interval")
         if not (isinstance(interval, list) and len(interval) == 2 and all(map(is_probability, interval))):
@@ -52,7 +56,7 @@ def _chart_snapshot(record: dict) -> dict | None:
             "evidence_hash": str(record.get("evidence_hash") or ""), "nodes": nodes}
 
 
-def read_chart_history(path: Path) -> tuple[list[dict], int]:
+def read_chart_history(path: Path) -> tuple[list[HistoryEntry], int]:
     """Snapshots of `history.jsonl` as charts need them, in file order, and how many lines
     were unreadable.
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
+from ..analysis.report_document import ReportDocument
 from ..errors import problem as problem_error
 from ..inference.elimination import TooLarge
 from ..inference.exact import (
@@ -32,7 +33,7 @@ from .report_files import write_reports
 
 @dataclass
 class ReportResult:
-    document: dict
+    document: ReportDocument
     written: list[Path]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..analysis.report_document import ReportDocument
 from ..io.atomic import read_file_set, write_file_set
 from ..render import render
 
@@ -11,7 +12,7 @@ REPORT_FILES = {"report.md": "md", "report.html": "html", "report.json": "json"}
 REPORT_SET = "report"           # the set's manifest: reports/<id>/report.manifest.json
 
 
-def write_reports(directory: Path, document: dict) -> list[Path]:
+def write_reports(directory: Path, document: ReportDocument) -> list[Path]:
     """report.md, report.html and report.json, rendered from one document and replaced as one
     set (io/atomic.py `write_file_set`: a reader through the manifest never sees a new
     report.md beside an old report.json). The charts are drawn inline: hand-written SVG costs

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import MODEL_VERSION
 from ..analysis.document import build_report, with_history
+from ..analysis.report_document import ReportDocument
 from ..analysis.summaries import Influence, influence
 from ..inference.problem import prepare
 from ..io.catalog import read_chart_history
@@ -89,7 +90,7 @@ def top_effects(influences: list[Influence], node_ids: tuple[str, ...],
     return {key: dict(kept[key]) for key in sorted(kept)}
 
 
-def make_snapshot(document: dict, inputs: Inputs, influences: list[Influence]) -> dict:
+def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Influence]) -> dict:
     """One line of history.jsonl (keys are a contract for the history charts)."""
     node_ids = inputs.scenario.node_ids
     clusters: dict[str, list[str]] = defaultdict(list)
@@ -220,7 +221,7 @@ class UpdateResult:
     history_path: str
     count: int                          # snapshots in the history now
     written: list[Path] = field(default_factory=list)
-    document: dict | None = None
+    document: ReportDocument | None = None
 
 
 def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ..analysis.document import build_report
+from ..analysis.report_document import ReportDocument
 from ..errors import fail
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import OUTCOMES, Scenario
@@ -40,7 +41,7 @@ def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool]:
 
 def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int,
                     settings=None, engine: str = "auto", use_cache: bool = True,
-                    as_of: dt.date | None = None) -> dict:
+                    as_of: dt.date | None = None) -> ReportDocument:
     """The conditional report (it carries `given`), each node extended with its unconditional
     forecast and the change in percentage points. With `as_of`, both are replays."""
     inputs = load_inputs(paths, as_of)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 from ..model.calendar import overdue_warning
+
+if TYPE_CHECKING:
+    from ..analysis.report_document import ReportDocument
 
 
 def pct(p: float) -> str:
@@ -17,7 +21,7 @@ def pct_or_dash(p: float | None) -> str:
     return "–" if p is None else pct(p)
 
 
-def engine_words(document: dict) -> str:
+def engine_words(document: ReportDocument) -> str:
     """Which engine made the numbers, in words a reader without statistics can use."""
     sampler = document.get("sampler") or {}
     if document.get("engine") == "exact":
@@ -115,7 +119,7 @@ def sbc_divergences(sbc: dict) -> str:
             "all the same; a failing one may be why (rerun check with more --tune).")
 
 
-def trust_words(document: dict) -> tuple[bool, str]:
+def trust_words(document: ReportDocument) -> tuple[bool, str]:
     """Whether the computation behind the numbers can be trusted, in words for a reader who has
     never heard of R-hat: (trusted, sentence). The sentence never claims more than the
     computation: the forecasts are only as sound as the priors and the coded evidence."""
@@ -128,7 +132,7 @@ def trust_words(document: dict) -> tuple[bool, str]:
     if str(document.get("engine", "")).startswith("exact"):
         return True, ("Yes, as computation goes. These forecasts were computed exactly, without "
                       "random sampling, so a rerun gives the same numbers. " + basis)
-    errors = [n.get("mcse") for n in document.get("nodes", []) if n.get("mcse") is not None]
+    errors = [mcse for n in document.get("nodes", []) if (mcse := n.get("mcse")) is not None]
     margin = (f" by more than about {max(0.1, 200 * max(errors)):.1f} percentage points"
               if errors else " noticeably")
     return True, ("Yes, as computation goes. These forecasts come from random sampling and every "
@@ -141,11 +145,11 @@ def ess_text(min_ess) -> str:
     return "n/a" if min_ess is None else str(min_ess)
 
 
-def render_json(document: dict) -> str:
+def render_json(document: ReportDocument) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(document: dict, fmt: str) -> str:
+def render(document: ReportDocument, fmt: str) -> str:
     if fmt == "json":
         return render_json(document)
     if fmt == "md":
@@ -169,7 +173,7 @@ AS_OF_BASIS = {
 }
 
 
-def as_of_words(document: dict) -> str:
+def as_of_words(document: ReportDocument) -> str:
     """What "as of" means for this report, in a sentence."""
     if document.get("replay"):
         return (f"Replay as of {document['as_of']}: only the evidence and resolutions dated on or "
@@ -181,6 +185,6 @@ def as_of_words(document: dict) -> str:
     return words + "."
 
 
-def overdue_banner(document: dict) -> str:
+def overdue_banner(document: ReportDocument) -> str:
     """The overdue questions (past their deadline on the evaluation date, unresolved), or ''."""
     return overdue_warning((n["id"], n["deadline"]) for n in document["nodes"] if n.get("overdue"))

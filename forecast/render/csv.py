@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..analysis.report_document import ReportDocument
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 REPORT_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "term", "overdue",
@@ -19,7 +23,7 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
-def report_rows(document: dict) -> list[dict]:
+def report_rows(document: ReportDocument) -> list[dict]:
     """One record per node of a report document, in REPORT_COLUMNS (`overdue` only where the
     document has it): probabilities as floats, `overdue` a bool, `resolved` None, "yes" or "no"."""
     rows = []
@@ -43,7 +47,7 @@ def _cell(value) -> str:
     return neutralise(str(value))
 
 
-def render_csv(document: dict) -> str:
+def render_csv(document: ReportDocument) -> str:
     rows = report_rows(document)
     columns = [c for c in REPORT_COLUMNS if c != "overdue" or all("overdue" in r for r in rows)]
     buffer = io.StringIO(newline="")

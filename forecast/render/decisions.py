@@ -5,12 +5,16 @@ evidence text reaches these)."""
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from . import pct
+
+if TYPE_CHECKING:
+    from ..analysis.report_document import ReportDocument, SensitivityRow, WatchRow
 
 WATCH_NOTE = (
     "value: the expected reduction of the targets' summed Brier uncertainty if the question were "
@@ -31,7 +35,7 @@ def entry_label(node: str, when: dict, cause: str | None = None, cpt: str = "tab
     return f"P({node} | " + ", ".join(f"{k} = {v}" for k, v in when.items()) + ")"
 
 
-def row_label(row: dict) -> str:
+def row_label(row: SensitivityRow) -> str:
     return entry_label(row["node"], row["when"], row.get("cause"), row.get("cpt", "table"))
 
 
@@ -39,7 +43,7 @@ def _console(buffer: io.StringIO, width: int) -> Console:
     return Console(file=buffer, width=width, force_terminal=False, color_system=None)
 
 
-def _moves_most(item: dict, code: bool = False) -> str:
+def _moves_most(item: WatchRow, code: bool = False) -> str:
     """The target whose forecast the question's outcome moves most, in words."""
     if not item["per_target"]:
         return ""
@@ -108,10 +112,10 @@ def render_sensitivity_text(document: dict, top: int = 10, width: int = 120) -> 
     return buffer.getvalue()
 
 
-def hangs_on_sentence(target: str, rows: list[dict], code: bool = False) -> str:
+def hangs_on_sentence(target: str, rows: list[SensitivityRow], code: bool = False) -> str:
     """'hangs mostly on P(x | y = yes) (swing 23.1 pp: ...), then P(...) (9.0 pp)' (`code`:
     each entry in Markdown backticks)."""
-    def label(row: dict) -> str:
+    def label(row: SensitivityRow) -> str:
         return f"`{row_label(row)}`" if code else row_label(row)
 
     if not rows or rows[0]["swing_pp"] < 0.05:
@@ -125,7 +129,7 @@ def hangs_on_sentence(target: str, rows: list[dict], code: bool = False) -> str:
     return words
 
 
-def sensitivity_markdown(document: dict) -> list[str]:
+def sensitivity_markdown(document: ReportDocument) -> list[str]:
     """The short lists in report.md: which open question to watch, and per unresolved
     consequence, what its forecast hangs on."""
     sens = document.get("sensitivity")
@@ -149,7 +153,7 @@ def sensitivity_markdown(document: dict) -> list[str]:
     return lines
 
 
-def tornado_rows(rows: list[dict], forecast: float) -> dict:
+def tornado_rows(rows: list[SensitivityRow], forecast: float) -> dict:
     """Geometry of one tornado chart, in percent of its width: a shared axis from the lowest
     to the highest forecast any entry gives (padded), each bar from the entry-low forecast to
     the entry-high one, and the forecast itself as the centre line."""

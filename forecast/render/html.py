@@ -10,11 +10,15 @@ import datetime as dt
 import hashlib
 import json
 from functools import cache
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
 from . import as_of_words, engine_words, overdue_banner, template_environment, trust_words
 from .plots import current_point, structure_layers
+
+if TYPE_CHECKING:
+    from ..analysis.report_document import EvidenceRow, ReportDocument
 
 # Items shown per node in the influence section (report.json keeps the full top list).
 INFLUENCE_SHOWN = 3
@@ -35,7 +39,7 @@ def timestamp(value: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.tzinfo else "")
 
 
-def influence_rows(document: dict) -> list[dict]:
+def influence_rows(document: ReportDocument) -> list[dict]:
     """Per node, its most influential items with what a reader needs to judge them: the
     summary, source, date and grade of the item's row for that node."""
     rows_by_key = {(e["item_id"], e["node"]): e for e in document.get("evidence", [])}
@@ -45,7 +49,7 @@ def influence_rows(document: dict) -> list[dict]:
     for node in document["nodes"]:
         items = []
         for effect in node["top_evidence"][:INFLUENCE_SHOWN]:
-            row = rows_by_key.get((effect["item_id"], node["id"])) or next(
+            row: EvidenceRow | dict = rows_by_key.get((effect["item_id"], node["id"])) or next(
                 (e for e in document.get("evidence", []) if e["item_id"] == effect["item_id"]), {})
             items.append({**effect, "summary": row.get("summary", ""), "source": row.get("source", ""),
                           "date": row.get("date", ""), "grade": row.get("grade", ""),
@@ -54,7 +58,7 @@ def influence_rows(document: dict) -> list[dict]:
     return result
 
 
-def evidence_log(document: dict) -> list[dict]:
+def evidence_log(document: ReportDocument) -> list[dict]:
     """One entry per evidence item (its CSV has one row per item and question), in date
     order, with the questions it bears on and the likelihood ratio on each."""
     items: dict[str, dict] = {}
@@ -100,7 +104,7 @@ def script_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def page_parts(document: dict) -> dict:
+def page_parts(document: ReportDocument) -> dict:
     """The page's what-if: its data island, script and CSP, or why it is not there."""
     page = document.get("whatif_page") or {}
     if page.get("available"):
@@ -112,7 +116,7 @@ def page_parts(document: dict) -> dict:
             "run `forecast report` again, or `forecast whatif --given NODE=yes`"}
 
 
-def tornadoes(document: dict) -> list[dict]:
+def tornadoes(document: ReportDocument) -> list[dict]:
     """One tornado chart per open consequence (report.json's `sensitivity`), drawn in HTML."""
     from .decisions import hangs_on_sentence, tornado_rows
 
@@ -132,7 +136,7 @@ def _percent(q: float) -> int:
     return int(round(100 * q))
 
 
-def render_html(document: dict, charts: dict[str, str | None] | None = None) -> str:
+def render_html(document: ReportDocument, charts: dict[str, str | None] | None = None) -> str:
     """The report page; `charts` (from `plots.report_charts`) may come from a cache."""
     if charts is None:
         from .plots import report_charts

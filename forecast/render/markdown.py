@@ -5,12 +5,16 @@ Evidence text is escaped so it cannot inject markup."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..model.calendar import overdue_sentence
 from . import as_of_words, engine_words, ess_text, pct, trust_words
 from .decisions import sensitivity_markdown
 from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
 from .plots import current_point, depths, history_series
+
+if TYPE_CHECKING:
+    from ..analysis.report_document import NodeReport, ReportDocument
 
 # What Markdown (CommonMark plus GFM tables and strikethrough) needs escaped in running text,
 # and no more, so `Reuters (Mar 2025)` reads as written in a terminal: code, emphasis, links and
@@ -35,11 +39,11 @@ def md_escape(text: str) -> str:
                                else m.group(2) + "\\" + m.group(3), text)
 
 
-def _label(node: dict) -> str:
+def _label(node: NodeReport) -> str:
     return md_escape(node.get("label") or node["id"])
 
 
-def _change(node: dict) -> str:
+def _change(node: NodeReport) -> str:
     change = 100 * (node["mean"] - node["prior_mean"])
     return "unchanged" if abs(change) < 0.05 else f"{change:+.1f} pp"
 
@@ -48,7 +52,7 @@ def _range(bounds) -> str:
     return f"{pct(bounds[0])} – {pct(bounds[1])}" if bounds else ""
 
 
-def render_markdown(document: dict) -> str:
+def render_markdown(document: ReportDocument) -> str:
     nodes = document["nodes"]
     prob = int(round(100 * nodes[0]["interval_prob"]))
     lines = [f"# {md_escape(document['title'])}", ""]
@@ -104,7 +108,8 @@ def render_markdown(document: dict) -> str:
     level = depths(nodes)
     for n in sorted(nodes, key=lambda n: level[n["id"]]):
         parents = ", ".join(f"`{p}`" for p in n["parents"]) or "none (a root)"
-        form = f"; {md_escape(n['cpt_text'])}" if n.get("cpt_text") else ""
+        cpt_text = n.get("cpt_text")
+        form = f"; {md_escape(cpt_text)}" if cpt_text else ""
         lines.append(f"- `{n['id']}` ({n['role']}, depth {level[n['id']]}): depends on {parents}{form}")
 
     lines += ["", "## Evidence log", ""]
@@ -136,7 +141,7 @@ def render_markdown(document: dict) -> str:
     return "\n".join(lines)
 
 
-def _history_lines(document: dict) -> list[str]:
+def _history_lines(document: ReportDocument) -> list[str]:
     """The history as a table: one row per as-of date, one column per node (the mean)."""
     nodes = document["nodes"]
     series = history_series(document.get("history") or [], [n["id"] for n in nodes])

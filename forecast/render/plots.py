@@ -15,7 +15,11 @@ import base64
 import datetime as dt
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape as _xml_escape
+
+if TYPE_CHECKING:
+    from ..analysis.report_document import HistoryEntry, NodeReport, ReportDocument
 
 POSTERIOR = "#1f4e79"
 POSTERIOR_BAND = "#9dbbdc"
@@ -104,7 +108,7 @@ CHART_WIDTH = 640.0
 ROW_HEIGHT = 50.0
 
 
-def forecast_chart(document: dict) -> str:
+def forecast_chart(document: ReportDocument) -> str:
     """Each node's posterior mean and interval beside its prior, over the ICD 203 bands."""
     nodes = document["nodes"]
     prob = int(round(100 * nodes[0]["interval_prob"]))
@@ -179,7 +183,7 @@ def _date_ticks(first: dt.date, last: dt.date, most: int = 4) -> list[dt.date]:
     return [first + dt.timedelta(days=d) for d in range(0, span + 1, step)]
 
 
-def history_chart(document: dict) -> str | None:
+def history_chart(document: ReportDocument) -> str | None:
     """Small multiples: each node's mean and interval over the snapshots' as-of dates, with its
     prior as a dashed line. None when there is no history to draw."""
     series = history_series(document.get("history") or [], [n["id"] for n in document["nodes"]])
@@ -248,7 +252,7 @@ def history_chart(document: dict) -> str | None:
     return svg.uri()
 
 
-def current_point(document: dict) -> dict | None:
+def current_point(document: ReportDocument) -> dict | None:
     """The report's own forecast as the history charts' latest point: its as-of date, the mean
     per node, and whether the history already holds it (a snapshot with the same as-of date,
     evidence hash and means). None for a conditional forecast, which is never a snapshot."""
@@ -257,7 +261,7 @@ def current_point(document: dict) -> dict | None:
     day = dt.date.fromisoformat(document["as_of"])
     means = {n["id"]: n["mean"] for n in document["nodes"]}
 
-    def same(snapshot: dict) -> bool:
+    def same(snapshot: HistoryEntry) -> bool:
         theirs = {n["id"]: n["mean"] for n in snapshot.get("nodes", [])}
         return (snapshot.get("as_of") == document["as_of"]
                 and snapshot.get("evidence_hash") == document.get("evidence_hash")
@@ -268,7 +272,7 @@ def current_point(document: dict) -> dict | None:
             "is_snapshot": any(same(s) for s in document.get("history") or [])}
 
 
-def history_series(history: Sequence[dict], node_ids: Sequence[str]
+def history_series(history: Sequence[HistoryEntry], node_ids: Sequence[str]
                    ) -> dict[str, list[tuple[dt.date, float, tuple[float, float] | None]]]:
     """Per node, (as-of date, mean, interval) in date order. Several snapshots on one as-of
     date keep the last one written (it knew the most)."""
@@ -277,13 +281,14 @@ def history_series(history: Sequence[dict], node_ids: Sequence[str]
         day = dt.date.fromisoformat(snapshot["as_of"])
         for node in snapshot["nodes"]:
             if node["id"] in by_date:
-                interval = tuple(node["interval"]) if node.get("interval") else None
+                bounds = node.get("interval")
+                interval = tuple(bounds) if bounds else None
                 by_date[node["id"]][day] = (day, node["mean"], interval)
     return {node_id: [points[d] for d in sorted(points)] for node_id, points in by_date.items()}
 
 
 # -- scenario graph ----------------------------------------------------------------------------
-def depths(nodes: Sequence[dict]) -> dict[str, int]:
+def depths(nodes: Sequence[NodeReport]) -> dict[str, int]:
     """A root has depth 0; any other node is one deeper than its deepest parent."""
     parents = {n["id"]: list(n.get("parents") or []) for n in nodes}
     found: dict[str, int] = {}
@@ -298,7 +303,7 @@ def depths(nodes: Sequence[dict]) -> dict[str, int]:
     return found
 
 
-def dag_layout(nodes: Sequence[dict]) -> dict[str, tuple[float, float]]:
+def dag_layout(nodes: Sequence[NodeReport]) -> dict[str, tuple[float, float]]:
     """Box centres: one column per depth, left to right; within a column, nodes ordered by the
     mean height of their parents (fewer crossing edges), centred on the middle row."""
     level = depths(nodes)
@@ -322,19 +327,19 @@ DIAGRAM_MAX_NODES = 12
 DIAGRAM_MAX_LAYERS = 4
 
 
-def diagram_fits(nodes: Sequence[dict]) -> bool:
+def diagram_fits(nodes: Sequence[NodeReport]) -> bool:
     """Whether the scenario graph can be drawn legibly (see DIAGRAM_MAX_NODES)."""
     level = depths(nodes)
     return len(nodes) <= DIAGRAM_MAX_NODES and max(level.values(), default=0) < DIAGRAM_MAX_LAYERS
 
 
-def structure_layers(nodes: Sequence[dict]) -> list[list[dict]]:
+def structure_layers(nodes: Sequence[NodeReport]) -> list[list[dict]]:
     """The graph as layers (depth 0 first), each node with its parents and children as node
     dicts, ordered within a layer by the mean position of their parents in the layer above
     (so related questions sit near each other)."""
     level = depths(nodes)
     by_id = {n["id"]: n for n in nodes}
-    children: dict[str, list[dict]] = {n["id"]: [] for n in nodes}
+    children: dict[str, list[NodeReport]] = {n["id"]: [] for n in nodes}
     for n in nodes:
         for parent in n.get("parents") or []:
             children[parent].append(n)
@@ -350,7 +355,7 @@ def structure_layers(nodes: Sequence[dict]) -> list[list[dict]]:
     return layers
 
 
-def dag_chart(document: dict) -> str:
+def dag_chart(document: ReportDocument) -> str:
     """The scenario's graph: drivers and consequences as boxes holding the forecast, arrows
     from parent to child (curved, entering each box from the left)."""
     nodes = document["nodes"]
@@ -391,7 +396,7 @@ def dag_chart(document: dict) -> str:
     return svg.uri()
 
 
-def report_charts(document: dict) -> dict[str, str | None]:
+def report_charts(document: ReportDocument) -> dict[str, str | None]:
     """Every chart the HTML report embeds, as data URIs (history is None without snapshots;
     structure is None past the size a diagram stays legible at)."""
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -10,8 +11,11 @@ from rich.text import Text
 
 from . import as_of_words, engine_words, ess_text, overdue_banner, pct
 
+if TYPE_CHECKING:
+    from ..analysis.report_document import ReportDocument
 
-def report_table(document: dict) -> Table:
+
+def report_table(document: ReportDocument) -> Table:
     title = f"{document['title']} — as of {document['as_of']}"
     if document.get("given"):
         title += "  (given " + ", ".join(f"{k}={v}" for k, v in document["given"].items()) + ")"
@@ -34,7 +38,7 @@ def report_table(document: dict) -> Table:
     return table
 
 
-def diagnostics_line(document: dict) -> str:
+def diagnostics_line(document: ReportDocument) -> str:
     d = document["diagnostics"]
     tail = f"seed {document['seed']} · evidence {document['evidence_hash'][:19]}"
     if document["engine"] == "exact":
@@ -57,7 +61,7 @@ def wrote_line(paths) -> str:
     return "Wrote " + ", ".join(str(p) for p in paths)
 
 
-def print_banners(document: dict, console: Console) -> None:
+def print_banners(document: ReportDocument, console: Console) -> None:
     """Above the table: overdue questions (in bold), then what "as of" means."""
     banner = overdue_banner(document)
     if banner:
@@ -65,11 +69,11 @@ def print_banners(document: dict, console: Console) -> None:
     console.print(Text(as_of_words(document)), soft_wrap=True)
 
 
-def render_table_text(document: dict, width: int = 110) -> str:
+def render_table_text(document: ReportDocument, width: int = 110) -> str:
     return render_text(document, report_table(document), width)
 
 
-def render_text(document: dict, table: Table, width: int) -> str:
+def render_text(document: ReportDocument, table: Table, width: int) -> str:
     """A report as plain terminal text: the banners, `table`, then the diagnostics line."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
@@ -79,7 +83,7 @@ def render_text(document: dict, table: Table, width: int) -> str:
     return buffer.getvalue()
 
 
-def print_report(document: dict, console: Console) -> None:
+def print_report(document: ReportDocument, console: Console) -> None:
     print_banners(document, console)
     console.print(report_table(document))
     console.print(diagnostics_line(document), markup=False, style="dim")

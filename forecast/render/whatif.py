@@ -3,6 +3,8 @@ side with the unconditional ones."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from rich.table import Table
 
@@ -10,12 +12,15 @@ from . import as_of_words, overdue_banner, pct
 from .markdown import md_escape
 from .terminal import render_text
 
+if TYPE_CHECKING:
+    from ..analysis.report_document import ReportDocument
 
-def given_text(document: dict) -> str:
+
+def given_text(document: ReportDocument) -> str:
     return ", ".join(f"{node}={state}" for node, state in document["given"].items())
 
 
-def _rows(document: dict):
+def _rows(document: ReportDocument):
     for node in document["nodes"]:
         before = node["unconditional"]
         if node["conditioned"]:
@@ -26,7 +31,7 @@ def _rows(document: dict):
             f"{node['change_pp']:+.1f} pp"
 
 
-def whatif_table(document: dict) -> Table:
+def whatif_table(document: ReportDocument) -> Table:
     table = Table(title=f"{document['title']} — if {given_text(document)}", title_justify="left")
     prob = int(round(100 * document["nodes"][0]["interval_prob"]))
     table.add_column("node")
@@ -41,11 +46,11 @@ def whatif_table(document: dict) -> Table:
     return table
 
 
-def render_whatif_text(document: dict, width: int = 120) -> str:
+def render_whatif_text(document: ReportDocument, width: int = 120) -> str:
     return render_text(document, whatif_table(document), width)
 
 
-def render_whatif_markdown(document: dict) -> str:
+def render_whatif_markdown(document: ReportDocument) -> str:
     prob = int(round(100 * document["nodes"][0]["interval_prob"]))
     given = ", ".join(f"`{k}` = {v}" for k, v in document["given"].items())
     overdue = overdue_banner(document)

@@ -1,0 +1,275 @@
+"""The report document's type: what `build_report` (analysis/document.py) returns, what every
+renderer reads and what `report.json` (and `--format json`) holds, as `TypedDict`s.
+
+The keys are a contract: DESIGN.md, "Contracts", fixes the JSON shape of report.json (keys are
+only ever added, never renamed or removed), and docs/json.md shows and explains each field. The
+document is built once, complete, and only read afterwards: nothing adds to it or changes it
+after `build_report` returns (a caller that needs more makes a new dict, as `with_history` does).
+
+Values are JSON values only (str, int, float, bool, None, lists and objects of them), so the
+document is its own JSON: `render_json` is `json.dumps(document)`. `NotRequired[...]` marks the
+keys that only some documents carry (a what-if's columns, the history of a written report).
+tests/test_report_document.py checks real documents against these classes, key for key.
+
+No `from __future__ import annotations` here: on Python 3.11 a TypedDict whose annotations are
+strings counts `NotRequired["..."]` keys as required.
+"""
+
+from typing import Literal, NotRequired, TypedDict
+
+Outcome = Literal["yes", "no"]
+Role = Literal["driver", "consequence"]
+CptForm = Literal["table", "noisy_or", "log_odds"]
+Engine = Literal["exact", "nuts"]
+AsOfBasis = Literal["replay", "resolution", "evidence", "scenario"]
+
+
+class Diagnostics(TypedDict):
+    """The sampler's diagnostics (`diagnostics`, and a what-if's `unconditional_diagnostics`):
+    divergent transitions, the worst R-hat and smallest ESS (null where nothing is sampled) and
+    the warnings in words. Keys fixed by DESIGN.md, "Contracts"."""
+
+    divergences: int
+    max_rhat: float | None
+    min_ess: float | None
+    warnings: list[str]
+
+
+class SamplerInfo(TypedDict):
+    """How the numbers were made (`sampler`): the draws, and on the exact engine the `method`
+    in words, on NUTS `tune`, `chains`, `target_accept` and the `backend`. Part of the report
+    whose JSON keys DESIGN.md, "Contracts", fixes (docs/json.md: an open map)."""
+
+    draws: int
+    method: NotRequired[str]
+    tune: NotRequired[int]
+    chains: NotRequired[int]
+    target_accept: NotRequired[float]
+    backend: NotRequired[str]
+
+
+class InfluenceRow(TypedDict):
+    """One of a node's `top_evidence`: how far leaving the item out moves the node's mean
+    (`effect_pp`, percentage points, positive when the item raised it; `effect_logodds`).
+    Keys fixed by DESIGN.md, "Contracts"."""
+
+    item_id: str
+    cluster: str | None
+    effect_pp: float
+    effect_logodds: float
+
+
+class UnconditionalForecast(TypedDict):
+    """A what-if node's `unconditional`: its forecast without the `given` conditions (these
+    fields of the same node in the unconditional document). Keys fixed by DESIGN.md,
+    "Contracts"."""
+
+    mean: float
+    interval: list[float]
+    exact_mean: float | None
+    mcse: float | None
+    term: str
+    resolved: Outcome | None
+
+
+class WhatifColumns(TypedDict):
+    """What a what-if adds to each node (`nodes[]` of `forecast whatif --format json`): the
+    condition on the node (`conditioned`, null when it is not one of `given`), its
+    `unconditional` forecast and `change_pp`, the change of its mean in percentage points.
+    Keys fixed by DESIGN.md, "Contracts"."""
+
+    conditioned: Outcome | None
+    unconditional: UnconditionalForecast
+    change_pp: float
+
+
+class NodeReport(TypedDict):
+    """One question of the report (`nodes[]`): its forecast beside its prior, the ICD 203 term,
+    its resolution and the evidence that moved it most. A what-if adds `conditioned`,
+    `unconditional` and `change_pp`. Keys fixed by DESIGN.md, "Contracts"."""
+
+    id: str
+    label: str
+    role: Role
+    question: str
+    resolution_criteria: str
+    deadline: str
+    overdue: bool
+    parents: list[str]
+    prior_mean: float
+    prior_interval: list[float]
+    mean: float
+    interval: list[float]
+    interval_prob: float
+    mcse: float | None
+    exact_mean: float | None
+    cpt: CptForm
+    cpt_text: str | None
+    term: str
+    resolved: Outcome | None
+    top_evidence: list[InfluenceRow]
+    conditioned: NotRequired[Outcome | None]
+    unconditional: NotRequired[UnconditionalForecast]
+    change_pp: NotRequired[float]
+
+
+class EvidenceRow(TypedDict):
+    """One row of the evidence log (`evidence[]`): an item as it bears on one node, with its
+    grade, weight and likelihood ratio. Keys fixed by DESIGN.md, "Contracts"."""
+
+    item_id: str
+    node: str
+    date: str
+    source: str
+    grade: str
+    weight: float
+    lr: float
+    cluster: str | None
+    summary: str
+    url: str | None
+    quote: str | None
+
+
+class ResolutionRow(TypedDict):
+    """A recorded resolution (`resolutions[]`). Keys fixed by DESIGN.md, "Contracts"."""
+
+    node: str
+    outcome: Outcome
+    date: str
+    source: str
+
+
+class WatchRow(TypedDict):
+    """A question worth watching (`watch[]`, and `forecast watch --format json`): the value of
+    resolving it next, per target, and the targets' forecasts if it resolved yes or no; with
+    CPT draws (only `forecast watch`) the value's `interval` and `top_share`. Keys fixed by
+    DESIGN.md, "Contracts"."""
+
+    node: str
+    value: float
+    per_target: dict[str, float]
+    interval: NotRequired[list[float]]
+    top_share: NotRequired[float]
+    p_yes: float
+    if_yes: dict[str, float]
+    if_no: dict[str, float]
+
+
+class SensitivityRow(TypedDict):
+    """One CPT number a forecast hangs on (`sensitivity.targets[target][]`, and `forecast
+    sensitivity --format json`): the target's forecast with the number at its prior's low and
+    high quantile. Keys fixed by DESIGN.md, "Contracts"."""
+
+    node: str
+    when: dict[str, Outcome]
+    low: float
+    high: float
+    swing_pp: float
+    entry_low: float
+    entry_high: float
+    cpt: CptForm
+    cause: str | None
+    forecast: float
+
+
+class Sensitivity(TypedDict):
+    """`sensitivity`: the prior quantiles used and, per open consequence, its widest rows.
+    Keys fixed by DESIGN.md, "Contracts"."""
+
+    quantiles: list[float]
+    targets: dict[str, list[SensitivityRow]]
+
+
+class PageModel(TypedDict):
+    """`whatif_page.model`: the numbers report.html needs to compute what-ifs itself (node ids,
+    parent indices, prior-mean CPTs, evidence log-weights, conditions as 1/0, and terms as
+    [name, low, high]). Keys fixed by DESIGN.md, "Contracts"."""
+
+    nodes: list[str]
+    parents: list[list[int]]
+    cpt: list[list[float]]
+    log_weights: list[float]
+    conditions: dict[str, int]
+    terms: list[list[str | float]]
+
+
+class WhatifPage(TypedDict):
+    """`whatif_page`: whether the page can compute what-ifs (`available`, else the `reason` in
+    words), the node `limit`, and the `model`. Keys fixed by DESIGN.md, "Contracts"."""
+
+    available: bool
+    reason: str | None
+    limit: int
+    model: PageModel | None
+
+
+class DecisionFields(TypedDict):
+    """What the report adds for decisions (`report_decisions`): `watch`, `sensitivity`,
+    `whatif_page`. Keys fixed by DESIGN.md, "Contracts"."""
+
+    watch: list[WatchRow]
+    sensitivity: Sensitivity
+    whatif_page: WhatifPage
+
+
+class HistoryNode(TypedDict):
+    """A node of a charted snapshot: its mean and interval (null when the line had none).
+    Keys fixed by DESIGN.md, "Contracts"."""
+
+    id: str
+    mean: float
+    interval: list[float] | None
+
+
+class HistoryEntry(TypedDict):
+    """One snapshot of history.jsonl as the report charts it (`history[]`). Keys fixed by
+    DESIGN.md, "Contracts"."""
+
+    as_of: str
+    generated_at: str
+    evidence_hash: str
+    nodes: list[HistoryNode]
+
+
+class HistoryFields(TypedDict):
+    """`history` (the snapshots charted) and `history_skipped` (unreadable lines left out).
+    Keys fixed by DESIGN.md, "Contracts"."""
+
+    history: list[HistoryEntry]
+    history_skipped: int
+
+
+class ReportDocument(TypedDict):
+    """The report document (report.json, `forecast report --format json`): one fit of a
+    scenario with everything every renderer shows. A conditional forecast (`forecast whatif`)
+    adds `given` and `unconditional_diagnostics`; a report made with its history adds `history`
+    and `history_skipped`. Keys fixed by DESIGN.md, "Contracts"."""
+
+    scenario: str
+    title: str
+    trigger: str
+    as_of: str
+    as_of_basis: AsOfBasis
+    evaluated_on: str
+    replay: bool
+    generated_at: str
+    model_version: str
+    engine: Engine
+    evidence_hash: str
+    seed: int
+    versions: dict[str, str]
+    sampler: SamplerInfo
+    diagnostics: Diagnostics
+    warnings: list[str]
+    overdue: list[str]
+    terms: dict[str, list[float]]
+    nodes: list[NodeReport]
+    evidence: list[EvidenceRow]
+    resolutions: list[ResolutionRow]
+    watch: list[WatchRow]
+    sensitivity: Sensitivity
+    whatif_page: WhatifPage
+    given: NotRequired[dict[str, Outcome]]
+    unconditional_diagnostics: NotRequired[Diagnostics]
+    history: NotRequired[list[HistoryEntry]]
+    history_skipped: NotRequired[int]
