@@ -1,6 +1,7 @@
 """The forecast report: one fit of a scenario turned into the document every renderer and
 `report.json` share. Its shape is a contract (keys are only added, never renamed or removed):
-docs/json.md, "forecast report --format json", shows it and tests/test_render.py checks it."""
+its type is `ReportDocument` (report_document.py), docs/json.md, "forecast report --format
+json", shows it, and tests/test_report_document.py and tests/test_render.py check it."""
 
 from __future__ import annotations
 
