@@ -276,3 +276,27 @@ def test_a_nuts_document_with_parametric_cpts_has_the_declared_keys(tmp_path):
     for renderer in RENDERERS:
         assert renderer(document)
     assert document == before
+
+
+def _containers(value, found=None):
+    found = [] if found is None else found
+    if isinstance(value, dict | list):
+        found.append(value)
+        for item in value.values() if isinstance(value, dict) else value:
+            _containers(item, found)
+    return found
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_document_shares_no_list_or_object_between_its_parts_or_with_caches(documents, kind):
+    """Each list and object of a document is its own (a sensitivity row's `when`, a what-if's
+    `unconditional` interval, the diagnostics and sampler settings are copies, not the fit's or
+    another document's), and `versions` is not the cached dict every report reads: changing
+    one part of one document can change nothing else."""
+    from forecast.versions import package_versions
+
+    containers = _containers(documents[kind])
+    assert len({id(c) for c in containers}) == len(containers)
+    assert documents[kind]["versions"] is not package_versions()
+    others = [c for other in KINDS if other != kind for c in _containers(documents[other])]
+    assert not {id(c) for c in containers} & {id(c) for c in others}
