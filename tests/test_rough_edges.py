@@ -375,7 +375,6 @@ def test_the_ess_advice_asks_for_enough_draws():
 
 
 def test_each_sampling_warning_names_the_problem_and_the_next_command():
-    import arviz as az
     import numpy as np
 
     from forecast.inference.nuts import diagnose
@@ -388,9 +387,7 @@ def test_each_sampling_warning_names_the_problem_and_the_next_command():
     p_yes = 1 / (1 + np.exp(-walk))
     diverging = np.zeros((chains, draws), dtype=bool)
     diverging[0, :7] = True
-    idata = az.from_dict(posterior={"theta": p_yes, "p_yes": p_yes},
-                         sample_stats={"diverging": diverging})
-    found = diagnose(idata, tune=300)
+    found = diagnose(np.concatenate([p_yes, p_yes], axis=2), diverging, tune=300)
     assert found["divergences"] == 7
     warnings = found["warnings"]
     assert len(warnings) == 3

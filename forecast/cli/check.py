@@ -85,8 +85,9 @@ def check(
     seed: SeedOption = DEFAULTS["seed"],
     simulations: Annotated[int, typer.Option(min=10, help="SBC simulations.")] = 200,
     draws: Annotated[int, draws_option("Draws per chain of the agreement fit.")] = DEFAULTS["draws"],
-    tune: Annotated[int | None, tune_option("Tuning steps of the agreement fit (if not given: 300 "
-                                            "with nutpie, 1000 with PyMC's own sampler).")] = DEFAULTS["tune"],
+    tune: Annotated[int | None, tune_option(
+        "Tuning steps of the agreement fit (if not given: 300 "
+        "with nutpie, 1000 with PyMC's own sampler).")] = DEFAULTS["tune"],
     chains: Annotated[int, chains_option("Chains of the agreement fit (2 or more).")]
     = DEFAULTS["chains"],
     fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]

@@ -12,14 +12,13 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from ..model.network import Network
+from . import diagnostics
 from .exact import structure_of
 from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings, draws_for_ess
 
@@ -34,7 +33,7 @@ class NutsFit:
     p_yes: np.ndarray                 # (chains, draws, n)
     mcse: np.ndarray                  # (n,) Monte Carlo standard error of each mean
     diagnostics: dict
-    idata: Any = None                 # ArviZ 0.x InferenceData or (ArviZ 1) xarray DataTree
+    draws: dict[str, np.ndarray] = field(default_factory=dict)   # "theta" etc., (chains, draws, k)
     engine: str = "pymc-nuts"
     settings: dict = field(default_factory=dict)
 
@@ -165,49 +164,85 @@ def build_model(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarra
     return model
 
 
-def diagnose(idata, tune: int) -> dict:
-    """Divergences, worst R-hat and smallest ESS over every sampled and reported quantity."""
-    names = [v for v in ("theta", "p_yes") if v in idata.posterior]
-    divergences = int(idata.sample_stats["diverging"].sum())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rhat = az.rhat(idata, var_names=names)
-        ess_bulk = az.ess(idata, var_names=names, method="bulk")
-        ess_tail = az.ess(idata, var_names=names, method="tail")
+def _idata_draws(idata) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Posterior variables as (chains, draws, k) arrays, and the divergence flags, from an
+    ArviZ 0.x InferenceData or an ArviZ 1 DataTree (what `pm.sample` returns)."""
+    draws = {}
+    for name in ("theta", "p_yes"):
+        if name in idata.posterior:
+            values = np.asarray(idata.posterior[name].values, dtype=float)
+            draws[name] = values.reshape(values.shape[0], values.shape[1], -1)
+    return draws, np.asarray(idata.sample_stats["diverging"].values)
+
+
+def _arrow_draws(trace) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+    """The same from nutpie's raw Arrow trace (one record batch per chain, warm-up rows flagged
+    by `tuning`), without building an InferenceData: the conversion cost a warm refit a quarter
+    of its time. None when this nutpie does not return an Arrow trace (the caller converts)."""
+    import pyarrow
+
+    try:
+        draw_batches, stat_batches = trace.get_arrow_trace()
+    except AttributeError:
+        return None
+
+    def column(batch, name) -> np.ndarray:
+        raw = batch.column(name)
+        shape = (raw.field.metadata or {}).get(b"shape", b"")
+        values = pyarrow.array(raw)
+        if hasattr(values, "flatten"):
+            values = values.flatten()
+        dims = [int(k) for k in shape.decode().split(",") if k]
+        return values.to_numpy(zero_copy_only=False).reshape(batch.num_rows, *dims)
+
+    kept = [~column(stats, "tuning").astype(bool) for stats in stat_batches]
+    draws = {}
+    for name in ("theta", "p_yes"):
+        if name in draw_batches[0].column_names:
+            chains = [column(batch, name)[keep] for batch, keep in zip(draw_batches, kept, strict=True)]
+            stacked = np.stack(chains).astype(float)
+            draws[name] = stacked.reshape(stacked.shape[0], stacked.shape[1], -1)
+    diverging = np.stack([column(stats, "diverging").astype(bool)[keep]
+                          for stats, keep in zip(stat_batches, kept, strict=True)])
+    return draws, diverging
+
+
+def diagnose(quantities: np.ndarray, diverging: np.ndarray, tune: int) -> dict:
+    """Divergences, worst R-hat and smallest ESS over every sampled and reported quantity
+    (`quantities` (chains, draws, k): the free parameters beside P(yes) per node), each warning
+    saying what it means and what to run next. Computed in numpy (`diagnostics`): ArviZ's
+    xarray path cost a warm refit about a third of its time."""
+    divergences = int(np.sum(diverging))
     # A quantity that is constant in every draw (a resolved node's p_yes is exactly 0 or 1) has
-    # no R-hat or ESS (NaN): it is left out, not an all-NaN warning or a NaN in the report.
-    rhats = np.concatenate([np.ravel(rhat[v].values) for v in names])
-    esses = np.concatenate([np.ravel(e[v].values) for e in (ess_bulk, ess_tail) for v in names])
-    max_rhat = float(np.max(rhats[np.isfinite(rhats)], initial=-np.inf))
-    min_ess = float(np.min(esses[np.isfinite(esses)], initial=np.inf))
-    max_rhat = max_rhat if np.isfinite(max_rhat) else float("nan")
-    min_ess = min_ess if np.isfinite(min_ess) else float("nan")
-    draws = int(idata.posterior.sizes["draw"])
+    # no R-hat or ESS: it is left out, not a NaN in the report.
+    found = diagnostics.summary(quantities)
+    max_rhat, min_ess = found.max_rhat, found.min_ess
+    draws = int(quantities.shape[1])
     more_tune = max(2 * tune, 2000)
     problems = []
-    # Each warning says what it means for the numbers and what to run next.
     if divergences:
         problems.append(f"{divergences} divergent transitions: the sampler missed part of the "
                         "posterior, so forecasts and intervals may be off; rerun with --tune "
                         f"{more_tune} (if they persist, suspect a prior with a or b below 1, or "
                         "near-certain evidence against the priors)")
-    if not max_rhat <= RHAT_LIMIT:
+    if max_rhat > RHAT_LIMIT:
         problems.append(f"R-hat {max_rhat:.3f} > {RHAT_LIMIT}: the chains disagree, so the numbers "
                         f"are not reliable yet; rerun with --tune {more_tune} --draws {2 * draws}")
-    if not min_ess >= ESS_MIN:
+    if min_ess < ESS_MIN:
         problems.append(f"ESS {min_ess:.0f} < {ESS_MIN:.0f}: too few independent draws for stable "
                         f"intervals; rerun with --draws {draws_for_ess(draws, min_ess, ESS_MIN)}")
-    return {"divergences": divergences, "max_rhat": round(max_rhat, 4),
-            "min_ess": round(min_ess, 1), "warnings": problems}
+    # None, not NaN, where no quantity has one: report.json stays strict JSON
+    return {"divergences": divergences,
+            "max_rhat": round(max_rhat, 4) if np.isfinite(max_rhat) else None,
+            "min_ess": round(min_ess, 1) if np.isfinite(min_ess) else None, "warnings": problems}
 
 
-def _fit_from_idata(idata, engine: str, settings: SamplerSettings, tune: int) -> NutsFit:
-    p_yes = np.asarray(idata.posterior["p_yes"].values)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mcse = az.mcse(idata, var_names=["p_yes"])["p_yes"].values
-    return NutsFit(p_yes=p_yes, mcse=np.asarray(mcse), diagnostics=diagnose(idata, tune),
-                   idata=idata, engine=engine,
+def _fit_from_draws(draws: dict[str, np.ndarray], diverging: np.ndarray, engine: str,
+                    settings: SamplerSettings, tune: int) -> NutsFit:
+    p_yes = draws["p_yes"]
+    quantities = np.concatenate([draws[name] for name in ("theta", "p_yes") if name in draws], axis=2)
+    return NutsFit(p_yes=p_yes, mcse=diagnostics.mcse_mean(p_yes),
+                   diagnostics=diagnose(quantities, diverging, tune), draws=draws, engine=engine,
                    settings={"draws": settings.draws, "tune": tune,
                              "chains": settings.chains, "target_accept": settings.target_accept})
 
@@ -267,10 +302,17 @@ class Sampler:
             warnings.simplefilter("ignore")
             # save_warmup=False: the warm-up draws are never read, and converting them to ArviZ
             # costs a warm refit about a tenth of its time
-            idata = nutpie.sample(compiled, draws=settings.draws, tune=tune,
+            trace = nutpie.sample(compiled, draws=settings.draws, tune=tune,
                                   chains=settings.chains, cores=cores, seed=seed, save_warmup=False,
-                                  progress_bar=settings.progress, target_accept=settings.target_accept)
-        return _fit_from_idata(idata, "pymc-nutpie", settings, tune)
+                                  progress_bar=settings.progress, target_accept=settings.target_accept,
+                                  return_raw_trace=True)
+            found = _arrow_draws(trace)
+            if found is None:        # a nutpie whose raw trace is not Arrow: its own conversion
+                found = _idata_draws(nutpie.sample(
+                    compiled, draws=settings.draws, tune=tune, chains=settings.chains, cores=cores,
+                    seed=seed, save_warmup=False, progress_bar=settings.progress,
+                    target_accept=settings.target_accept))
+        return _fit_from_draws(*found, "pymc-nutpie", settings, tune)
 
     def _sample_pymc(self, data, seed, settings: SamplerSettings) -> NutsFit:
         cores = settings.cores or min(settings.chains, os.cpu_count() or 1)
@@ -296,7 +338,7 @@ class Sampler:
                 )
         finally:
             quiet.setLevel(level)
-        return _fit_from_idata(idata, "pymc-nuts", settings, tune)
+        return _fit_from_draws(*_idata_draws(idata), "pymc-nuts", settings, tune)
 
 
 _SAMPLERS: dict[tuple, Sampler] = {}

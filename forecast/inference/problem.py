@@ -132,26 +132,20 @@ def _fit_nuts(problem: Problem, seed: int, settings) -> Posterior:
     result = nuts.sample(problem.net, problem.node_log_weights, problem.hard_mask, seed, settings)
     return Posterior(result.p_yes, result.mcse, result.diagnostics, "nuts",
                      {**result.settings, "backend": result.engine},
-                     theta=table_draws(problem.net, result.idata))
+                     theta=table_draws(problem.net, result.draws))
 
 
-def table_draws(net: Network, idata) -> np.ndarray | None:
-    """Every CPT table entry per posterior draw, (chains, draws, K): the model's "cpt"
-    deterministic where it has one, else made from its sampled "theta" (the free parameters:
-    table entries, or a parametric CPT's numbers) by `net.parameters`; None when the sampler
-    kept neither."""
-    posterior = getattr(idata, "posterior", None)
-    if posterior is None:
-        return None
-    if "cpt" in posterior and posterior["cpt"].shape[-1] == net.n_entries:
-        return np.asarray(posterior["cpt"].values, dtype=float)
+def table_draws(net: Network, draws: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Every CPT table entry per posterior draw, (chains, draws, K), made from the sampled
+    "theta" (the free parameters: table entries, or a parametric CPT's numbers) by
+    `net.parameters`; None when the sampler kept none."""
     parameters = net.parameters
-    if "theta" not in posterior or posterior["theta"].shape[-1] != len(parameters.free):
+    free = draws.get("theta")
+    if free is None or free.shape[-1] != len(parameters.free):
         return None
-    free = np.asarray(posterior["theta"].values, dtype=float)
-    chains, draws = free.shape[:2]
-    params = parameters.full(free.reshape(chains * draws, -1))
-    return parameters.theta(params).reshape(chains, draws, net.n_entries)
+    chains, n_draws = free.shape[:2]
+    params = parameters.full(free.reshape(chains * n_draws, -1))
+    return parameters.theta(params).reshape(chains, n_draws, net.n_entries)
 
 
 def _check_nuts_size(net: Network) -> None:

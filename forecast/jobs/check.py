@@ -159,9 +159,8 @@ def nuts_fit_function(sampler, settings) -> Callable:
         p_yes = result.p_yes.reshape(-1, net.n_nodes)
         params = net.parameters
         theta = np.broadcast_to(params.fixed, (len(p_yes), params.n_params)).copy()
-        if result.idata is not None and len(params.free):
-            theta[:, params.free] = np.asarray(result.idata.posterior["theta"].values).reshape(
-                len(p_yes), len(params.free))
+        if "theta" in result.draws and len(params.free):
+            theta[:, params.free] = result.draws["theta"].reshape(len(p_yes), len(params.free))
         return theta, p_yes, int(result.diagnostics["divergences"])
 
     return fit
