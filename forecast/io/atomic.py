@@ -143,6 +143,17 @@ def write_file_set(directory: Path, files: dict[str, str], name: str) -> list[Pa
     return [directory / file_name for file_name in files]
 
 
+def write_file_sets(files: dict[Path, str], name: str) -> list[Path]:
+    """`write_file_set` for files spread over several directories (check, score and backtest
+    each write a .json and an .html per scenario, and `--every` a pooled pair): each
+    directory's files change as one set named `name`."""
+    by_directory: dict[Path, dict[str, str]] = {}
+    for path, text in files.items():
+        by_directory.setdefault(path.parent, {})[path.name] = text
+    return [written for directory, named in by_directory.items()
+            for written in write_file_set(directory, named, name)]
+
+
 def _manifest_generation(manifest: Path) -> str | None:
     try:
         return json.loads(manifest.read_text(encoding="utf-8"))["generation"]

@@ -24,7 +24,7 @@ from ..errors import problem as problem_error
 from ..inference.elimination import TooLarge
 from ..inference.problem import NotExact, engine_for, fit, prepare
 from ..inference.settings import SamplerSettings
-from ..io.atomic import atomic_write_many
+from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
 from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
 from ..io.replay import inputs_as_of, replay_dates
@@ -185,5 +185,5 @@ def run_backtest(root: Path | str | None, scenario: str | None, every: bool = Fa
         if write:
             files.update(_files(root_dir / "reports", document))
     if write:
-        atomic_write_many(files)
+        write_file_sets(files, "backtest")
     return BacktestResult(document, list(files))

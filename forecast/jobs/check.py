@@ -32,7 +32,7 @@ from ..inference.exact import structure_of
 from ..inference.importance import importance_means
 from ..inference.problem import fit, prepare
 from ..inference.settings import SamplerSettings
-from ..io.atomic import atomic_write_many
+from ..io.atomic import write_file_sets
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.network import Network
 from ..model.spec import Scenario
@@ -264,6 +264,6 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
             paths.reports / "check.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n",
             paths.reports / "check.html": render_check_html(document),
         }
-        atomic_write_many(files)
+        write_file_sets(files, "check")
         written = list(files)
     return CheckResult(document, written)

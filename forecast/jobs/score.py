@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import MODEL_VERSION
 from ..analysis.scoring import DEFAULT_BINS, LOG_FLOOR, brier_score, log_score, score
-from ..io.atomic import atomic_write_many
+from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
 from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
 from ..io.resolutions import read_snapshots
@@ -142,5 +142,5 @@ def score_scenarios(root: Path | str | None, scenario: str | None, every: bool =
         document = score_document(ids, pooled, skipped, n_bins, as_of=as_of)
         files.update(_files(root_dir / "reports", document))
     if write:
-        atomic_write_many(files)
+        write_file_sets(files, "score")
     return ScoreResult(document, list(files) if write else [])
