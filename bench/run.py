@@ -31,6 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tests"))           # pyagrum_peer: the adapter the tests use
 
 from baseline import min_ess, naive_fit  # noqa: E402
 
@@ -249,33 +250,17 @@ SCALE_ITEMS = 200
 
 
 def agrum_time_and_means(root: Path, scenario_id: str) -> tuple[float, dict[str, float]] | None:
-    """pyAgrum's LazyPropagation on the same prior-mean network and evidence: seconds for
-    building the junction tree and the posteriors of every node, and those posteriors."""
+    """pyAgrum's LazyPropagation on the same prior-mean network and evidence (the adapter the
+    tests use, tests/pyagrum_peer.py): seconds for building the junction tree and the
+    posteriors of every node, and those posteriors."""
     try:
-        import pyagrum as gum
+        import pyagrum  # noqa: F401
     except ImportError:
         return None
-    problem = prepare(load_inputs(scenario_paths(root, scenario_id)))
-    net = problem.net
-    bn = gum.BayesNet(scenario_id)
-    for node_id in net.node_ids:
-        bn.add(gum.LabelizedVariable(node_id, node_id, 2))
-    for v, parents in enumerate(net.parents):
-        for p in parents:
-            bn.addArc(net.node_ids[p], net.node_ids[v])
-    for v, parents in enumerate(net.parents):
-        cpt = bn.cpt(net.node_ids[v])
-        for config in range(2 ** len(parents)):
-            p_yes = float(net.prior_means[net.first_entry[v] + config])
-            cpt[{net.node_ids[p]: (config >> b) & 1 for b, p in enumerate(parents)}] = [1 - p_yes, p_yes]
-    start = time.perf_counter()
-    engine = gum.LazyPropagation(bn)
-    for v, node_id in enumerate(net.node_ids):
-        if problem.node_log_weights[v] != 0.0:
-            engine.addEvidence(node_id, [1.0, float(np.exp(problem.node_log_weights[v]))])
-    engine.makeInference()
-    means = {node_id: float(engine.posterior(node_id).toarray()[1]) for node_id in net.node_ids}
-    return time.perf_counter() - start, means
+    from pyagrum_peer import agrum_scenario_means
+
+    means, seconds = agrum_scenario_means(prepare(load_inputs(scenario_paths(root, scenario_id))))
+    return seconds, means
 
 
 def section_scale() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import snapshot_files
+from pyagrum_peer import agrum_scenario_means
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -46,37 +47,14 @@ def report_json(root: Path, scenario_id: str, *extra: str) -> dict:
 
 
 def agrum_means(root: Path, scenario_id: str, given: dict[str, bool] | None = None) -> dict[str, float]:
-    """The same scenario in pyAgrum: every CPT entry at its prior mean (the exact posterior
-    mean integrates the Betas out to that), soft evidence as likelihood findings (the cluster
-    rule applied by our own log-weights, the one piece of ours it reuses), resolutions and
-    what-if conditions as hard findings; LazyPropagation's posteriors."""
-    gum = pytest.importorskip("pyagrum")
+    """The same scenario in pyAgrum (tests/pyagrum_peer.py): resolutions and what-if
+    conditions as hard findings."""
+    pytest.importorskip("pyagrum")
     from forecast.inference.problem import prepare
     from forecast.io.project import load_inputs, scenario_paths
 
-    problem = prepare(load_inputs(scenario_paths(root, scenario_id)), given)
-    net = problem.net
-    bn = gum.BayesNet(scenario_id)
-    for node_id in net.node_ids:
-        bn.add(gum.LabelizedVariable(node_id, node_id, 2))
-    for v, parents in enumerate(net.parents):
-        for p in parents:
-            bn.addArc(net.node_ids[p], net.node_ids[v])
-    means = net.prior_means
-    for v, parents in enumerate(net.parents):
-        cpt = bn.cpt(net.node_ids[v])
-        for config in range(2 ** len(parents)):
-            p_yes = float(means[net.first_entry[v] + config])
-            assignment = {net.node_ids[p]: (config >> bit) & 1 for bit, p in enumerate(parents)}
-            cpt[assignment] = [1 - p_yes, p_yes]
-    engine = gum.LazyPropagation(bn)
-    for v, node_id in enumerate(net.node_ids):
-        if node_id in problem.conditions:
-            engine.addEvidence(node_id, int(problem.conditions[node_id]))
-        elif problem.node_log_weights[v] != 0.0:
-            engine.addEvidence(node_id, [1.0, float(np.exp(problem.node_log_weights[v]))])
-    engine.makeInference()
-    return {node_id: float(engine.posterior(node_id).toarray()[1]) for node_id in net.node_ids}
+    means, _seconds = agrum_scenario_means(prepare(load_inputs(scenario_paths(root, scenario_id)), given))
+    return means
 
 
 @pytest.mark.parametrize("n_nodes,seed,window", [(10, 1, 3), (25, 2, 4), (40, 3, 5), (60, 4, 4)])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyagrum_peer import agrum_marginals as peer_marginals
 
 from forecast.inference import elimination as E
 
@@ -326,31 +327,8 @@ def test_the_budgets_the_structure_states_are_the_ones_the_calls_apply():
 # ----------------------------------------------------------------------------- pyAgrum
 
 def agrum_marginals(parents, theta, weights, mask):
-    gum = pytest.importorskip("pyagrum")
-    bn = gum.BayesNet("generated")
-    n = len(parents)
-    for v in range(n):
-        bn.add(gum.LabelizedVariable(f"n{v}", f"n{v}", 2))
-    for v, pa in enumerate(parents):
-        for p in pa:
-            bn.addArc(f"n{p}", f"n{v}")
-    offset = 0
-    for v, pa in enumerate(parents):
-        for config in range(2 ** len(pa)):
-            t = float(theta[offset + config])
-            where = {f"n{p}": (config >> j) & 1 for j, p in enumerate(pa)}
-            if pa:
-                bn.cpt(f"n{v}")[where] = [1.0 - t, t]
-            else:
-                bn.cpt(f"n{v}").fillWith([1.0 - t, t])
-        offset += 2 ** len(pa)
-    ie = gum.LazyPropagation(bn)
-    for v in range(n):
-        log_w = np.array([mask[v, 0], weights[v] + mask[v, 1]])
-        if np.any(log_w != 0):
-            ie.addEvidence(f"n{v}", list(np.exp(log_w - log_w.max())))
-    ie.makeInference()
-    return np.array([ie.posterior(f"n{v}").toarray()[1] for v in range(n)])
+    pytest.importorskip("pyagrum")
+    return peer_marginals(parents, theta, weights, mask)[0]
 
 
 @pytest.mark.parametrize("n, window, seed", [(10, 4, 0), (20, 5, 1), (30, 6, 2), (45, 7, 3),
