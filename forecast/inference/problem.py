@@ -126,9 +126,9 @@ def _fit_exact(problem: Problem, seed: int, settings) -> Posterior:
 
 
 def _fit_nuts(problem: Problem, seed: int, settings) -> Posterior:
+    check_nuts_size(problem.net)          # before PyMC is even imported
     from . import nuts
 
-    _check_nuts_size(problem.net)
     result = nuts.sample(problem.net, problem.node_log_weights, problem.hard_mask, seed, settings)
     return Posterior(result.p_yes, result.mcse, result.diagnostics, "nuts",
                      {**result.settings, "backend": result.engine},
@@ -148,7 +148,7 @@ def table_draws(net: Network, draws: dict[str, np.ndarray]) -> np.ndarray | None
     return parameters.theta(params).reshape(chains, n_draws, net.n_entries)
 
 
-def _check_nuts_size(net: Network) -> None:
+def check_nuts_size(net: Network) -> None:
     """The NUTS model sums states out by elimination in the same kind of order: refuse, before
     PyMC is even imported, a network whose largest table (with its gradient and the tables it
     is combined with) would not fit the memory budget."""

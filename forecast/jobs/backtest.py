@@ -20,9 +20,7 @@ from pathlib import Path
 from .. import MODEL_VERSION
 from ..analysis.scoring import DEFAULT_BINS
 from ..analysis.summaries import node_forecasts
-from ..errors import problem as problem_error
-from ..inference.elimination import TooLarge
-from ..inference.problem import NotExact, engine_for, fit, prepare
+from ..inference.problem import Problem, engine_for, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
@@ -30,16 +28,23 @@ from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_path
 from ..io.replay import inputs_as_of, replay_dates
 from ..model.network import conditions_of, node_log_weights
 from ..model.spec import Inputs
-from .report import too_large_message
+from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 from .score import ScoredForecast, score_document, scored_forecasts
 
 
+def backtest_work(inputs: Inputs, settings: SamplerSettings | None = None) -> Work:
+    """One exact fit per replay date."""
+    return Work("backtest", len(replay_dates(inputs)) * exact_fit_inferences(
+        settings or SamplerSettings(progress=False)), "one fit per replay date")
+
+
 def replay_snapshots(inputs: Inputs, seed: int, settings: SamplerSettings | None = None,
-                     engine: str = "auto") -> tuple[str, list[dict]]:
+                     engine: str = "auto", base: Problem | None = None) -> tuple[str, list[dict]]:
     """(engine used, one snapshot per replay date): per node the mean and interval as
-    `report --as-of D` states them, and whether the node had resolved by D."""
+    `report --as-of D` states them, and whether the node had resolved by D. `base`: the
+    problem already prepared from `inputs`."""
     settings = settings or SamplerSettings(progress=False)
-    base = prepare(inputs)                          # the structure, shared by every replay
+    base = prepare(inputs) if base is None else base   # the structure, shared by every replay
     chosen = engine_for(base, engine)
     node_ids = base.net.node_ids
     snapshots = []
@@ -88,13 +93,10 @@ def backtest_scenario(paths: ScenarioPaths, seed: int, settings: SamplerSettings
                       engine: str = "auto", n_bins: int = DEFAULT_BINS,
                       generated_at: dt.datetime | None = None) -> ScenarioBacktest:
     inputs = load_inputs(paths)
-    shown = paths.display(paths.priors)
-    try:
-        chosen, snapshots = replay_snapshots(inputs, seed, settings, engine)
-    except NotExact as error:
-        raise problem_error(shown, None, "engine", str(error)) from None
-    except TooLarge as error:
-        raise problem_error(shown, None, "network", too_large_message(error, engine)) from None
+    base = prepare(inputs)
+    chosen = choose_engine(paths, base, engine)
+    check_budgets(paths, base, chosen, backtest_work(inputs, settings))
+    _, snapshots = replay_snapshots(inputs, seed, settings, chosen, base)
     scenario = inputs.scenario
     forecasts = scored_forecasts(scenario.id, inputs.resolutions,
                                  [_scoring_view(s) for s in snapshots])

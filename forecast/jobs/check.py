@@ -30,13 +30,14 @@ from ..inference import elimination
 from ..inference.exact import posterior_means as exact_posterior_means
 from ..inference.exact import structure_of
 from ..inference.importance import importance_means
-from ..inference.problem import fit, prepare
+from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.network import Network
 from ..model.spec import Scenario
 from ..versions import package_versions
+from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 
 FAMILY_ALPHA = 0.01
 
@@ -181,6 +182,17 @@ class CheckSettings:
     sbc: SbcSettings = field(default_factory=SbcSettings)
 
 
+def self_check_work(problem: Problem, settings: CheckSettings) -> Work:
+    """The exact engine's inferences in a self-check: the agreement fit, the importance-sampling
+    reference it is held to, and each SBC simulation's fit (none when nothing is sampled)."""
+    agreement = exact_fit_inferences(SamplerSettings(draws=settings.agreement_draws,
+                                                     chains=settings.agreement_chains))
+    sbc = settings.sbc_draws * settings.sbc_chains if len(problem.net.parameters.free) else 0
+    return Work("check", agreement + IMPORTANCE_DRAWS + settings.simulations * sbc,
+                "the agreement fit, its reference, and one fit per SBC simulation",
+                "--draws or --simulations")
+
+
 @dataclass
 class CheckResult:
     document: dict
@@ -201,6 +213,8 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
     inputs = load_inputs(paths)
     prepared = prepare(inputs)
     net = prepared.net
+    engine = choose_engine(paths, prepared, engine)
+    check_budgets(paths, prepared, engine, self_check_work(prepared, settings))
     if progress:
         progress("compiling and fitting the scenario", 0, 1)
     sampler_settings = SamplerSettings(draws=settings.agreement_draws, tune=settings.agreement_tune,

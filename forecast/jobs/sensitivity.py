@@ -16,9 +16,16 @@ from ..analysis.decisions import (
     sensitivity_rows,
 )
 from ..analysis.document import as_of_date
-from ..inference.problem import prepare
+from ..inference.problem import Problem, prepare
 from ..io.project import ScenarioPaths, load_inputs
-from .watch import checked_size, choose_targets
+from .budget import Work, check_budgets
+from .watch import choose_targets
+
+
+def sensitivity_work(problem: Problem) -> Work:
+    """One calibration at the prior means and two per uncertain CPT number."""
+    return Work("sensitivity", 2 * len(problem.net.parameters.free) + 1,
+                "two per uncertain CPT number")
 
 
 def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
@@ -27,7 +34,7 @@ def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
     inputs = load_inputs(paths, as_of)
     problem = prepare(inputs)
     net = problem.net
-    checked_size(paths, net, "exact")
+    check_budgets(paths, problem, "exact", sensitivity_work(problem))   # exact inference only
     chosen = choose_targets(inputs.scenario, problem.conditions, targets)
     result = sensitivity(net, problem.node_log_weights, problem.conditions)
     meanings = [parameter_meaning(net, int(i)) for i in result.params]

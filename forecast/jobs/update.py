@@ -11,6 +11,7 @@ item, and why, is in docs/history.md: the line must stay small when the evidence
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -22,13 +23,15 @@ from .. import MODEL_VERSION
 from ..analysis.document import build_report, with_history
 from ..analysis.report_document import ReportDocument
 from ..analysis.summaries import Influence, influence
-from ..inference.problem import prepare
+from ..inference.problem import Problem, prepare
+from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
 from ..io.evidence import evidence_hash
 from ..io.history import append_snapshot, read_history
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
-from .report import cached_fit, cached_prior
+from .budget import Work
+from .report import cached_fit, cached_prior, checked_problem, report_work
 from .report_files import write_reports
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
@@ -224,6 +227,11 @@ class UpdateResult:
     document: ReportDocument | None = None
 
 
+def update_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:
+    """A report's inferences (the update writes one)."""
+    return dataclasses.replace(report_work(problem, inputs, settings), command="update")
+
+
 def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
                import_file: Path | None = None, as_of: dt.date | None = None,
                engine: str = "auto", use_cache: bool = True) -> UpdateResult:
@@ -233,9 +241,12 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
 
     The history is validated before any fitting, so a damaged history stops the update with
     nothing written. Under `strict`, sampling problems are a user error, nothing written."""
+    settings = settings or SamplerSettings()
     if import_file is not None:
         from .evidence import import_items
 
+        # a network past a budget is refused before the import writes the evidence file
+        checked_problem(paths, load_inputs(paths, as_of), settings, engine, update_work)
         import_items(paths, import_file)
     inputs = load_inputs(paths, as_of)
     shown = paths.display(paths.history)
@@ -244,7 +255,7 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     if history and is_current(history[-1], inputs, fingerprint):
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
-                           engine=engine)
+                           engine=engine, work=update_work)
     fitted = prepare(inputs)
     influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,

@@ -15,14 +15,14 @@ import numpy as np
 from ..analysis.decisions import INTERVAL_PROB, value_of_information, watch_rows
 from ..analysis.document import as_of_date
 from ..errors import fail
-from ..errors import problem as problem_error
 from ..inference import elimination
-from ..inference.exact import check_size, memory_budget
-from ..inference.problem import NotExact, engine_for, prepare
+from ..inference.exact import memory_budget, structure_of
+from ..inference.problem import Problem, prepare
 from ..inference.settings import WATCH_DRAWS
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import Scenario
-from .report import cached_fit, too_large_message
+from .budget import Work, check_budgets, choose_engine
+from .report import cached_fit
 
 
 def choose_targets(scenario: Scenario, conditions, values: Sequence[str], option: str = "--target"
@@ -45,19 +45,12 @@ def choose_targets(scenario: Scenario, conditions, values: Sequence[str], option
     return targets
 
 
-def user_engine(paths: ScenarioPaths, problem, engine: str) -> str:
-    try:
-        return engine_for(problem, engine)
-    except NotExact as error:
-        raise problem_error(paths.display(paths.priors), None, "engine", str(error)) from None
-
-
-def checked_size(paths: ScenarioPaths, net, engine: str):
-    try:
-        return check_size(net)
-    except elimination.TooLarge as error:
-        raise problem_error(paths.display(paths.priors), None, "network",
-                            too_large_message(error, engine)) from None
+def watch_work(problem: Problem, cpt_draws: int) -> Work:
+    """The exact inferences of the values: the CPT draws, then at the prior means and at each
+    draw, one unclamped and two clamped calibrations per open question."""
+    open_questions = problem.net.n_nodes - len(problem.conditions)
+    return Work("watch", cpt_draws + (cpt_draws + 1) * (2 * open_questions + 1),
+                "two clamped inferences per open question, at each CPT draw", "--cpt-draws")
 
 
 def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.date | None = None,
@@ -67,8 +60,9 @@ def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.
     inputs = load_inputs(paths, as_of)
     problem = prepare(inputs)
     net = problem.net
-    chosen = user_engine(paths, problem, engine)
-    structure = checked_size(paths, net, chosen)
+    chosen = choose_engine(paths, problem, engine)
+    check_budgets(paths, problem, chosen, watch_work(problem, cpt_draws))
+    structure = structure_of(net)
     chosen_targets = choose_targets(inputs.scenario, problem.conditions, targets)
     target_index = [net.index(t) for t in chosen_targets]
     rng = np.random.default_rng(seed)

@@ -15,9 +15,12 @@ from collections.abc import Sequence
 from ..analysis.document import build_report
 from ..analysis.report_document import ReportDocument
 from ..errors import fail
+from ..inference.problem import Problem
+from ..inference.settings import SamplerSettings
 from ..io.project import ScenarioPaths, load_inputs
-from ..model.spec import OUTCOMES, Scenario
-from .report import cached_fit, cached_prior
+from ..model.spec import OUTCOMES, Inputs, Scenario
+from .budget import Work
+from .report import cached_fit, cached_prior, report_work
 
 
 def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool]:
@@ -46,10 +49,18 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
     forecast and the change in percentage points. With `as_of`, both are replays."""
     inputs = load_inputs(paths, as_of)
     given = parse_given(given_values, inputs.scenario)
+    fitted = cached_fit(paths, inputs, seed, settings, engine=engine, use_cache=use_cache,
+                        work=whatif_work)
     prior = cached_prior(paths, inputs, seed, use_cache)
-    base = build_report(inputs, cached_fit(paths, inputs, seed, settings, engine=engine,
-                                           use_cache=use_cache), seed, replay=as_of, prior=prior)
+    base = build_report(inputs, fitted, seed, replay=as_of, prior=prior)
     conditional = cached_fit(paths, inputs, seed, settings, given=given, engine=engine,
-                             use_cache=use_cache)
+                             use_cache=use_cache, work=whatif_work)
     return build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior,
                         unconditional=base)
+
+
+def whatif_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:
+    """Two reports' inferences: with the conditions and without."""
+    report = report_work(problem, inputs, settings)
+    return Work("whatif", 2 * report.inferences, "two reports: with the conditions and without",
+                "--draws")
