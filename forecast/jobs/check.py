@@ -190,7 +190,7 @@ def self_check_work(problem: Problem, settings: CheckSettings) -> Work:
     sbc = settings.sbc_draws * settings.sbc_chains if len(problem.net.parameters.free) else 0
     return Work("check", agreement + IMPORTANCE_DRAWS + settings.simulations * sbc,
                 "the agreement fit, its reference, and one fit per SBC simulation",
-                "--draws or --simulations")
+                "--simulations or --draws")
 
 
 @dataclass

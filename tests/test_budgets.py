@@ -1,0 +1,162 @@
+"""No network size ends in a traceback or an OOM kill: every command that infers (report, update,
+whatif, watch, sensitivity, backtest, check), on each engine it takes, refuses a network past
+the memory budget, and on the exact engine one past the work budget, in one line naming the
+priors file, the treewidth and what to do; exit 1; nothing written. One guard does it
+(forecast/jobs/budget.py: check_budgets), before the first inference."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import snapshot_files
+from test_engines import generated_root
+from typer.testing import CliRunner
+
+from forecast.api import Project
+from forecast.cli import app
+from forecast.errors import ForecastError
+
+runner = CliRunner()
+
+# Every command that infers, as typed, and the --engine values it takes (None: no --engine).
+COMMANDS = {
+    "report": (["report", "--no-progress"], ("exact", "nuts")),
+    "update": (["update", "--no-progress"], ("exact", "nuts")),
+    "whatif": (["whatif", "--given", "n03=yes", "--no-progress"], ("exact", "nuts")),
+    "watch": (["watch", "--no-progress"], ("exact", "nuts")),
+    "sensitivity": (["sensitivity"], (None,)),
+    "backtest": (["backtest"], ("exact", "nuts")),
+    "check": (["check", "--simulations", "10", "--no-progress"], ("exact", "nuts")),
+}
+# The option each command's refusal past the work budget names to lower its inferences.
+FEWER = {"report": "--draws", "update": "--draws", "whatif": "--draws", "watch": "--cpt-draws",
+         "check": "--simulations"}
+
+
+def command_line(command: str, engine: str | None, root, scenario: str) -> list[str]:
+    args, _engines = COMMANDS[command]
+    return [*args, "--root", str(root), "--scenario", scenario,
+            *(["--engine", engine] if engine else [])]
+
+
+def with_engines(commands=COMMANDS):
+    return [pytest.param(c, e, id=f"{c}-{e}" if e else c) for c in commands
+            for e in COMMANDS[c][1]]
+
+
+def exact(command: str) -> str | None:
+    """--engine exact, where the command takes --engine."""
+    return "exact" if "exact" in COMMANDS[command][1] else None
+
+
+def dense_root(tmp_path):
+    """A dense 30-node network (treewidth 15): past a 2 MiB memory budget on both engines."""
+    return generated_root(tmp_path, "dense", 30, seed=9, n_items=20, window=None, max_parents=8)
+
+
+def small_root(tmp_path):
+    """A 12-node network of treewidth 3: past a work budget of 0.1 ms, within the default."""
+    return generated_root(tmp_path, "slow", 12, seed=4, n_items=10, window=3)
+
+
+def refused(result) -> str:
+    """The one stderr line of a command refused as a user error (typer.Exit(1): no other
+    exception escaped the command)."""
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("command", "engine"), with_engines())
+def test_every_command_refuses_a_network_past_the_memory_budget(tmp_path, monkeypatch, command,
+                                                                engine):
+    root = dense_root(tmp_path)
+    before = snapshot_files(root)
+    monkeypatch.setenv("FORECAST_MEMORY_BUDGET", "2M")
+    line = refused(runner.invoke(app, command_line(command, engine, root, "dense")))
+    assert line.startswith("Error: priors/dense.toml: network: this network is too wide"), line
+    assert "treewidth 15" in line and "fewer parents" in line, line
+    assert "FORECAST_MEMORY_BUDGET" in line and "nothing written" in line, line
+    assert snapshot_files(root) == before
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_exact_command_refuses_work_past_the_work_budget(tmp_path, monkeypatch, command):
+    """Each command counts its own exact inferences (a backtest: one fit per replay date; a
+    check: the agreement fit, its reference and one fit per SBC simulation...) and names
+    itself and the option that lowers them."""
+    root = small_root(tmp_path)
+    before = snapshot_files(root)
+    monkeypatch.setenv("FORECAST_WORK_BUDGET", "0.0001")
+    line = refused(runner.invoke(app, command_line(command, exact(command), root, "slow")))
+    assert line.startswith("Error: priors/slow.toml: network: this network is too slow"), line
+    assert "treewidth 3" in line and f"forecast {command} needs about" in line, line
+    assert "FORECAST_WORK_BUDGET" in line and "nothing written" in line, line
+    if command in FEWER:
+        assert f"use fewer {FEWER[command]}" in line, line
+    else:                                     # no option lowers a sensitivity's or backtest's
+        assert "use fewer" not in line, line
+    assert snapshot_files(root) == before
+
+
+@pytest.mark.parametrize("variable", ["FORECAST_MEMORY_BUDGET", "FORECAST_WORK_BUDGET"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_malformed_budget_variable_is_one_line_in_every_command(tmp_path, monkeypatch, command,
+                                                                  variable):
+    root = small_root(tmp_path)
+    before = snapshot_files(root)
+    monkeypatch.setenv(variable, "lots")
+    line = refused(runner.invoke(app, command_line(command, exact(command), root, "slow")))
+    assert line.startswith(f"Error: {variable}: expected a "), line
+    assert line.endswith("found 'lots'"), line
+    assert snapshot_files(root) == before
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_the_entry_point_past_the_memory_budget_prints_one_line_and_no_traceback(tmp_path, command):
+    """`python -m forecast COMMAND` as a user runs it (default engine): exit 1, one stderr line,
+    no traceback, nothing written."""
+    root = dense_root(tmp_path)
+    before = snapshot_files(root)
+    done = subprocess.run([sys.executable, "-m", "forecast", *command_line(command, None, root, "dense")],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "FORECAST_MEMORY_BUDGET": "2M"})
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "priors/dense.toml" in lines[0] and "treewidth 15" in lines[0], lines[0]
+    assert snapshot_files(root) == before
+
+
+def test_update_import_past_the_memory_budget_leaves_the_evidence_file_alone(tmp_path, monkeypatch):
+    """The import would be written before the fit: the budget is checked first."""
+    root = dense_root(tmp_path)
+    extra = tmp_path / "more.csv"
+    header = (root / "evidence" / "dense.csv").read_text().splitlines()[0]
+    extra.write_text(header + "\nX1,n00,2025-02-01,Generated,A,2,2.0,,imported item,\n")
+    before = snapshot_files(root)
+    monkeypatch.setenv("FORECAST_MEMORY_BUDGET", "2M")
+    line = refused(runner.invoke(app, [*command_line("update", "exact", root, "dense"),
+                                       "--import", str(extra)]))
+    assert "priors/dense.toml" in line and "treewidth 15" in line, line
+    assert snapshot_files(root) == before
+
+
+@pytest.mark.parametrize("method", [
+    lambda p: p.report(scenario="dense"), lambda p: p.update(scenario="dense"),
+    lambda p: p.whatif({"n03": True}, scenario="dense"), lambda p: p.watch(scenario="dense"),
+    lambda p: p.sensitivity(scenario="dense")],
+    ids=["report", "update", "whatif", "watch", "sensitivity"])
+def test_the_python_api_raises_the_same_refusal(tmp_path, monkeypatch, method):
+    root = dense_root(tmp_path)
+    before = snapshot_files(root)
+    monkeypatch.setenv("FORECAST_MEMORY_BUDGET", "2M")
+    with pytest.raises(ForecastError, match=r"treewidth 15 .*FORECAST_MEMORY_BUDGET") as caught:
+        method(Project(root))
+    assert str(caught.value.path) == "priors/dense.toml"
+    assert snapshot_files(root) == before
