@@ -19,6 +19,7 @@ _TINY = 1e-300
 _EPS = 1e-15
 _MAX_TERMS = 400
 _BISECTIONS = 400
+_CDF_NOISE = 1e-15      # the continued fraction's own rounding, as an absolute error in the CDF
 
 
 def _log_beta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -79,9 +80,10 @@ def beta_cdf(x, a, b) -> np.ndarray:
 def beta_ppf(q, a, b) -> np.ndarray:
     """The q-quantile of Beta(a, b), elementwise: Newton steps on `beta_cdf` kept inside a
     bisection bracket (a step that would leave the bracket bisects instead), until a step moves x
-    by no more than two floats. A relative tolerance in x is not enough: where b < 1 the mass
-    piles up against 1 and the CDF rises by ~1e-9 between neighbouring floats there, so x must be
-    found to the last float. Each round works only on the entries not yet converged."""
+    by no more than two floats or the CDF matches q to its rounding. A relative tolerance in x is
+    not enough: where b < 1 the mass piles up against 1 and the CDF rises by ~1e-9 between
+    neighbouring floats there, so x must be found to the last float. Each round works only on the
+    entries not yet converged."""
     q, a, b = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (q, a, b)))
     shape = q.shape
     q, a, b = q.ravel(), a.ravel(), b.ravel()
@@ -98,9 +100,13 @@ def beta_ppf(q, a, b) -> np.ndarray:
             density = np.exp((aa - 1) * np.log(xa) + (ba - 1) * np.log1p(-xa) - log_norm[active])
             step = xa - value / density
         new = np.where(np.isfinite(step) & (step > lo) & (step < hi), step, 0.5 * (lo + hi))
-        new = np.where(value == 0.0, xa, new)
+        settled = np.abs(value) <= _CDF_NOISE
+        new = np.where(settled, xa, new)
         low[active], high[active], x[active] = lo, hi, new
-        active = active[np.abs(new - xa) > 2.0 * np.spacing(np.maximum(new, xa))]
+        # done when a step moves x by two floats or less, or the CDF already equals q to its own
+        # rounding (further steps would only chase that noise, by bisection)
+        moving = (np.abs(new - xa) > 2.0 * np.spacing(np.maximum(new, xa))) & ~settled
+        active = active[moving]
         if len(active) == 0:
             break
     return x.reshape(shape)
