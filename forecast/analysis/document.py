@@ -160,10 +160,14 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     prior = prior or prior_fit(net, seed)
     prior_means = np.asarray(prior.means, dtype=float)
     prior_bounds = interval(np.clip(prior.p_yes, 0.0, 1.0))
-    # exact_mean: the closed form where it exists (table scenarios); null with parametric CPTs
-    exact_now = (exact.posterior_means(net, problem.node_log_weights, problem.conditions)
-                 if net.conjugate else None)
+    # exact_mean: the closed form where it exists (table scenarios); null with parametric CPTs.
+    # The exact engine's posterior already holds it (its means are that closed form).
     means = np.asarray(posterior.means, dtype=float)
+    if posterior.engine == "exact":
+        exact_now = means
+    else:
+        exact_now = (exact.posterior_means(net, problem.node_log_weights, problem.conditions)
+                     if net.conjugate else None)
     forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
     if influences is None:
         influences = influence(net, inputs.evidence, problem.conditions)
