@@ -113,6 +113,24 @@ class DevTools:
             if event.get("method") == method:
                 return event
 
+    def problems(self) -> tuple[list[str], list[str]]:
+        """(exceptions, console and log errors or warnings; URLs requested) from the events
+        received so far."""
+        errors, requests = [], []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                errors.append(f"{details.get('text', '')} "
+                              f"{details.get('exception', {}).get('description', '')}")
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
+                errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
+            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+                errors.append(params["entry"]["text"])
+            elif method == "Network.requestWillBeSent":
+                requests.append(params["request"]["url"])
+        return errors, requests
+
     def close(self) -> None:
         try:
             self.call("Browser.close", timeout=10)
@@ -156,19 +174,7 @@ def load_in_chromium(html_path: Path, tmp_path: Path) -> tuple[dict, list[str], 
                                         returnByValue=True)["result"]["value"])
     finally:
         browser.close()
-    errors, requests = [], []
-    for event in browser.events:
-        method, params = event.get("method"), event.get("params", {})
-        if method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            errors.append(f"{details.get('text', '')} {details.get('exception', {}).get('description', '')}")
-        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
-            errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
-        elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-            errors.append(params["entry"]["text"])
-        elif method == "Network.requestWillBeSent":
-            requests.append(params["request"]["url"])
-    return facts, errors, requests
+    return (facts, *browser.problems())
 
 
 HOSTILE = '<script>console.error("injected")</script><img src=x onerror="console.error(1)">'

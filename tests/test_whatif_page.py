@@ -73,18 +73,7 @@ class Page:
 
     def close(self) -> tuple[list[str], list[str]]:
         self.browser.close()
-        errors, requests = [], []
-        for event in self.browser.events:
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.exceptionThrown":
-                errors.append(str(params["exceptionDetails"]))
-            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
-                errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
-            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-                errors.append(params["entry"]["text"])
-            elif method == "Network.requestWillBeSent":
-                requests.append(params["request"]["url"])
-        return errors, requests
+        return self.browser.problems()
 
 
 def fitted_document(data_root: Path) -> dict:
