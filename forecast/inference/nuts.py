@@ -23,6 +23,8 @@ from .exact import structure_of
 from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings, draws_for_ess
 
 RHAT_LIMIT = 1.01
+# What a fit keeps of the sampler's draws: the free parameters and P(yes) per node
+DRAWN = ("theta", "p_yes")
 ESS_MIN = 400.0
 
 
@@ -168,23 +170,21 @@ def _idata_draws(idata) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Posterior variables as (chains, draws, k) arrays, and the divergence flags, from an
     ArviZ 0.x InferenceData or an ArviZ 1 DataTree (what `pm.sample` returns)."""
     draws = {}
-    for name in ("theta", "p_yes"):
+    for name in DRAWN:
         if name in idata.posterior:
             values = np.asarray(idata.posterior[name].values, dtype=float)
             draws[name] = values.reshape(values.shape[0], values.shape[1], -1)
     return draws, np.asarray(idata.sample_stats["diverging"].values)
 
 
-def _arrow_draws(trace) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+def _arrow_draws(trace) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The same from nutpie's raw Arrow trace (one record batch per chain, warm-up rows flagged
-    by `tuning`), without building an InferenceData: the conversion cost a warm refit a quarter
-    of its time. None when this nutpie does not return an Arrow trace (the caller converts)."""
+    by `tuning` and dropped here), without building an InferenceData: the conversion cost a warm
+    refit a quarter of its time. (nutpie is pinned to 0.16.x, whose raw trace is Arrow; a test
+    holds these draws equal to nutpie's own conversion.)"""
     import pyarrow
 
-    try:
-        draw_batches, stat_batches = trace.get_arrow_trace()
-    except AttributeError:
-        return None
+    draw_batches, stat_batches = trace.get_arrow_trace()
 
     def column(batch, name) -> np.ndarray:
         raw = batch.column(name)
@@ -197,7 +197,7 @@ def _arrow_draws(trace) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
 
     kept = [~column(stats, "tuning").astype(bool) for stats in stat_batches]
     draws = {}
-    for name in ("theta", "p_yes"):
+    for name in DRAWN:
         if name in draw_batches[0].column_names:
             chains = [column(batch, name)[keep] for batch, keep in zip(draw_batches, kept, strict=True)]
             stacked = np.stack(chains).astype(float)
@@ -240,7 +240,7 @@ def diagnose(quantities: np.ndarray, diverging: np.ndarray, tune: int) -> dict:
 def _fit_from_draws(draws: dict[str, np.ndarray], diverging: np.ndarray, engine: str,
                     settings: SamplerSettings, tune: int) -> NutsFit:
     p_yes = draws["p_yes"]
-    quantities = np.concatenate([draws[name] for name in ("theta", "p_yes") if name in draws], axis=2)
+    quantities = np.concatenate([draws[name] for name in DRAWN if name in draws], axis=2)
     return NutsFit(p_yes=p_yes, mcse=diagnostics.mcse_mean(p_yes),
                    diagnostics=diagnose(quantities, diverging, tune), draws=draws, engine=engine,
                    settings={"draws": settings.draws, "tune": tune,
@@ -300,19 +300,11 @@ class Sampler:
         tune = settings.tune_for("nutpie")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # save_warmup=False: the warm-up draws are never read, and converting them to ArviZ
-            # costs a warm refit about a tenth of its time
             trace = nutpie.sample(compiled, draws=settings.draws, tune=tune,
-                                  chains=settings.chains, cores=cores, seed=seed, save_warmup=False,
+                                  chains=settings.chains, cores=cores, seed=seed,
                                   progress_bar=settings.progress, target_accept=settings.target_accept,
                                   return_raw_trace=True)
-            found = _arrow_draws(trace)
-            if found is None:        # a nutpie whose raw trace is not Arrow: its own conversion
-                found = _idata_draws(nutpie.sample(
-                    compiled, draws=settings.draws, tune=tune, chains=settings.chains, cores=cores,
-                    seed=seed, save_warmup=False, progress_bar=settings.progress,
-                    target_accept=settings.target_accept))
-        return _fit_from_draws(*found, "pymc-nutpie", settings, tune)
+        return _fit_from_draws(*_arrow_draws(trace), "pymc-nutpie", settings, tune)
 
     def _sample_pymc(self, data, seed, settings: SamplerSettings) -> NutsFit:
         cores = settings.cores or min(settings.chains, os.cpu_count() or 1)
