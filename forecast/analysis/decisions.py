@@ -1,6 +1,7 @@
-"""Decision support, as pure computations over the network (numpy, and scipy.special for Beta
-quantiles; never PyMC): what to watch (value of information), what each forecast hangs on
-(one-way sensitivity to the CPT entries), and the model as data for the report page's what-if.
+"""Decision support, as pure computations over the network (numpy alone, with
+forecast.model.beta for Beta quantiles; never PyMC): what to watch (value of information), what
+each forecast hangs on (one-way sensitivity to the CPT entries), and the model as data for the
+report page's what-if.
 
 Value of information. If node v were resolved next, a target t's forecast would move to
 P(t | evidence, v = yes) or P(t | evidence, v = no), with probabilities P(v | evidence). The

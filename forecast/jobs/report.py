@@ -19,7 +19,7 @@ from ..io.catalog import read_chart_history
 from ..io.posterior_cache import cache_key, load_posterior, store_posterior
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import Inputs
-from .budget import Work, check_budgets, choose_engine
+from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 from .report_files import write_reports
 
 # What a command states about its exact inferences: (problem, inputs, settings) -> Work.
@@ -113,7 +113,7 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
     leave-out per evidence item (and cluster), and the sensitivity and value-of-information
     clamps of the decisions section."""
     net = problem.net
-    return Work("report", settings.draws * settings.chains + PRIOR_DRAWS + 2 * len(inputs.evidence)
+    return Work("report", exact_fit_inferences(settings) + PRIOR_DRAWS + 2 * len(inputs.evidence)
                 + 2 * len(net.free) + 2 * net.n_nodes + 2,
                 "intervals, influence, sensitivity", "--draws")
 
