@@ -4,7 +4,8 @@ Each file is written to a hidden temporary beside it (`.<name>.<random>.tmp`), f
 then renamed over the target. A process killed before the rename leaves the target as it was
 and, at worst, that hidden temporary: no reader opens it (readers open files by their exact
 names), and any `.*.tmp` file is safe to delete. A set of files that must change as one (the
-report set) goes through `write_file_set`: a generation directory and a manifest renamed last."""
+report set; the json/html pairs of check, score and backtest) goes through `write_file_set`: a
+generation directory and a manifest renamed last."""
 
 from __future__ import annotations
 
@@ -145,7 +146,7 @@ def write_file_set(directory: Path, files: dict[str, str], name: str) -> list[Pa
 
 def write_file_sets(files: dict[Path, str], name: str) -> list[Path]:
     """`write_file_set` for files spread over several directories (check, score and backtest
-    each write a .json and an .html per scenario, and `--every` a pooled pair): each
+    each write a .json and an .html per scenario, and with `--all` a pooled pair): each
     directory's files change as one set named `name`."""
     by_directory: dict[Path, dict[str, str]] = {}
     for path, text in files.items():
