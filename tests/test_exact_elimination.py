@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pyagrum_peer import agrum_marginals as peer_marginals
 
 from forecast.inference import elimination as E
+from forecast.inference.elimination import backends, calibrate, structure
 
 # ----------------------------------------------------------------------------- references
 
@@ -201,8 +202,8 @@ def test_the_log_space_path_agrees_with_the_linear_path(small_clique):
         theta = rng.uniform(0.01, 0.99, (s.n_entries, rows))
         mask0 = np.zeros((n, rows))
         weight1 = rng.normal(0, 2, (n, rows))
-        lin = E._calibrate(s, theta, mask0, weight1, E._Linear, True, True)
-        log = E._calibrate(s, theta, mask0, weight1, E._Log, False, True)
+        lin = calibrate._calibrate(s, theta, mask0, weight1, backends._Linear, True, True)
+        log = calibrate._calibrate(s, theta, mask0, weight1, backends._Log, False, True)
         np.testing.assert_allclose(lin[0], log[0], atol=1e-12, rtol=0)
         np.testing.assert_allclose(lin[1], log[1], atol=1e-10, rtol=0)
         for i in lin[3]:
@@ -342,7 +343,7 @@ def test_marginals_match_pyagrum_on_generated_networks(n, window, seed):
     parents = window_dag(n, 4, window, rng)
     s = E.build_structure(parents)
     if window == 20:
-        assert s.largest_clique > E._SMALL_CLIQUE
+        assert s.largest_clique > structure.SMALL_CLIQUE
     for _ in range(2):
         theta = rng.uniform(0.02, 0.98, s.n_entries)
         weights = np.zeros(n)

@@ -1,0 +1,163 @@
+"""The two arithmetic back-ends of calibration: linear (rescaled probabilities, fast) and log
+space (slower, nothing underflows). Both expose the same operations on batch-last tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .structure import Structure
+
+_RESCUE_BELOW = 1e-280           # a rescaling factor below this sends the row to log space
+_LOG_RESCUE_BELOW = float(np.log(_RESCUE_BELOW))
+_TINY = np.finfo(float).tiny
+
+# ----------------------------------------------------------------------------- arithmetic
+#
+# Tables keep the batch axis LAST: (2, ..., 2, rows). numpy's inner loops then run over the
+# rows, contiguous, instead of over axes of length 2 (ten times faster on a batch).
+
+class _Linear:
+    """Products and sums of rescaled probabilities (in place where the table is our own)."""
+    log_space = False
+
+    @staticmethod
+    def families(s: Structure, theta, mask0, weight1):
+        """Per-entry tables (2, K, rows): [1 - theta, theta] times the evidence weights of
+        the entry's node, each node's table divided by its largest entry. Returns them, the
+        log of the factors taken out (rows,), and the rows to redo in log space."""
+        top = np.maximum(mask0, weight1)                             # (n, rows)
+        finite_top = np.where(np.isfinite(top), top, 0.0)
+        w0 = np.exp(mask0 - finite_top)
+        w1 = np.exp(weight1 - finite_top)
+        node = s.entry_node
+        table = np.empty((2,) + theta.shape)
+        np.multiply(1.0 - theta, w0[node], out=table[0])
+        np.multiply(theta, w1[node], out=table[1])
+        peak = np.maximum.reduceat(np.maximum(table[0], table[1]), s.offsets, axis=0)
+        rescue = ~(peak >= _RESCUE_BELOW).all(axis=0) | ~np.isfinite(top).all(axis=0)
+        safe = np.where(peak > 0, peak, 1.0)
+        table /= safe[node]
+        log_scale = (finite_top + np.log(safe)).sum(axis=0)
+        return table, log_scale, rescue
+
+    @staticmethod
+    def ones(shape):
+        return np.ones(shape)
+
+    @staticmethod
+    def mul(a, b):
+        a *= b
+        return a
+
+    @staticmethod
+    def fresh_mul(a, b):
+        return a * b
+
+    @staticmethod
+    def sum_to(table, size):
+        return table.reshape(size, -1, table.shape[-1]).sum(axis=1)
+
+    combine = staticmethod(np.prod)
+
+    @staticmethod
+    def rescale(msg):
+        """Divide a message by its largest entry per row, in place; returns that entry. A
+        zero gives NaN here: such a row is redone in log space (see `scales`)."""
+        top = msg.max(axis=0)
+        msg /= top
+        return msg, top
+
+    @staticmethod
+    def scales(tops):
+        """log of the factors taken out, and the rows where one fell below _RESCUE_BELOW."""
+        if not tops:
+            return 0.0, False
+        tops = np.stack(tops)
+        return np.log(tops).sum(axis=0), ~(tops.min(axis=0) >= _RESCUE_BELOW)
+
+    @staticmethod
+    def divide(new, old):
+        """new / old on a separator. Where old is 0, new is exactly 0 too (it was summed
+        from products holding that 0), so flooring old at the smallest normal float gives 0
+        there; below that floor both are negligible next to the belief's total (~1)."""
+        return new / np.maximum(old, _TINY)
+
+    @staticmethod
+    def normalise(table2d):
+        """Divide in place by the total per row; returns the table and the total."""
+        total = table2d.sum(axis=0)
+        table2d /= total
+        return table2d, total
+
+    log = staticmethod(np.log)
+
+
+class _Log:
+    """The same operations on logarithms: slower, but nothing underflows. -inf is an exact
+    zero; it never meets +inf, so no NaN arises."""
+    log_space = True
+
+    @staticmethod
+    def families(s: Structure, theta, mask0, weight1):
+        node = s.entry_node
+        table = np.empty((2,) + theta.shape)
+        with np.errstate(divide="ignore"):
+            table[0] = np.log1p(-theta) + mask0[node]
+            table[1] = np.log(theta) + weight1[node]
+        rows = theta.shape[1]
+        return table, np.zeros(rows), np.zeros(rows, dtype=bool)
+
+    @staticmethod
+    def ones(shape):
+        return np.zeros(shape)
+
+    combine = staticmethod(np.sum)
+
+    @staticmethod
+    def mul(a, b):
+        a += b
+        return a
+
+    @staticmethod
+    def fresh_mul(a, b):
+        return a + b
+
+    @staticmethod
+    def sum_to(table, size):
+        table = table.reshape(size, -1, table.shape[-1])
+        top = table.max(axis=1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(divide="ignore", under="ignore"):
+            return np.log(np.exp(table - top).sum(axis=1)) + top[:, 0]
+
+    @staticmethod
+    def rescale(msg):
+        top = msg.max(axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        return msg - top, top
+
+    @staticmethod
+    def scales(tops):
+        return (np.sum(tops, axis=0) if tops else 0.0), False
+
+    @staticmethod
+    def divide(new, old):
+        return np.where(old > -np.inf, new - np.where(old > -np.inf, old, 0.0), -np.inf)
+
+    @staticmethod
+    def normalise(table2d):
+        """exp, normalised per row (linear probabilities), and the log of the total."""
+        top = table2d.max(axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        w = np.exp(table2d - top)
+        total = w.sum(axis=0)
+        return w / np.where(total > 0, total, 1.0), np.log(total) + top
+
+    @staticmethod
+    def log(log_total):
+        return log_total
+
+

@@ -1,0 +1,158 @@
+"""The graph side of compilation: moral graph, greedy elimination orders, the elimination
+tree of an order and the merging of its cliques. Node sets are Python int bitsets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def _moral_graph(parents: Sequence[Sequence[int]]) -> list[int]:
+    """Adjacency bitsets of the moral graph (a node, its parents and co-parents are joined)."""
+    n = len(parents)
+    adj = [0] * n
+    for v, pa in enumerate(parents):
+        family = [v, *pa]
+        bits = 0
+        for a in family:
+            bits |= 1 << a
+        for a in family:
+            adj[a] |= bits & ~(1 << a)
+    return adj
+
+
+def _greedy_order(adj: list[int], rule: str) -> list[int]:
+    """Greedy elimination order on bitset adjacency. rule "fill": fewest fill-in edges, ties to
+    the smaller clique (min-weight: binary nodes, so weight is 2^(degree + 1)), then the index.
+    rule "weight": smallest clique first, ties to fewer fill-ins."""
+    adj = list(adj)
+    n = len(adj)
+    remaining = (1 << n) - 1
+    alive = set(range(n))
+    order = []
+    while alive:
+        best, best_key = -1, None
+        for u in alive:
+            near = adj[u] & remaining
+            degree = near.bit_count()
+            fill = 0
+            if degree > 1:
+                rest = near
+                while rest:
+                    low = rest & -rest
+                    a = low.bit_length() - 1
+                    fill += (near & ~adj[a] & ~low).bit_count()
+                    rest ^= low
+                fill //= 2
+            key = (fill, degree, u) if rule == "fill" else (degree, fill, u)
+            if best_key is None or key < best_key:
+                best, best_key = u, key
+        near = adj[best] & remaining
+        rest = near
+        while rest:
+            low = rest & -rest
+            a = low.bit_length() - 1
+            adj[a] |= near & ~low
+            rest ^= low
+        remaining &= ~(1 << best)
+        alive.remove(best)
+        order.append(best)
+    return order
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+def _elimination_tree(adj: list[int], order: list[int]) -> tuple[list[int], list[int]]:
+    """Cliques {u} + neighbours(u) at u's elimination, and each one's parent: the clique of the
+    neighbour eliminated next (-1 for a root). This tree has the running-intersection
+    property: a node's cliques are connected."""
+    adj = list(adj)
+    n = len(adj)
+    pos = {u: i for i, u in enumerate(order)}
+    remaining = (1 << n) - 1
+    cliques, tree_parent = [], []
+    for u in order:
+        near = adj[u] & remaining
+        cliques.append(near | (1 << u))
+        tree_parent.append(min((pos[a] for a in _bits(near)), default=-1))
+        for a in _bits(near):
+            adj[a] |= near & ~(1 << a)
+        remaining &= ~(1 << u)
+    return cliques, tree_parent
+
+
+def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
+                ) -> tuple[list[int], list[int]]:
+    """Contract tree edges where one clique contains the other (so only maximal cliques are
+    left), then edges whose union has at most `merge_up_to` nodes (fewer numpy calls).
+    Contracting an edge of a junction tree leaves a junction tree."""
+    sets = dict(enumerate(cliques))
+    parent = dict(enumerate(tree_parent))
+    # a forest (disconnected network) hangs from its first root by empty separators
+    roots = [i for i, p in parent.items() if p < 0]
+    for r in roots[1:]:
+        parent[r] = roots[0]
+
+    def contract(child: int, into: int) -> None:
+        sets[into] |= sets.pop(child)
+        for node, p in parent.items():
+            if p == child:
+                parent[node] = into
+        del parent[child]
+
+    largest = max(c.bit_count() for c in cliques)
+    everything = 0
+    for c in cliques:
+        everything |= c
+    # merging never makes the largest table larger, except that a network of at most
+    # `merge_up_to` nodes becomes a single clique (enumeration: fastest when that small)
+    limit = merge_up_to if everything.bit_count() <= merge_up_to else min(merge_up_to, largest)
+    for limit_rule in ("contain", "small"):
+        changed = True
+        while changed:
+            changed = False
+            for child in sorted(sets, key=lambda c: -sets[c].bit_count()):
+                p = parent.get(child, -1)
+                if child not in sets or p < 0:
+                    continue
+                a, b = sets[child], sets[p]
+                if limit_rule == "contain":
+                    ok = (a & b) == a or (a & b) == b
+                else:
+                    ok = (a | b).bit_count() <= limit
+                if ok:
+                    contract(child, p)
+                    changed = True
+    keys = sorted(sets)
+    index = {k: i for i, k in enumerate(keys)}
+    return ([sets[k] for k in keys],
+            [index[parent[k]] if parent[k] >= 0 else -1 for k in keys])
+
+
+
+
+def _check_acyclic(parents: tuple[tuple[int, ...], ...]) -> None:
+    state = [0] * len(parents)          # 0 new, 1 on the stack, 2 done
+    for start in range(len(parents)):
+        stack = [(start, iter(parents[start]))]
+        if state[start]:
+            continue
+        state[start] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+            elif state[nxt] == 1:
+                raise ValueError(f"the parents form a cycle through node {nxt}")
+            elif state[nxt] == 0:
+                state[nxt] = 1
+                stack.append((nxt, iter(parents[nxt])))
+
