@@ -9,7 +9,6 @@ import random
 import pytest
 
 from forecast.analysis.summaries import influence
-from forecast.cli.update import print_update
 from forecast.inference.exact import exact_means
 from forecast.inference.problem import prepare
 from forecast.io.evidence import evidence_hash, parse_evidence
@@ -23,6 +22,8 @@ from forecast.jobs.update import (
     make_snapshot,
     what_changed,
 )
+from forecast.render.terminal import stdout_console
+from forecast.render.update import print_update
 
 HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
 
@@ -107,7 +108,7 @@ def test_update_after_a_big_import_prints_counts_and_top_movers(big, capsys):
     previous, _ = snapshot_for(base)
     result = UpdateResult(True, snapshot, previous, what_changed(previous, snapshot),
                           "reports/turkey-peacekeeping/history.jsonl", 2, [], snapshot)
-    print_update(result, scenario_paths(None, "turkey-peacekeeping"))
+    print_update(result, scenario_paths(None, "turkey-peacekeeping").display, stdout_console())
     out = capsys.readouterr().out
     assert len(out) < 4000, len(out)                   # it was 160 KB of ids on one line
     added = len(snapshot["items"]) - len(previous["items"]) + len(

@@ -8,24 +8,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import problem
 from ..io.project import scenario_paths
-from ..render import sbc_divergences
-from ..render.terminal import columns_table, wrote_line
-from .app import (
+from .options import (
     DEFAULTS,
     RootOption,
     ScenarioOption,
     SeedOption,
     TableOrJson,
-    app,
+    TableOrJsonOption,
     chains_option,
     draws_option,
     progress_option,
-    stdout_console,
     tune_option,
     user_errors,
 )
@@ -34,35 +30,6 @@ from .app import (
 class CheckedEngine(str, Enum):
     nuts = "nuts"
     exact = "exact"
-
-
-def print_check(document: dict, written) -> None:
-
-    console = stdout_console()
-    a, s = document["agreement"], document["sbc"]
-    tested, reference = a["columns"]["tested"], a["columns"]["reference"]
-    table = columns_table(f"{document['engine']} engine against its reference on "
-                          f"{document['scenario']} (z limit {a['z_limit']:.2f})",
-                          ("node", tested.replace("_", " "), reference.replace("_", " "), "MCSE",
-                           "reference SE", "z"))
-    for n in a["nodes"]:
-        table.add_row(escape(n["id"]), f"{n[tested]:.4f}", f"{n[reference]:.4f}", f"{n['mcse']:.4f}",
-                      f"{n.get('reference_se') or 0:.4f}", f"{n['z']:.2f}")
-    console.print(table)
-    if s["quantities"]:
-        sbc = columns_table(f"SBC: {s['simulations']} simulations, {s['bins']} rank bins, "
-                            f"p limit {s['p_limit']:.5f}", ("quantity", "chi-square", "p-value"))
-        for q in s["quantities"]:
-            sbc.add_row(escape(q["name"]), f"{q['chi2']:.2f}", f"{q['p_value']:.4f}")
-        console.print(sbc)
-        console.print(sbc_divergences(s), markup=False, highlight=False, soft_wrap=True)
-    else:
-        console.print(f"SBC: {s['note']}", markup=False)
-    verdict = "PASSED" if document["passed"] else "FAILED"
-    console.print(f"Self-check {verdict}: agreement {'passed' if a['passed'] else 'failed'}, "
-                  f"SBC {'passed' if s['passed'] else 'failed'}", markup=False, highlight=False)
-    if written:
-        console.print(wrote_line(written), markup=False, highlight=False)
 
 
 # What to do when the self-check fails: a failure at the 1% level can be chance, so the first
@@ -77,7 +44,6 @@ CHECK_ADVICE = {
 }
 
 
-@app.command()
 @user_errors
 def check(
     scenario: ScenarioOption = DEFAULTS["scenario"],
@@ -90,8 +56,7 @@ def check(
         "with nutpie, 1000 with PyMC's own sampler).")] = DEFAULTS["tune"],
     chains: Annotated[int, chains_option("Chains of the agreement fit (2 or more).")]
     = DEFAULTS["chains"],
-    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
-    = TableOrJson.table,
+    fmt: TableOrJsonOption = TableOrJson.table,
     progress: Annotated[bool, progress_option("Show progress on stderr.")] = True,
     engine: Annotated[CheckedEngine, typer.Option(
         "--engine", help="The engine to check: nuts (against the exact engine, then SBC) or "
@@ -105,6 +70,8 @@ def check(
     Example: forecast check --scenario turkey-peacekeeping --simulations 200
     """
     from ..jobs.check import CheckSettings, run_check
+    from ..render.check import print_check
+    from ..render.terminal import stdout_console
 
     paths = scenario_paths(root, scenario)
     settings = CheckSettings(seed=seed, simulations=simulations, agreement_draws=draws,
@@ -124,7 +91,7 @@ def check(
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        print_check(document, [paths.display(p) for p in result.written])
+        print_check(document, [paths.display(p) for p in result.written], stdout_console())
     if not document["passed"]:
         failed = [part for part in ("agreement", "sbc") if not document[part]["passed"]]
         raise problem(paths.display(paths.reports / "check.html"), None, None,

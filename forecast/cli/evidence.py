@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from ..io.project import scenario_paths
-from .app import DEFAULTS, RootOption, ScenarioOption, TableOrJson, app, stdout_console, user_errors
+from .options import DEFAULTS, RootOption, ScenarioOption, TableOrJson, user_errors
 
 evidence_app = typer.Typer(
     help="Add, import, remove, edit, list and validate coded evidence.\n\n"
@@ -30,21 +28,18 @@ class ListFormat(str, Enum):
     csv = "csv"
 
 
-TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print.")]
+PrintFormatOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print.")]
 
 
 def _print_written(written, fmt: TableOrJson, verb: str) -> None:
     from ..jobs.evidence import item_record
-    from ..render import id_list
+    from ..render.evidence import written_line
 
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
                                "rows": [item_record(it) for it in written.rows]}, indent=2))
         return
-    ids = id_list(written.item_ids) if written.item_ids else "nothing"
-    nodes = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in written.rows)
-    typer.echo(f"{verb} {ids} to {written.path}: {len(written.rows)} row(s)"
-               + (f": {nodes}" if len(written.item_ids) == 1 else ""))
+    typer.echo(written_line(written, verb))
 
 
 @evidence_app.command("add")
@@ -69,7 +64,7 @@ def add(
                                          show_default=False)] = "",
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: TableOrJsonOption = TableOrJson.table,
+    fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Add one evidence item (one row per node); the whole file is checked before it is written.
     Without --date the item is dated today, and the output says so.
@@ -95,7 +90,7 @@ def import_(
                                          show_default=False)],
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: TableOrJsonOption = TableOrJson.table,
+    fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Import every row of a CSV, all or nothing: the file is checked whole first.
 
@@ -114,6 +109,7 @@ ItemArgument = Annotated[str, typer.Argument(help="The item's id, e.g. E012.", s
 
 def _print_changed(changed, fmt: TableOrJson, verb: str) -> None:
     from ..jobs.evidence import item_record
+    from ..render.evidence import changed_line
 
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": changed.path, "item_id": changed.item_id,
@@ -121,11 +117,7 @@ def _print_changed(changed, fmt: TableOrJson, verb: str) -> None:
                                "rows": [item_record(it) for it in changed.rows]}, indent=2,
                               ensure_ascii=False))
         return
-    rows = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in changed.rows)
-    typer.echo(f"{verb} {changed.item_id} {'from' if verb == 'Removed' else 'in'} {changed.path}: "
-               f"{len(changed.nodes)} row(s): "
-               + (rows or ", ".join(changed.nodes))
-               + ". `forecast update` will say what this moved.")
+    typer.echo(changed_line(changed, verb))
 
 
 @evidence_app.command("remove")
@@ -135,7 +127,7 @@ def remove(
     node: NodesOption = None,
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: TableOrJsonOption = TableOrJson.table,
+    fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Retract an item: delete its rows (or only those on --node), under the file's lock; the
     whole resulting file is checked first and every other row is kept byte for byte.
@@ -171,7 +163,7 @@ def edit(
                                               show_default=False)] = None,
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: TableOrJsonOption = TableOrJson.table,
+    fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Correct an item: change the given fields in its rows (or only those on --node), checked
     like `add`; fields not given stay as they are.
@@ -215,22 +207,10 @@ def list_(
     elif fmt is ListFormat.csv:
         typer.echo(export_csv(items), nl=False)
     else:
-        stdout_console().print(_items_table(items))
+        from ..render.evidence import items_table
+        from ..render.terminal import stdout_console
 
-
-def _items_table(items) -> Table:
-    table = Table(title=f"{len(items)} evidence row(s), {len({it.item_id for it in items})} item(s)",
-                  title_justify="left")
-    for name, justify in (("item", "left"), ("node", "left"), ("date", "left"),
-                          ("grade", "left"), ("w", "right"), ("LR", "right"),
-                          ("cluster", "left"), ("summary", "left")):
-        table.add_column(name, justify=justify)
-    for it in items:
-        summary = it.summary if len(it.summary) <= 60 else it.summary[:57] + "..."
-        cells = (it.item_id, it.node, it.date.isoformat(), it.reliability + it.credibility,
-                 f"{it.weight:.2f}", it.lr_text, it.cluster, summary)
-        table.add_row(*(Text(cell) for cell in cells))      # evidence text is data, not markup
-    return table
+        stdout_console().print(items_table(items))
 
 
 @evidence_app.command("validate")
@@ -238,7 +218,7 @@ def _items_table(items) -> Table:
 def validate(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
-    fmt: TableOrJsonOption = TableOrJson.table,
+    fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Check a scenario's priors, evidence and resolutions; list every problem (exit 1 if any).
 
@@ -259,5 +239,3 @@ def validate(
     if not result.ok:
         raise typer.Exit(1)
 
-
-app.add_typer(evidence_app, name="evidence")

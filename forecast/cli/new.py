@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from .app import RootOption, TableOrJson, app, user_errors
+from .options import RootOption, TableOrJson, TableOrJsonOption, user_errors
 
 
-@app.command()
 @user_errors
 def new(
     scenario_id: Annotated[str, typer.Argument(
@@ -19,8 +18,7 @@ def new(
     title: Annotated[str | None, typer.Option(help="Scenario title.")] = None,
     trigger: Annotated[str | None, typer.Option(help="The triggering event, in words.")] = None,
     root: RootOption = None,
-    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")] = (
-        TableOrJson.table),
+    fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Scaffold a scenario: priors/ID.toml (commented examples of every prior form and the
     default scales) and empty evidence and resolutions CSVs. Never overwrites.

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ..io.project import scenario_paths
-from ..io.replay import parse_as_of
-from .app import (
+from .options import (
     DEFAULTS,
     AsOfOption,
     Backend,
@@ -24,13 +22,11 @@ from .app import (
     SeedOption,
     StrictOption,
     TuneOption,
-    app,
-    stdout_console,
+    sampler_settings,
     user_errors,
 )
 
 
-@app.command()
 @user_errors
 def report(
     scenario: ScenarioOption = DEFAULTS["scenario"],
@@ -51,20 +47,18 @@ def report(
 
     Example: forecast report --scenario turkey-peacekeeping --format json
     """
-    from ..inference.settings import SamplerSettings
-    from ..jobs.report import make_report
+    from ..api import Project
     from ..render import render
-    from ..render.terminal import print_report
+    from ..render.terminal import print_report, stdout_console
 
-    paths = scenario_paths(root, scenario)
-    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
-                               backend=backend.value)
-    result = make_report(paths, seed, settings, strict=strict, use_cache=cache,
-                         as_of=parse_as_of(as_of), engine=engine.value)
+    project = Project(root)
+    result = project.report(scenario, engine.value, as_of, seed,
+                            sampler_settings(draws, tune, chains, progress, backend), write=True,
+                            strict=strict, use_cache=cache)
     if fmt is Format.table:
         console = stdout_console()
         print_report(result.document, console)
-        written = ", ".join(paths.display(p) for p in result.written)
+        written = ", ".join(project.paths(scenario).display(p) for p in result.written)
         console.print(f"Wrote {written}", markup=False, highlight=False)
     else:
         typer.echo(render(result.document, fmt.value), nl=False)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..io.project import scenario_paths
-from .app import DEFAULTS, RootOption, ScenarioOption, app, user_errors
+from .options import DEFAULTS, RootOption, ScenarioOption, user_errors
 
 
 class ResolveFormat(str, Enum):
@@ -18,7 +18,6 @@ class ResolveFormat(str, Enum):
     json = "json"
 
 
-@app.command()
 @user_errors
 def resolve(
     node: Annotated[str, typer.Argument(help="The node that resolved.", show_default=False)],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -10,7 +9,7 @@ import typer
 from ..inference.settings import WATCH_DRAWS
 from ..io.project import scenario_paths
 from ..io.replay import parse_as_of
-from .app import (
+from .options import (
     DEFAULTS,
     AsOfOption,
     Backend,
@@ -25,35 +24,17 @@ from .app import (
     ScenarioOption,
     SeedOption,
     TableOrJson,
+    TableOrJsonOption,
     TuneOption,
-    app,
+    sampler_settings,
     user_errors,
 )
-
-
-def json_lines(value: list | dict) -> str:
-    """JSON with one list item per line: readable, and written by the C encoder (a 60-node
-    sensitivity has thousands of rows, which the indenting encoder spends seconds on)."""
-    if isinstance(value, dict):
-        body = ",\n".join(f"  {json.dumps(key)}: " + _rows(rows, "  ") for key, rows in value.items())
-        return "{\n" + body + "\n}" if value else "{}"
-    return _rows(value, "")
-
-
-def _rows(rows: list, indent: str) -> str:
-    if not rows:
-        return "[]"
-    inner = ",\n".join(f"{indent}  " + json.dumps(row, ensure_ascii=False) for row in rows)
-    return "[\n" + inner + "\n" + indent + "]"
-
 
 TargetOption = Annotated[list[str] | None, typer.Option(
     "--target", "-t", help="A target question whose forecast matters; repeat for several "
     "[default: every unresolved consequence].", show_default=False)]
-TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
 
 
-@app.command()
 @user_errors
 def watch(
     target: TargetOption = None,
@@ -80,12 +61,11 @@ def watch(
 
     Example: forecast watch --target f35_reinstatement --format json
     """
-    from ..inference.settings import SamplerSettings
     from ..jobs.watch import watch_document
+    from ..render import json_lines
     from ..render.decisions import render_watch_text
 
-    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
-                               backend=backend.value)
+    settings = sampler_settings(draws, tune, chains, progress, backend)
     document = watch_document(scenario_paths(root, scenario), target or [], parse_as_of(as_of),
                               seed, cpt_draws, engine.value, settings, use_cache=cache)
     if fmt is TableOrJson.json:
@@ -94,7 +74,6 @@ def watch(
         typer.echo(render_watch_text(document), nl=False)
 
 
-@app.command()
 @user_errors
 def sensitivity(
     target: TargetOption = None,
@@ -113,6 +92,7 @@ def sensitivity(
     Example: forecast sensitivity --target russia_ties_strained --top 5
     """
     from ..jobs.sensitivity import sensitivity_document
+    from ..render import json_lines
     from ..render.decisions import render_sensitivity_text
 
     document = sensitivity_document(scenario_paths(root, scenario), target or [],

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..io.project import scenario_paths
-from ..io.replay import parse_as_of
-from .app import (
+from .options import (
     DEFAULTS,
     AsOfOption,
     Backend,
@@ -24,7 +22,7 @@ from .app import (
     ScenarioOption,
     SeedOption,
     TuneOption,
-    app,
+    sampler_settings,
     user_errors,
 )
 
@@ -35,7 +33,6 @@ class WhatifFormat(str, Enum):
     json = "json"
 
 
-@app.command()
 @user_errors
 def whatif(
     given: Annotated[list[str], typer.Option(
@@ -61,16 +58,13 @@ def whatif(
 
     Example: forecast whatif --given turkish_deployment=yes
     """
-    from ..inference.settings import SamplerSettings
-    from ..jobs.whatif import whatif_document
+    from ..api import Project
     from ..render import render_json
     from ..render.whatif import render_whatif_markdown, render_whatif_text
 
-    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
-                               backend=backend.value)
-    document = whatif_document(scenario_paths(root, scenario), given, seed, settings,
-                               as_of=parse_as_of(as_of), engine=engine.value,
-                               use_cache=cache)
+    document = Project(root).whatif(given, scenario, engine.value, as_of, seed,
+                                    sampler_settings(draws, tune, chains, progress, backend),
+                                    use_cache=cache).document
     if fmt is WhatifFormat.json:
         typer.echo(render_json(document), nl=False)
     elif fmt is WhatifFormat.md:

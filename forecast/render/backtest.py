@@ -1,12 +1,17 @@
-"""The backtest as HTML (jinja2 with autoescape) and as a chart: each node's replayed forecast
-over time, with its resolution marked. No I/O, no matplotlib (the chart is plain SVG)."""
+"""The backtest as a terminal table, as HTML (jinja2 with autoescape) and as a chart: each
+node's replayed forecast over time, with its resolution marked. No matplotlib (the chart is
+plain SVG)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from xml.sax.saxutils import escape
 
-from . import template_environment
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import num, pct, template_environment
 from .plots import svg_data_uri
 
 
@@ -118,3 +123,47 @@ def render_backtest_html(document: dict) -> str:
     return template_environment().get_template("backtest.html.j2").render(
         doc=document, pooled=False, chart=backtest_chart(document),
         paths=paths_by_node(document))
+
+
+def score_line(score: dict) -> str:
+    if not score["n"]:
+        return "Nothing scored"
+    nodes = len(score.get("by_node", [])) or "?"
+    return (f"{score['n']} scored forecasts of {nodes} resolved questions · Brier "
+            f"{num(score['brier'])} · log score {num(score['log_score'])}")
+
+
+def print_backtest(document: dict, written, display, console: Console) -> None:
+    """The replays (or, pooled, one row per scenario) and their score on `console`."""
+    if "scenarios" in document:
+        table = Table(title="Backtest of every scenario (pooled)", title_justify="left")
+        for name in ("scenario", "engine", "replays", "scored", "Brier", "log score"):
+            table.add_column(name, justify="left" if name in ("scenario", "engine") else "right")
+        for b in document["backtests"]:
+            table.add_row(Text(b["scenario"]), b["engine"], str(len(b["snapshots"])),
+                          str(b["score"]["n"]), num(b["score"]["brier"]),
+                          num(b["score"]["log_score"]))
+        console.print(table)
+    else:
+        snapshots = document["snapshots"]
+        span = f", {snapshots[0]['as_of']} to {snapshots[-1]['as_of']}" if snapshots else ""
+        table = Table(title=Text(f"Backtest of {document['scenario']}: {len(snapshots)} replays"
+                                 f"{span} (engine {document['engine']}, seed {document['seed']})"),
+                      title_justify="left")
+        table.add_column("as of")
+        table.add_column("items", justify="right")
+        for node in document["nodes"]:
+            table.add_column(Text(node["id"]), justify="right")
+        for snap in snapshots:
+            table.add_row(snap["as_of"], str(snap["evidence_items"]), *(
+                f"resolved {n['resolved']}" if n["resolved"] else pct(n["mean"])
+                for n in snap["nodes"]))
+        console.print(table)
+    score = document["score"]
+    console.print("Pooled: " + score_line(score) if "scenarios" in document else score_line(score),
+                  markup=False, highlight=False)
+    if not score["n"]:
+        console.print(document["empty_reason"], markup=False, highlight=False, soft_wrap=True)
+    if written:
+        console.print("Wrote " + ", ".join(display(p) for p in written), markup=False,
+                      highlight=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -13,6 +14,11 @@ from . import as_of_words, engine_words, ess_text, overdue_banner, pct
 
 if TYPE_CHECKING:
     from ..analysis.report_document import ReportDocument
+
+
+def stdout_console() -> Console:
+    """Rich console for stdout; wide enough for the report table when piped."""
+    return Console(file=sys.stdout, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
 
 
 def report_table(document: ReportDocument) -> Table:

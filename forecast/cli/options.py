@@ -1,0 +1,129 @@
+"""What every command shares, defined once before any command (as sqlite-utils defines its
+option decorators above its commands): the option types, their defaults, the sampler settings
+they make, and the wrapper that turns a user's mistake into one line on stderr.
+
+A leaf: it imports no other module of `forecast.cli`, so every command imports it and `app.py`
+imports every command, with no circle.
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .. import DEFAULT_SCENARIO, DEFAULT_SEED
+from ..errors import ForecastError
+
+if TYPE_CHECKING:
+    from ..inference.settings import SamplerSettings
+
+ScenarioOption = Annotated[str, typer.Option("--scenario", "-s", help="Scenario id (priors/ID.toml).")]
+RootOption = Annotated[Path | None, typer.Option(
+    "--root", help="Project root [default: $FORECAST_ROOT, else the current directory].",
+    show_default=False)]
+SeedOption = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Random seed for the sampler.")]
+
+
+class Backend(str, Enum):
+    auto = "auto"
+    nutpie = "nutpie"
+    pymc = "pymc"
+
+
+class Engine(str, Enum):
+    auto = "auto"
+    exact = "exact"
+    nuts = "nuts"
+
+
+EngineOption = Annotated[Engine, typer.Option(
+    "--engine", help="Inference engine: exact (numpy, exact means, no sampling), nuts (PyMC's "
+    "NUTS), or auto (exact wherever it is exact, NUTS otherwise).")]
+
+
+class TableOrJson(str, Enum):
+    """--format of the commands that print a summary: a table for people, JSON for programs."""
+
+    table = "table"
+    json = "json"
+
+
+class Format(str, Enum):
+    table = "table"
+    md = "md"
+    html = "html"
+    json = "json"
+    csv = "csv"
+
+
+AsOfOption = Annotated[str, typer.Option(
+    "--as-of", metavar="DATE",
+    help="Replay: use only the evidence and resolutions dated on or before DATE (YYYY-MM-DD), "
+    "the forecast the tool would have made that day; also the evaluation date for overdue "
+    "questions (default: today, with everything).", show_default=False)]
+CacheOption = Annotated[bool, typer.Option(
+    help="Reuse the posterior of an earlier fit of exactly the same inputs.")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")]
+TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
+
+
+# Sampler options of the commands that fit (report, update, whatif, watch; check, with its own
+# help since it fits twice): one place for their bounds.
+def draws_option(help: str = "Posterior draws per chain."):
+    return typer.Option(min=100, help=help)
+
+
+def tune_option(help: str = "Tuning steps per chain (if not given: 300 with nutpie, 1000 with PyMC's "
+                            "own sampler)."):
+    return typer.Option(min=100, help=help)
+
+
+def chains_option(help: str = "Number of chains (at least 2)."):
+    return typer.Option(min=2, max=16, help=help)
+
+
+def progress_option(help: str = "Show sampling progress on stderr."):
+    return typer.Option(help=help)
+
+
+DrawsOption = Annotated[int, draws_option()]
+TuneOption = Annotated[int | None, tune_option()]
+ChainsOption = Annotated[int, chains_option()]
+ProgressOption = Annotated[bool, progress_option()]
+BackendOption = Annotated[Backend, typer.Option(
+    help="NUTS implementation, when the NUTS engine runs: auto picks by network size (see "
+    "bench/README.md).")]
+
+DEFAULTS = {"scenario": DEFAULT_SCENARIO, "seed": DEFAULT_SEED, "draws": 1000, "tune": None,
+            "chains": 4}
+
+
+def sampler_settings(draws: int = DEFAULTS["draws"], tune: int | None = DEFAULTS["tune"],
+                     chains: int = DEFAULTS["chains"], progress: bool = False,
+                     backend: Backend = Backend.auto) -> SamplerSettings:
+    """The sampler options of a command as the settings the library takes (imported here, on
+    use, so a command that never fits never loads them)."""
+    from ..inference.settings import SamplerSettings
+
+    return SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
+                           backend=backend.value)
+
+
+def user_errors(command):
+    """A user's mistake becomes one line on stderr and exit 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ForecastError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper

@@ -1,0 +1,43 @@
+"""The track record (`forecast score`) on the terminal: the scores, the calibration table and
+the resolved nodes."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from . import num, pct
+from .terminal import columns_table, wrote_line
+
+
+def print_score(document: dict, written, console: Console) -> None:
+    title = "Track record: " + ", ".join(document["scenarios"])
+    if document.get("as_of"):
+        title += f" (replay as of {document['as_of']}: resolutions and snapshots dated by then)"
+    if not document["count"]:
+        console.print(f"{title}\nNothing to score yet. {document['empty_reason']}", markup=False)
+    else:
+        d = document["decomposition"]
+        console.print(
+            f"{title}\n{document['count']} forecasts of {len(document['by_node'])} resolved nodes · "
+            f"Brier {num(document['brier'])} · log score {num(document['log_score'])} · "
+            f"reliability {num(d['reliability'])} · resolution {num(d['resolution'])} · "
+            f"uncertainty {num(d['uncertainty'])} · within-bin {num(d['within_bin'])}",
+            markup=False, highlight=False)
+        table = columns_table("Calibration by forecast bin",
+                              ("bin", "forecasts", "mean forecast", "observed", "binomial SE", "z"))
+        for b in document["bins"]:
+            if b["count"]:
+                table.add_row(f"{pct(b['low'])} – {pct(b['high'])}", str(b["count"]),
+                              pct(b["mean_forecast"]), pct(b["observed"]), pct(b["se"]),
+                              num(b["z"], 2))
+        console.print(table)
+        nodes = columns_table("Resolved nodes", ("node", "outcome", "resolved on", "forecasts",
+                                                 "last forecast", "Brier"), left=2)
+        for n in document["by_node"]:
+            label = n["node"] if len(document["scenarios"]) == 1 else f"{n['scenario']}/{n['node']}"
+            nodes.add_row(escape(label), n["outcome"], n["resolved_on"], str(n["count"]),
+                          pct(n["last_forecast"]), num(n["brier"]))
+        console.print(nodes)
+    if written:
+        console.print(wrote_line(written), markup=False, highlight=False)

@@ -1,0 +1,89 @@
+"""What `forecast update` says: the changes since the previous snapshot and their causes, as a
+terminal table or as the JSON document of `update --format json`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import as_of_words, id_list, overdue_banner, pct
+from .terminal import diagnostics_line
+
+if TYPE_CHECKING:
+    from ..jobs.update import UpdateResult
+
+MAX_CAUSES = 4                  # per node: the top movers, then a count
+MAX_CLUSTERS = 2
+
+
+def update_json(result: UpdateResult) -> dict:
+    out = {"appended": result.appended, "history": result.history_path,
+           "snapshots": result.count, "snapshot": result.snapshot}
+    if result.appended:
+        out["previous"] = None if result.previous is None else {
+            key: result.previous[key] for key in ("generated_at", "as_of", "evidence_hash")}
+        out["changes"] = result.changes
+        out["written"] = [str(p) for p in result.written]
+    else:
+        out["message"] = nothing_new(result)
+    return out
+
+
+def nothing_new(result: UpdateResult) -> str:
+    last = result.snapshot
+    return (f"Nothing new since snapshot {result.count} of {result.history_path} "
+            f"({last['generated_at']}, evidence {last['evidence_hash'][:19]}): no refit, "
+            "nothing appended.")
+
+
+def _causes(node: dict) -> str:
+    parts = [f"{c['item_id']} {c['change']} {c['effect_pp']:+.2f} pp"
+             + (f" [{c['cluster']}]" if c["cluster"] else "") for c in node["causes"][:MAX_CAUSES]]
+    if len(node["causes"]) > MAX_CAUSES:
+        parts.append(f"+{len(node['causes']) - MAX_CAUSES} more")
+    parts += [f"cluster {c['cluster']} {c['effect_pp']:+.2f} pp"
+              for c in node["clusters"][:MAX_CLUSTERS]]
+    if len(node["clusters"]) > MAX_CLUSTERS:
+        parts.append(f"+{len(node['clusters']) - MAX_CLUSTERS} more clusters")
+    if node.get("resolved") and node.get("resolved") != node.get("was_resolved"):
+        parts.append(f"resolved {node['resolved']}")
+    return "; ".join(parts) or "—"
+
+
+def print_update(result: UpdateResult, display, console: Console) -> None:
+    """The changes as a table on `console`; `display` shows a written path as the user gave
+    the root."""
+    if not result.appended:
+        console.print(nothing_new(result), markup=False, highlight=False, soft_wrap=True)
+        return
+    changes = result.changes
+    items = changes["items"]
+    if changes["first"]:
+        head = (f"First snapshot of {result.snapshot['scenario']} (as of "
+                f"{result.snapshot['as_of']}), {len(items['added']):,} items: nothing to compare with.")
+    else:
+        head = (f"Snapshot {result.count} of {result.snapshot['scenario']} (as of "
+                f"{result.snapshot['as_of']}) vs snapshot {result.count - 1} "
+                f"({result.previous['generated_at']})\nItems added {id_list(items['added'])}; "
+                f"removed {id_list(items['removed'])}; changed {id_list(items['changed'])}.")
+    console.print(head, markup=False, highlight=False, soft_wrap=True)
+    if overdue_banner(result.document):
+        console.print("Overdue: " + overdue_banner(result.document), markup=False,
+                      highlight=False, soft_wrap=True, style="bold")
+    console.print(as_of_words(result.document), markup=False, highlight=False, soft_wrap=True)
+    table = Table(title_justify="left")
+    for name, justify in (("node", "left"), ("before", "right"), ("after", "right"),
+                          ("shift", "right"), ("caused by (influence, pp)", "left")):
+        table.add_column(name, justify=justify)
+    for node in changes["nodes"]:
+        before = "—" if node["before"] is None else pct(node["before"])
+        shift = "—" if node["shift_pp"] is None else f"{node['shift_pp']:+.2f} pp"
+        table.add_row(Text(node["id"]), before, pct(node["after"]), shift, Text(_causes(node)))
+    console.print(table)
+    console.print(diagnostics_line(result.document), markup=False, style="dim")
+    written = ", ".join(display(p) for p in result.written)
+    console.print(f"Appended to {result.history_path}; wrote {written}", markup=False,
+                  highlight=False, soft_wrap=True)
