@@ -94,3 +94,36 @@ def test_term_prior_uses_the_term_midpoint_and_confidence_strength():
     prior = parse_scenario(text, PATH).node("b").priors[0]
     assert prior.mean == pytest.approx((0.20 + 0.45) / 2)
     assert prior.alpha + prior.beta == pytest.approx(4.0)
+
+
+LOGICAL = GOOD.replace("  beta = [3.0, 1.0]", "  p = 1\n  fixed = true").replace(
+    "  p = 0.25\n  strength = 4", "  p = 0.0\n  fixed = true")
+
+
+def test_a_fixed_probability_may_be_zero_or_one_as_in_a_logical_node():
+    node = parse_scenario(LOGICAL, PATH).node("b")
+    assert [prior.mean for prior in node.priors] == [0.0, 1.0]
+    for bad in ("  p = 1.5\n  fixed = true", "  p = -0.0001\n  fixed = true"):
+        message = error_for(GOOD.replace("  p = 0.25\n  strength = 4", bad))
+        assert "node[b].prior[1]: p: expected a probability from 0 to 1" in message
+
+
+def test_resolutions_that_fixed_zeros_make_impossible_are_one_line_and_write_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    root = tmp_path / "root"
+    (root / "priors").mkdir(parents=True)
+    (root / "evidence").mkdir()
+    (root / "priors" / "two-node-beta.toml").write_text(LOGICAL)
+    (root / "evidence" / "two-node-beta.csv").write_text(
+        "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n")
+    (root / "evidence" / "two-node-beta.resolutions.csv").write_text(
+        "node,outcome,date,source\na,yes,2025-02-01,wire\nb,no,2025-02-01,wire\n")
+    result = CliRunner().invoke(app, ["report", "--scenario", "two-node-beta", "--root", str(root)])
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: evidence/two-node-beta.resolutions.csv: outcome: these "
+                             "resolutions (and conditions) cannot all hold: the priors' fixed 0/1 "
+                             "entries give them probability zero; nothing written\n")
+    assert not (root / "reports").exists()

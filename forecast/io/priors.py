@@ -518,9 +518,13 @@ class _Reader:
                        "p + fixed = true", "keys " + ", ".join(sorted(keys)) if keys else "none")
         alpha = beta = fixed = None
         if form in ("p+strength", "fixed"):
-            p = self.number(table["p"], at, "p", "a probability strictly between 0 and 1")
-            if not 0 < p < 1:
-                raise fail(self.path, at, "p", "a probability strictly between 0 and 1", table["p"])
+            # A constant may be 0 or 1 (a logical node of a textbook network: "either" in
+            # asia); a judgement never is, so p + strength stays strictly inside.
+            inside = ("a probability from 0 to 1" if form == "fixed" else
+                      "a probability strictly between 0 and 1")
+            p = self.number(table["p"], at, "p", inside)
+            if not (0 <= p <= 1 if form == "fixed" else 0 < p < 1):
+                raise fail(self.path, at, "p", inside, table["p"])
             if form == "fixed":
                 if table["fixed"] is not True:
                     raise fail(self.path, at, "fixed", "true (or use p + strength)", table["fixed"])
