@@ -275,12 +275,14 @@ def test_remove_can_retract_a_bad_row_and_refuses_unknown_items(data_root):
 def test_edit_changes_only_the_given_fields_and_is_checked_like_add(data_root):
     assert run(data_root, [*ADD, *TWO_ROWS]).exit_code == 0
     result = run(data_root, ["evidence", "edit", "E2", "--node", "b", "--lr", "moderately_for",
-                             "--credibility", "3", "--quote", 'He said "so"', "--scenario", SCENARIO])
+                             "--quote", 'He said "so"', "--scenario", SCENARIO])
     assert result.exit_code == 0, result.output
     assert result.stdout == (f"Changed E2 in evidence/{SCENARIO}.csv: 1 row(s): b (LR "
-                             "moderately_for, w 0.48). `forecast update` will say what this moved.\n")
+                             "moderately_for, w 0.64). `forecast update` will say what this moved.\n")
+    assert run(data_root, ["evidence", "edit", "E2", "--credibility", "3", "--scenario",
+                           SCENARIO]).exit_code == 0
     got = {(r["item_id"], r["node"]): r for r in csv_rows(data_root)}
-    assert (got["E2", "a"]["lr"], got["E2", "a"]["credibility"], got["E2", "a"]["quote"]) == ("2", "2", "")
+    assert (got["E2", "a"]["lr"], got["E2", "a"]["credibility"], got["E2", "a"]["quote"]) == ("2", "3", "")
     assert (got["E2", "b"]["lr"], got["E2", "b"]["credibility"], got["E2", "b"]["quote"]) == (
         "moderately_for", "3", 'He said "so"')
     assert got["E2", "b"]["summary"] == "Talks resume" and got["E1", "b"]["lr"] == "3"

@@ -28,6 +28,7 @@ ENTITIES = 'Tom &amp; Jerry &lt;b&gt; &#60;i&#62; "quoted" \'single\''
 FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(A1:A9)", "-2+3+cmd|' /C calc'!A0", "@SUM(1,1)",
             "\t=1+1", "\r=HYPERLINK(\"http://x\")"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
 
 
 def hostile_rows() -> str:
@@ -42,9 +43,14 @@ def hostile_rows() -> str:
 
 @pytest.fixture(scope="module")
 def hostile_root(tmp_path_factory) -> Path:
+    """Hostile text brought in as an analyst would: `evidence import` (which puts a ' before
+    formulas, so the file opens safely in a spreadsheet)."""
     root = copy_root(DATA, tmp_path_factory.mktemp("hostile"))
-    evidence = root / "evidence" / f"{SCENARIO}.csv"
-    evidence.write_text(evidence.read_text() + hostile_rows())
+    incoming = root / "incoming.csv"
+    incoming.write_text(HEADER + hostile_rows())
+    imported = runner.invoke(app, ["evidence", "import", str(incoming), "--root", str(root),
+                                   "--scenario", SCENARIO])
+    assert imported.exit_code == 0, imported.stderr
     (root / "evidence" / f"{SCENARIO}.resolutions.csv").write_text(
         f"node,outcome,date,source\na,yes,2025-06-01,{SCRIPT.replace(',', ' ')}\n")
     return root
@@ -98,7 +104,8 @@ def test_csv_export_neutralises_formula_prefixes(hostile_root):
     assert by_id["E2"][3] == SCRIPT                   # not a formula: left as it is
     listed = runner.invoke(app, ["evidence", "list", "--root", str(hostile_root), "--scenario",
                                  SCENARIO, "--format", "json"])
-    assert {row["summary"] for row in json.loads(listed.stdout)} >= {SCRIPT, ENTITIES, FORMULAS[0]}
+    assert {row["summary"] for row in json.loads(listed.stdout)} >= {SCRIPT, ENTITIES,
+                                                                      "'" + FORMULAS[0]}
 
 
 def test_evidence_table_prints_markup_as_text(hostile_root):

@@ -37,9 +37,13 @@ def _print_written(written, fmt: TableOrJson, verb: str) -> None:
 
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
-                               "rows": [item_record(it) for it in written.rows]}, indent=2))
+                               "rows": [item_record(it) for it in written.rows]}
+                              | ({"notes": list(written.notes)} if written.notes else {}),
+                              indent=2))
         return
     typer.echo(written_line(written, verb))
+    for note in written.notes:
+        typer.echo(f"Note: {note}")
 
 
 @evidence_app.command("add")
@@ -60,14 +64,17 @@ def add(
     url: Annotated[str, typer.Option(help="Link to the source.")] = "",
     quote: Annotated[str, typer.Option(
         help="The sentence of the source the item codes, verbatim, so a reader can trace it.")] = "",
-    item_id: Annotated[str, typer.Option("--item-id", help="Item id [default: next free, e.g. E021].",
+    item_id: Annotated[str, typer.Option("--item-id", help="Item id [default: the next free one, printed].",
                                          show_default=False)] = "",
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
     fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Add one evidence item (one row per node); the whole file is checked before it is written.
-    Without --date the item is dated today, and the output says so.
+    Without --date the item is dated today, and the output says so; a date after today is
+    refused. On a node already resolved, an item dated on or after the resolution is refused
+    (it would move nothing); one dated before it is kept, with a note (replays use it). Text a
+    spreadsheet would run as a formula (= + - @ first) is stored with a ' before it.
 
     Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B
     --credibility 2 --summary "Talks resume"
@@ -92,7 +99,8 @@ def import_(
     root: RootOption = None,
     fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
-    """Import every row of a CSV, all or nothing: the file is checked whole first.
+    """Import every row of a CSV, all or nothing: the file is checked whole first, with the
+    rules of `evidence add` (an id already in the evidence must name the same item).
 
     Example: forecast evidence import new-items.csv --scenario turkey-peacekeeping
     """
@@ -114,10 +122,13 @@ def _print_changed(changed, fmt: TableOrJson, verb: str) -> None:
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": changed.path, "item_id": changed.item_id,
                                "nodes": list(changed.nodes),
-                               "rows": [item_record(it) for it in changed.rows]}, indent=2,
-                              ensure_ascii=False))
+                               "rows": [item_record(it) for it in changed.rows]}
+                              | ({"notes": list(changed.notes)} if changed.notes else {}),
+                              indent=2, ensure_ascii=False))
         return
     typer.echo(changed_line(changed, verb))
+    for note in changed.notes:
+        typer.echo(f"Note: {note}")
 
 
 @evidence_app.command("remove")
@@ -166,7 +177,8 @@ def edit(
     fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Correct an item: change the given fields in its rows (or only those on --node), checked
-    like `add`; fields not given stay as they are.
+    like `add`; fields not given stay as they are. Date, source, grade, summary and url are the
+    item's, shared by all its rows: they change on every row (no --node).
 
     Example: forecast evidence edit E012 --lr moderately_for --credibility 3
     """

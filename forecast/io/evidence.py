@@ -1,6 +1,9 @@
 """Evidence and resolutions CSV -> spec objects, and the evidence content hash.
 
-Row numbers are file line numbers (the header is line 1), as a spreadsheet shows them.
+Row numbers are file line numbers (the header is line 1), as a spreadsheet shows them. Every
+reader and writer goes through these parsers, so they hold the rules a shared file must keep:
+an item id names one item, nothing is dated after today, no text cell is a live spreadsheet
+formula, and a resolution is only retracted by an appended row.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from ..errors import fail, one_of, problem
 from ..model.spec import OUTCOMES, EvidenceItem, Resolution, Scenario
-from .text import CONTROL_CHARACTERS, read_user_text
+from .text import CONTROL_CHARACTERS, FORMULA_PREFIXES, read_user_text
 
 EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",
                     "cluster", "summary", "url")
@@ -26,6 +29,15 @@ OPTIONAL_EVIDENCE_COLUMNS = ("quote",)
 # The full column set, in the order new files are written.
 ALL_EVIDENCE_COLUMNS = EVIDENCE_COLUMNS + OPTIONAL_EVIDENCE_COLUMNS
 RESOLUTION_COLUMNS = ("node", "outcome", "date", "source")
+# A resolutions row with this outcome retracts the node's resolution above it (`forecast
+# resolve --undo`): the file stays append-only, so what was once recorded is never lost.
+RETRACTED = "retracted"
+# Fields every row of one item shares: an item is one report of one source, coded on one or
+# more nodes; only lr, cluster and quote may differ from node to node.
+ITEM_FIELDS = ("date", "source", "reliability", "credibility", "summary", "url")
+# Free-text columns: a cell a spreadsheet would run (see `neutralise`) is refused on reading
+# and neutralised by the commands that write (add, import, edit, resolve).
+TEXT_COLUMNS = ("source", "summary", "cluster", "quote")
 
 
 def csv_header(columns) -> str:
@@ -104,6 +116,39 @@ def _refuse_other_delimiter(header: str, path: Path, known: tuple[str, ...]) -> 
                           "and a point as decimal mark)")
 
 
+def check_text(row: dict[str, str], columns, path, line) -> None:
+    """Refuse a text cell that a spreadsheet would run: the file is meant to be opened in one."""
+    for name in columns:
+        cell = row.get(name, "")
+        if cell.startswith(FORMULA_PREFIXES):
+            raise fail(path, line, name, "text a spreadsheet will not run as a formula (no = + "
+                       "- @ first; put a ' before it, as `evidence add` and `import` do)", cell)
+
+
+def check_not_future(day: dt.date, value: str, today: dt.date, path, line, field) -> None:
+    if day > today:
+        raise fail(path, line, field, f"a date on or before today ({today.isoformat()}): "
+                   "nothing can be known yet of a later day", value)
+
+
+def item_disagreement(first: EvidenceItem, it: EvidenceItem) -> tuple[str, str, str] | None:
+    """(field, first's value, it's value) of the first item field in which two rows of one
+    item id differ, or None when they agree."""
+    for name in ITEM_FIELDS:
+        a, b = getattr(first, name), getattr(it, name)
+        if a != b:
+            return name, str(a), str(b)
+    return None
+
+
+def same_item_error(path, it: EvidenceItem, first: EvidenceItem, where: str):
+    """The error for a row whose id names an item described differently at `where`."""
+    name, expected, found = item_disagreement(first, it)
+    shown = expected if len(expected) <= 40 else expected[:37] + "..."
+    return fail(path, it.row, name, f"{shown!r}, the {name} of item {it.item_id} at {where} (one "
+                "id names one item: give another item its own id)", found)
+
+
 def parse_date(value: str, path, line, field) -> dt.date:
     if not DATE_PATTERN.match(value):
         raise fail(path, line, field, "a date YYYY-MM-DD", value)
@@ -131,17 +176,22 @@ def parse_lr(value: str, scenario: Scenario, path, line) -> float:
     return lr
 
 
-def parse_evidence(text: str, path: Path | str, scenario: Scenario) -> tuple[EvidenceItem, ...]:
+def parse_evidence(text: str, path: Path | str, scenario: Scenario, *,
+                   today: dt.date | None = None) -> tuple[EvidenceItem, ...]:
     path = Path(path)
     return parse_evidence_rows(read_rows(text, path, EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS),
-                               path, scenario)
+                               path, scenario, today=today)
 
 
-def parse_evidence_rows(rows, path: Path | str, scenario: Scenario) -> tuple[EvidenceItem, ...]:
-    """Evidence items from (line number, row) pairs as `read_rows` gives them."""
+def parse_evidence_rows(rows, path: Path | str, scenario: Scenario, *,
+                        today: dt.date | None = None) -> tuple[EvidenceItem, ...]:
+    """Evidence items from (line number, row) pairs as `read_rows` gives them. `today` (the
+    real date, by default) is the latest date a row may carry."""
     path = Path(path)
+    today = today or dt.date.today()
     items: list[EvidenceItem] = []
     seen: dict[tuple[str, str], int] = {}
+    first_row: dict[str, EvidenceItem] = {}
     scales = scenario.scales
     for line, row in rows:
         for name in EVIDENCE_COLUMNS:
@@ -167,10 +217,13 @@ def parse_evidence_rows(rows, path: Path | str, scenario: Scenario) -> tuple[Evi
         url = row["url"]
         if url and not re.match(r"^https?://\S+$", url):
             raise fail(path, line, "url", "an http(s) URL or nothing", url)
-        items.append(EvidenceItem(
+        check_text(row, TEXT_COLUMNS, path, line)
+        date = parse_date(row["date"], path, line, "date")
+        check_not_future(date, row["date"], today, path, line, "date")
+        item = EvidenceItem(
             item_id=item_id,
             node=node,
-            date=parse_date(row["date"], path, line, "date"),
+            date=date,
             source=row["source"],
             reliability=row["reliability"],
             credibility=row["credibility"],
@@ -182,14 +235,23 @@ def parse_evidence_rows(rows, path: Path | str, scenario: Scenario) -> tuple[Evi
             weight=scales.grading_weight(row["reliability"], row["credibility"]),
             row=line,
             quote=row.get("quote", ""),
-        ))
+        )
+        first = first_row.setdefault(item_id, item)
+        if item_disagreement(first, item):
+            raise same_item_error(path, item, first, f"line {first.row}")
+        items.append(item)
     return tuple(items)
 
 
-def parse_resolutions(text: str, path: Path | str, scenario: Scenario) -> tuple[Resolution, ...]:
+def parse_resolutions(text: str, path: Path | str, scenario: Scenario, *,
+                      today: dt.date | None = None) -> tuple[Resolution, ...]:
+    """The resolutions in force: each node's last resolution row, unless a `retracted` row
+    follows it (`forecast resolve --undo`). A node is resolved once until retracted, and a
+    retraction needs a resolution to retract; nothing is dated after `today` (the real date,
+    by default). A retracted resolution counts nowhere, not even in replays: it was a mistake."""
     path = Path(path)
-    resolutions: list[Resolution] = []
-    seen: dict[str, int] = {}
+    today = today or dt.date.today()
+    current: dict[str, Resolution] = {}
     for line, row in read_rows(text, path, RESOLUTION_COLUMNS):
         for name in RESOLUTION_COLUMNS:
             if not row[name]:
@@ -198,30 +260,41 @@ def parse_resolutions(text: str, path: Path | str, scenario: Scenario) -> tuple[
         if node not in scenario.node_ids:
             raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
                        node)
-        if node in seen:
-            raise fail(path, line, "node", f"one resolution per node (first at line {seen[node]})",
-                       node)
-        seen[node] = line
         outcome = row["outcome"].lower()
-        if outcome not in OUTCOMES:
+        if outcome not in OUTCOMES and outcome != RETRACTED:
             raise fail(path, line, "outcome", "yes or no", row["outcome"])
+        check_text(row, ("source",), path, line)
         date = parse_date(row["date"], path, line, "date")
+        check_not_future(date, row["date"], today, path, line, "date")
+        if outcome == RETRACTED:
+            if node not in current:
+                raise fail(path, line, "outcome", f"a resolution of {node} above to retract",
+                           RETRACTED)
+            del current[node]
+            continue
+        if node in current:
+            raise fail(path, line, "node", f"one resolution per node (first at line "
+                       f"{current[node].row}); `forecast resolve --undo {node}` retracts that one",
+                       node)
         opens = scenario.node(node).opens
         if date < opens:
             raise fail(path, line, "date", f"a date on or after the node opens ({opens})", row["date"])
-        resolutions.append(Resolution(node, OUTCOMES[outcome], date, row["source"], line))
-    return tuple(resolutions)
+        current[node] = Resolution(node, OUTCOMES[outcome], date, row["source"], line)
+    return tuple(sorted(current.values(), key=lambda r: r.row))
 
 
-def load_evidence(path: Path, scenario: Scenario) -> tuple[EvidenceItem, ...]:
-    return parse_evidence(read_user_text(path, "an evidence CSV"), path, scenario)
+def load_evidence(path: Path, scenario: Scenario, *,
+                  today: dt.date | None = None) -> tuple[EvidenceItem, ...]:
+    return parse_evidence(read_user_text(path, "an evidence CSV"), path, scenario, today=today)
 
 
-def load_resolutions(path: Path, scenario: Scenario) -> tuple[Resolution, ...]:
+def load_resolutions(path: Path, scenario: Scenario, *,
+                     today: dt.date | None = None) -> tuple[Resolution, ...]:
     """Resolutions are optional: no file means nothing has resolved yet."""
     if not path.exists():
         return ()
-    return parse_resolutions(read_user_text(path, "a resolutions CSV"), path, scenario)
+    return parse_resolutions(read_user_text(path, "a resolutions CSV"), path, scenario,
+                             today=today)
 
 
 def _canonical(text: str) -> str:

@@ -1,9 +1,11 @@
-"""Files behind the track record: recording a resolution and reading forecast snapshots for
-scoring.
+"""Files behind the track record: recording (and retracting) a resolution and reading
+forecast snapshots for scoring.
 
-The resolutions CSV is changed by read-modify-write under its lock: the new text is built
-from what is on disk now and checked whole by the scenario-aware parser before it is renamed
-into place, so a bad row leaves the file as it was and concurrent writers lose nothing.
+The resolutions CSV is append-only and changed by read-modify-write under its lock: the new
+text is built from what is on disk now and checked whole by the scenario-aware parser before
+it is renamed into place, so a bad row leaves the file as it was and concurrent writers lose
+nothing. A retraction is one more row (outcome `retracted`), so the record of what was once
+believed stays in the file.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from ..errors import fail, one_of
 from ..model.spec import Resolution, Scenario
-from .evidence import RESOLUTION_COLUMNS, csv_header, parse_resolutions
+from .evidence import RESOLUTION_COLUMNS, RETRACTED, csv_header, parse_resolutions
 from .evidence_store import change_csv, format_rows, header_of
 from .history import read_history_tolerant
-from .text import line_ending, read_user_text
+from .text import line_ending, neutralise, read_user_text
 
 RESOLUTIONS_HEADER = csv_header(RESOLUTION_COLUMNS)
 
@@ -35,18 +38,47 @@ def _append_row(text: str, row: dict[str, str]) -> str:
 
 
 def record_resolution(path: Path, shown: str, scenario: Scenario, node: str, outcome: str,
-                      date: str, source: str) -> Resolution:
-    """Append one resolution; the whole resulting file must parse, or nothing is written."""
-    row = {"node": node, "outcome": outcome.strip().lower(), "date": date, "source": source}
+                      date: str, source: str, today: dt.date | None = None) -> Resolution:
+    """Append one resolution; the whole resulting file must parse, or nothing is written. A
+    source a spreadsheet would run as a formula is stored with a ' before it."""
+    if outcome.strip().lower() == RETRACTED:
+        raise fail("outcome", None, None, "yes or no (`forecast resolve --undo NODE` retracts)",
+                   outcome)
+    row = {"node": node, "outcome": outcome.strip().lower(), "date": date,
+           "source": neutralise(source.strip())}
     parsed: list[Resolution] = []
 
     def append(text: str) -> str:
         new_text = _append_row(text, row)
-        parsed.extend(parse_resolutions(new_text, shown, scenario))
+        parsed.extend(parse_resolutions(new_text, shown, scenario, today=today))
         return new_text
 
     change_csv(path, _current_text, append)
     return next(r for r in parsed if r.node == node)
+
+
+def retract_resolution(path: Path, shown: str, scenario: Scenario, node: str, date: str,
+                       reason: str, today: dt.date | None = None) -> Resolution:
+    """Append a row retracting `node`'s resolution (the resolution it retracts is returned);
+    a node that is not resolved is a one-line error, and nothing is written."""
+    retracted: list[Resolution] = []
+
+    def append(text: str) -> str:
+        before = {r.node: r for r in parse_resolutions(text, shown, scenario, today=today)}
+        if node not in scenario.node_ids:
+            raise fail("NODE", None, None, f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
+                       node)
+        if node not in before:
+            raise fail(shown, None, "node", f"a resolved node to retract (resolved: "
+                       f"{', '.join(sorted(before)) or 'none'})", node)
+        retracted.append(before[node])
+        new_text = _append_row(text, {"node": node, "outcome": RETRACTED, "date": date,
+                                      "source": neutralise(reason.strip())})
+        parse_resolutions(new_text, shown, scenario, today=today)
+        return new_text
+
+    change_csv(path, _current_text, append)
+    return retracted[-1]
 
 
 def _scoring_snapshot(record: dict) -> dict:

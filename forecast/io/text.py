@@ -12,10 +12,19 @@ from ..errors import fail, problem
 # rewrites the terminal that lists its text.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
+# What a spreadsheet runs as a formula when a cell starts with it.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
 UTF8_BOM = b"\xef\xbb\xbf"
 # Byte-order marks of encodings a spreadsheet may offer instead of UTF-8 ("Unicode text").
 FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
                 (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe, which
+    spreadsheets read as "this is text" (OWASP's advice for CSV injection)."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def encode_like(path: Path, text: str) -> bytes:

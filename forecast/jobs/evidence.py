@@ -20,13 +20,20 @@ from ..errors import ForecastError, fail, problem
 from ..io.evidence import (
     ALL_EVIDENCE_COLUMNS,
     EVIDENCE_COLUMNS,
+    ITEM_FIELDS,
     OPTIONAL_EVIDENCE_COLUMNS,
+    RESOLUTION_COLUMNS,
+    RETRACTED,
+    TEXT_COLUMNS,
+    item_disagreement,
     load_evidence,
+    load_resolutions,
     parse_date,
     parse_evidence,
     parse_evidence_rows,
     parse_resolutions,
     read_rows,
+    same_item_error,
 )
 from ..io.evidence_store import (
     change_evidence,
@@ -37,9 +44,8 @@ from ..io.evidence_store import (
 )
 from ..io.priors import parse_scenario, scenario_problems
 from ..io.project import ScenarioPaths
-from ..io.text import line_ending, read_user_text
-from ..model.spec import EvidenceItem, Scenario
-from ..render.csv import neutralise
+from ..io.text import line_ending, neutralise, read_user_text
+from ..model.spec import EvidenceItem, Resolution, Scenario
 
 NEXT_ID_PATTERN = re.compile(r"^E(\d+)$")
 GRADE_PATTERN = re.compile(r"^([A-Za-z])([0-9])?$")
@@ -69,6 +75,49 @@ class Written:
     path: str
     item_ids: tuple[str, ...]
     rows: tuple[EvidenceItem, ...]
+    notes: tuple[str, ...] = ()       # what the analyst should know: cells neutralised, ...
+
+
+def neutralised(rows: list[dict[str, str]], labels: list[str]
+                ) -> tuple[list[dict[str, str]], list[str]]:
+    """The rows with every text cell a spreadsheet would run given a leading apostrophe (the
+    evidence file is meant to be opened in one), and "<label> <column>" per cell changed."""
+    out, changed = [], []
+    for row, label in zip(rows, labels, strict=True):
+        safe = {name: neutralise(cell) if name in TEXT_COLUMNS else cell
+                for name, cell in row.items()}
+        changed += [f"{label} {name}" for name in TEXT_COLUMNS if safe.get(name) != row.get(name)]
+        out.append(safe)
+    return out, list(dict.fromkeys(changed))
+
+
+def neutralised_note(cells: list[str]) -> tuple[str, ...]:
+    if not cells:
+        return ()
+    return (f"Neutralised {len(cells)} cell(s) a spreadsheet would run as a formula (a ' put "
+            f"before them): {', '.join(cells[:6])}" + (" ..." if len(cells) > 6 else "") + ".",)
+
+
+def resolved_refusals(items, resolutions: tuple[Resolution, ...], where) -> tuple[str, ...]:
+    """Evidence on a resolved node: an item dated on or after the resolution is refused (the
+    question is settled; the item would move nothing), one dated before it is kept (replays
+    and backtests before that date use it) with a note. `where(item)` locates an item."""
+    resolved = {r.node: r for r in resolutions}
+    notes = []
+    for it in items:
+        r = resolved.get(it.node)
+        if r is None:
+            continue
+        outcome = "yes" if r.outcome else "no"
+        if it.date >= r.date:
+            path, row = where(it)
+            raise fail(path, row, "node", f"a node not yet resolved on {it.date.isoformat()} "
+                       f"({it.node} resolved {outcome} on {r.date.isoformat()}; date the item "
+                       f"before that, or retract with `forecast resolve --undo {it.node}`)",
+                       it.node)
+        notes.append(f"{it.item_id} on {it.node} counts only in replays before "
+                     f"{r.date.isoformat()}: {it.node} resolved {outcome} then.")
+    return tuple(notes)
 
 
 def load_priors(paths: ScenarioPaths) -> Scenario:
@@ -106,50 +155,71 @@ def item_rows(new: NewItem, item_id: str, today: dt.date) -> list[dict[str, str]
 
 
 def add_item(paths: ScenarioPaths, new: NewItem, today: dt.date | None = None) -> Written:
-    """Append one item (one row per node) to the scenario's evidence, or change nothing."""
+    """Append one item (one row per node) to the scenario's evidence, or change nothing. Text
+    a spreadsheet would run is neutralised; an item on a node resolved by its date is refused."""
     scenario = load_priors(paths)
     shown = paths.display(paths.evidence)
     if not new.nodes:
         raise fail("--node", None, "node", "at least one --node", "none")
+    today = today or dt.date.today()
+    resolutions = load_resolutions(paths.resolutions, scenario, today=today)
     added: list[Written] = []
 
     def change(text: str) -> str:
-        existing = parse_evidence(text, shown, scenario)
+        existing = parse_evidence(text, shown, scenario, today=today)
         item_id = new.item_id or next_item_id(existing)
-        new_text = with_rows_appended(text, item_rows(new, item_id, today or dt.date.today()))
-        items = parse_evidence(new_text, shown, scenario)
-        added.append(Written(shown, (item_id,), items[len(existing):]))
+        rows = item_rows(new, item_id, today)
+        rows, cells = neutralised(rows, [item_id] * len(rows))
+        new_text = with_rows_appended(text, rows)
+        items = parse_evidence(new_text, shown, scenario, today=today)[len(existing):]
+        notes = resolved_refusals(items, resolutions, lambda it: (shown, it.row))
+        added.append(Written(shown, (item_id,), items, neutralised_note(cells) + notes))
         return new_text
 
     change_evidence(paths.evidence, change)
     return added[-1]
 
 
-def import_items(paths: ScenarioPaths, source: Path) -> Written:
+def import_items(paths: ScenarioPaths, source: Path, today: dt.date | None = None) -> Written:
     """Append every row of `source`, all or nothing. Problems in the import file name the import
-    file and its line; an (item_id, node) already in the evidence is refused the same way."""
+    file and its line; so does an (item_id, node) already in the evidence, an id the evidence
+    gives to an item with another date, source, grade, summary or url, and an item on a node
+    resolved by its date. Text a spreadsheet would run is neutralised."""
     scenario = load_priors(paths)
     shown_source = str(source)
     text = read_user_text(source, "an evidence CSV to import")
-    lines_rows = read_rows(text, Path(shown_source), EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS)
+    read = read_rows(text, Path(shown_source), EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS)
+    safe, cells = neutralised([row for _line, row in read],
+                              [f"{shown_source}:{line}" for line, _row in read])
+    lines_rows = [(line, row) for (line, _row), row in zip(read, safe, strict=True)]
     shown = paths.display(paths.evidence)
+    today = today or dt.date.today()
+    resolutions = load_resolutions(paths.resolutions, scenario, today=today)
     imported: list[Written] = []
 
     def change(current: str) -> str:
-        existing = parse_evidence(current, shown, scenario)
+        existing = parse_evidence(current, shown, scenario, today=today)
         filled = with_item_ids(lines_rows, [it.item_id for it in existing])
-        incoming = parse_evidence_rows(filled, shown_source, scenario)
+        incoming = parse_evidence_rows(filled, shown_source, scenario, today=today)
         raw_rows = [row for _line, row in filled]
         at = {(it.item_id, it.node): it.row for it in existing}
+        first = {}
+        for it in existing:
+            first.setdefault(it.item_id, it)
         for it in incoming:
             if (it.item_id, it.node) in at:
                 raise fail(shown_source, it.row, "item_id",
                            f"an (item_id, node) pair not yet in {shown} (it is at line "
                            f"{at[it.item_id, it.node]})", f"{it.item_id}, {it.node}")
+            if it.item_id in first and item_disagreement(first[it.item_id], it):
+                raise same_item_error(shown_source, it, first[it.item_id],
+                                      f"{shown}:{first[it.item_id].row}")
+        notes = resolved_refusals(incoming, resolutions, lambda it: (shown_source, it.row))
         new_text = with_rows_appended(current, raw_rows) if raw_rows else current
-        items = parse_evidence(new_text, shown, scenario)
+        items = parse_evidence(new_text, shown, scenario, today=today)
         ids = tuple(dict.fromkeys(it.item_id for it in incoming))
-        imported.append(Written(shown, ids, items[len(existing):]))
+        imported.append(Written(shown, ids, items[len(existing):],
+                                neutralised_note(cells) + notes))
         return new_text
 
     change_evidence(paths.evidence, change)
@@ -191,6 +261,7 @@ class Changed:
     item_id: str
     nodes: tuple[str, ...]
     rows: tuple[EvidenceItem, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def _item_nodes(text: str, item_id: str, nodes: tuple[str, ...], shown: str) -> tuple[str, ...]:
@@ -227,19 +298,30 @@ def remove_item(paths: ScenarioPaths, item_id: str, nodes: tuple[str, ...] = ())
     return done[-1]
 
 
-def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, ...] = ()) -> Changed:
-    """Change fields of an item's rows (or only of its rows on `nodes`), checked like `add`."""
+def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, ...] = (),
+              today: dt.date | None = None) -> Changed:
+    """Change fields of an item's rows (or only of its rows on `nodes`), checked like `add`.
+    The fields every row of an item shares (date, source, grade, summary, url) change on all
+    its rows or not at all."""
     scenario = load_priors(paths)
     shown = paths.display(paths.evidence)
-    fields = edit.fields()
+    fields, cells = neutralised([edit.fields()], [item_id])
+    fields = fields[0]
     if not fields and not edit.lrs:
         raise fail("evidence edit", None, None, "at least one field to change (--lr, --source, "
                    "--reliability, --credibility, --summary, --date, --cluster, --url, --quote)",
                    "none")
+    today = today or dt.date.today()
+    resolutions = load_resolutions(paths.resolutions, scenario, today=today)
     done: list[Changed] = []
 
     def change(text: str) -> str:
         targets = _item_nodes(text, item_id, nodes, shown)
+        shared = [name for name in ITEM_FIELDS if name in fields]
+        if shared and set(targets) != set(_item_nodes(text, item_id, (), shown)):
+            raise fail("--node", None, "node", f"no --node with --{shared[0]} (an item's date, "
+                       "source, grade, summary and url are shared by all its rows)",
+                       ", ".join(targets))
         if len(edit.lrs) not in (0, 1, len(targets)):
             raise fail("--lr", None, "lr", f"one --lr for every row, or one per --node "
                        f"({len(targets)}: {', '.join(targets)})", len(edit.lrs))
@@ -254,9 +336,10 @@ def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, 
 
         new_text, _rows = edit_records(
             text, lambda row: row.get("item_id") == item_id and row.get("node") in targets, replace)
-        items = parse_evidence(new_text, shown, scenario)
-        done.append(Changed(shown, item_id, targets,
-                            tuple(it for it in items if it.item_id == item_id and it.node in targets)))
+        items = parse_evidence(new_text, shown, scenario, today=today)
+        rows = tuple(it for it in items if it.item_id == item_id and it.node in targets)
+        notes = resolved_refusals(rows, resolutions, lambda it: (shown, it.row))
+        done.append(Changed(shown, item_id, targets, rows, neutralised_note(cells) + notes))
         return new_text
 
     change_evidence(paths.evidence, change)
@@ -446,5 +529,8 @@ def validate_scenario(paths: ScenarioPaths) -> Validation:
             extra = ""
             if parse is parse_evidence:
                 extra = f", {len({it.item_id for it in parsed})} items"
+            elif retracted := sum(row["outcome"].lower() == RETRACTED
+                                  for _line, row in read_rows(text, shown, RESOLUTION_COLUMNS)):
+                extra = f" in force, {retracted} retracted"
             result.checked[shown] = f"{len(parsed)} {noun}{extra}"
     return result

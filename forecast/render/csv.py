@@ -10,17 +10,13 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
+from ..io.text import neutralise
+
 if TYPE_CHECKING:
     from ..analysis.report_document import ReportDocument
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 REPORT_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "term", "overdue",
                   "resolved")
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def report_rows(document: ReportDocument) -> list[dict]:
