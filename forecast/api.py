@@ -30,6 +30,7 @@ from .io.replay import parse_as_of
 from .jobs.evidence import EvidenceFilter, NewItem, add_item, item_record, list_items
 from .jobs.report import make_report
 from .jobs.resolve import resolve as resolve_job
+from .jobs.resolve import undo as undo_job
 from .jobs.scenarios import list_scenarios
 from .jobs.update import run_update
 from .jobs.whatif import whatif_document
@@ -318,6 +319,13 @@ class Project:
                 scenario: str = DEFAULT_SCENARIO) -> None:
         """Record a question's outcome, as `forecast resolve NODE yes|no --date --source`."""
         resolve_job(self.paths(scenario), node, _state(outcome), _date_text(date), source)
+
+    def undo_resolution(self, node: str, date: dt.date | str | None = None,
+                        reason: str = "retracted with forecast resolve --undo",
+                        scenario: str = DEFAULT_SCENARIO) -> None:
+        """Retract a question's resolution, as `forecast resolve --undo NODE` (an appended row:
+        the file keeps its history); `date` defaults to today."""
+        undo_job(self.paths(scenario), node, _date_text(date or dt.date.today()), reason)
 
     @staticmethod
     def _settings(settings: SamplerSettings | None) -> SamplerSettings:

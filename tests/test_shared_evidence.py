@@ -282,3 +282,14 @@ def test_retraction_rows_are_checked_by_every_reader(scenario):
         parse_resolutions(head + "a,yes,2025-03-01,x\na,no,2025-03-02,y\n", "r.csv", scenario)
     text = head + "a,yes,2025-03-01,x\na,retracted,2025-03-02,y\nb,no,2025-03-03,z\n"
     assert [(r.node, r.outcome) for r in parse_resolutions(text, "r.csv", scenario)] == [("b", False)]
+
+
+def test_the_python_api_retracts_as_the_command_does(data_root):
+    from forecast.api import Project
+
+    project = Project(data_root)
+    project.resolve("a", True, "2025-03-01", "S", scenario=SCENARIO)
+    project.undo_resolution("a", "2025-03-02", "Mistake", scenario=SCENARIO)
+    assert load_inputs(scenario_paths(data_root, SCENARIO)).resolutions == ()
+    assert (data_root / "evidence" / f"{SCENARIO}.resolutions.csv").read_text().endswith(
+        "a,yes,2025-03-01,S\na,retracted,2025-03-02,Mistake\n")
