@@ -123,7 +123,7 @@ def test_scenarios_lists_counts_and_last_snapshot(repo_root):
     rows = {row["id"]: row for row in json.loads(result.stdout)["scenarios"]}
     assert list(rows) == ["broken", "turkey-peacekeeping", "us-tariffs-2025"]
     assert rows["turkey-peacekeeping"] | {"title": None} == {
-        "id": "turkey-peacekeeping", "title": None, "nodes": 12, "evidence_items": 17, "evidence_rows": 24,
+        "id": "turkey-peacekeeping", "title": None, "nodes": 13, "evidence_items": 9, "evidence_rows": 10,
         "resolutions": 0, "snapshots": 0, "last_snapshot": None, "last_snapshot_generated_at": None,
         "error": None, "overdue": rows["turkey-peacekeeping"]["overdue"],
         "overdue_nodes": rows["turkey-peacekeeping"]["overdue_nodes"]}
