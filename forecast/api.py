@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import DEFAULT_SCENARIO, DEFAULT_SEED
+from . import DEFAULT_SEED
 from .errors import ForecastError, fail
 from .inference.settings import SamplerSettings
 from .io.history import read_history
@@ -176,7 +176,7 @@ class Project:
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
 
-    def paths(self, scenario: str = DEFAULT_SCENARIO) -> ScenarioPaths:
+    def paths(self, scenario: str | None = None) -> ScenarioPaths:
         return scenario_paths(self.root, scenario)
 
     # -- reading -------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ class Project:
                    "last_snapshot_generated_at", "error"]
         return _pandas().DataFrame(rows, columns=columns)
 
-    def evidence(self, scenario: str = DEFAULT_SCENARIO) -> pd.DataFrame:
+    def evidence(self, scenario: str | None = None) -> pd.DataFrame:
         """The evidence file, one row per (item, node), as `forecast evidence list --format
         json`: item_id, node, date, source, reliability, credibility, lr (as written), lr_value,
         weight (the grading discount), cluster, summary, url, quote, line."""
@@ -203,7 +203,7 @@ class Project:
         frame["date"] = pd.to_datetime(frame["date"])
         return frame
 
-    def history(self, scenario: str = DEFAULT_SCENARIO) -> pd.DataFrame:
+    def history(self, scenario: str | None = None) -> pd.DataFrame:
         """The forecast history (reports/<id>/history.jsonl), one row per (snapshot, node):
         snapshot (0, 1, ...), as_of, generated_at, engine, evidence_hash, node, mean, low,
         high, resolved. A damaged line raises ForecastError naming file and line."""
@@ -225,7 +225,7 @@ class Project:
 
     # -- fitting -------------------------------------------------------------------------------
 
-    def report(self, scenario: str = DEFAULT_SCENARIO, engine: str = "auto",
+    def report(self, scenario: str | None = None, engine: str = "auto",
                as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
                settings: SamplerSettings | None = None, write: bool = False,
                strict: bool = False, use_cache: bool = True) -> Report:
@@ -237,7 +237,7 @@ class Project:
         return Report(result.document, tuple(result.written))
 
     def whatif(self, given: Mapping[str, bool | str] | Iterable[str],
-               scenario: str = DEFAULT_SCENARIO, engine: str = "auto",
+               scenario: str | None = None, engine: str = "auto",
                as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
                settings: SamplerSettings | None = None, use_cache: bool = True) -> WhatIf:
         """Conditional forecasts, as `forecast whatif`: `given` is {node: True/False or
@@ -250,7 +250,7 @@ class Project:
                                       engine=_engine(engine), use_cache=use_cache,
                                       as_of=_as_of(as_of)))
 
-    def update(self, scenario: str = DEFAULT_SCENARIO, engine: str = "auto",
+    def update(self, scenario: str | None = None, engine: str = "auto",
                as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
                settings: SamplerSettings | None = None, import_file: str | Path | None = None,
                strict: bool = False, use_cache: bool = True) -> Update:
@@ -263,7 +263,7 @@ class Project:
         return Update(result.appended, result.count, result.snapshot, result.changes, report,
                       tuple(result.written))
 
-    def watch(self, targets: Iterable[str] = (), scenario: str = DEFAULT_SCENARIO,
+    def watch(self, targets: Iterable[str] = (), scenario: str | None = None,
               engine: str = "auto", as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
               cpt_draws: int = 200, settings: SamplerSettings | None = None,
               use_cache: bool = True) -> pd.DataFrame:
@@ -283,7 +283,7 @@ class Project:
         return _pandas().DataFrame(rows, columns=["node", "value", "low", "high", "top_share",
                                                   "p_yes", "per_target", "if_yes", "if_no"])
 
-    def sensitivity(self, targets: Iterable[str] = (), scenario: str = DEFAULT_SCENARIO,
+    def sensitivity(self, targets: Iterable[str] = (), scenario: str | None = None,
                     as_of: dt.date | str | None = None, top: int | None = None) -> pd.DataFrame:
         """As `forecast sensitivity`: one row per (target, CPT number), widest swing first
         within each target: target, node, when ({parent: "yes"/"no"}), low, high (the target's
@@ -303,7 +303,7 @@ class Project:
     def add_evidence(self, node: str | Iterable[str], lr: str | float | Iterable[str | float],
                      source: str, reliability: str, credibility: str | int, summary: str,
                      date: dt.date | str = "", cluster: str = "", url: str = "", quote: str = "",
-                     item_id: str = "", scenario: str = DEFAULT_SCENARIO) -> list[str]:
+                     item_id: str = "", scenario: str | None = None) -> list[str]:
         """Add one item, as `forecast evidence add` (under the file's lock, the whole file checked
         before it is replaced): `node` and `lr` are one each or equal-length lists; `lr` is a
         number or a name from the scenario's likelihood-ratio scale. Returns the item ids added
@@ -316,13 +316,13 @@ class Project:
         return list(add_item(self.paths(scenario), new).item_ids)
 
     def resolve(self, node: str, outcome: bool | str, date: dt.date | str, source: str,
-                scenario: str = DEFAULT_SCENARIO) -> None:
+                scenario: str | None = None) -> None:
         """Record a question's outcome, as `forecast resolve NODE yes|no --date --source`."""
         resolve_job(self.paths(scenario), node, _state(outcome), _date_text(date), source)
 
     def undo_resolution(self, node: str, date: dt.date | str | None = None,
                         reason: str = "retracted with forecast resolve --undo",
-                        scenario: str = DEFAULT_SCENARIO) -> None:
+                        scenario: str | None = None) -> None:
         """Retract a question's resolution, as `forecast resolve --undo NODE` (an appended row:
         the file keeps its history); `date` defaults to today."""
         undo_job(self.paths(scenario), node, _date_text(date or dt.date.today()), reason)

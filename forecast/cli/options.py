@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import DEFAULT_SCENARIO, DEFAULT_SEED
+from .. import DEFAULT_SEED
 from ..errors import ForecastError
 
 if TYPE_CHECKING:
     from ..inference.settings import SamplerSettings
 
-ScenarioOption = Annotated[str, typer.Option("--scenario", "-s", help="Scenario id (priors/ID.toml).")]
+ScenarioOption = Annotated[str | None, typer.Option(
+    "--scenario", "-s", help="Scenario id (priors/ID.toml) [default: the only scenario under the "
+    "root, or turkey-peacekeeping among several].", show_default=False)]
 RootOption = Annotated[Path | None, typer.Option(
     "--root", help="Project root [default: $FORECAST_ROOT, else the current directory].",
     show_default=False)]
@@ -100,7 +102,7 @@ BackendOption = Annotated[Backend, typer.Option(
     help="NUTS implementation, when the NUTS engine runs: auto picks by network size (see "
     "bench/README.md).")]
 
-DEFAULTS = {"scenario": DEFAULT_SCENARIO, "seed": DEFAULT_SEED, "draws": 1000, "tune": None,
+DEFAULTS = {"scenario": None, "seed": DEFAULT_SEED, "draws": 1000, "tune": None,
             "chains": 4}
 
 

@@ -4,7 +4,6 @@ and creating a new scenario's files without ever overwriting one."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,27 +11,17 @@ from ..errors import problem
 from .atomic import atomic_write_many, file_lock
 from .evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS, csv_header
 from .history import is_probability, read_history_tolerant
-from .project import SCENARIO_ID_PATTERN, ScenarioPaths
+from .project import ScenarioPaths, default_scenario, scenario_ids
 
 if TYPE_CHECKING:
     from ..analysis.report_document import HistoryEntry, HistoryNode
 
 
-def scenario_ids(root: Path) -> list[str]:
-    """Ids of the scenario files in `root/priors`, sorted; files whose name is not a valid
-    scenario id are not scenarios and are left out."""
-    folder = root / "priors"
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("*.toml")
-                  if p.is_file() and re.match(SCENARIO_ID_PATTERN, p.stem))
-
-
 def chosen_scenarios(root: Path, scenario: str | None, every: bool) -> list[str]:
     """The scenario ids a command over one scenario or `--all` works on: every scenario under
-    the root (a user error if there is none), or just `scenario`."""
+    the root (a user error if there is none), or just `scenario` (else the default one)."""
     if not every:
-        return [scenario]
+        return [scenario or default_scenario(root)]
     ids = scenario_ids(root)
     if not ids:
         raise problem(root / "priors", None, None,

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import fail
+from .. import DEFAULT_SCENARIO
+from ..errors import fail, problem
 from ..model.spec import Inputs
 from .evidence import evidence_hash, load_evidence, load_resolutions
 from .priors import load_scenario
@@ -62,7 +63,39 @@ class ScenarioPaths:
             return str(path)
 
 
-def scenario_paths(root: Path | str | None, scenario_id: str) -> ScenarioPaths:
+def scenario_ids(root: Path) -> list[str]:
+    """Ids of the scenario files in `root/priors`, sorted; files whose name is not a valid
+    scenario id are not scenarios and are left out."""
+    folder = root / "priors"
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.toml")
+                  if p.is_file() and re.match(SCENARIO_ID_PATTERN, p.stem))
+
+
+def default_scenario(root: Path) -> str:
+    """The scenario a command without --scenario works on: the only one under the root, or
+    the shipped turkey-peacekeeping where it is one of several; with several others, or none,
+    a one-line error that lists them (or says how to start one)."""
+    ids = scenario_ids(root)
+    if len(ids) == 1:
+        return ids[0]
+    if DEFAULT_SCENARIO in ids:
+        return DEFAULT_SCENARIO
+    if not ids:
+        raise problem(root / "priors", None, None,
+                      "no scenario here (no priors/<id>.toml): `forecast new ID` starts one, "
+                      "--root DIR points at another project")
+    where = "here" if str(root) == "." else f"under {root}"
+    raise problem("--scenario", None, None, f"needed: {len(ids)} scenarios {where}, none of them "
+                  f"{DEFAULT_SCENARIO}; give one of {', '.join(ids)}")
+
+
+def scenario_paths(root: Path | str | None, scenario_id: str | None = None) -> ScenarioPaths:
+    """Where the scenario's files are; without `scenario_id`, the root's default scenario."""
+    if scenario_id is None:
+        root = resolve_root(root)
+        return ScenarioPaths(root, default_scenario(root))
     if not re.match(SCENARIO_ID_PATTERN, scenario_id or ""):
         raise fail("--scenario", None, "scenario",
                    "a scenario id of lowercase letters, digits, - and _", scenario_id)
