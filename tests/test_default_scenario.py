@@ -47,3 +47,16 @@ def test_an_empty_root_says_how_to_start(tmp_path):
     assert (result.exit_code, result.stderr) == (1, (
         f"Error: {tmp_path / 'priors'}: no scenario here (no priors/<id>.toml): `forecast new "
         "ID` starts one, --root DIR points at another project\n"))
+
+
+def test_the_readmes_example_ids_are_the_next_free_id_of_the_shipped_evidence(shipped_root):
+    import re
+    from pathlib import Path
+
+    from forecast.io.project import load_inputs, scenario_paths
+    from forecast.jobs.evidence import next_item_id
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    edited = set(re.findall(r"forecast evidence (?:edit|remove) (E\d+)", readme))
+    evidence = load_inputs(scenario_paths(shipped_root, "turkey-peacekeeping")).evidence
+    assert edited == {next_item_id(evidence)}
