@@ -44,7 +44,7 @@ def screenshot(html: Path, png: Path, width: int = 1280, height: int = 9000,
 
 def trim_bottom(png: Path, margin: int = 24) -> None:
     """Cut the blank window below the page's end, so the picture is the whole report and no
-    more (needs Pillow, which matplotlib installs; without it the picture stays as taken)."""
+    more (needs Pillow, where it is installed; without it the picture stays as taken)."""
     try:
         from PIL import Image, ImageChops
     except ImportError:

@@ -12,7 +12,10 @@ import xml.etree.ElementTree as ET
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.render import plots
+from forecast.render import graph_layout
+from forecast.render.charts import report_charts
+from forecast.render.charts.history import history_chart
+from forecast.render.history import history_series
 
 TURKEY = [
     {"id": "ceasefire", "parents": []},
@@ -41,12 +44,12 @@ def svg_of(uri: str) -> ET.Element:
 
 
 def test_layers_follow_depth_and_roots_come_first():
-    positions = plots.dag_layout(TURKEY)
-    assert plots.depths(TURKEY) == {"ceasefire": 0, "turkish_deployment": 1, "russia_ties_strained": 2,
+    positions = graph_layout.dag_layout(TURKEY)
+    assert graph_layout.depths(TURKEY) == {"ceasefire": 0, "turkish_deployment": 1, "russia_ties_strained": 2,
                                     "mediation_stalemate": 2}
     assert positions["ceasefire"][0] == 0
-    assert positions["turkish_deployment"][0] == plots.LAYER_GAP
-    assert positions["russia_ties_strained"][0] == positions["mediation_stalemate"][0] == 2 * plots.LAYER_GAP
+    assert positions["turkish_deployment"][0] == graph_layout.LAYER_GAP
+    assert positions["russia_ties_strained"][0] == positions["mediation_stalemate"][0] == 2 * graph_layout.LAYER_GAP
 
 
 @st.composite
@@ -62,7 +65,7 @@ def random_dags(draw):
 @settings(max_examples=60, deadline=None)
 @given(random_dags())
 def test_every_edge_points_right_and_no_two_boxes_overlap(nodes):
-    positions = plots.dag_layout(nodes)
+    positions = graph_layout.dag_layout(nodes)
     assert set(positions) == {n["id"] for n in nodes}
     for node in nodes:
         for parent in node["parents"]:
@@ -70,7 +73,7 @@ def test_every_edge_points_right_and_no_two_boxes_overlap(nodes):
     boxes = list(positions.values())
     for i, (x1, y1) in enumerate(boxes):
         for x2, y2 in boxes[i + 1:]:
-            assert abs(x1 - x2) >= plots.BOX_WIDTH or abs(y1 - y2) >= plots.BOX_HEIGHT
+            assert abs(x1 - x2) >= graph_layout.BOX_WIDTH or abs(y1 - y2) >= graph_layout.BOX_HEIGHT
 
 
 def test_history_series_orders_by_date_and_keeps_the_last_snapshot_of_a_day():
@@ -80,7 +83,7 @@ def test_history_series_orders_by_date_and_keeps_the_last_snapshot_of_a_day():
         {"as_of": "2025-03-11", "nodes": [{"id": "a", "mean": 0.55, "interval": [0.45, 0.65]},
                                           {"id": "gone", "mean": 0.1, "interval": None}]},
     ]
-    series = plots.history_series(history, ["a", "b"])
+    series = history_series(history, ["a", "b"])
     assert [(d.isoformat(), m) for d, m, _ in series["a"]] == [("2025-03-06", 0.2), ("2025-03-11", 0.55)]
     assert series["b"] == []
 
@@ -88,7 +91,7 @@ def test_history_series_orders_by_date_and_keeps_the_last_snapshot_of_a_day():
 def test_charts_are_svg_with_no_external_reference_and_reproducible():
     doc = document(history=[{"as_of": "2025-03-06", "nodes": [{"id": "ceasefire", "mean": 0.4,
                                                                 "interval": [0.2, 0.6]}]}])
-    charts = plots.report_charts(doc)
+    charts = report_charts(doc)
     assert set(charts) == {"forecast", "history", "structure"}
     for uri in charts.values():
         root = svg_of(uri)
@@ -97,25 +100,66 @@ def test_charts_are_svg_with_no_external_reference_and_reproducible():
             for name, value in element.attrib.items():
                 if name.endswith("href"):
                     assert value.startswith("#"), (name, value)     # only internal references
-    assert plots.report_charts(doc) == charts                      # same input, same bytes
+    assert report_charts(doc) == charts                      # same input, same bytes
 
 
 def test_no_history_means_no_history_chart():
-    assert plots.history_chart(document()) is None
-    assert plots.history_chart(document(history=[{"as_of": "2025-01-01", "nodes": [
+    assert history_chart(document()) is None
+    assert history_chart(document(history=[{"as_of": "2025-01-01", "nodes": [
         {"id": "not_in_scenario", "mean": 0.5, "interval": None}]}])) is None
 
 
 def test_drawing_the_report_charts_never_imports_a_plotting_library():
-    code = ("import sys, json, forecast.render.plots as plots, forecast.render.html, "
+    code = ("import sys, json, forecast.render.charts as charts, forecast.render.html, "
             "forecast.render.markdown, forecast.cli\n"
             "doc = {'nodes': [{'id': 'a', 'label': 'A', 'role': 'driver', 'parents': [], "
             "'prior_mean': 0.3, 'prior_interval': [0.1, 0.5], 'mean': 0.4, 'interval': [0.2, 0.6], "
             "'interval_prob': 0.9, 'term': 'unlikely', 'resolved': None}], 'terms': {}, "
             "'as_of': '2025-03-01', 'history': [{'as_of': '2025-02-01', 'nodes': [{'id': 'a', "
             "'mean': 0.35, 'interval': [0.2, 0.5]}]}]}\n"
-            "assert all(plots.report_charts(doc).values())\n"
+            "assert all(charts.report_charts(doc).values())\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('matplotlib', 'pymc', 'pytensor', 'arviz'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def _bins(counts_observed):
+    edges = [k / len(counts_observed) for k in range(len(counts_observed) + 1)]
+    return [{"low": lo, "high": hi, "count": n, "mean_forecast": (lo + hi) / 2,
+             "observed": obs, "se": 0.05 if n else 0.0}
+            for lo, hi, (n, obs) in zip(edges, edges[1:], counts_observed, strict=False)]
+
+
+def test_the_reliability_diagram_puts_each_filled_bin_at_its_forecast_and_frequency():
+    from forecast.render.charts import reliability as chart
+
+    bins = _bins([(3, 0.0), (0, 0.0), (5, 0.6), (2, 1.0)])
+    root = svg_of(chart.reliability_diagram(bins))
+    ns = "{http://www.w3.org/2000/svg}"
+    points = {(round(float(c.get("cx")), 1), round(float(c.get("cy")), 1))
+              for c in root.iter(f"{ns}circle")}
+
+    def at(forecast, observed):
+        x = chart.LEFT + chart.WIDTH * forecast
+        y = chart.TOP + chart.HEIGHT * (chart.Y_HIGH - observed) / (chart.Y_HIGH - chart.Y_LOW)
+        return round(x, 1), round(y, 1)
+
+    for b in bins:
+        assert (at(b["mean_forecast"], b["observed"]) in points) == bool(b["count"])
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "Reliability diagram" in texts and "5" in texts          # the largest bin's count
+
+
+def test_rank_histograms_colour_a_failing_quantity_red_and_escape_its_name():
+    from forecast.render.charts.sbc_ranks import rank_histograms
+    from forecast.render.svg import NO, POSTERIOR
+
+    quantities = [{"name": "theta[<a>&b]", "counts": [5, 0, 7, 8], "p_value": 0.5, "passed": True},
+                  {"name": "p_yes", "counts": [20, 0, 0, 0], "p_value": 1e-6, "passed": False}]
+    root = svg_of(rank_histograms(quantities, 100))
+    ns = "{http://www.w3.org/2000/svg}"
+    fills = [r.get("fill") for r in root.iter(f"{ns}rect")]
+    assert fills.count(POSTERIOR) == 3 and fills.count(NO) == 1      # one bar per non-empty bin
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "theta[<a>&b]" in texts and "p = 0.000" in texts

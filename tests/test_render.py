@@ -143,7 +143,7 @@ def test_compiled_templates_are_kept_between_processes_and_a_bad_cache_dir_is_ha
     import subprocess
     import sys
 
-    code = ("from forecast.render import template_environment as t; "
+    code = ("from forecast.render.pages import template_environment as t; "
             "t().get_template('report.html.j2'); print(t().bytecode_cache is not None)")
     good = tmp_path / "cache"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

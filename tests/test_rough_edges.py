@@ -448,7 +448,7 @@ def test_a_large_network_is_shown_as_linked_layers_not_a_shrunken_diagram(tmp_pa
 
 
 def test_the_diagram_is_kept_while_it_fits():
-    from forecast.render.plots import diagram_fits
+    from forecast.render.graph_layout import diagram_fits
 
     chain = [{"id": f"n{i}", "parents": [f"n{i - 1}"] if i else []} for i in range(5)]
     assert diagram_fits(chain[:4]) and not diagram_fits(chain)                   # layers

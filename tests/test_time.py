@@ -295,7 +295,8 @@ def _with_history(doc: dict, same: bool) -> dict:
 
 
 def test_the_current_forecast_is_the_history_charts_latest_point(frozen_root):
-    from forecast.render.plots import current_point, history_chart
+    from forecast.render.charts.history import history_chart
+    from forecast.render.history import current_point
 
     doc = document(frozen_root, TARIFFS, evaluated_on=dt.date(2025, 6, 1))
     older = _with_history(doc, same=False)

@@ -17,7 +17,8 @@ from conftest import DATA, copy_root
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.render.score_html import render_check_html, render_score_html
+from forecast.render.check import render_check_html
+from forecast.render.score import render_score_html
 
 runner = CliRunner()
 PACKAGE = Path(__file__).resolve().parents[1] / "forecast"

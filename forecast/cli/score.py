@@ -36,8 +36,7 @@ def score(
     Example: forecast score --all --format json
     """
     from ..jobs.score import score_scenarios
-    from ..render.score import print_score
-    from ..render.score_html import render_score_html
+    from ..render.score import print_score, render_score_html
     from ..render.terminal import stdout_console
 
     result = score_scenarios(root, scenario, every=every, n_bins=bins, as_of=parse_as_of(as_of))

@@ -208,7 +208,7 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
     engine "nuts": NUTS against the exact engine, SBC with the same compiled model. engine
     "exact": the exact engine against importance sampling over the priors, SBC of its exact
     conjugate draws."""
-    from ..render.score_html import render_check_html
+    from ..render.check import render_check_html
 
     inputs = load_inputs(paths)
     prepared = prepare(inputs)

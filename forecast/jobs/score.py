@@ -115,7 +115,7 @@ def _scenario_forecasts(paths: ScenarioPaths, as_of: dt.date | None = None
 
 
 def _files(directory: Path, document: dict) -> dict[Path, str]:
-    from ..render.score_html import render_score_html
+    from ..render.score import render_score_html
 
     return {directory / "score.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n",
             directory / "score.html": render_score_html(document)}

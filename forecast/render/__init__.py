@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from functools import cache
 from typing import TYPE_CHECKING
 
 from ..model.calendar import overdue_warning
@@ -40,58 +40,19 @@ def num(value, digits: int = 4) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _template_cache():
-    """Compiled templates kept between processes (jinja2's bytecode cache, keyed by the
-    template's source and checked against it), in the user's cache directory: compiling the
-    report template costs a new `forecast report` process a few tenths of a second. None (no
-    cache) where that directory cannot be made."""
-    import os
-    from pathlib import Path
+def signed_pp(value: float) -> str:
+    return f"{value:+.1f} pp"
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = Path(base) / "forecast" / "templates"
+
+def timestamp(value: str) -> str:
+    """An ISO timestamp as a reader writes it: '2025-03-11 14:05 UTC'."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return _quiet_cache_class()(str(directory)) if os.access(directory, os.W_OK) else None
-
-
-def _quiet_cache_class():
-    from jinja2 import FileSystemBytecodeCache
-
-    class QuietBytecodeCache(FileSystemBytecodeCache):
-        """A cache that never fails a report: an unreadable or unwritable entry is a miss."""
-
-        def load_bytecode(self, bucket):
-            try:
-                super().load_bytecode(bucket)
-            except (OSError, EOFError, ValueError):
-                bucket.reset()
-
-        def dump_bytecode(self, bucket):
-            try:
-                super().dump_bytecode(bucket)
-            except OSError:
-                pass
-
-    return QuietBytecodeCache
-
-
-@cache
-def template_environment():
-    """The one jinja2 environment of every HTML page (report, score, check, backtest):
-    autoescaped, so evidence text is always shown as text."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    from .html import code_spans, signed_pp, timestamp
-
-    env = Environment(loader=PackageLoader("forecast", "render/templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, bytecode_cache=_template_cache())
-    env.filters.update(pct=pct_or_dash, num=num, signed_pp=signed_pp, timestamp=timestamp,
-                       code_spans=code_spans)
-    return env
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if moment.utcoffset() is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.tzinfo else "")
 
 
 def natural_key(text: str) -> list:

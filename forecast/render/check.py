@@ -1,5 +1,6 @@
-"""The self-check (`forecast check`) on the terminal: the engine against its reference, then
-simulation-based calibration, then the verdict."""
+"""The self-check (`forecast check`): on the terminal, the engine against its reference, then
+simulation-based calibration, then the verdict; as HTML (jinja2 with autoescape), the same with
+the rank histograms embedded as a data URI."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import sbc_divergences
+from .pages import template_environment
 from .terminal import columns_table, wrote_line
 
 
@@ -35,3 +37,14 @@ def print_check(document: dict, written, console: Console) -> None:
                   f"SBC {'passed' if s['passed'] else 'failed'}", markup=False, highlight=False)
     if written:
         console.print(wrote_line(written), markup=False, highlight=False)
+
+
+def render_check_html(document: dict) -> str:
+    from .charts.sbc_ranks import rank_histograms
+
+    sbc = document["sbc"]
+    quantities = [{**q, "passed": q["p_value"] >= sbc["p_limit"]} for q in sbc["quantities"]]
+    chart = rank_histograms(quantities, sbc["ranks"]) if quantities else None
+    words = sbc_divergences(sbc) if "fits_with_divergences" in sbc else ""
+    return template_environment().get_template("check.html.j2").render(doc=document, quantities=quantities,
+                                                                       chart=chart, sbc_divergences=words)

@@ -1,15 +1,55 @@
-"""Evidence on the terminal (`forecast evidence ...`): the rows a listing finds, and the one
-line that says what an add, import, remove or edit wrote. Evidence text is data, never markup."""
+"""Evidence as the pages and the terminal show it: the report's influence section and evidence
+log (Markdown and HTML alike), the rows `forecast evidence list` finds, and the line that says
+what an add, import, remove or edit wrote. Evidence text is data, never markup."""
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from . import id_list
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ..analysis.report_document import EvidenceRow, ReportDocument
+
+# Items shown per node in the influence section (report.json keeps the full top list).
+INFLUENCE_SHOWN = 3
+
+
+def influence_rows(document: ReportDocument) -> list[dict]:
+    """Per node, its most influential items with what a reader needs to judge them: the
+    summary, source, date and grade of the item's row for that node."""
+    rows_by_key = {(e["item_id"], e["node"]): e for e in document.get("evidence", [])}
+    largest = max((abs(e["effect_pp"]) for n in document["nodes"] for e in n["top_evidence"]),
+                  default=0.0) or 1.0
+    result = []
+    for node in document["nodes"]:
+        items = []
+        for effect in node["top_evidence"][:INFLUENCE_SHOWN]:
+            row: EvidenceRow | dict = rows_by_key.get((effect["item_id"], node["id"])) or next(
+                (e for e in document.get("evidence", []) if e["item_id"] == effect["item_id"]), {})
+            items.append({**effect, "summary": row.get("summary", ""), "source": row.get("source", ""),
+                          "date": row.get("date", ""), "grade": row.get("grade", ""),
+                          "share": round(100 * abs(effect["effect_pp"]) / largest, 1)})
+        result.append({"node": node, "entries": items})
+    return result
+
+
+def evidence_log(document: ReportDocument) -> list[dict]:
+    """One entry per evidence item (its CSV has one row per item and question), in date
+    order, with the questions it bears on and the likelihood ratio on each."""
+    items: dict[str, dict] = {}
+    for row in sorted(document.get("evidence", []), key=lambda e: (e["date"], e["item_id"])):
+        entry = items.setdefault(row["item_id"], {**row, "bears_on": []})
+        entry["bears_on"].append({"node": row["node"], "lr": row["lr"]})
+    return list(items.values())
+
 
 def items_table(items) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=f"{len(items)} evidence row(s), {len({it.item_id for it in items})} item(s)",
                   title_justify="left")
     for name, justify in (("item", "left"), ("node", "left"), ("date", "left"),

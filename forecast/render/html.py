@@ -6,73 +6,21 @@ fetches nothing."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 from functools import cache
 from typing import TYPE_CHECKING
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from . import as_of_words, engine_words, overdue_banner, template_environment, trust_words
-from .plots import current_point, structure_layers
+from . import as_of_words, engine_words, overdue_banner, trust_words
+from .evidence import INFLUENCE_SHOWN, evidence_log, influence_rows
+from .graph_layout import structure_layers
+from .history import current_point
+from .pages import code_spans, template_environment
 
 if TYPE_CHECKING:
-    from ..analysis.report_document import EvidenceRow, ReportDocument
-
-# Items shown per node in the influence section (report.json keeps the full top list).
-INFLUENCE_SHOWN = 3
-
-
-def signed_pp(value: float) -> str:
-    return f"{value:+.1f} pp"
-
-
-def timestamp(value: str) -> str:
-    """An ISO timestamp as a reader writes it: '2025-03-11 14:05 UTC'."""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if moment.utcoffset() is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.tzinfo else "")
-
-
-def influence_rows(document: ReportDocument) -> list[dict]:
-    """Per node, its most influential items with what a reader needs to judge them: the
-    summary, source, date and grade of the item's row for that node."""
-    rows_by_key = {(e["item_id"], e["node"]): e for e in document.get("evidence", [])}
-    largest = max((abs(e["effect_pp"]) for n in document["nodes"] for e in n["top_evidence"]),
-                  default=0.0) or 1.0
-    result = []
-    for node in document["nodes"]:
-        items = []
-        for effect in node["top_evidence"][:INFLUENCE_SHOWN]:
-            row: EvidenceRow | dict = rows_by_key.get((effect["item_id"], node["id"])) or next(
-                (e for e in document.get("evidence", []) if e["item_id"] == effect["item_id"]), {})
-            items.append({**effect, "summary": row.get("summary", ""), "source": row.get("source", ""),
-                          "date": row.get("date", ""), "grade": row.get("grade", ""),
-                          "share": round(100 * abs(effect["effect_pp"]) / largest, 1)})
-        result.append({"node": node, "entries": items})
-    return result
-
-
-def evidence_log(document: ReportDocument) -> list[dict]:
-    """One entry per evidence item (its CSV has one row per item and question), in date
-    order, with the questions it bears on and the likelihood ratio on each."""
-    items: dict[str, dict] = {}
-    for row in sorted(document.get("evidence", []), key=lambda e: (e["date"], e["item_id"])):
-        entry = items.setdefault(row["item_id"], {**row, "bears_on": []})
-        entry["bears_on"].append({"node": row["node"], "lr": row["lr"]})
-    return list(items.values())
-
-
-def code_spans(text: str) -> Markup:
-    """Escaped text with its `backticked` commands as <code>."""
-    parts = str(escape(text)).split("`")
-    return Markup("".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts)))
-
+    from ..analysis.report_document import ReportDocument
 
 # The page's Content-Security-Policy: nothing is fetched (images are data: URIs, styles inline)
 # and the one script runs only if its text hashes to the value given here; no eval, no inline
@@ -137,9 +85,9 @@ def _percent(q: float) -> int:
 
 
 def render_html(document: ReportDocument, charts: dict[str, str | None] | None = None) -> str:
-    """The report page; `charts` (from `plots.report_charts`) may come from a cache."""
+    """The report page; `charts` (from `charts.report_charts`) may come from a cache."""
     if charts is None:
-        from .plots import report_charts
+        from .charts import report_charts
 
         charts = report_charts(document)
     return template_environment().get_template("report.html.j2").render(

@@ -8,10 +8,11 @@ import re
 from typing import TYPE_CHECKING
 
 from ..model.calendar import overdue_sentence
-from . import as_of_words, engine_words, ess_text, pct, trust_words
+from . import as_of_words, engine_words, ess_text, pct, timestamp, trust_words
 from .decisions import sensitivity_markdown
-from .html import INFLUENCE_SHOWN, evidence_log, influence_rows, timestamp
-from .plots import current_point, depths, history_series
+from .evidence import INFLUENCE_SHOWN, evidence_log, influence_rows
+from .graph_layout import depths
+from .history import current_point, history_series
 
 if TYPE_CHECKING:
     from ..analysis.report_document import NodeReport, ReportDocument

@@ -1,5 +1,6 @@
-"""The track record (`forecast score`) on the terminal: the scores, the calibration table and
-the resolved nodes."""
+"""The track record (`forecast score`): on the terminal, the scores, the calibration table and
+the resolved nodes; as HTML (jinja2 with autoescape: node ids and scenario titles are data,
+never markup), the same with the reliability diagram embedded as a data URI."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import num, pct
+from .pages import template_environment
 from .terminal import columns_table, wrote_line
 
 
@@ -41,3 +43,10 @@ def print_score(document: dict, written, console: Console) -> None:
         console.print(nodes)
     if written:
         console.print(wrote_line(written), markup=False, highlight=False)
+
+
+def render_score_html(document: dict) -> str:
+    from .charts.reliability import reliability_diagram
+
+    chart = reliability_diagram(document["bins"]) if document["count"] else None
+    return template_environment().get_template("score.html.j2").render(doc=document, chart=chart)
