@@ -267,3 +267,58 @@ def test_any_content_change_changes_the_hash_and_only_that_items_hash(index, fie
     assert evidence_hash(items) != evidence_hash(ITEMS)
     before, after = item_hashes(ITEMS), item_hashes(tuple(items))
     assert {k for k in before if before[k] != after[k]} == {target.item_id}
+
+
+# -- the first update after a report, and resolutions through the network -------------------
+
+def _cli(root, *args):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    return CliRunner().invoke(app, [*args, "--root", str(root), "--scenario", "two-node-beta"])
+
+
+def test_the_first_update_after_a_report_says_what_moved_since_the_report(data_root):
+    assert _cli(data_root, "report", "--format", "json").exit_code == 0
+    assert _cli(data_root, "evidence", "add", "--node", "a", "--lr", "4", "--source", "Wire",
+                "--reliability", "A", "--credibility", "1", "--summary", "A is near",
+                "--date", "2025-02-03").exit_code == 0
+    result = _cli(data_root, "update", "--format", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["previous"]["kind"] == "report"
+    changes = out["changes"]
+    assert not changes["first"] and changes["items"]["added"] == ["E2"]
+    nodes = {n["id"]: n for n in changes["nodes"]}
+    for node in ("a", "b"):
+        assert [c["item_id"] for c in nodes[node]["causes"]] == ["E2"]
+        assert nodes[node]["causes"][0]["effect_pp"] == pytest.approx(nodes[node]["shift_pp"],
+                                                                      abs=0.02)
+    table = _cli(data_root, "update").stdout        # nothing new now: compared with snapshot 1
+    assert table.startswith("Nothing new since snapshot 1")
+
+
+def test_an_update_after_a_resolution_names_it_on_every_node_it_moved(data_root):
+    assert _cli(data_root, "update").exit_code == 0
+    assert _cli(data_root, "resolve", "a", "no", "--date", "2025-03-01", "--source",
+                "S").exit_code == 0
+    result = _cli(data_root, "update", "--format", "json")
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)["changes"]
+    assert changes["resolutions"] == [{"node": "a", "change": "resolved no", "was": None,
+                                       "now": "no"}]
+    nodes = {n["id"]: n for n in changes["nodes"]}
+    for node in ("a", "b"):         # b is a's child: it moves through the network
+        (cause,) = nodes[node]["resolutions"]
+        assert cause["node"] == "a" and cause["change"] == "resolved no"
+        assert cause["effect_pp"] == pytest.approx(nodes[node]["shift_pp"], abs=0.02)
+        assert nodes[node]["shift_pp"] < 0
+    table = _cli(data_root, "update").stdout
+    assert "Nothing new" in table
+    assert _cli(data_root, "resolve", "--undo", "a").exit_code == 0
+    lines = _cli(data_root, "update").stdout.splitlines()
+    assert lines[1] == "Items added none; removed none; changed none. a retracted."
+    effect = -nodes["b"]["resolutions"][0]["effect_pp"]
+    assert f"│ a resolution retracted {effect:+.2f} pp" in [line for line in lines
+                                                         if line.startswith("│ b ")][0]

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import fail, problem
+from ..errors import ForecastError, fail, problem
 from .atomic import atomic_write_bytes, file_lock
 from .text import is_finite_number, read_user_text
 
@@ -170,3 +170,19 @@ def append_snapshot(path: Path, snapshot: dict, shown: str | None = None,
         atomic_write_bytes(path, old + snapshot_line(snapshot).encode("utf-8"))
         return True, history
 
+
+
+def write_shown(path: Path, snapshot: dict) -> None:
+    """Keep, atomically, the snapshot of the forecast a report last showed (not a line of the
+    history: a report does not add to it), so the next `update` can say what moved since."""
+    check_snapshot(json.loads(snapshot_line(snapshot)), str(path), None)
+    atomic_write_bytes(path, snapshot_line(snapshot).encode("utf-8"))
+
+
+def read_shown(path: Path) -> dict | None:
+    """The snapshot `write_shown` kept, or None: absent, or not a snapshot (it is derived from
+    a report that can be made again, so a damaged copy is ignored, not an error)."""
+    try:
+        return check_snapshot(json.loads(path.read_text(encoding="utf-8")), str(path), None)
+    except (OSError, ValueError, ForecastError):
+        return None

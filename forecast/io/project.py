@@ -55,6 +55,11 @@ class ScenarioPaths:
     def history(self) -> Path:
         return self.reports / "history.jsonl"
 
+    @property
+    def shown(self) -> Path:
+        """The snapshot of the forecast the last report showed (io/history.py `write_shown`)."""
+        return self.reports / ".last-report.json"
+
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the root where possible."""
         try:

@@ -12,11 +12,13 @@ import numpy as np
 
 from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..analysis.report_document import ReportDocument
+from ..analysis.summaries import influence
 from ..errors import problem as problem_error
 from ..inference.elimination import ContradictoryEvidence
 from ..inference.problem import Posterior, Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
+from ..io.history import write_shown
 from ..io.posterior_cache import cache_key, load_posterior, store_posterior
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import Inputs
@@ -135,8 +137,16 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     inputs = load_inputs(paths, as_of)
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
                            engine=engine)
+    problem = prepare(inputs)
+    influences = influence(problem.net, inputs.evidence, problem.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of,
                             prior=cached_prior(paths, inputs, seed, use_cache),
-                            history=read_chart_history(paths.history))
+                            influences=influences, history=read_chart_history(paths.history))
     written = write_reports(paths.reports, document) if write else []
+    if write and as_of is None:
+        # what this report showed, for the next `update` to compare with (update.py holds
+        # the snapshot's form; imported here because update builds on this module)
+        from .update import snapshot_of
+
+        write_shown(paths.shown, snapshot_of(document, inputs, influences, problem))
     return ReportResult(document, written)

@@ -19,15 +19,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .. import MODEL_VERSION
 from ..analysis.document import build_report, with_history
 from ..analysis.report_document import ReportDocument
-from ..analysis.summaries import Influence, influence
+from ..analysis.summaries import Influence, influence, resolution_influence
 from ..inference.problem import Problem, prepare
 from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
 from ..io.evidence import evidence_hash
-from ..io.history import append_snapshot, read_history
+from ..io.history import append_snapshot, read_history, read_shown
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
 from .budget import Work
@@ -93,8 +95,11 @@ def top_effects(influences: list[Influence], node_ids: tuple[str, ...],
     return {key: dict(kept[key]) for key in sorted(kept)}
 
 
-def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Influence]) -> dict:
-    """One line of history.jsonl (keys are a contract for the history charts)."""
+def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Influence],
+                  resolution_effects: dict[str, np.ndarray] | None = None) -> dict:
+    """One line of history.jsonl (keys are a contract for the history charts).
+    `resolution_effects` (`resolution_influence`) is how far each resolution moves each node,
+    so a later diff can say which nodes a new resolution moved, through the network."""
     node_ids = inputs.scenario.node_ids
     clusters: dict[str, list[str]] = defaultdict(list)
     for it in inputs.evidence:
@@ -125,7 +130,19 @@ def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Inf
         "influence": top_effects([inf for inf in influences if inf.kind == "item"], node_ids),
         "cluster_influence": top_effects([inf for inf in influences if inf.kind == "cluster"],
                                          node_ids),
+        "resolution_influence": {
+            resolved: {node: round(float(effect), INFLUENCE_DIGITS)
+                       for node, effect in zip(node_ids, effects, strict=True)
+                       if round(float(effect), INFLUENCE_DIGITS) != 0}
+            for resolved, effects in sorted((resolution_effects or {}).items())},
     }
+
+
+def snapshot_of(document: ReportDocument, inputs: Inputs, influences: list[Influence],
+                problem: Problem) -> dict:
+    """`make_snapshot` with each resolution's influence worked out on `problem`."""
+    return make_snapshot(document, inputs, influences,
+                         resolution_influence(problem.net, inputs.evidence, problem.conditions))
 
 
 def is_current(snapshot: dict | None, inputs: Inputs, fingerprint: str) -> bool:
@@ -162,8 +179,10 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
     if previous is None:
         return {"first": True, "items": {"added": sorted(current["items"]), "removed": [],
                                          "changed": []},
+                "resolutions": [],
                 "nodes": [{"id": node_id, "before": None, "after": node["mean"], "shift_pp": None,
-                           "resolved": node["resolved"], "causes": [], "clusters": []}
+                           "resolved": node["resolved"], "causes": [], "clusters": [],
+                           "resolutions": []}
                           for node_id, node in after.items()]}
     before = {node["id"]: node for node in previous["nodes"]}
     old, new = previous["items"], current["items"]
@@ -171,6 +190,7 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
     removed = sorted(set(old) - set(new))
     changed = sorted(i for i in set(old) & set(new)
                      if comparable_digest(old[i]) != comparable_digest(new[i]))
+    resolutions = resolution_changes(previous, current)
     cluster_now, cluster_then = _clusters_of(current), _clusters_of(previous)
     touched = sorted(c for c in ({cluster_now.get(i) for i in added + changed}
                                  | {cluster_then.get(i) for i in removed + changed})
@@ -192,6 +212,8 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
                     for c in touched]
         old_node = before.get(node_id)
         shift = None if old_node is None else round(100 * (node["mean"] - old_node["mean"]), 2)
+        moved_by = [{**r, "effect_pp": _resolution_effect(r, previous, current, node_id)}
+                    for r in resolutions]
         nodes.append({
             "id": node_id,
             "before": None if old_node is None else old_node["mean"],
@@ -204,9 +226,40 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
                              key=lambda c: -abs(c["effect_pp"])),
             "clusters": sorted((c for c in clusters if abs(c["effect_pp"]) >= min_effect_pp),
                                key=lambda c: -abs(c["effect_pp"])),
+            "resolutions": sorted((r for r in moved_by if r["effect_pp"] is None
+                                   or abs(r["effect_pp"]) >= min_effect_pp),
+                                  key=lambda r: -abs(r["effect_pp"] or 0)),
         })
     return {"first": False, "items": {"added": added, "removed": removed, "changed": changed},
-            "nodes": nodes}
+            "resolutions": resolutions, "nodes": nodes}
+
+
+def resolution_changes(previous: dict, current: dict) -> list[dict]:
+    """The nodes resolved, re-resolved or retracted between two snapshots, as {"node",
+    "change": "resolved yes" | "resolved no" | "retracted", "was", "now"}."""
+    then = {node["id"]: node.get("resolved") for node in previous["nodes"]}
+    out = []
+    for node in current["nodes"]:
+        was, now = then.get(node["id"]), node.get("resolved")
+        if was != now and node["id"] in then:
+            out.append({"node": node["id"], "change": f"resolved {now}" if now else "retracted",
+                        "was": was, "now": now})
+    return out
+
+
+def _resolution_effect(change: dict, previous: dict, current: dict, node_id: str) -> float | None:
+    """How far a resolution change moved `node_id`: the resolution's influence now, less its
+    influence then; None where a snapshot that had the resolution did not record its influence
+    (snapshots written before it was recorded)."""
+    total = 0.0
+    for snapshot, side, sign in ((current, "now", 1), (previous, "was", -1)):
+        if change[side] is None:
+            continue
+        effects = snapshot.get("resolution_influence")
+        if effects is None or change["node"] not in effects:
+            return None
+        total += sign * effects[change["node"]].get(node_id, 0.0)
+    return round(total, 2)
 
 
 def _exact_shift(old_node: dict | None, node: dict) -> float | None:
@@ -225,6 +278,8 @@ class UpdateResult:
     count: int                          # snapshots in the history now
     written: list[Path] = field(default_factory=list)
     document: ReportDocument | None = None
+    baseline: str = ""                  # what `previous` is: "snapshot", "report" (the last
+                                        # report's forecast, newer than any snapshot), or ""
 
 
 def update_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:
@@ -260,15 +315,28 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
                             prior=cached_prior(paths, inputs, seed, use_cache))
-    snapshot = make_snapshot(document, inputs, influences)
+    snapshot = snapshot_of(document, inputs, influences, fitted)
     appended, history = append_snapshot(
         paths.history, snapshot, shown,
         should_append=lambda now: not (now and is_current(now[-1], inputs, fingerprint)))
     if not appended:
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
-    previous = history[-1] if history else None
+    previous, baseline = (history[-1], "snapshot") if history else (None, "")
+    shown_report = read_shown(paths.shown) if as_of is None else None
+    if shown_report is not None and shown_report["scenario"] == snapshot["scenario"] and (
+            previous is None or _later(shown_report, previous)):
+        previous, baseline = shown_report, "report"
     # the reports chart the history, the new line (made from this document) included
     document = with_history(document, *read_chart_history(paths.history))
     written = write_reports(paths.reports, document)
     return UpdateResult(True, snapshot, previous, what_changed(previous, snapshot), shown,
-                        len(history) + 1, written, document)
+                        len(history) + 1, written, document, baseline)
+
+
+def _later(a: dict, b: dict) -> bool:
+    """Was snapshot `a` made after snapshot `b`?"""
+    try:
+        return dt.datetime.fromisoformat(a["generated_at"]) > dt.datetime.fromisoformat(
+            b["generated_at"])
+    except (TypeError, ValueError):
+        return False

@@ -24,7 +24,8 @@ def update_json(result: UpdateResult) -> dict:
            "snapshots": result.count, "snapshot": result.snapshot}
     if result.appended:
         out["previous"] = None if result.previous is None else {
-            key: result.previous[key] for key in ("generated_at", "as_of", "evidence_hash")}
+            **{key: result.previous[key] for key in ("generated_at", "as_of", "evidence_hash")},
+            "kind": result.baseline}
         out["changes"] = result.changes
         out["written"] = [str(p) for p in result.written]
     else:
@@ -39,8 +40,15 @@ def nothing_new(result: UpdateResult) -> str:
             "nothing appended.")
 
 
+def _resolution(r: dict) -> str:
+    change = f"{r['node']} {r['change']}" if r["change"] != "retracted" else \
+        f"{r['node']} resolution retracted"
+    return change if r["effect_pp"] is None else f"{change} {r['effect_pp']:+.2f} pp"
+
+
 def _causes(node: dict) -> str:
-    parts = [f"{c['item_id']} {c['change']} {c['effect_pp']:+.2f} pp"
+    parts = [_resolution(r) for r in node.get("resolutions", [])]
+    parts += [f"{c['item_id']} {c['change']} {c['effect_pp']:+.2f} pp"
              + (f" [{c['cluster']}]" if c["cluster"] else "") for c in node["causes"][:MAX_CAUSES]]
     if len(node["causes"]) > MAX_CAUSES:
         parts.append(f"+{len(node['causes']) - MAX_CAUSES} more")
@@ -48,7 +56,8 @@ def _causes(node: dict) -> str:
               for c in node["clusters"][:MAX_CLUSTERS]]
     if len(node["clusters"]) > MAX_CLUSTERS:
         parts.append(f"+{len(node['clusters']) - MAX_CLUSTERS} more clusters")
-    if node.get("resolved") and node.get("resolved") != node.get("was_resolved"):
+    if (node.get("resolved") and node.get("resolved") != node.get("was_resolved")
+            and "resolutions" not in node):
         parts.append(f"resolved {node['resolved']}")
     return "; ".join(parts) or "—"
 
@@ -65,10 +74,14 @@ def print_update(result: UpdateResult, display, console: Console) -> None:
         head = (f"First snapshot of {result.snapshot['scenario']} (as of "
                 f"{result.snapshot['as_of']}), {len(items['added']):,} items: nothing to compare with.")
     else:
+        against = (f"the forecast the last report showed ({result.previous['generated_at']})"
+                   if result.baseline == "report" else
+                   f"snapshot {result.count - 1} ({result.previous['generated_at']})")
         head = (f"Snapshot {result.count} of {result.snapshot['scenario']} (as of "
-                f"{result.snapshot['as_of']}) vs snapshot {result.count - 1} "
-                f"({result.previous['generated_at']})\nItems added {id_list(items['added'])}; "
-                f"removed {id_list(items['removed'])}; changed {id_list(items['changed'])}.")
+                f"{result.snapshot['as_of']}) vs {against}\nItems added "
+                f"{id_list(items['added'])}; removed {id_list(items['removed'])}; changed "
+                f"{id_list(items['changed'])}."
+                + "".join(f" {r['node']} {r['change']}." for r in changes.get("resolutions", [])))
     console.print(head, markup=False, highlight=False, soft_wrap=True)
     if overdue_banner(result.document):
         console.print("Overdue: " + overdue_banner(result.document), markup=False,
