@@ -3,6 +3,7 @@ per test session (sampling is the slow part; every test that needs a fit shares 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
@@ -15,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
-# The two shipped scenarios as they were before issue 15 revised them (the six-node Turkey
+# The two shipped scenarios as they were before their analyses were revised (the six-node Turkey
 # scenario; us-tariffs-2025 with two of six questions resolved), frozen, so tests of engines,
 # what-ifs, influence, SBC, overdue questions and replays keep realistic networks whose numbers
 # do not move when the shipped analyses in priors/ and evidence/ are revised.
@@ -75,6 +76,33 @@ def data_root(tmp_path) -> Path:
 
 def snapshot_files(root: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def data_files(root: Path) -> dict[Path, bytes]:
+    """Every data file's bytes; the lock files beside them (empty, by design left in place) aside."""
+    return {p: data for p, data in snapshot_files(root).items() if not p.name.endswith(".lock")}
+
+
+# -- the command line on a test root ------------------------------------------------------------
+EVIDENCE_HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
+# `evidence add` of one item on two-node-beta, but for its nodes and LRs.
+ADD_ITEM = ["evidence", "add", "--scenario", "two-node-beta", "--source", "Wire", "--reliability",
+            "B", "--credibility", "2", "--summary", "Talks resume", "--date", "2025-02-03"]
+
+
+def run_cli(root: Path, args: list[str]):
+    """`forecast ARGS --root ROOT` in process (typer's runner: stdout and stderr apart)."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    return CliRunner().invoke(app, [*args, "--root", str(root)])
+
+
+def evidence_rows(root: Path, scenario: str = "two-node-beta") -> list[dict]:
+    """The scenario's evidence file as dicts (a byte-order mark skipped)."""
+    text = (root / "evidence" / f"{scenario}.csv").read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 _FITS: dict = {}

@@ -77,3 +77,21 @@ def test_check_of_the_exact_engine_against_importance_sampling_and_sbc(data_root
     assert doc["sbc"]["simulations"] == 60 and doc["sbc"]["passed"]
     html = (data_root / "reports" / "two-node-beta" / "check.html").read_text()
     assert "importance sampling" in html and "importance mean" in html
+
+
+def test_check_says_what_sbc_divergences_mean():
+    from forecast.render import sbc_divergences
+
+    assert sbc_divergences({"fits_with_divergences": 0, "divergences": 0, "simulations": 200}) == (
+        "No divergent transitions in any of the 200 SBC fits.")
+    words = sbc_divergences({"fits_with_divergences": 3, "divergences": 7, "simulations": 200})
+    assert words.startswith("3 of 200 SBC fits had divergent transitions (7 in all): NUTS struggled")
+    assert "rerun check with more --tune" in words
+
+
+def test_a_failed_self_check_says_what_to_do_next():
+    from forecast.cli.check import CHECK_ADVICE
+
+    assert set(CHECK_ADVICE) == {("agreement",), ("sbc",), ("agreement", "sbc")}
+    for failed, advice in CHECK_ADVICE.items():
+        assert advice.startswith("Rerun with --") and "--engine exact" in advice, failed

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_engines import HEAVY, generated_root
@@ -27,46 +28,8 @@ from forecast.model.network import build_network
 
 runner = CliRunner()
 
-TWO_NODE = """
-[scenario]
-id = "pair"
-title = "Two nodes"
-trigger = "test"
-as_of = 2025-01-01
-
-[[node]]
-id = "a"
-role = "driver"
-question = "A?"
-resolution = "A."
-opens = 2025-01-01
-deadline = 2026-01-01
-parents = []
-  [[node.prior]]
-  beta = [3, 7]
-  rationale = "r"
-  reference_class = "c"
-
-[[node]]
-id = "b"
-role = "consequence"
-question = "B?"
-resolution = "B."
-opens = 2025-01-01
-deadline = 2026-01-01
-parents = ["a"]
-  [[node.prior]]
-  when = { a = "no" }
-  p = 0.2
-  fixed = true
-  rationale = "r"
-  reference_class = "c"
-  [[node.prior]]
-  when = { a = "yes" }
-  beta = [8, 2]
-  rationale = "r"
-  reference_class = "c"
-"""
+# Two nodes, a -> b: a Beta root, b with a fixed row and a Beta row (tests/data/pair/).
+TWO_NODE = (DATA / "pair" / "priors" / "pair.toml").read_text()
 
 
 def pair_root(tmp_path: Path, evidence: str = "") -> Path:

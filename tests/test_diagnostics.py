@@ -153,3 +153,44 @@ def test_the_module_imports_neither_arviz_nor_scipy():
             "print(sorted(m for m in ('arviz', 'scipy', 'xarray', 'pymc') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- every sampling warning says what to do next ------------------------------------------------
+
+def test_the_ess_advice_asks_for_enough_draws():
+    from forecast.inference.settings import draws_for_ess
+
+    assert draws_for_ess(1000, 399.0, 400.0) == 2000
+    assert draws_for_ess(1000, 100.0, 400.0) == 6000
+    assert draws_for_ess(300, 390.0, 400.0) == 500
+    for draws in (100, 300, 1000, 2500):
+        for ess in (1.0, 50.0, 250.0, 399.9):
+            more = draws_for_ess(draws, ess, 400.0)
+            assert more % 500 == 0 and more > draws and ess * more / draws >= 400
+
+
+def test_each_sampling_warning_names_the_problem_and_the_next_command():
+    import numpy as np
+
+    from forecast.inference.nuts import diagnose
+    from forecast.inference.settings import draws_for_ess
+
+    rng = np.random.default_rng(3)
+    chains, draws = 2, 200
+    walk = np.cumsum(rng.normal(size=(chains, draws, 2)), axis=1) * 0.05       # sticky chains
+    walk[1] += 3.0                                                            # that disagree
+    p_yes = 1 / (1 + np.exp(-walk))
+    diverging = np.zeros((chains, draws), dtype=bool)
+    diverging[0, :7] = True
+    found = diagnose(np.concatenate([p_yes, p_yes], axis=2), diverging, tune=300)
+    assert found["divergences"] == 7
+    warnings = found["warnings"]
+    assert len(warnings) == 3
+    assert warnings[0].startswith("7 divergent transitions: the sampler missed part of the posterior")
+    assert "rerun with --tune 2000" in warnings[0]
+    assert warnings[1].startswith(f"R-hat {found['max_rhat']:.3f} > 1.01: the chains disagree")
+    assert warnings[1].endswith("rerun with --tune 2000 --draws 400")
+    assert warnings[2].startswith(f"ESS {found['min_ess']:.0f} < 400: too few independent draws")
+    more = int(warnings[2].rsplit("rerun with --draws ", 1)[1])
+    ess = found["min_ess"]                                  # rounded to 0.1 in the diagnostics
+    assert draws_for_ess(200, ess + 0.05, 400.0) <= more <= draws_for_ess(200, ess - 0.05, 400.0)

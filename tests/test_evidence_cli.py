@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import snapshot_files as all_files
+from conftest import data_files, evidence_rows, run_cli
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -25,9 +25,7 @@ ADD = ["--scenario", SCENARIO, "--source", "Reuters, wire", "--reliability", "B"
        "--credibility", "2", "--summary", "Talks resume", "--date", "2025-02-03"]
 
 
-def snapshot_files(root):
-    """Every data file's bytes; the lock files beside them (empty, by design left in place) aside."""
-    return {p: data for p, data in all_files(root).items() if not p.name.endswith(".lock")}
+snapshot_files = data_files
 
 
 def invoke(root, *args):
@@ -339,3 +337,29 @@ def test_every_evidence_command_and_update_have_help_with_an_example():
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, args
         assert "Example:" in result.stdout, args
+
+
+# -- import numbers rows without an id as add does -------------------------------------------
+
+def test_import_assigns_ids_to_blank_item_ids_like_add(data_root, tmp_path):
+    source = tmp_path / "new.csv"
+    source.write_text(HEADER
+                      + ",a,2025-02-05,Wire,C,3,2,,Both nodes,\n"
+                      + ",b,2025-02-05,Wire,C,3,0.5,,Both nodes,\n"
+                      + "E7,a,2025-02-06,Paper,B,2,3,,Numbered,\n"
+                      + ",a,2025-02-07,Radio,B,2,3,,Another item,\n")
+    result = run_cli(data_root, ["evidence", "import", str(source), "--scenario", SCENARIO])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Imported E7, E8, E9 to evidence/{SCENARIO}.csv: 4 row(s)\n"
+    assert [(r["item_id"], r["node"]) for r in evidence_rows(data_root)] == [
+        ("E1", "b"), ("E8", "a"), ("E8", "b"), ("E7", "a"), ("E9", "a")]
+
+
+def test_a_bad_row_in_an_import_with_blank_ids_names_the_import_line(data_root, tmp_path):
+    source = tmp_path / "new.csv"
+    source.write_text(HEADER + ",a,2025-02-05,Wire,C,3,2,,x,\n,zz,2025-02-05,Wire,C,3,2,,y,\n")
+    before = data_files(data_root)
+    result = run_cli(data_root, ["evidence", "import", str(source), "--scenario", SCENARIO])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {source}:3: node: ")
+    assert data_files(data_root) == before

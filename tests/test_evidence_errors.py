@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import ADD_ITEM, DATA, data_files, run_cli
 
 from forecast.errors import ForecastError
 from forecast.io.evidence import evidence_hash, parse_evidence, parse_resolutions
-from forecast.io.priors import load_scenario
+from forecast.io.priors import load_scenario, parse_scenario, scenario_problems
 
 SCENARIO = load_scenario(DATA / "priors" / "two-node-beta.toml")
 HEADER = "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
@@ -102,3 +102,56 @@ def test_lr_bounds_are_inclusive():
         assert message == (f"{PATH}:2: lr: expected a likelihood ratio from 0.0001 to 10000 (one "
                            "item past that pins its node near 0% or 100%; [scales.lr_bounds] "
                            f"widens the range), found '{lr}'")
+
+
+# -- likelihood ratios within bounds -------------------------------------------------------------
+
+GOOD_TOML = (DATA / "priors" / "two-node-beta.toml").read_text()
+TOML = "priors/two-node-beta.toml"
+
+
+@pytest.mark.parametrize("lr, ok", [("1e300", False), ("10001", False), ("10000", True),
+                                    ("0.0001", True), ("0.00009", False), ("1e-300", False)])
+def test_an_lr_past_the_bounds_is_a_located_error(data_root, lr, ok):
+    before = data_files(data_root)
+    result = run_cli(data_root, [*ADD_ITEM, "--node", "a", "--lr", lr])
+    assert (result.exit_code == 0) is ok, result.output
+    if not ok:
+        assert result.stderr == (
+            f"Error: evidence/two-node-beta.csv:3: lr: expected a likelihood ratio from 0.0001 to "
+            "10000 (one item past that pins its node near 0% or 100%; [scales.lr_bounds] widens "
+            f"the range), found '{lr}'\n")
+        assert data_files(data_root) == before
+
+
+def test_a_scenario_can_widen_the_bounds_and_they_are_checked():
+    wide = GOOD_TOML.replace("[[node]]", "[scales.lr_bounds]\nhigh = 1e9\n\n[[node]]", 1)
+    scenario = parse_scenario(wide, TOML)
+    assert scenario.scales.lr_bounds == (1e-4, 1e9)
+    items = parse_evidence(HEADER + "E1,a,2025-02-01,T,A,1,1e8,,x,\n", "e.csv", scenario)
+    assert items[0].lr == 1e8
+    inverted = GOOD_TOML.replace("[[node]]", "[scales.lr_bounds]\nlow = 2\n\n[[node]]", 1)
+    assert [str(e) for e in scenario_problems(inverted, TOML)] == [
+        f"{TOML}:scales.lr_bounds: low: expected low < 1 < high (an LR of 1 must always be allowed), "
+        "found 'low = 2, high = 10000.0'"]
+
+
+# -- a file separated by something else than commas ---------------------------------------------
+
+@pytest.mark.parametrize("delimiter, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_csv_with_another_delimiter_is_diagnosed(data_root, delimiter, name):
+    path = data_root / "evidence" / "two-node-beta.csv"
+    path.write_text(HEADER.replace(",", delimiter) + "E1;b;2025-02-01;T;A;1;1,5;;x;\n")
+    result = run_cli(data_root, ["evidence", "validate", "--scenario", "two-node-beta"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: evidence/two-node-beta.csv:1: header: this file is separated by {name}, expected "
+        'commas: save it as "CSV UTF-8 (Comma delimited)" (or export with a comma delimiter and a '
+        "point as decimal mark)\n")
+
+
+def test_a_comma_file_with_a_stray_semicolon_is_not_misdiagnosed(data_root):
+    path = data_root / "evidence" / "two-node-beta.csv"
+    path.write_text("item_id;x\nE1\n")
+    result = run_cli(data_root, ["evidence", "validate", "--scenario", "two-node-beta"])
+    assert "item_id;x: expected a known column" in result.stderr

@@ -1,5 +1,6 @@
-"""Issue 17 item 4: an update after a 23,000-item import keeps its snapshot compact and its
-terminal output short (docs/history.md says what a snapshot keeps per item, and why)."""
+"""Big evidence files stay small where it shows: an update after a 23,000-item import keeps its
+snapshot compact and its terminal output short, and a long list of item ids is counted rather
+than printed (docs/history.md says what a snapshot keeps per item, and why)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,12 @@ def test_update_after_a_big_import_prints_counts_and_top_movers(big, capsys):
         set(previous["items"]) - set(snapshot["items"]))
     assert f"Items added {added:,} (X00000, X00001, X00002, ..., X22999); removed " in out
     assert "more" in out                               # each node: its top movers, then a count
+
+
+def test_long_id_lists_are_counted_and_ordered_as_numbers():
+    from forecast.render import id_list
+
+    ids = [f"E{n:03d}" for n in range(22, 23_022)]
+    assert id_list(ids) == "23,000 (E022, E023, E024, ..., E23021)"
+    assert id_list(["E10", "E9", "A1"]) == "A1, E9, E10"
+    assert id_list([]) == "none"

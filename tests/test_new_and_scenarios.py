@@ -170,3 +170,9 @@ def test_second_shipped_scenario_fits_and_agrees_with_the_exact_reference(repo_r
     assert resolved == {"china_escalation": True, "reciprocal_pause": True, "us_china_deal": True,
                         "us_q2_contraction": False, "fed_cut_by_september": True,
                         "eu_retaliation_in_force": False}
+
+
+def test_the_scaffold_says_yes_and_no_are_accepted(tmp_path):
+    result = runner.invoke(app, ["new", "red-sea", "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert '"yes"' in (tmp_path / "priors" / "red-sea.toml").read_text()

@@ -6,7 +6,10 @@ import json
 import os
 import re
 
+import pytest
 from conftest import REPO, cached_fit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecast.analysis.document import build_report
 from forecast.render import render
@@ -155,3 +158,47 @@ def test_compiled_templates_are_kept_between_processes_and_a_bad_cache_dir_is_ha
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "XDG_CACHE_HOME": str(blocked)}, check=True)
     assert done.stdout.strip() == "False"
+
+
+# -- Markdown escapes only what a Markdown reader would read as markup ---------------------------
+
+def markdown_text(source: str) -> str:
+    """What a Markdown reader shows for one line (CommonMark with GFM tables and strikethrough):
+    the HTML it renders, which must be one plain paragraph, as text."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(source)
+    assert rendered.startswith("<p>") and rendered.endswith("</p>\n"), rendered
+    body = rendered[3:-5]
+    assert "<" not in body, rendered                    # no markup: every tag came from the text
+    return html.unescape(body)
+
+
+def test_markdown_leaves_ordinary_punctuation_alone():
+    from forecast.render.markdown import md_escape
+
+    assert md_escape("Reuters (Mar 2025): 3 + 4 = 7, 50% #1 a-b! {x} kyiv_partnership") == (
+        "Reuters (Mar 2025): 3 + 4 = 7, 50% #1 a-b! {x} kyiv_partnership")
+
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(1)</script>", "[link](javascript:1)", "![img](x.png)", "*bold* _em_ __x__",
+    "`code`", "a | b", "~~gone~~", "Tom &amp; Jerry &#60;i&#62;", "# heading #", "> quote",
+    "- item", "+ item", "1. item", "2) item", "---", "***", "___", "=", "back\\slash",
+    "<http://example.org>", "trailing \\", "x_", "_x", "a*b*c",
+])
+def test_markdown_shows_hostile_text_as_written(text):
+    from forecast.render.markdown import md_escape
+
+    assert markdown_text(md_escape(text)) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 _*`[]()<>#+-=!|~&;:/\\.{}\"'é")), min_size=1,
+               max_size=24).filter(str.strip))
+def test_markdown_escape_property_any_text_reads_as_written(text):
+    from forecast.render.markdown import md_escape
+
+    assert markdown_text(md_escape(text)) == " ".join(text.split())

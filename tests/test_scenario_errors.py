@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, data_files, run_cli
 
 from forecast.errors import ForecastError
-from forecast.io.priors import load_scenario, parse_scenario
+from forecast.io.priors import load_scenario, parse_scenario, scenario_problems
 
 GOOD = (DATA / "priors" / "two-node-beta.toml").read_text()
 PATH = Path("priors/two-node-beta.toml")
@@ -127,3 +128,75 @@ def test_resolutions_that_fixed_zeros_make_impossible_are_one_line_and_write_not
                              "resolutions (and conditions) cannot all hold: the priors' fixed 0/1 "
                              "entries give them probability zero; nothing written\n")
     assert not (root / "reports").exists()
+
+
+# -- every problem is listed, not only the first -----------------------------------------------
+SCENARIO = "two-node-beta"
+TOML = str(PATH)
+
+
+def without_last_cpt_row(text: str) -> str:
+    return text[: text.rindex("  [[node.prior]]")]
+
+
+def test_validate_lists_a_typo_and_a_missing_cpt_row_both(data_root):
+    bad = without_last_cpt_row(GOOD.replace('rationale = "Symmetric."', 'rationle = "Symmetric."'))
+    (data_root / TOML).write_text(bad)
+    before = data_files(data_root)
+    result = run_cli(data_root, ["evidence", "validate", "--scenario", SCENARIO])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {TOML}:node[a].prior[0]: rationle: expected a known key (one of beta, cause, confidence, "
+        "fixed, p, rationale, reference_class, strength, term, when), found 'rationle'",
+        f"Error: {TOML}:node[a].prior[0]: rationale: expected a value, found 'nothing (missing)'",
+        f"Error: {TOML}:node[b]: prior: expected 2 CPT rows (one per parent configuration), found "
+        "'no row for {a = false}'",
+        f"Error: evidence/{SCENARIO}.csv: not checked: the priors must be valid first",
+    ]
+    assert data_files(data_root) == before
+    doc = json.loads(run_cli(data_root, ["evidence", "validate", "--scenario", SCENARIO,
+                                     "--format", "json"]).stdout)
+    assert len(doc["problems"]) == 4
+
+
+def test_every_problem_in_several_tables_is_listed_and_the_first_is_what_report_says():
+    bad = (GOOD.replace('as_of = 2025-01-01', 'as_of = 2025-01-01\ncolour = "red"')
+           .replace('role = "driver"', 'role = "cause"')
+           .replace('beta = [3.0, 1.0]', 'beta = [0.0, 1.0]')
+           .replace("[[node]]", "[scales.likelihood_ratio]\nhuge = 1e6\n\n[[node]]", 1))
+    found = [str(e) for e in scenario_problems(bad, TOML)]
+    assert [line.split(": ")[0] + ": " + line.split(": ")[1] for line in found] == [
+        f"{TOML}:scenario: colour",
+        f"{TOML}:scales.likelihood_ratio: huge",
+        f"{TOML}:node[a]: role",
+        f"{TOML}:node[b].prior[0]: beta",
+    ]
+    with pytest.raises(ForecastError) as first:
+        parse_scenario(bad, TOML)
+    assert str(first.value) == found[0]
+    assert scenario_problems(GOOD, TOML) == []
+
+
+def test_a_bad_when_does_not_also_report_a_missing_row():
+    bad = GOOD.replace("when = { a = true }", 'when = { a = "perhaps" }')
+    found = [str(e) for e in scenario_problems(bad, TOML)]
+    assert found == [f'{TOML}:node[b].prior[0]: when.a: expected true or false (or "yes" / "no" in '
+                     "quotes: TOML has no bare yes), found 'perhaps'"]
+
+
+
+# -- yes / no in `when` --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("yes, no", [('"yes"', '"no"'), ('"Yes"', '"NO"'), ("true", '"no"')])
+def test_when_takes_yes_and_no_in_quotes_like_true_and_false(yes, no):
+    words = GOOD.replace("when = { a = true }", f"when = {{ a = {yes} }}").replace(
+        "when = { a = false }", f"when = {{ a = {no} }}")
+    assert parse_scenario(words, TOML) == parse_scenario(GOOD, TOML)
+
+
+def test_a_bare_yes_is_invalid_toml_and_the_error_says_to_quote_it():
+    with pytest.raises(ForecastError) as caught:
+        parse_scenario(GOOD.replace("when = { a = true }", "when = { a = yes }"), TOML)
+    assert str(caught.value) == (
+        f"{TOML}:30: toml: invalid TOML: Invalid value (column 16); TOML has no bare yes/no: write "
+        'true/false, or "yes"/"no" in quotes, e.g. when = { ceasefire = "yes" }')

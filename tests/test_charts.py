@@ -1,5 +1,6 @@
-"""The report's charts: the graph layout's geometry, the history series, and SVGs that are
-self-contained (no external reference) and reproducible."""
+"""The charts (render/charts/): the graph layout's geometry, the history series, SVGs that are
+self-contained (no external reference) and reproducible, and the score's reliability diagram and
+the self-check's rank histograms drawn where their numbers say."""
 
 from __future__ import annotations
 
