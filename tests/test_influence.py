@@ -131,8 +131,8 @@ STRONG_ON_A = "E2,a,2025-02-02,Unknown outlet,{grade},very_strongly_for,,x,"
 
 @pytest.mark.parametrize(("grade", "weight"), [("F,1", 0.5), ("A,6", 0.5), ("F,6", 0.25)])
 def test_an_item_graded_f_or_6_is_unknown_not_worthless(data_root, grade, weight):
-    """DESIGN: F (reliability cannot be judged) and 6 (truth cannot be judged) weigh 0.5 by
-    default, so an honestly graded unknown outlet still moves its node: exactly as an A1 item
+    """README, "The model, in one page": F (reliability cannot be judged) and 6 (truth cannot
+    be judged) weigh 0.5 by default, so an honestly graded unknown outlet still moves its node: exactly as an A1 item
     whose LR is raised to the power w."""
     base = write_evidence(data_root, [BASE])
     graded = write_evidence(data_root, [BASE, STRONG_ON_A.format(grade=grade)])

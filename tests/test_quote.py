@@ -1,4 +1,4 @@
-"""The optional `quote` column of the evidence CSV (DESIGN Contracts): the verbatim sentence of
+"""The optional `quote` column of the evidence CSV (README, "Files"): the verbatim sentence of
 the source an item codes. Files without it stay valid and hash as before; add, import and the
 CSV export keep it; report.json carries it and the HTML evidence log shows it, escaped."""
 

@@ -34,7 +34,7 @@ def normalised(text: str) -> str:
 
 def sources_dir() -> Path | None:
     """The two March 2025 articles the Turkey scenario codes: ../shared/sources beside the
-    checkout (DESIGN.md), also found from a worktree one level deeper, or $FORECAST_SOURCES."""
+    checkout (docs/analysis-standard.md), also found from a worktree one level deeper, or $FORECAST_SOURCES."""
     candidates = [Path(os.environ["FORECAST_SOURCES"])] if os.environ.get("FORECAST_SOURCES") else []
     candidates += [REPO.parent / "shared" / "sources", REPO.parent.parent / "shared" / "sources"]
     return next((path for path in candidates if path.is_dir() and any(path.glob("*.txt"))), None)

@@ -1,5 +1,5 @@
-"""Time (DESIGN.md, "Time"): the evaluation date, overdue questions, `--as-of` replays, and
-`evidence add` dated today. None of these tests samples with NUTS."""
+"""Time (README, "Time: overdue questions, replays and backtests"): the evaluation date,
+overdue questions, `--as-of` replays, and `evidence add` dated today. None of these tests samples with NUTS."""
 
 from __future__ import annotations
 

@@ -257,11 +257,12 @@ def parameter_meaning(net: Network, param: int) -> dict:
 def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
                      top: int | None = None,
                      meanings: list[dict] | None = None) -> list[SensitivityRow]:
-    """DESIGN's shape for one target: [{"node", "when", "low", "high", "swing_pp"}], widest
-    first; `swing_pp` is |high - low| in percentage points. Extra keys: the number's quantiles
-    (`entry_low`, `entry_high`), its CPT form and cause (parametric CPTs), and the target's
-    forecast with every number at its prior mean. `meanings` (one `parameter_meaning` per
-    number of the result) saves recomputing them target after target."""
+    """The shape for one target (docs/json.md, `forecast sensitivity`): [{"node", "when", "low",
+    "high", "swing_pp"}], widest first; `swing_pp` is |high - low| in percentage points. Extra
+    keys: the number's quantiles (`entry_low`, `entry_high`), its CPT form and cause
+    (parametric CPTs), and the target's forecast with every number at its prior mean.
+    `meanings` (one `parameter_meaning` per number of the result) saves recomputing them target
+    after target."""
     if meanings is None:
         meanings = [parameter_meaning(net, int(i)) for i in result.params]
     rows: list[SensitivityRow] = []
@@ -340,9 +341,10 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
 
 
 def watch_rows(net: Network, result: WatchResult, top: int | None = None) -> list[WatchRow]:
-    """DESIGN's watch shape, best first: {"node", "value", "per_target"}, with each question's
-    forecast (`p_yes`) and the targets' forecasts if it resolved yes / no (`if_yes`, `if_no`);
-    with CPT draws, `interval` (the value's 5%-95% over them) and `top_share`."""
+    """The watch shape (docs/json.md, `forecast watch`), best first: {"node", "value",
+    "per_target"}, with each question's forecast (`p_yes`) and the targets' forecasts if it
+    resolved yes / no (`if_yes`, `if_no`); with CPT draws, `interval` (the value's 5%-95% over
+    them) and `top_share`."""
     spread, best = result.spread(), result.top_share()
     names = [net.node_ids[t] for t in result.targets]
     rows: list[WatchRow] = []

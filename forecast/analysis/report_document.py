@@ -1,8 +1,8 @@
 """The report document's type: what `build_report` (analysis/document.py) returns, what every
 renderer reads and what `report.json` (and `--format json`) holds, as `TypedDict`s.
 
-The keys are a contract: DESIGN.md, "Contracts", fixes the JSON shape of report.json (keys are
-only ever added, never renamed or removed), and docs/json.md shows and explains each field. The
+The keys are a contract: docs/json.md fixes the JSON shape of report.json (keys are only ever
+added, never renamed or removed) and shows and explains each field. The
 document is built once, complete, and only read afterwards: nothing adds to it or changes it
 after `build_report` returns (a caller that needs more makes a new dict, as `with_history` does).
 
@@ -27,7 +27,7 @@ AsOfBasis = Literal["replay", "resolution", "evidence", "scenario"]
 class Diagnostics(TypedDict):
     """The sampler's diagnostics (`diagnostics`, and a what-if's `unconditional_diagnostics`):
     divergent transitions, the worst R-hat and smallest ESS (null where nothing is sampled) and
-    the warnings in words. Keys fixed by DESIGN.md, "Contracts"."""
+    the warnings in words. Keys fixed by docs/json.md."""
 
     divergences: int
     max_rhat: float | None
@@ -38,7 +38,7 @@ class Diagnostics(TypedDict):
 class SamplerInfo(TypedDict):
     """How the numbers were made (`sampler`): the draws, and on the exact engine the `method`
     in words, on NUTS `tune`, `chains`, `target_accept` and the `backend`. Part of the report
-    whose JSON keys DESIGN.md, "Contracts", fixes (docs/json.md: an open map)."""
+    whose JSON keys docs/json.md fixes (an open map)."""
 
     draws: int
     method: NotRequired[str]
@@ -51,7 +51,7 @@ class SamplerInfo(TypedDict):
 class InfluenceRow(TypedDict):
     """One of a node's `top_evidence`: how far leaving the item out moves the node's mean
     (`effect_pp`, percentage points, positive when the item raised it; `effect_logodds`).
-    Keys fixed by DESIGN.md, "Contracts"."""
+    Keys fixed by docs/json.md."""
 
     item_id: str
     cluster: str | None
@@ -61,8 +61,7 @@ class InfluenceRow(TypedDict):
 
 class UnconditionalForecast(TypedDict):
     """A what-if node's `unconditional`: its forecast without the `given` conditions (these
-    fields of the same node in the unconditional document). Keys fixed by DESIGN.md,
-    "Contracts"."""
+    fields of the same node in the unconditional document). Keys fixed by docs/json.md."""
 
     mean: float
     interval: list[float]
@@ -76,7 +75,7 @@ class WhatifColumns(TypedDict):
     """What a what-if adds to each node (`nodes[]` of `forecast whatif --format json`): the
     condition on the node (`conditioned`, null when it is not one of `given`), its
     `unconditional` forecast and `change_pp`, the change of its mean in percentage points.
-    Keys fixed by DESIGN.md, "Contracts"."""
+    Keys fixed by docs/json.md."""
 
     conditioned: Outcome | None
     unconditional: UnconditionalForecast
@@ -86,7 +85,7 @@ class WhatifColumns(TypedDict):
 class NodeReport(TypedDict):
     """One question of the report (`nodes[]`): its forecast beside its prior, the ICD 203 term,
     its resolution and the evidence that moved it most. A what-if adds `conditioned`,
-    `unconditional` and `change_pp`. Keys fixed by DESIGN.md, "Contracts"."""
+    `unconditional` and `change_pp`. Keys fixed by docs/json.md."""
 
     id: str
     label: str
@@ -115,7 +114,7 @@ class NodeReport(TypedDict):
 
 class EvidenceRow(TypedDict):
     """One row of the evidence log (`evidence[]`): an item as it bears on one node, with its
-    grade, weight and likelihood ratio. Keys fixed by DESIGN.md, "Contracts"."""
+    grade, weight and likelihood ratio. Keys fixed by docs/json.md."""
 
     item_id: str
     node: str
@@ -131,7 +130,7 @@ class EvidenceRow(TypedDict):
 
 
 class ResolutionRow(TypedDict):
-    """A recorded resolution (`resolutions[]`). Keys fixed by DESIGN.md, "Contracts"."""
+    """A recorded resolution (`resolutions[]`). Keys fixed by docs/json.md."""
 
     node: str
     outcome: Outcome
@@ -143,7 +142,7 @@ class WatchRow(TypedDict):
     """A question worth watching (`watch[]`, and `forecast watch --format json`): the value of
     resolving it next, per target, and the targets' forecasts if it resolved yes or no; with
     CPT draws (only `forecast watch`) the value's `interval` and `top_share`. Keys fixed by
-    DESIGN.md, "Contracts"."""
+    docs/json.md."""
 
     node: str
     value: float
@@ -158,7 +157,7 @@ class WatchRow(TypedDict):
 class SensitivityRow(TypedDict):
     """One CPT number a forecast hangs on (`sensitivity.targets[target][]`, and `forecast
     sensitivity --format json`): the target's forecast with the number at its prior's low and
-    high quantile. Keys fixed by DESIGN.md, "Contracts"."""
+    high quantile. Keys fixed by docs/json.md."""
 
     node: str
     when: dict[str, Outcome]
@@ -174,7 +173,7 @@ class SensitivityRow(TypedDict):
 
 class Sensitivity(TypedDict):
     """`sensitivity`: the prior quantiles used and, per open consequence, its widest rows.
-    Keys fixed by DESIGN.md, "Contracts"."""
+    Keys fixed by docs/json.md."""
 
     quantiles: list[float]
     targets: dict[str, list[SensitivityRow]]
@@ -183,7 +182,7 @@ class Sensitivity(TypedDict):
 class PageModel(TypedDict):
     """`whatif_page.model`: the numbers report.html needs to compute what-ifs itself (node ids,
     parent indices, prior-mean CPTs, evidence log-weights, conditions as 1/0, and terms as
-    [name, low, high]). Keys fixed by DESIGN.md, "Contracts"."""
+    [name, low, high]). Keys fixed by docs/json.md."""
 
     nodes: list[str]
     parents: list[list[int]]
@@ -195,7 +194,7 @@ class PageModel(TypedDict):
 
 class WhatifPage(TypedDict):
     """`whatif_page`: whether the page can compute what-ifs (`available`, else the `reason` in
-    words), the node `limit`, and the `model`. Keys fixed by DESIGN.md, "Contracts"."""
+    words), the node `limit`, and the `model`. Keys fixed by docs/json.md."""
 
     available: bool
     reason: str | None
@@ -205,7 +204,7 @@ class WhatifPage(TypedDict):
 
 class DecisionFields(TypedDict):
     """What the report adds for decisions (`report_decisions`): `watch`, `sensitivity`,
-    `whatif_page`. Keys fixed by DESIGN.md, "Contracts"."""
+    `whatif_page`. Keys fixed by docs/json.md."""
 
     watch: list[WatchRow]
     sensitivity: Sensitivity
@@ -214,7 +213,7 @@ class DecisionFields(TypedDict):
 
 class HistoryNode(TypedDict):
     """A node of a charted snapshot: its mean and interval (null when the line had none).
-    Keys fixed by DESIGN.md, "Contracts"."""
+    Keys fixed by docs/json.md."""
 
     id: str
     mean: float
@@ -223,7 +222,7 @@ class HistoryNode(TypedDict):
 
 class HistoryEntry(TypedDict):
     """One snapshot of history.jsonl as the report charts it (`history[]`). Keys fixed by
-    DESIGN.md, "Contracts"."""
+    docs/json.md."""
 
     as_of: str
     generated_at: str
@@ -233,7 +232,7 @@ class HistoryEntry(TypedDict):
 
 class HistoryFields(TypedDict):
     """`history` (the snapshots charted) and `history_skipped` (unreadable lines left out).
-    Keys fixed by DESIGN.md, "Contracts"."""
+    Keys fixed by docs/json.md."""
 
     history: list[HistoryEntry]
     history_skipped: int
@@ -243,7 +242,7 @@ class ReportDocument(TypedDict):
     """The report document (report.json, `forecast report --format json`): one fit of a
     scenario with everything every renderer shows. A conditional forecast (`forecast whatif`)
     adds `given` and `unconditional_diagnostics`; a report made with its history adds `history`
-    and `history_skipped`. Keys fixed by DESIGN.md, "Contracts"."""
+    and `history_skipped`. Keys fixed by docs/json.md."""
 
     scenario: str
     title: str

@@ -2,10 +2,10 @@
 posterior an engine returns, and `fit(problem, engine)`, the only way any command gets a
 posterior.
 
-Two engines (DESIGN.md, "Two engines, one seam"): "exact" (numpy only: exact posterior means
-by a junction tree over the prior-mean network, intervals from exact iid conjugate draws) for
-every scenario whose CPT entries each have their own Beta prior, and "nuts" (PyMC's NUTS) for
-models outside that class, or when asked for. "auto" picks exact wherever it is exact.
+Two engines (docs/architecture.md, "Adding an engine"): "exact" (numpy only: exact posterior
+means by a junction tree over the prior-mean network, intervals from exact iid conjugate draws)
+for every scenario whose CPT entries each have their own Beta prior, and "nuts" (PyMC's NUTS)
+for models outside that class, or when asked for. "auto" picks exact wherever it is exact.
 """
 
 from __future__ import annotations

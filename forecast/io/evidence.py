@@ -23,7 +23,7 @@ from .text import CONTROL_CHARACTERS, FORMULA_PREFIXES, read_user_text
 
 EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",
                     "cluster", "summary", "url")
-# Columns a file may have or lack (DESIGN Contracts: files without them stay valid). `quote` is
+# Columns a file may have or lack (README, "Files": files without them stay valid). `quote` is
 # the verbatim sentence of the source that the item codes, so a reader can trace it.
 OPTIONAL_EVIDENCE_COLUMNS = ("quote",)
 # The full column set, in the order new files are written.

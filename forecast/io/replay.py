@@ -1,5 +1,6 @@
 """The inputs as they stood on a past date: `--as-of DATE` replays a forecast from only the
-evidence and resolutions dated on or before DATE (DESIGN.md, "Time").
+evidence and resolutions dated on or before DATE (README, "Time: overdue questions, replays
+and backtests").
 
 `inputs_as_of` is pure: it filters the rows and recomputes the evidence hash of what remains, so
 a replay is keyed (and cached) exactly as a fit of files truncated to that date would be."""

@@ -1,5 +1,6 @@
 """`forecast backtest`: replay a scenario at each distinct evidence date and score the replays,
-so a scenario has a track record at once (DESIGN.md, "Time").
+so a scenario has a track record at once (README, "Time: overdue questions, replays and
+backtests").
 
 Each replay is the forecast `forecast report --as-of D` gives: only the evidence and
 resolutions dated on or before D count (`io.replay`), fitted through the one seam with the

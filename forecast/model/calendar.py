@@ -1,7 +1,8 @@
 """Questions against the calendar: which are overdue on an evaluation date. Pure, no I/O.
 
 A node is overdue on day D when its deadline is before D and it has no resolution: its
-forecast is stale, and every report says so at the top (DESIGN.md, "Time")."""
+forecast is stale, and every report says so at the top (README, "Time: overdue questions,
+replays and backtests")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Parametric CPTs: k + 1 uncertain numbers instead of 2^k table rows (DESIGN.md, "Parametric
-CPTs"). numpy only.
+"""Parametric CPTs: k + 1 uncertain numbers instead of 2^k table rows (README, "Many
+parents, few numbers"). numpy only.
 
 A node with `cpt = "noisy_or"` or `"log_odds"` has a base b (P(yes) when no parent is yes) and
 one number per parent. Configuration c (bit j = state of parent j) gets
