@@ -97,6 +97,30 @@ def test_report_top_evidence_is_the_exact_leave_one_out_effect():
     assert ceasefire["id"] == "ceasefire" and ceasefire["top_evidence"][0]["item_id"] == "E011"
 
 
+def test_moved_most_shows_a_cluster_whose_items_each_move_little(shipped_root):
+    # Moscow's rejection of foreign troops, restated by the news article (E006, E007): each alone
+    # moves Russia's consent by a fraction of what the two do together (the cluster counts once).
+    # The figure is pyAgrum's (scripts/turkey_reference.py . E006,E007), independent of ours.
+    inputs = load_inputs(scenario_paths(shipped_root, TURKEY))
+    document = build_report(inputs, _fake_posterior(inputs), seed=1)
+    consent = next(node for node in document["nodes"] if node["id"] == "russia_consents")
+    top = consent["moved_most"][0]
+    assert (top["kind"], top["id"], top["items"]) == ("cluster", "c-russia-rejects", ["E006", "E007"])
+    assert top["effect_pp"] == pytest.approx(-1.1987, abs=0.006)
+    alone = {row["id"]: row["effect_pp"] for row in consent["moved_most"] if row["kind"] == "item"}
+    assert abs(alone.get("E006", 0.0)) < abs(top["effect_pp"]) / 2 and "E007" not in alone
+    # every listed effect is ranked by size, and each item row is its top_evidence row
+    effects = [abs(row["effect_pp"]) for node in document["nodes"] for row in node["moved_most"][:1]]
+    assert all(e > 0 for e in effects)
+    for node in document["nodes"]:
+        sizes = [abs(row["effect_pp"]) for row in node["moved_most"]]
+        assert sizes == sorted(sizes, reverse=True)
+        items = {row["item_id"]: row["effect_pp"] for row in node["top_evidence"]}
+        for row in node["moved_most"]:
+            if row["kind"] == "item":
+                assert items[row["id"]] == row["effect_pp"]
+
+
 def _fake_posterior(inputs):
     """Draws are irrelevant to top_evidence (it is exact); exact conjugate draws stand in."""
     from forecast.inference.exact import conjugate_draws

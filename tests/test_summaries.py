@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.analysis.summaries import Influence, interval, node_forecasts, top_evidence
+from forecast.analysis.summaries import Influence, interval, moved_most, node_forecasts, top_evidence
 
 
 def test_interval_is_equal_tailed_at_the_stated_probability():
@@ -29,6 +29,23 @@ def test_top_evidence_ranks_by_size_either_way_and_drops_what_moved_nothing():
     assert [row["item_id"] for row in top] == ["E2", "E4", "E1", "E5"]   # clusters not listed
     assert top[0] == {"item_id": "E2", "cluster": None, "effect_pp": -3.0, "effect_logodds": -0.12}
     assert [row["item_id"] for row in top_evidence(influences, 0, limit=2)] == ["E2", "E4"]
+
+
+def test_moved_most_ranks_items_and_whole_clusters_together_and_says_which():
+    # E6 and E7 restate one event: each alone moves little (the other takes its place), the
+    # cluster left out together moves a lot. c-solo repeats E1's own effect: nothing new, not listed.
+    influences = [_influence("E1", 0.5), _influence("E6", -0.4), _influence("E7", 0.0),
+                  Influence("c-rejects", "cluster", "c-rejects", np.array([-1.2]), np.array([-0.25]),
+                            ("E6", "E7")),
+                  Influence("c-solo", "cluster", "c-solo", np.array([0.5]), np.array([0.02]),
+                            ("E1", "E9"))]
+    rows = moved_most(influences, 0)
+    assert [(row["kind"], row["id"]) for row in rows] == [("cluster", "c-rejects"), ("item", "E1"),
+                                                          ("item", "E6")]
+    assert rows[0] == {"kind": "cluster", "id": "c-rejects", "items": ["E6", "E7"],
+                       "cluster": "c-rejects", "effect_pp": -1.2, "effect_logodds": -0.25}
+    assert rows[1]["items"] == ["E1"]
+    assert [row["id"] for row in moved_most(influences, 0, limit=1)] == ["c-rejects"]
 
 
 def test_node_forecast_interval_is_widened_to_hold_the_mean():

@@ -230,7 +230,8 @@ def test_what_changed_attributes_added_removed_and_changed_items():
     assert [(c["item_id"], c["change"], c["effect_pp"]) for c in node["causes"]] == [
         ("E2", "removed", 2.0), ("E3", "changed", 2.0), ("E4", "added", -0.5)]
     # Cluster c: 3.5 pp then (two items), now E3 alone at 6.0 pp -> +2.5 pp.
-    assert node["clusters"] == [{"cluster": "c", "effect_pp": 2.5}]
+    # The line names the items a whole-cluster leave-out drops (then and now).
+    assert node["clusters"] == [{"cluster": "c", "items": ["E2", "E3"], "effect_pp": 2.5}]
     assert what_changed(new, new)["items"] == {"added": [], "removed": [], "changed": []}
     assert what_changed(new, new)["nodes"][0]["causes"] == []
     assert what_changed(None, new)["first"] is True

@@ -33,7 +33,15 @@ from .report_document import (
     SamplerInfo,
     WhatifColumns,
 )
-from .summaries import INTERVAL_PROB, Influence, influence, interval, node_forecasts, top_evidence
+from .summaries import (
+    INTERVAL_PROB,
+    Influence,
+    influence,
+    interval,
+    moved_most,
+    node_forecasts,
+    top_evidence,
+)
 
 # Exact iid draws of the prior (no evidence) behind each node's prior interval: cheap, and
 # enough that its 5% and 95% quantiles move by about half a percentage point between seeds.
@@ -199,6 +207,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "term": scenario.scales.term_for(float(means[v])),
             "resolved": resolved.get(node.id),
             "top_evidence": top_evidence(influences, v),
+            "moved_most": moved_most(influences, v),
         })
     if unconditional is not None:
         nodes = [{**node, **_whatif_columns(node, before, given_states or {})}

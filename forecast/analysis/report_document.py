@@ -59,6 +59,21 @@ class InfluenceRow(TypedDict):
     effect_logodds: float
 
 
+class MovedRow(TypedDict):
+    """One of a node's `moved_most`: an item, or a whole cluster of items that restate one event,
+    and how far leaving it out moves the node's mean (`effect_pp`, percentage points, positive
+    when it raised it; `effect_logodds`). `kind` says which ("item" or "cluster"), `id` is the
+    item or cluster id, `items` the item ids left out, `cluster` the item's cluster (a cluster's
+    own id). Added beside `top_evidence` (items only), which keeps its shape."""
+
+    kind: Literal["item", "cluster"]
+    id: str
+    items: list[str]
+    cluster: str | None
+    effect_pp: float
+    effect_logodds: float
+
+
 class UnconditionalForecast(TypedDict):
     """A what-if node's `unconditional`: its forecast without the `given` conditions (these
     fields of the same node in the unconditional document). Keys fixed by docs/json.md."""
@@ -107,6 +122,7 @@ class NodeReport(TypedDict):
     term: str
     resolved: Outcome | None
     top_evidence: list[InfluenceRow]
+    moved_most: list[MovedRow]
     conditioned: NotRequired[Outcome | None]
     unconditional: NotRequired[UnconditionalForecast]
     change_pp: NotRequired[float]

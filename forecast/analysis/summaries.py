@@ -13,7 +13,7 @@ import numpy as np
 from ..inference.exact import posterior_means_batch
 from ..model.network import Network, cluster_log_weights, node_log_weights
 from ..model.spec import EvidenceItem
-from .report_document import InfluenceRow
+from .report_document import InfluenceRow, MovedRow
 
 INTERVAL_PROB = 0.9
 INFLUENCE_SEED = 0          # the prior draws behind parametric influence: fixed, so reproducible
@@ -40,6 +40,7 @@ class Influence:
     cluster: str
     effect_pp: np.ndarray    # (n,) mean with - mean without, in percentage points
     effect_logodds: np.ndarray
+    items: tuple[str, ...] = ()     # the item ids left out (a cluster's members; an item itself)
 
 
 def _leave_out_weights(net: Network, items: tuple[EvidenceItem, ...],
@@ -104,7 +105,7 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
     pp = (full_means[None, :] - means) * 100
     lo = logit(full_means)[None, :] - logit(means)
     keys = [(i, "item", first_cluster[i]) for i in item_ids] + [(c, "cluster", c) for c in clusters]
-    return [Influence(key, kind, cluster, pp[row], lo[row])
+    return [Influence(key, kind, cluster, pp[row], lo[row], tuple(sorted(leave_outs[row])))
             for row, (key, kind, cluster) in enumerate(keys)]
 
 
@@ -142,6 +143,30 @@ def top_evidence(influences: list[Influence], node_index: int, limit: int = 5) -
          "effect_logodds": round(float(inf.effect_logodds[node_index]), 4)}
         for inf in ranked[:limit] if abs(inf.effect_pp[node_index]) >= 0.005
     ]
+
+
+def moved_most(influences: list[Influence], node_index: int, limit: int = 5) -> list[MovedRow]:
+    """What moved one node most, items and whole clusters ranked together, largest first.
+
+    A cluster counts once, so leaving out one of its restatements moves little (another takes
+    its place); only leaving the whole cluster out shows what the event did. A cluster row that
+    says no more than one of its own items (the others do not bear on this node) is left out,
+    and so is anything that moved the node by less than 0.005 pp."""
+    item_effect = {inf.key: round(float(inf.effect_pp[node_index]), 2)
+                   for inf in influences if inf.kind == "item"}
+    rows = []
+    for inf in influences:
+        effect = round(float(inf.effect_pp[node_index]), 2)
+        if abs(inf.effect_pp[node_index]) < 0.005:
+            continue
+        members = list(inf.items) or [inf.key]
+        if inf.kind == "cluster" and any(item_effect.get(m) == effect for m in members):
+            continue
+        rows.append((-abs(float(inf.effect_pp[node_index])), inf.kind != "cluster", inf.key, {
+            "kind": "cluster" if inf.kind == "cluster" else "item", "id": inf.key,
+            "items": members, "cluster": inf.cluster or None, "effect_pp": effect,
+            "effect_logodds": round(float(inf.effect_logodds[node_index]), 4)}))
+    return [row for *_, row in sorted(rows, key=lambda r: r[:3])[:limit]]
 
 
 def node_forecasts(p_yes: np.ndarray, means: np.ndarray) -> list[tuple[float, list[float]]]:

@@ -166,6 +166,11 @@ def _is_shared(cluster: str, *snapshots: dict) -> bool:
     return any(len(s.get("clusters", {}).get(cluster, [])) > 1 for s in snapshots)
 
 
+def _members(cluster: str, *snapshots: dict) -> list[str]:
+    """The items of a cluster in either snapshot: what leaving the whole cluster out leaves out."""
+    return sorted({item for s in snapshots for item in s.get("clusters", {}).get(cluster, [])})
+
+
 def _clusters_of(snapshot: dict) -> dict[str, str]:
     return {item: name for name, items in snapshot.get("clusters", {}).items() for item in items}
 
@@ -207,8 +212,9 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
                 causes.append({"item_id": item, "change": kind,
                                "cluster": cluster_now.get(item) or cluster_then.get(item),
                                "effect_pp": round(effect, 2)})
-        clusters = [{"cluster": c, "effect_pp": round(_cluster_effect(current, c, node_id)
-                                                      - _cluster_effect(previous, c, node_id), 2)}
+        clusters = [{"cluster": c, "items": _members(c, previous, current),
+                     "effect_pp": round(_cluster_effect(current, c, node_id)
+                                        - _cluster_effect(previous, c, node_id), 2)}
                     for c in touched]
         old_node = before.get(node_id)
         shift = None if old_node is None else round(100 * (node["mean"] - old_node["mean"]), 2)

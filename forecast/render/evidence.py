@@ -18,19 +18,45 @@ INFLUENCE_SHOWN = 3
 
 
 def influence_rows(document: ReportDocument) -> list[dict]:
-    """Per node, its most influential items with what a reader needs to judge them: the
-    summary, source, date and grade of the item's row for that node."""
-    rows_by_key = {(e["item_id"], e["node"]): e for e in document.get("evidence", [])}
-    largest = max((abs(e["effect_pp"]) for n in document["nodes"] for e in n["top_evidence"]),
-                  default=0.0) or 1.0
+    """Per node, what moved it most (items and whole clusters, `moved_most`; `top_evidence` in a
+    document made before clusters were ranked) with what a reader needs to judge each: the
+    summary, source, date and grade of an item's row for that node; for a cluster, its items'."""
+    evidence = document.get("evidence", [])
+    rows_by_key = {(e["item_id"], e["node"]): e for e in evidence}
+
+    def row_of(item_id: str, node_id: str) -> EvidenceRow | dict:
+        return rows_by_key.get((item_id, node_id)) or next(
+            (e for e in evidence if e["item_id"] == item_id), {})
+
+    def entries(node) -> list[dict]:
+        if "moved_most" in node:
+            return list(node["moved_most"])
+        return [{"kind": "item", "id": e["item_id"], "items": [e["item_id"]], **e}
+                for e in node["top_evidence"]]
+
+    shown = {node["id"]: entries(node)[:INFLUENCE_SHOWN] for node in document["nodes"]}
+    largest = max((abs(e["effect_pp"]) for rows in shown.values() for e in rows), default=0.0) or 1.0
     result = []
     for node in document["nodes"]:
         items = []
-        for effect in node["top_evidence"][:INFLUENCE_SHOWN]:
-            row: EvidenceRow | dict = rows_by_key.get((effect["item_id"], node["id"])) or next(
-                (e for e in document.get("evidence", []) if e["item_id"] == effect["item_id"]), {})
-            items.append({**effect, "summary": row.get("summary", ""), "source": row.get("source", ""),
-                          "date": row.get("date", ""), "grade": row.get("grade", ""),
+        for effect in shown[node["id"]]:
+            members = [row_of(item_id, node["id"]) for item_id in effect["items"]]
+            if effect["kind"] == "cluster":
+                dates = sorted(m.get("date", "") for m in members if m.get("date"))
+                text = {"summary": "Left out together: " + "; ".join(
+                            f"{item_id}: {m.get('summary', '')}" for item_id, m in
+                            zip(effect["items"], members, strict=True)),
+                        "source": "; ".join(dict.fromkeys(m.get("source", "") for m in members)),
+                        "date": f"{dates[0]} – {dates[-1]}" if dates and dates[0] != dates[-1]
+                        else (dates[0] if dates else ""),
+                        "grade": ", ".join(dict.fromkeys(m.get("grade", "") for m in members)),
+                        "label": f"cluster {effect['id']} ({', '.join(effect['items'])})"}
+            else:
+                row = members[0]
+                text = {"summary": row.get("summary", ""), "source": row.get("source", ""),
+                        "date": row.get("date", ""), "grade": row.get("grade", ""),
+                        "label": effect["id"]}
+            items.append({**effect, **text, "item_id": effect["id"],
                           "share": round(100 * abs(effect["effect_pp"]) / largest, 1)})
         result.append({"node": node, "entries": items})
     return result

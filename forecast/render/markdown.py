@@ -92,13 +92,14 @@ def render_markdown(document: ReportDocument) -> str:
     lines += _history_lines(document)
 
     lines += ["", "## Evidence that moved each forecast most", "",
-              f"Top {INFLUENCE_SHOWN} items per forecast; effect = how far it would move, in percentage "
-              "points, if the item were left out.", ""]
+              f"Top {INFLUENCE_SHOWN} items or whole clusters per forecast; effect = how far it would move, "
+              "in percentage points, if the item were left out. A cluster counts once, so a cluster line "
+              "leaves all its items out together.", ""]
     for group in influence_rows(document):
         if group["entries"]:
             lines.append(f"- **{_label(group['node'])}** ({pct(group['node']['mean'])}):")
             for e in group["entries"]:
-                lines.append(f"  - {md_escape(e['item_id'])} ({e['effect_pp']:+.1f} pp, {e['date']}, "
+                lines.append(f"  - {md_escape(e['label'])} ({e['effect_pp']:+.1f} pp, {e['date']}, "
                              f"{md_escape(e['source'])}, {e['grade']}): {md_escape(e['summary'])}")
         else:
             lines.append(f"- **{_label(group['node'])}**: no evidence has moved it.")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 MAX_CAUSES = 4                  # per node: the top movers, then a count
 MAX_CLUSTERS = 2
+MAX_MEMBERS = 3                 # a cluster line names this many of its items, then counts
 
 
 def update_json(result: UpdateResult) -> dict:
@@ -46,14 +47,27 @@ def _resolution(r: dict) -> str:
     return change if r["effect_pp"] is None else f"{change} {r['effect_pp']:+.2f} pp"
 
 
+def _members(items: list[str]) -> str:
+    """A cluster's items as its line names them: all of a few, a count past MAX_MEMBERS."""
+    if not items:
+        return ""
+    if len(items) > MAX_MEMBERS:
+        return f" ({'+'.join(items[:2])}+... {len(items):,} items together)"
+    return f" ({'+'.join(items)} together)"
+
+
 def _causes(node: dict) -> str:
+    """The resolutions, then the items and whole clusters behind a node's shift, largest first:
+    an item line says what changed about it, a cluster line names the items left out together
+    (a restatement in a cluster moves little on its own, since the cluster counts once)."""
+    items = [(abs(c["effect_pp"]), f"{c['item_id']} {c['change']} {c['effect_pp']:+.2f} pp"
+              + (f" [{c['cluster']}]" if c["cluster"] else "")) for c in node["causes"][:MAX_CAUSES]]
+    clusters = [(abs(c["effect_pp"]), f"cluster {c['cluster']}" + _members(c.get("items") or [])
+                 + f" {c['effect_pp']:+.2f} pp") for c in node["clusters"][:MAX_CLUSTERS]]
     parts = [_resolution(r) for r in node.get("resolutions", [])]
-    parts += [f"{c['item_id']} {c['change']} {c['effect_pp']:+.2f} pp"
-             + (f" [{c['cluster']}]" if c["cluster"] else "") for c in node["causes"][:MAX_CAUSES]]
+    parts += [text for _size, text in sorted(items + clusters, key=lambda e: -e[0])]
     if len(node["causes"]) > MAX_CAUSES:
         parts.append(f"+{len(node['causes']) - MAX_CAUSES} more")
-    parts += [f"cluster {c['cluster']} {c['effect_pp']:+.2f} pp"
-              for c in node["clusters"][:MAX_CLUSTERS]]
     if len(node["clusters"]) > MAX_CLUSTERS:
         parts.append(f"+{len(node['clusters']) - MAX_CLUSTERS} more clusters")
     if (node.get("resolved") and node.get("resolved") != node.get("was_resolved")
