@@ -51,6 +51,14 @@ def test_overdue_and_resolved_columns(data_root):
     assert float(rows[0]["mean"]) == 1.0
 
 
+def test_a_resolved_question_has_no_estimative_term(data_root):
+    (data_root / "evidence" / "two-node-beta.resolutions.csv").write_text(
+        "node,outcome,date,source\na,no,2025-12-01,Test\n")
+    rows = list(csv.DictReader(io.StringIO(report(data_root, "--format", "csv"))))
+    assert [(r["node"], r["term"], r["resolved"]) for r in rows][0] == ("a", "", "no")
+    assert rows[1]["term"] != ""
+
+
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\",\"y\")?", "+1+1?", "-2?", "@SUM(A1)?"])
 def test_question_text_never_runs_as_a_formula(data_root, text):
     toml = data_root / "priors" / "two-node-beta.toml"

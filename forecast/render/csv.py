@@ -21,13 +21,14 @@ REPORT_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "t
 
 def report_rows(document: ReportDocument) -> list[dict]:
     """One record per node of a report document, in REPORT_COLUMNS (`overdue` only where the
-    document has it): probabilities as floats, `overdue` a bool, `resolved` None, "yes" or "no"."""
+    document has it): probabilities as floats, `overdue` a bool, `resolved` None, "yes" or "no".
+    A resolved question has no estimative term: it is a fact (`resolved` says which)."""
     rows = []
     for node in document["nodes"]:
         low, high = node["interval"]
         row = {"node": node["id"], "role": node["role"], "question": node["question"],
                "prior": node["prior_mean"], "mean": node["mean"], "low": low, "high": high,
-               "term": node["term"]}
+               "term": None if node["resolved"] else node["term"]}
         if "overdue" in node:
             row["overdue"] = bool(node["overdue"])
         row["resolved"] = node["resolved"]
