@@ -82,3 +82,16 @@ def test_a_day_of_use_in_the_live_files_breaks_no_test_and_tests_write_nothing_t
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and "failed" not in run.stdout
     assert live_digest(clone) == before
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
+def test_everything_the_commands_write_under_reports_is_ignored_by_git():
+    written = ["reports/score.json", "reports/score.html", "reports/backtest.json",
+               "reports/backtest.manifest.json", "reports/turkey-peacekeeping/report.html",
+               "reports/turkey-peacekeeping/.last-report.json"]
+    result = subprocess.run(["git", "-C", str(REPO), "check-ignore", "--no-index", *written],
+                            capture_output=True, text=True)
+    assert sorted(result.stdout.split()) == sorted(written)
+    kept = subprocess.run(["git", "-C", str(REPO), "check-ignore", "--no-index",
+                           "reports/.gitkeep"], capture_output=True, text=True)
+    assert kept.returncode == 1
