@@ -191,6 +191,26 @@ def test_score_all_pools_every_scenario(data_root):
         assert (data_root / path).is_file(), path
 
 
+def test_score_all_says_which_resolved_scenarios_it_could_not_score_and_why(data_root):
+    write_two_node_track_record(data_root)
+    history = data_root / "reports" / "burglary" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    history.write_text(snapshot("2025-01-05", {"john_calls": (0.3, None), "mary_calls": (0.1, None)})
+                       + "\n")
+    result = runner.invoke(app, ["score", "--all", "--root", str(data_root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    unscored = {u["scenario"]: u for u in json.loads(result.stdout)["unscored"]}
+    assert sorted(unscored) == ["burglary", "mixed-parametric"]
+    assert (unscored["burglary"]["resolutions"], unscored["burglary"]["snapshots"]) == (2, 1)
+    assert unscored["burglary"]["reason"].startswith(
+        "none of its 1 snapshots is dated before a resolution")
+    assert unscored["mixed-parametric"]["reason"].startswith(
+        "no snapshot in reports/mixed-parametric/history.jsonl: `forecast update --scenario "
+        "mixed-parametric` records the forecast from now on")
+    table = runner.invoke(app, ["score", "--all", "--root", str(data_root)]).stdout
+    assert "Not scored: mixed-parametric (1 resolutions): no snapshot in" in " ".join(table.split())
+
+
 def test_score_with_nothing_resolved_says_so(repo_root):
     result = runner.invoke(app, ["score", "--root", str(repo_root)])
     assert result.exit_code == 0, result.output

@@ -104,14 +104,26 @@ class ScoreResult:
 
 
 def _scenario_forecasts(paths: ScenarioPaths, as_of: dt.date | None = None
-                        ) -> tuple[list[ScoredForecast], int]:
-    """Scored pairs of one scenario; with `as_of`, only the resolutions (and so the snapshots
-    before them) dated on or before it: the track record as it stood that day."""
+                        ) -> tuple[list[ScoredForecast], int, dict | None]:
+    """Scored pairs of one scenario, the unreadable history lines, and (when it has
+    resolutions but nothing to score) why not; with `as_of`, only the resolutions (and so the
+    snapshots before them) dated on or before it: the track record as it stood that day."""
     inputs = load_inputs(paths, as_of)
     snapshots, skipped = read_snapshots(paths.history)
     if as_of is not None:
         snapshots = [snap for snap in snapshots if snap["as_of"] <= as_of]
-    return scored_forecasts(paths.scenario_id, inputs.resolutions, snapshots), skipped
+    forecasts = scored_forecasts(paths.scenario_id, inputs.resolutions, snapshots)
+    unscored = None
+    if inputs.resolutions and not forecasts:
+        sid = paths.scenario_id
+        reason = (f"no snapshot in {paths.display(paths.history)}" if not snapshots else
+                  f"none of its {len(snapshots)} snapshots is dated before a resolution")
+        unscored = {"scenario": sid, "resolutions": len(inputs.resolutions),
+                    "snapshots": len(snapshots),
+                    "reason": f"{reason}: `forecast update --scenario {sid}` records the "
+                              f"forecast from now on; `forecast backtest --scenario {sid}` "
+                              "replays and scores it at each evidence date"}
+    return forecasts, skipped, unscored
 
 
 def _files(directory: Path, document: dict) -> dict[Path, str]:
@@ -131,15 +143,19 @@ def score_scenarios(root: Path | str | None, scenario: str | None, every: bool =
     files: dict[Path, str] = {}
     pooled: list[ScoredForecast] = []
     skipped: dict[str, int] = {}
+    unscored: list[dict] = []
     for scenario_id in ids:
         paths = scenario_paths(root, scenario_id)
-        forecasts, skipped[scenario_id] = _scenario_forecasts(paths, as_of)
+        forecasts, skipped[scenario_id], why = _scenario_forecasts(paths, as_of)
         pooled += forecasts
+        unscored += [why] if why else []
         document = score_document([scenario_id], forecasts, {scenario_id: skipped[scenario_id]},
                                   n_bins, as_of=as_of)
+        document["unscored"] = [why] if why else []
         files.update(_files(paths.reports, document))
     if every:
         document = score_document(ids, pooled, skipped, n_bins, as_of=as_of)
+        document["unscored"] = unscored
         files.update(_files(root_dir / "reports", document))
     if write:
         write_file_sets(files, "score")

@@ -41,6 +41,9 @@ def print_score(document: dict, written, console: Console) -> None:
             nodes.add_row(escape(label), n["outcome"], n["resolved_on"], str(n["count"]),
                           pct(n["last_forecast"]), num(n["brier"]))
         console.print(nodes)
+    for why in document.get("unscored", []):
+        console.print(f"Not scored: {why['scenario']} ({why['resolutions']} resolutions): "
+                      f"{why['reason']}.", markup=False, highlight=False)
     if written:
         console.print(wrote_line(written), markup=False, highlight=False)
 
