@@ -160,3 +160,34 @@ def test_the_python_api_raises_the_same_refusal(tmp_path, monkeypatch, method):
         method(Project(root))
     assert str(caught.value.path) == "priors/dense.toml"
     assert snapshot_files(root) == before
+
+
+def wide_noisy_or_root(tmp_path):
+    """14 causes and three noisy-OR effects of all of them: treewidth 16."""
+    node = ('[[node]]\nid = "{id}"\nrole = "{role}"\nquestion = "Q?"\nresolution = "R."\n'
+            'opens = 2025-01-01\ndeadline = 2026-01-01\nparents = {parents}\n')
+    prior = ('  [[node.prior]]\n{head}  p = 0.3\n  strength = 4\n  rationale = "T."\n'
+             '  reference_class = "T."\n')
+    causes = [f"c{i:02d}" for i in range(14)]
+    text = ('[scenario]\nid = "wide"\ntitle = "T"\ntrigger = "T"\nas_of = 2025-01-01\n\n'
+            + "".join(node.format(id=c, role="driver", parents="[]") + prior.format(head="")
+                      for c in causes))
+    for effect in ("e1", "e2", "e3"):
+        text += (node.format(id=effect, role="consequence", parents=str(causes).replace("'", '"'))
+                 + 'cpt = "noisy_or"\n' + prior.format(head="")
+                 + "".join(prior.format(head=f'  cause = "{c}"\n') for c in causes))
+    for folder, name, body in (("priors", "wide.toml", text), ("evidence", "wide.csv",
+                               "item_id,node,date,source,reliability,credibility,lr,cluster,"
+                               "summary,url\n")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text(body)
+    return tmp_path
+
+
+def test_a_network_whose_wide_nodes_are_parametric_is_not_told_to_use_a_parametric_cpt(
+        tmp_path, monkeypatch):
+    root = wide_noisy_or_root(tmp_path)
+    monkeypatch.setenv("FORECAST_MEMORY_BUDGET", "256K")
+    line = refused(runner.invoke(app, ["report", "--root", str(root), "--no-progress"]))
+    assert line.startswith("Error: priors/wide.toml: network: this network is too wide"), line
+    assert "parametric CPT" not in line and "fewer parents" in line, line

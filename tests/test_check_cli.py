@@ -77,6 +77,9 @@ def test_check_of_the_exact_engine_against_importance_sampling_and_sbc(data_root
     assert doc["sbc"]["simulations"] == 60 and doc["sbc"]["passed"]
     html = (data_root / "reports" / "two-node-beta" / "check.html").read_text()
     assert "importance sampling" in html and "importance mean" in html
+    # no sampler ran, so the page claims nothing about divergent transitions
+    assert "divergent transitions in any" not in html
+    assert "The 60 SBC fits are exact iid draws: no sampler ran" in html
 
 
 def test_check_says_what_sbc_divergences_mean():
@@ -87,6 +90,9 @@ def test_check_says_what_sbc_divergences_mean():
     words = sbc_divergences({"fits_with_divergences": 3, "divergences": 7, "simulations": 200})
     assert words.startswith("3 of 200 SBC fits had divergent transitions (7 in all): NUTS struggled")
     assert "rerun check with more --tune" in words
+    assert sbc_divergences({"fits_with_divergences": 0, "divergences": 0, "simulations": 50},
+                           "exact") == ("The 50 SBC fits are exact iid draws: no sampler ran, so "
+                                        "there are no divergent transitions to count.")
 
 
 def test_a_failed_self_check_says_what_to_do_next():

@@ -70,9 +70,18 @@ def check_budgets(paths: ScenarioPaths, problem: Problem, engine: str, work: Wor
         if engine == "exact":
             check_work(net, work.inferences)
     except TooLarge as error:
-        raise problem_error(shown, None, "network", too_large_message(error, engine)) from None
+        raise problem_error(shown, None, "network",
+                            too_large_message(error, engine, _tables_to_shrink(net))) from None
     except TooSlow as error:
-        raise problem_error(shown, None, "network", too_slow_message(error, work)) from None
+        raise problem_error(shown, None, "network",
+                            too_slow_message(error, work, _tables_to_shrink(net))) from None
+
+
+def _tables_to_shrink(net) -> bool:
+    """Does some node with two or more parents still have a full table? Only then is "use a
+    parametric CPT" advice: a network whose wide nodes are all parametric already has it."""
+    return any(len(parents) >= 2 and form == "table"
+               for parents, form in zip(net.parents, net.forms, strict=True))
 
 
 def budgets_from_environment() -> tuple[int, float]:
@@ -92,8 +101,12 @@ def _malformed(name: str, error: ValueError) -> ForecastError:
     return problem_error(name, None, None, str(error).split(": ", 1)[1])
 
 
-def too_slow_message(error: TooSlow, work: Work) -> str:
-    """The refusal past the work budget, in words: how long, why, and what to do instead."""
+PARAMETRIC_ADVICE = "use a parametric CPT (cpt = \"noisy_or\" or \"log_odds\"), "
+
+
+def too_slow_message(error: TooSlow, work: Work, tables: bool = True) -> str:
+    """The refusal past the work budget, in words: how long, why, and what to do instead
+    (`tables`: some wide node has a full table, so a parametric CPT is advice)."""
     minutes = error.seconds / 60
     span = f"{minutes:.0f} minutes" if minutes >= 2 else f"{error.seconds:.0f} s"
     fewer = f"use fewer {work.fewer}, " if work.fewer else ""
@@ -101,16 +114,17 @@ def too_slow_message(error: TooSlow, work: Work) -> str:
             f"exact inference takes about {error.row_seconds:.2g} s, and forecast {work.command} "
             f"needs about {error.rows:,} of them ({work.what}): about {span}, over the work "
             f"budget of {error.budget:.0f} s; give nodes fewer parents (or fewer shared parents), "
-            f"use a parametric CPT (cpt = \"noisy_or\" or \"log_odds\"), {fewer}or raise "
+            f"{PARAMETRIC_ADVICE if tables else ''}{fewer}or raise "
             f"$FORECAST_WORK_BUDGET (seconds); nothing written")
 
 
-def too_large_message(error: TooLarge, engine: str) -> str:
-    """The refusal past the memory budget, in words: what it would take and what to do instead."""
+def too_large_message(error: TooLarge, engine: str, tables: bool = True) -> str:
+    """The refusal past the memory budget, in words: what it would take and what to do instead
+    (`tables`: some wide node has a full table, so a parametric CPT is advice)."""
     return (f"this network is too wide for the {engine} engine: its largest table has treewidth "
             f"{error.treewidth} and needs about {_size(error.needed_bytes)}, over the memory budget "
             f"of {_size(error.max_bytes)}; give nodes fewer parents (or fewer shared parents), "
-            f"use a parametric CPT (cpt = \"noisy_or\" or \"log_odds\"), or raise the budget with "
+            f"{PARAMETRIC_ADVICE if tables else ''}or raise the budget with "
             f"$FORECAST_MEMORY_BUDGET (e.g. 8G); nothing written")
 
 

@@ -70,9 +70,13 @@ def id_list(ids, limit: int = 10) -> str:
     return f"{len(ids):,} ({', '.join(ids[:3])}, ..., {ids[-1]})"
 
 
-def sbc_divergences(sbc: dict) -> str:
-    """What the divergent transitions in simulation-based calibration mean, in a sentence."""
+def sbc_divergences(sbc: dict, engine: str = "nuts") -> str:
+    """What the divergent transitions in simulation-based calibration mean, in a sentence; on
+    the exact engine no sampler runs, so there is nothing to count."""
     fits, total, simulations = sbc["fits_with_divergences"], sbc["divergences"], sbc["simulations"]
+    if engine == "exact":
+        return (f"The {simulations} SBC fits are exact iid draws: no sampler ran, so there are no "
+                "divergent transitions to count.")
     if not fits:
         return f"No divergent transitions in any of the {simulations} SBC fits."
     return (f"{fits} of {simulations} SBC fits had divergent transitions ({total} in all): NUTS "

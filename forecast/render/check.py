@@ -29,7 +29,7 @@ def print_check(document: dict, written, console: Console) -> None:
         for q in s["quantities"]:
             sbc.add_row(escape(q["name"]), f"{q['chi2']:.2f}", f"{q['p_value']:.4f}")
         console.print(sbc)
-        console.print(sbc_divergences(s), markup=False, highlight=False, soft_wrap=True)
+        console.print(sbc_divergences(s, document["engine"]), markup=False, highlight=False, soft_wrap=True)
     else:
         console.print(f"SBC: {s['note']}", markup=False)
     verdict = "PASSED" if document["passed"] else "FAILED"
@@ -45,6 +45,7 @@ def render_check_html(document: dict) -> str:
     sbc = document["sbc"]
     quantities = [{**q, "passed": q["p_value"] >= sbc["p_limit"]} for q in sbc["quantities"]]
     chart = rank_histograms(quantities, sbc["ranks"]) if quantities else None
-    words = sbc_divergences(sbc) if "fits_with_divergences" in sbc else ""
+    words = (sbc_divergences(sbc, document.get("engine", "nuts"))
+             if "fits_with_divergences" in sbc else "")
     return template_environment().get_template("check.html.j2").render(doc=document, quantities=quantities,
                                                                        chart=chart, sbc_divergences=words)
