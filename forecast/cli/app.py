@@ -9,6 +9,7 @@ from . import (
     backtest,
     check,
     evidence,
+    network,
     new,
     report,
     resolve,
@@ -41,3 +42,4 @@ for command in (backtest.backtest, check.check, new.new, report.report, resolve.
                 whatif.whatif):
     app.command()(command)
 app.add_typer(evidence.evidence_app, name="evidence")
+app.add_typer(network.network_app, name="network")

@@ -45,6 +45,7 @@ from ..io.evidence_store import (
 from ..io.priors import parse_scenario, scenario_problems
 from ..io.project import ScenarioPaths
 from ..io.text import line_ending, neutralise, read_user_text
+from ..model.placeholders import PLACEHOLDER, unwritten
 from ..model.spec import EvidenceItem, Resolution, Scenario
 
 NEXT_ID_PATTERN = re.compile(r"^E(\d+)$")
@@ -510,7 +511,10 @@ def validate_scenario(paths: ScenarioPaths) -> Validation:
                                        "not checked: the priors must be valid first"))
         return result
     scenario = load_priors(paths)
-    result.checked[paths.display(paths.priors)] = f"{len(scenario.nodes)} nodes"
+    result.checked[shown_priors] = f"{len(scenario.nodes)} nodes"
+    result.problems.extend(
+        problem(shown_priors, where, key, f"still to be written (replace the placeholder that "
+                f"starts with '{PLACEHOLDER}')") for where, key in unwritten(scenario))
     files = ((paths.evidence, parse_evidence, "an evidence CSV", "rows"),
              (paths.resolutions, parse_resolutions, "a resolutions CSV", "resolutions"))
     for path, parse, what, noun in files:
