@@ -22,6 +22,7 @@ from ..model.tables import (
     identifier,
     normalised_row,
 )
+from .text import CONTROL_CHARACTERS
 
 # By extension: what the file is called in messages. pyAgrum picks its reader the same way.
 READ_FORMATS = {".bif": "BIF", ".xdsl": "XDSL (GeNIe)", ".dsl": "DSL (GeNIe)",
@@ -30,7 +31,8 @@ WRITE_FORMATS = ("bif", "xdsl", "net", "uai")
 INSTALL = 'pip install "forecast[networks]"'
 # pyAgrum's parse errors: "<file>:<line>: <column> : error : <message>"
 _PARSE_ERROR = re.compile(r":(\d+):\s*(\d+)\s*:\s*error\s*:\s*(.*)")
-# A node's name in another tool (a label) is free text; a scenario keeps at most this much.
+# A node's name in another tool (a label) is free text; a scenario keeps at most this much, and
+# no control characters (a label is shown in terminals and pages).
 MAX_LABEL = 5000
 
 
@@ -124,7 +126,7 @@ def _tables(bn, shown: str) -> TableNetwork:
                            "[" + ", ".join(f"{x:g}" for x in values) + "]")
             rows.append(row)
         description = variable.description().strip()
-        label = (description or name)[:MAX_LABEL]
+        label = CONTROL_CHARACTERS.sub(" ", description or name)[:MAX_LABEL]
         nodes.append(TableNode(names[name], label, states_of[name],
                                tuple(names[p] for p in parents), tuple(rows)))
     return TableNetwork(tuple(nodes))
