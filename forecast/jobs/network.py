@@ -68,7 +68,7 @@ class Exported:
     written: Path | None
 
 
-def export_network(root: Path | str | None, scenario_id: str, fmt: str,
+def export_network(root: Path | str | None, scenario_id: str | None, fmt: str,
                    output: Path | None = None) -> Exported:
     """The scenario's network at its prior means in format `fmt`: written atomically to
     `output`, or returned for the caller to print."""
