@@ -1,5 +1,6 @@
 """pyAgrum, the peer we did not write, on the same network: one adapter for the tests and
-`bench/run.py` (which puts tests/ on its path).
+`bench/` (which puts tests/ on its path): our binary networks in pyAgrum, and published
+networks (bnlearn's BIF files, k states) from pyAgrum in the kernel's flat layout.
 
 Every CPT entry is given as a number (the exact posterior mean integrates each Beta out to its
 mean, so callers pass `net.prior_means`); soft evidence is a likelihood finding per node
@@ -8,12 +9,27 @@ condition is a finding that rules the other state out. LazyPropagation gives the
 
 from __future__ import annotations
 
+import gzip
+import re
+import tempfile
 import time
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from forecast.inference.elimination import HARD_EXCLUDED
+
+
+def _gum():
+    """pyAgrum, imported with warnings silenced: its SWIG module warns (DeprecationWarning,
+    "builtin type SwigPyPacked has no __module__ attribute") while it initialises, and the
+    test suite's warnings-as-errors turns that into a crash inside the C initialiser."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pyagrum
+    return pyagrum
 
 
 def agrum_marginals(parents: Sequence[Sequence[int]], theta: np.ndarray, weights: np.ndarray,
@@ -23,7 +39,7 @@ def agrum_marginals(parents: Sequence[Sequence[int]], theta: np.ndarray, weights
     infer (the CPT fill is not timed). `theta` lists each node's entries in parent-configuration
     order (bit j of the configuration is parent j); `mask` is the (n, 2) per-node log-mask of
     hard evidence (HARD_EXCLUDED or -inf rules a state out)."""
-    import pyagrum as gum
+    gum = _gum()
 
     n = len(parents)
     names = list(names) if names is not None else [f"n{v}" for v in range(n)]
@@ -63,3 +79,72 @@ def agrum_scenario_means(problem) -> tuple[dict[str, float], float]:
     means, seconds = agrum_marginals(net.parents, net.prior_means, problem.node_log_weights,
                                      problem.hard_mask, net.node_ids)
     return dict(zip(net.node_ids, (float(m) for m in means), strict=True)), seconds
+
+
+# ----------------------------------------------------------------------------- published networks
+
+def _safe_label(label: str) -> str:
+    """A state label pyAgrum's BIF reader accepts (it refuses '/', '<', '+' and the like)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+", label):
+        return label
+    return "s_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in label)
+
+
+def load_bif(path: Path):
+    """A bnlearn .bif or .bif.gz file as a pyAgrum BayesNet. State labels pyAgrum's reader
+    refuses are renamed (one-to-one, in their `{...}` lists and in table rows); the numbers,
+    names and state order are the file's."""
+    gum = _gum()
+
+    raw = gzip.open(path).read() if str(path).endswith(".gz") else Path(path).read_bytes()
+    text = raw.decode()
+
+    def labels(match: re.Match) -> str:
+        inner = ", ".join(_safe_label(s.strip()) for s in match.group(2).split(","))
+        return f"{match.group(1)}{{ {inner} }}"
+
+    text = re.sub(r"(type discrete\s*\[\s*\d+\s*\]\s*)\{([^}]*)\}", labels, text)
+    text = re.sub(r"^(\s*)\(([^)]*)\)",
+                  lambda m: f"{m.group(1)}(" + ", ".join(_safe_label(s.strip())
+                                                        for s in m.group(2).split(",")) + ")",
+                  text, flags=re.MULTILINE)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / (Path(path).name.removesuffix(".gz"))
+        target.write_text(text)
+        return gum.loadBN(str(target))
+
+
+def flat_network(bn) -> tuple[list[str], tuple[tuple[int, ...], ...], tuple[int, ...], np.ndarray]:
+    """A pyAgrum BayesNet in the kernel's layout: node names, parents (in the order of each
+    CPT's variables, which makes the row strides those of the kernel), cards and the flat CPT.
+
+    A CPT's variables are (node, parent_0, ..., parent_m) and `toarray()` orders its axes the
+    other way round, (parent_m, ..., parent_0, node): exactly the C order of the kernel's cells
+    (row = sum x[parent_j] * stride_j with parent_0 fastest, then the node's state)."""
+    ids = sorted(bn.nodes())
+    names = [bn.variable(i).name() for i in ids]
+    index = {name: v for v, name in enumerate(names)}
+    parents, cards, blocks = [], [], []
+    for name in names:
+        cpt = bn.cpt(name)
+        assert cpt.names[0] == name
+        parents.append(tuple(index[p] for p in cpt.names[1:]))
+        cards.append(bn.variable(name).domainSize())
+        blocks.append(np.asarray(cpt.toarray(), dtype=float).ravel())
+    return names, tuple(parents), tuple(cards), np.concatenate(blocks)
+
+
+def agrum_state_marginals(bn, names: Sequence[str], evidence: dict[int, np.ndarray]
+                          ) -> tuple[list[np.ndarray], float]:
+    """Every node's posterior (one array per node, in state order) under evidence
+    {node index: likelihood vector} (a one-hot vector is hard evidence), and pyAgrum's
+    seconds for its junction tree and inference."""
+    gum = _gum()
+
+    start = time.perf_counter()
+    engine = gum.LazyPropagation(bn)
+    for v, likelihood in evidence.items():
+        engine.addEvidence(names[v], [float(x) for x in likelihood])
+    engine.makeInference()
+    posteriors = [np.asarray(engine.posterior(name).toarray(), dtype=float) for name in names]
+    return posteriors, time.perf_counter() - start

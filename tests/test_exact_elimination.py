@@ -192,18 +192,20 @@ def test_unbatched_call_returns_a_vector_and_a_scalar():
 
 @pytest.mark.parametrize("small_clique", [10, 0])
 def test_the_log_space_path_agrees_with_the_linear_path(small_clique):
-    """Rows are redone in log space when float64 might underflow: both paths must agree."""
+    """Rows are redone in log space when float64 might underflow: both paths must agree, on
+    binary nodes and on nodes of up to four states."""
     rng = np.random.default_rng(9)
-    for _ in range(20):
+    for trial in range(20):
         n = int(rng.integers(2, 12))
         parents = window_dag(n, 3, 5, rng)
-        s = E.build_structure(parents, small_clique=small_clique)
+        cards = None if trial % 2 else rng.integers(2, 5, n)
+        s = E.build_structure(parents, cards, small_clique=small_clique)
         rows = 5
-        theta = rng.uniform(0.01, 0.99, (s.n_entries, rows))
-        mask0 = np.zeros((n, rows))
-        weight1 = rng.normal(0, 2, (n, rows))
-        lin = calibrate._calibrate(s, theta, mask0, weight1, backends._Linear, True, True)
-        log = calibrate._calibrate(s, theta, mask0, weight1, backends._Log, False, True)
+        cpt = np.concatenate([rng.dirichlet(np.ones(s.row_cards[r]), rows).T
+                              for r in range(s.n_rows)])
+        log_weights = rng.normal(0, 2, (s.n_states, rows))
+        lin = calibrate._calibrate(s, cpt, log_weights, backends._Linear, True, True)
+        log = calibrate._calibrate(s, cpt, log_weights, backends._Log, False, True)
         np.testing.assert_allclose(lin[0], log[0], atol=1e-12, rtol=0)
         np.testing.assert_allclose(lin[1], log[1], atol=1e-10, rtol=0)
         for i in lin[3]:

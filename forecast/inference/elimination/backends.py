@@ -16,7 +16,7 @@ _TINY = np.finfo(float).tiny
 
 # ----------------------------------------------------------------------------- arithmetic
 #
-# Tables keep the batch axis LAST: (2, ..., 2, rows). numpy's inner loops then run over the
+# Tables keep the batch axis LAST: (cards..., rows). numpy's inner loops then run over the
 # rows, contiguous, instead of over axes of length 2 (ten times faster on a batch).
 
 class _Linear:
@@ -24,24 +24,34 @@ class _Linear:
     log_space = False
 
     @staticmethod
-    def families(s: Structure, theta, mask0, weight1):
-        """Per-entry tables (2, K, rows): [1 - theta, theta] times the evidence weights of
-        the entry's node, each node's table divided by its largest entry. Returns them, the
-        log of the factors taken out (rows,), and the rows to redo in log space."""
-        top = np.maximum(mask0, weight1)                             # (n, rows)
-        finite_top = np.where(np.isfinite(top), top, 0.0)
-        w0 = np.exp(mask0 - finite_top)
-        w1 = np.exp(weight1 - finite_top)
-        node = s.entry_node
-        table = np.empty((2,) + theta.shape)
-        np.multiply(1.0 - theta, w0[node], out=table[0])
-        np.multiply(theta, w1[node], out=table[1])
-        peak = np.maximum.reduceat(np.maximum(table[0], table[1]), s.offsets, axis=0)
+    def families(s: Structure, cpt, log_weights):
+        """CPT cells times the evidence weight of their state (n_cells, rows), each node's
+        block divided by its largest cell. Returns them, the log of the factors taken out
+        (rows,), and the rows to redo in log space."""
+        k, rows = s.uniform_card, cpt.shape[1]
+        if k:
+            # every node has k states (binary networks above all): per-node reductions are
+            # reductions over an axis of length k, without index lists
+            log_weights = log_weights.reshape(s.n_nodes, k, rows)
+            top = log_weights.max(axis=1)                                      # (n, rows)
+            finite_top = np.where(np.isfinite(top), top, 0.0)
+            w = np.exp(log_weights - finite_top[:, None])
+            table = cpt.reshape(s.n_rows, k, rows) * w[s.row_node]
+            peak = np.maximum.reduceat(table.max(axis=1), s.row_offsets, axis=0)
+        else:
+            top = np.maximum.reduceat(log_weights, s.state_offsets, axis=0)
+            finite_top = np.where(np.isfinite(top), top, 0.0)
+            w = np.exp(log_weights - finite_top[s.state_node])
+            table = cpt * w[s.cell_state]
+            peak = np.maximum.reduceat(table, s.cell_offsets, axis=0)
         rescue = ~(peak >= _RESCUE_BELOW).all(axis=0) | ~np.isfinite(top).all(axis=0)
         safe = np.where(peak > 0, peak, 1.0)
-        table /= safe[node]
+        if k:
+            table /= safe[s.row_node][:, None]
+        else:
+            table /= safe[s.cell_node]
         log_scale = (finite_top + np.log(safe)).sum(axis=0)
-        return table, log_scale, rescue
+        return table.reshape(s.n_cells, rows), log_scale, rescue
 
     @staticmethod
     def ones(shape):
@@ -101,13 +111,10 @@ class _Log:
     log_space = True
 
     @staticmethod
-    def families(s: Structure, theta, mask0, weight1):
-        node = s.entry_node
-        table = np.empty((2,) + theta.shape)
+    def families(s: Structure, cpt, log_weights):
         with np.errstate(divide="ignore"):
-            table[0] = np.log1p(-theta) + mask0[node]
-            table[1] = np.log(theta) + weight1[node]
-        rows = theta.shape[1]
+            table = np.log(cpt) + log_weights[s.cell_state]
+        rows = cpt.shape[1]
         return table, np.zeros(rows), np.zeros(rows, dtype=bool)
 
     @staticmethod

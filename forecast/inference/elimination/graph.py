@@ -1,5 +1,7 @@
 """The graph side of compilation: moral graph, greedy elimination orders, the elimination
-tree of an order and the merging of its cliques. Node sets are Python int bitsets."""
+tree of an order and the merging of its cliques. Node sets are Python int bitsets; `cards`
+gives each node's number of states (None: every node binary, the fast path), and a clique's
+weight is its number of table cells, the product of its nodes' cards."""
 
 from __future__ import annotations
 
@@ -20,10 +22,21 @@ def _moral_graph(parents: Sequence[Sequence[int]]) -> list[int]:
     return adj
 
 
-def _greedy_order(adj: list[int], rule: str) -> list[int]:
+def cells_of(mask: int, cards: Sequence[int] | None) -> int:
+    """Cells of a table over the nodes in `mask`: the product of their cards."""
+    if cards is None:
+        return 1 << mask.bit_count()
+    size = 1
+    for a in _bits(mask):
+        size *= cards[a]
+    return size
+
+
+def _greedy_order(adj: list[int], rule: str, cards: Sequence[int] | None = None) -> list[int]:
     """Greedy elimination order on bitset adjacency. rule "fill": fewest fill-in edges, ties to
-    the smaller clique (min-weight: binary nodes, so weight is 2^(degree + 1)), then the index.
-    rule "weight": smallest clique first, ties to fewer fill-ins."""
+    the smaller clique (min-weight: the cells of u and its neighbours; on binary nodes the
+    degree orders them the same), then the index. rule "weight": smallest clique first, ties
+    to fewer fill-ins."""
     adj = list(adj)
     n = len(adj)
     remaining = (1 << n) - 1
@@ -43,7 +56,8 @@ def _greedy_order(adj: list[int], rule: str) -> list[int]:
                     fill += (near & ~adj[a] & ~low).bit_count()
                     rest ^= low
                 fill //= 2
-            key = (fill, degree, u) if rule == "fill" else (degree, fill, u)
+            weight = degree if cards is None else cards[u] * cells_of(near, cards)
+            key = (fill, weight, u) if rule == "fill" else (weight, fill, u)
             if best_key is None or key < best_key:
                 best, best_key = u, key
         near = adj[best] & remaining
@@ -87,10 +101,11 @@ def _elimination_tree(adj: list[int], order: list[int]) -> tuple[list[int], list
     return cliques, tree_parent
 
 
-def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
-                ) -> tuple[list[int], list[int]]:
+def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int,
+                cards: Sequence[int] | None = None) -> tuple[list[int], list[int]]:
     """Contract tree edges where one clique contains the other (so only maximal cliques are
-    left), then edges whose union has at most `merge_up_to` nodes (fewer numpy calls).
+    left), then edges whose union has at most 2^merge_up_to cells (on binary nodes:
+    `merge_up_to` nodes), for fewer numpy calls.
     Contracting an edge of a junction tree leaves a junction tree."""
     sets = dict(enumerate(cliques))
     parent = dict(enumerate(tree_parent))
@@ -106,18 +121,19 @@ def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
                 parent[node] = into
         del parent[child]
 
-    largest = max(c.bit_count() for c in cliques)
+    largest = max(cells_of(c, cards) for c in cliques)
     everything = 0
     for c in cliques:
         everything |= c
     # merging never makes the largest table larger, except that a network of at most
-    # `merge_up_to` nodes becomes a single clique (enumeration: fastest when that small)
-    limit = merge_up_to if everything.bit_count() <= merge_up_to else min(merge_up_to, largest)
+    # 2^merge_up_to joint states becomes a single clique (enumeration: fastest when small)
+    most = 1 << merge_up_to
+    limit = most if cells_of(everything, cards) <= most else min(most, largest)
     for limit_rule in ("contain", "small"):
         changed = True
         while changed:
             changed = False
-            for child in sorted(sets, key=lambda c: -sets[c].bit_count()):
+            for child in sorted(sets, key=lambda c: -cells_of(sets[c], cards)):
                 p = parent.get(child, -1)
                 if child not in sets or p < 0:
                     continue
@@ -125,7 +141,7 @@ def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int
                 if limit_rule == "contain":
                     ok = (a & b) == a or (a & b) == b
                 else:
-                    ok = (a | b).bit_count() <= limit
+                    ok = cells_of(a | b, cards) <= limit
                 if ok:
                     contract(child, p)
                     changed = True

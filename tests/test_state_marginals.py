@@ -1,0 +1,347 @@
+"""The junction-tree kernel on nodes of 2 to 12 states: the flat CPT layout the model layer
+relies on, exact agreement with brute-force enumeration and with pyAgrum on published
+networks, its sampler and Dirichlet draws, and the binary API as its two-state case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyagrum_peer import agrum_state_marginals, flat_network, load_bif
+
+from forecast.inference import elimination as E
+
+BNLEARN = Path(__file__).resolve().parent / "data" / "bnlearn"
+
+# ----------------------------------------------------------------------------- references
+
+def layout(parents, cards):
+    """The contract's offsets, computed here independently of the kernel: first cell of each
+    node, and each node's parent strides (parents[0] fastest)."""
+    cell_offsets, strides, at = [], [], 0
+    for v, pa in enumerate(parents):
+        st_, s = [], 1
+        for p in pa:
+            st_.append(s)
+            s *= cards[p]
+        strides.append(st_)
+        cell_offsets.append(at)
+        at += s * cards[v]
+    return cell_offsets, strides, at
+
+
+def brute_state_marginals(parents, cards, cpt, log_weights):
+    """Enumeration of every joint state: P(v = x | evidence) per node-state (flat, in state
+    order) and log Z, or (None, -inf) when the evidence is impossible."""
+    n = len(parents)
+    cell_offsets, strides, _ = layout(parents, cards)
+    joint = np.indices(cards).reshape(n, -1).T                       # (J, n)
+    state_offsets = np.concatenate([[0], np.cumsum(cards)[:-1]])
+    log_w = np.zeros(len(joint))
+    with np.errstate(divide="ignore"):
+        for v, pa in enumerate(parents):
+            row = sum(joint[:, p] * s for p, s in zip(pa, strides[v], strict=True))
+            log_w += np.log(cpt[cell_offsets[v] + row * cards[v] + joint[:, v]])
+            log_w += log_weights[state_offsets[v] + joint[:, v]]
+    top = log_w.max()
+    if not np.isfinite(top):
+        return None, -np.inf
+    w = np.exp(log_w - top)
+    total = w.sum()
+    probs = np.concatenate([np.bincount(joint[:, v], weights=w, minlength=cards[v]) / total
+                            for v in range(n)])
+    return probs, top + np.log(total)
+
+
+def random_cpt(parents, cards, rng, concentration=1.0):
+    """Each row a Dirichlet draw, laid out as the contract says."""
+    _, _, n_cells = layout(parents, cards)
+    blocks = []
+    for v, pa in enumerate(parents):
+        rows = int(np.prod([cards[p] for p in pa]))
+        blocks.append(rng.dirichlet(np.full(cards[v], concentration), rows).ravel())
+    cpt = np.concatenate(blocks)
+    assert len(cpt) == n_cells
+    return cpt
+
+
+def window_dag(n, max_parents, window, rng):
+    parents = []
+    for v in range(n):
+        lo = max(0, v - window)
+        k = int(rng.integers(0, min(v - lo, max_parents) + 1))
+        parents.append(tuple(int(p) for p in rng.choice(np.arange(lo, v), size=k, replace=False))
+                       if k else ())
+    return tuple(parents)
+
+
+# ----------------------------------------------------------------------------- layout
+
+def test_the_flat_layout_is_the_contract():
+    """Node 2 (4 states) with parents (0, 1) of 3 and 2 states: 6 rows, parents[0] fastest;
+    cell offsets, state offsets and row offsets as the contract says; the cell a joint state
+    uses is offset + row * card + state."""
+    parents, cards = ((), (), (0, 1)), (3, 2, 4)
+    s = E.build_structure(parents, cards)
+    assert s.cards == cards and s.n_states == 9 and s.n_rows == 1 + 1 + 6
+    assert s.n_cells == 3 + 2 + 6 * 4
+    assert list(s.cell_offsets) == [0, 3, 5] and list(s.state_offsets) == [0, 3, 5]
+    assert list(s.row_offsets) == [0, 1, 2]
+    states = np.array([[2, 1, 3], [1, 0, 0], [0, 1, 2]], dtype=np.uint8)
+    # row of node 2 = x0 * 1 + x1 * 3
+    assert E.used_rows(s, states)[:, 2].tolist() == [2 + 2 + 3, 2 + 1, 2 + 3]
+    counts = E.cell_counts(s, states)
+    assert counts.dtype == np.uint8 and counts.shape == (3, s.n_cells)
+    assert (counts.sum(axis=1) == 3).all()
+    assert np.flatnonzero(counts[0]).tolist() == [2, 3 + 1, 5 + (2 + 3) * 4 + 3]
+
+
+def test_a_hand_computed_three_state_network():
+    """weather (sun, rain, snow) -> roads (clear, icy): P = (0.6, 0.3, 0.1); P(icy | weather)
+    = 0.05, 0.2, 0.9. Observing icy roads: P(weather | icy) is proportional to
+    (0.03, 0.06, 0.09); a soft likelihood (1, 2, 1) on weather doubles rain's weight."""
+    s = E.build_structure(((), (0,)), (3, 2))
+    cpt = np.array([0.6, 0.3, 0.1, 0.95, 0.05, 0.8, 0.2, 0.1, 0.9])
+    probs, log_z = E.state_marginals(s, cpt, conditions={1: 1})
+    np.testing.assert_allclose(probs, [1 / 6, 1 / 3, 1 / 2, 0.0, 1.0], atol=1e-15, rtol=0)
+    assert log_z == pytest.approx(np.log(0.18), abs=1e-14)
+    probs, _ = E.state_marginals(s, cpt, np.log([1.0, 2.0, 1.0, 1.0, 1.0]))
+    np.testing.assert_allclose(probs[:3], np.array([0.6, 0.6, 0.1]) / 1.3, atol=1e-15, rtol=0)
+
+
+def test_all_binary_cards_compile_exactly_as_no_cards():
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        parents = window_dag(30, 4, 8, rng)
+        a, b = E.build_structure(parents), E.build_structure(parents, [2] * 30)
+        assert a.order == b.order
+        assert [c.vars for c in a.cliques] == [c.vars for c in b.cliques]
+        assert a.cells == b.cells == 2 ** (a.treewidth + 1)
+
+
+def test_the_orders_weigh_cliques_by_their_cells():
+    """A node of 12 states and its binary neighbours: cells count states, not nodes, and a
+    table never exceeds the structure's stated largest."""
+    parents = ((), (0,), (0, 1), (1, 2), (2, 3))
+    s = E.build_structure(parents, (12, 2, 2, 3, 2), merge_up_to=1)
+    assert s.cells == max(int(np.prod(c.shape)) for c in s.cliques)
+    assert s.total_cells == sum(int(np.prod(c.shape)) for c in s.cliques)
+    assert s.cells == 12 * 2 * 2
+
+
+def test_bad_cards_cpts_and_conditions_are_refused():
+    with pytest.raises(ValueError, match="2 to 12"):
+        E.build_structure(((), (0,)), (2, 13))
+    with pytest.raises(ValueError, match="2 to 12"):
+        E.build_structure(((), (0,)), (2,))
+    s = E.build_structure(((), (0,)), (3, 2))
+    good = np.array([0.6, 0.3, 0.1, 0.95, 0.05, 0.8, 0.2, 0.1, 0.9])
+    with pytest.raises(ValueError, match="node 1, row 2 does not"):
+        E.state_marginals(s, np.where(np.arange(9) == 8, 0.5, good))
+    with pytest.raises(ValueError, match="9 CPT cells"):
+        E.state_marginals(s, good[:-1])
+    with pytest.raises(ValueError, match="state index"):
+        E.state_marginals(s, good, conditions={0: 3})
+    with pytest.raises(ValueError, match="binary nodes only"):
+        E.marginals(s, np.full(4, 0.5))
+    with pytest.raises(E.ContradictoryEvidence):
+        E.state_marginals(s, np.array([1.0, 0, 0, 1, 0, 0.8, 0.2, 0.1, 0.9]), conditions={1: 1})
+
+
+def test_a_k_state_network_past_the_budget_is_refused_before_allocating():
+    """Cells count states: thirty 12-state nodes of treewidth 5 need tables of 12^6 cells,
+    which the structure states before any call; under a 32 MiB budget the calls refuse,
+    naming the treewidth."""
+    parents = window_dag(30, 3, 15, np.random.default_rng(2))
+    s = E.build_structure(parents, [12] * 30)
+    assert s.treewidth == 5 and s.cells == 12 ** 6 and s.peak_bytes(1) > 8 * 3 * 12 ** 6
+    cpt = np.full(s.n_cells, 1 / 12)
+    with pytest.raises(E.TooLarge, match="treewidth 5"):
+        E.state_marginals(s, cpt, max_bytes=2**25)
+    with pytest.raises(E.TooLarge):
+        E.sample_joint(s, cpt, n_draws=3, max_bytes=2**25)
+
+
+# ----------------------------------------------------------------------------- enumeration
+
+@st.composite
+def k_state_networks(draw, max_nodes=9, max_joint=6000):
+    """A DAG of up to 9 nodes of 2-4 states (at most `max_joint` joint states), Dirichlet
+    CPT rows (some with exact zeros), a soft likelihood vector on some nodes and hard
+    conditions on up to two."""
+    n = draw(st.integers(1, max_nodes))
+    cards, joint = [], 1
+    for _ in range(n):
+        k = draw(st.integers(2, 4)) if joint * 4 <= max_joint else 2
+        cards.append(k)
+        joint *= k
+    parents = []
+    for v in range(n):
+        k = draw(st.integers(0, min(v, 3)))
+        parents.append(tuple(draw(st.permutations(range(v)))[:k]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    cpt = random_cpt(parents, cards, rng, concentration=draw(st.sampled_from([0.2, 1.0, 5.0])))
+    if draw(st.booleans()):
+        cpt = np.where(cpt < 0.05, 0.0, cpt)               # exact zeros: hard CPT entries
+        cpt = _renormalise(parents, cards, cpt)
+    n_states = sum(cards)
+    log_weights = rng.normal(0, draw(st.sampled_from([0.5, 3.0, 15.0])), n_states)
+    log_weights *= np.repeat(rng.random(n) < 0.5, cards)
+    conditions = {}
+    for v in draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)):
+        conditions[v] = draw(st.integers(0, cards[v] - 1))
+    return tuple(parents), tuple(cards), cpt, log_weights, conditions
+
+
+def _renormalise(parents, cards, cpt):
+    out, at = cpt.copy(), 0
+    for v, pa in enumerate(parents):
+        rows = int(np.prod([cards[p] for p in pa]))
+        block = out[at:at + rows * cards[v]].reshape(rows, cards[v])
+        block[block.sum(axis=1) == 0] = 1.0
+        block /= block.sum(axis=1, keepdims=True)
+        at += rows * cards[v]
+    return out
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(k_state_networks())
+def test_property_state_marginals_equal_enumeration(net):
+    """Any small k-state DAG, CPT rows with zeros, likelihood vectors up to e^40 apart and
+    hard conditions: every node-state's probability and log Z are enumeration's (1e-9), or
+    ContradictoryEvidence exactly when enumeration finds probability zero."""
+    parents, cards, cpt, log_weights, conditions = net
+    s = E.build_structure(parents, cards)
+    mask = E.state_condition_mask(s, conditions)
+    ref, ref_z = brute_state_marginals(parents, cards, cpt,
+                                       log_weights + np.where(mask < 0, -np.inf, 0.0))
+    if ref is None:
+        with pytest.raises(E.ContradictoryEvidence):
+            E.state_marginals(s, cpt, log_weights, conditions)
+        return
+    probs, log_z = E.state_marginals(s, cpt, log_weights, conditions)
+    np.testing.assert_allclose(probs, ref, atol=1e-9, rtol=0)
+    assert log_z == pytest.approx(ref_z, abs=1e-8, rel=1e-9)
+    for v, x in conditions.items():
+        assert probs[s.state_offsets[v] + x] == 1.0
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(k_state_networks(max_nodes=7, max_joint=2000), st.integers(0, 2**32 - 1))
+def test_property_batched_rows_equal_row_by_row(net, seed):
+    """CPTs (3, 1, cells) against weights (4, states) and a mask: a (3, 4) batch whose every
+    row is the single call's, whether tables are kept or recomputed (a small budget)."""
+    parents, cards, _cpt, _w, conditions = net
+    s = E.build_structure(parents, cards)
+    rng = np.random.default_rng(seed)
+    cpts = np.stack([random_cpt(parents, cards, rng) for _ in range(3)])[:, None]
+    weights = rng.normal(0, 2, (4, s.n_states))
+    mask = E.state_condition_mask(s, conditions)
+    probs, log_z = E.state_marginals(s, cpts, weights, mask)
+    assert probs.shape == (3, 4, s.n_states) and log_z.shape == (3, 4)
+    small, small_z = E.state_marginals(s, cpts, weights, mask, max_bytes=s.row_bytes() + 1)
+    np.testing.assert_allclose(small, probs, atol=1e-14, rtol=0)
+    np.testing.assert_allclose(small_z, log_z, atol=1e-12, rtol=0)
+    for a in range(3):
+        for b in range(4):
+            one, one_z = E.state_marginals(s, cpts[a, 0], weights[b], conditions)
+            np.testing.assert_allclose(probs[a, b], one, atol=1e-14, rtol=0)
+            assert log_z[a, b] == pytest.approx(float(one_z), abs=1e-12)
+
+
+def test_extreme_numbers_on_k_state_nodes_are_rescued_in_log_space():
+    """Likelihoods 1e-8..1e8 on every state and CPT rows from Dirichlet(0.05) (cells within
+    1e-30 of 0): finite, summing to 1 per node, and enumeration's."""
+    rng = np.random.default_rng(10)
+    for _ in range(25):
+        n = int(rng.integers(2, 8))
+        parents = window_dag(n, 3, 4, rng)
+        cards = tuple(int(k) for k in rng.integers(2, 5, n))
+        s = E.build_structure(parents, cards)
+        cpt = np.clip(random_cpt(parents, cards, rng, 0.05), 1e-300, None)
+        cpt = _renormalise(parents, cards, cpt)
+        weights = np.log(10.0) * rng.uniform(-8, 8, (3, s.n_states))
+        probs, log_z = E.state_marginals(s, cpt, weights)
+        assert np.isfinite(probs).all() and np.isfinite(log_z).all()
+        np.testing.assert_allclose(np.add.reduceat(probs, s.state_offsets, axis=1), 1.0,
+                                   atol=1e-12)
+        for row in range(3):
+            ref, ref_z = brute_state_marginals(parents, cards, cpt, weights[row])
+            np.testing.assert_allclose(probs[row], ref, atol=1e-9, rtol=0)
+            assert log_z[row] == pytest.approx(ref_z, rel=1e-9)
+
+
+@pytest.mark.parametrize("small_clique", [10, 0])
+def test_large_cliques_read_marginals_node_by_node_when_their_state_table_is_too_big(
+        small_clique, monkeypatch):
+    """The plans a large clique uses (broadcast families, merged-axis sums, and per-node sums
+    where a state table of its reported nodes would be too big) give enumeration's numbers."""
+    from forecast.inference.elimination import structure
+    monkeypatch.setattr(structure, "_REPORT_TABLE_CELLS", 1)
+    rng = np.random.default_rng(11)
+    for _ in range(10):
+        n = int(rng.integers(2, 8))
+        parents = window_dag(n, 3, 4, rng)
+        cards = tuple(int(k) for k in rng.integers(2, 5, n))
+        s = E.build_structure(parents, cards, merge_up_to=int(rng.integers(1, 8)),
+                              small_clique=small_clique)
+        cpt = random_cpt(parents, cards, rng)
+        weights = rng.normal(0, 2, s.n_states)
+        probs, log_z = E.state_marginals(s, cpt, weights)
+        ref, ref_z = brute_state_marginals(parents, cards, cpt, weights)
+        np.testing.assert_allclose(probs, ref, atol=1e-12, rtol=0)
+        assert log_z == pytest.approx(ref_z, abs=1e-10)
+
+
+# ----------------------------------------------------------------------------- pyAgrum
+
+PUBLISHED = ["asia", "sachs", "child", "alarm", "insurance", "hailfinder", "hepar2", "win95pts",
+             "andes"]      # k-state and all-binary (asia, win95pts, andes); larger in bench/
+
+
+@pytest.fixture(scope="module")
+def published():
+    """Each network loaded once: its pyAgrum BayesNet and the kernel's structure and CPT."""
+    out = {}
+    for name in PUBLISHED:
+        bn = load_bif(BNLEARN / f"{name}.bif.gz")
+        names, parents, cards, cpt = flat_network(bn)
+        out[name] = (bn, names, cards, cpt, E.build_structure(parents, cards))
+    return out
+
+
+def published_evidence(s, cpt, rng):
+    """Hard evidence on ~10% of the nodes (the states of one joint state drawn from the
+    network, so never contradictory) and a likelihood vector (0.2..5 per state) on ~12% of
+    the others."""
+    n = s.n_nodes
+    world = E.sample_joint(s, cpt, n_draws=1, rng=rng)[0]
+    hard = rng.choice(n, max(1, n // 10), replace=False)
+    soft = rng.choice(np.setdiff1d(np.arange(n), hard), max(1, 12 * n // 100), replace=False)
+    conditions = {int(v): int(world[v]) for v in hard}
+    log_weights = np.zeros(s.n_states)
+    for v in soft:
+        first = s.state_offsets[v]
+        log_weights[first:first + s.cards[v]] = np.log(rng.uniform(0.2, 5.0, s.cards[v]))
+    return conditions, log_weights
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_published_networks_match_pyagrum_in_every_state(published, name):
+    """bnlearn's networks as published (pyAgrum reads the BIF): hard evidence and likelihood
+    vectors given to both engines, every node-state's posterior within 1e-9 of pyAgrum's
+    LazyPropagation."""
+    bn, names, cards, cpt, s = published[name]
+    rng = np.random.default_rng(len(name))
+    conditions, log_weights = published_evidence(s, cpt, rng)
+    probs, _ = E.state_marginals(s, cpt, log_weights, conditions)
+    findings = {v: np.eye(cards[v])[x] for v, x in conditions.items()}
+    for v in np.flatnonzero(np.add.reduceat(np.abs(log_weights), s.state_offsets) > 0):
+        first = s.state_offsets[v]
+        findings[int(v)] = np.exp(log_weights[first:first + cards[v]])
+    posteriors, _seconds = agrum_state_marginals(bn, names, findings)
+    np.testing.assert_allclose(probs, np.concatenate(posteriors), atol=1e-9, rtol=0)
