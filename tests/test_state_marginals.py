@@ -5,6 +5,7 @@ networks, its sampler and Dirichlet draws, and the binary API as its two-state c
 from __future__ import annotations
 
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -345,3 +346,122 @@ def test_published_networks_match_pyagrum_in_every_state(published, name):
         findings[int(v)] = np.exp(log_weights[first:first + cards[v]])
     posteriors, _seconds = agrum_state_marginals(bn, names, findings)
     np.testing.assert_allclose(probs, np.concatenate(posteriors), atol=1e-9, rtol=0)
+
+
+# ----------------------------------------------------------------------------- sampling, draws
+
+def _bonferroni_z(false_alarm: float, tests: int) -> float:
+    """The |z| a test of `tests` normal statistics exceeds by chance with probability at most
+    `false_alarm` in all (two-sided, Bonferroni)."""
+    return NormalDist().inv_cdf(1.0 - false_alarm / (2 * tests))
+
+
+def _k_state_case(seed: int, n: int = 8):
+    rng = np.random.default_rng(seed)
+    parents = window_dag(n, 3, 4, rng)
+    cards = tuple(int(k) for k in rng.integers(2, 5, n))
+    s = E.build_structure(parents, cards)
+    weights = np.log(rng.uniform(0.3, 3.0, s.n_states)) * np.repeat(rng.random(n) < 0.4, cards)
+    return rng, parents, cards, s, weights
+
+
+def test_sampled_joint_states_have_the_exact_marginals():
+    """20,000 backward-sampled joint states: each node-state's frequency within the z bound
+    of a 1e-6 family-wise false-alarm rate around its exact probability; conditioned nodes
+    always in their state; 0-probability states never drawn."""
+    rng, parents, cards, s, weights = _k_state_case(3)
+    cpt = random_cpt(parents, cards, rng, 0.7)
+    conditions = {2: 1, 5: 0}
+    probs, _ = E.state_marginals(s, cpt, weights, conditions)
+    draws = 20_000
+    x = E.sample_joint(s, cpt, weights, conditions, draws, np.random.default_rng(4))
+    assert x.shape == (draws, len(parents)) and x.dtype == np.uint8
+    assert (x[:, 2] == 1).all() and (x[:, 5] == 0).all()
+    freq = np.concatenate([np.bincount(x[:, v], minlength=cards[v]) for v in range(len(cards))])
+    freq = freq / draws
+    inside = (probs > 0) & (probs < 1)
+    assert (freq[~inside] == probs[~inside]).all()
+    z = (freq[inside] - probs[inside]) / np.sqrt(probs[inside] * (1 - probs[inside]) / draws)
+    assert np.abs(z).max() < _bonferroni_z(1e-6, int(inside.sum()))
+
+
+def test_dirichlet_draws_average_to_the_exact_posterior_means():
+    """Every free row Dirichlet (a third of the rows fixed): the mean of 4,000 exact draws of
+    each node-state's probability is within the 1e-6 family-wise z bound of the exact
+    posterior mean (the marginals at the prior means, by conjugacy); fixed rows stay as
+    given, drawn rows are distributions with no exact 0 or 1."""
+    rng, parents, cards, s, weights = _k_state_case(5)
+    means = random_cpt(parents, cards, rng, 2.0)
+    fixed_row = rng.random(s.n_rows) < 1 / 3
+    fixed_cell = np.repeat(fixed_row, s.row_cards)
+    strength = np.repeat(rng.uniform(1.0, 8.0, s.n_rows), s.row_cards)
+    concentration = np.where(fixed_cell, np.nan, strength * means)
+    fixed = np.where(fixed_cell, means, np.nan)
+    conditions = {int(s.n_nodes - 1): 0}
+    exact, _ = E.state_marginals(s, means, weights, conditions)
+    draws = 4000
+    probs, cpt = E.dirichlet_draws(s, concentration, fixed, weights, conditions, draws,
+                                   np.random.default_rng(6))
+    assert probs.shape == (draws, s.n_states) and cpt.shape == (draws, s.n_cells)
+    np.testing.assert_array_equal(cpt[:, fixed_cell], np.broadcast_to(means[fixed_cell],
+                                                                       (draws, fixed_cell.sum())))
+    assert ((cpt[:, ~fixed_cell] > 0) & (cpt[:, ~fixed_cell] < 1)).all()
+    np.testing.assert_allclose(np.add.reduceat(cpt, s.row_cells, axis=1), 1.0, atol=1e-12)
+    spread = probs.std(axis=0)
+    moving = spread > 0
+    z = (probs.mean(axis=0)[moving] - exact[moving]) / (spread[moving] / np.sqrt(draws))
+    assert np.abs(z).max() < _bonferroni_z(1e-6, int(moving.sum()))
+    np.testing.assert_allclose(probs.mean(axis=0)[~moving], exact[~moving], atol=1e-12)
+
+
+def test_small_concentrations_draw_valid_rows():
+    """Dirichlet(0.01, ...) rows, where plain gamma draws underflow to all-zero rows: every
+    draw is a distribution."""
+    rng, parents, cards, s, _weights = _k_state_case(7, n=5)
+    concentration = np.full(s.n_cells, 0.01)
+    _probs, cpt = E.dirichlet_draws(s, concentration, np.full(s.n_cells, np.nan), n_draws=500,
+                                    rng=rng)
+    assert np.isfinite(cpt).all() and (cpt > 0).all()
+    np.testing.assert_allclose(np.add.reduceat(cpt, s.row_cells, axis=1), 1.0, atol=1e-12)
+
+
+def test_dirichlet_draws_on_a_binary_network_are_the_conjugate_draws():
+    """Cells [no, yes] with concentrations [beta, alpha]: the same draws, number for number,
+    as the binary conjugate recipe with the same seed."""
+    rng = np.random.default_rng(8)
+    parents = window_dag(25, 3, 6, rng)
+    s = E.build_structure(parents)
+    alpha, beta = rng.uniform(0.3, 5, s.n_entries), rng.uniform(0.3, 5, s.n_entries)
+    fixed = np.where(rng.random(s.n_entries) < 0.3, rng.uniform(0.1, 0.9, s.n_entries), np.nan)
+    weights = rng.normal(0, 1, 25)
+    p_yes, theta = E.conjugate_draws(s, alpha, beta, fixed, weights, {3: 1}, 300,
+                                     np.random.default_rng(9))
+    free = np.isnan(fixed)
+    concentration = np.stack([np.where(free, beta, np.nan), np.where(free, alpha, np.nan)], 1)
+    probs, cpt = E.dirichlet_draws(s, concentration.ravel(),
+                                   np.stack([1 - fixed, fixed], 1).ravel(),
+                                   np.stack([np.zeros(25), weights], 1).ravel(), {3: 1}, 300,
+                                   np.random.default_rng(9))
+    np.testing.assert_array_equal(cpt[:, 1::2], theta)
+    np.testing.assert_array_equal(probs[:, 1::2], p_yes)
+
+
+def test_conjugate_draws_are_the_draws_of_the_two_state_kernel():
+    """Pinned numbers from the kernel before nodes had more states: the same seed consumed in
+    the same order (backward sampling, then one Beta call over the free entries) gives the
+    same draws to the last digit, and the same marginals to 1e-15."""
+    s = E.build_structure(((), (0,), (0, 1)))
+    alpha = np.array([2.0, 1.0, 3.0, 0.5, 4.0, 2.0, 1.5])
+    beta = np.array([1.0, 2.0, 1.0, 0.7, 1.0, 3.0, 2.5])
+    fixed = np.full(7, np.nan)
+    fixed[2] = 0.25
+    p, theta = E.conjugate_draws(s, alpha, beta, fixed, [0.0, np.log(2.0), 0.0], {2: 1}, 3,
+                                 np.random.default_rng(5))
+    np.testing.assert_array_equal(theta[:, 0], [0.556108839973067, 0.876288683639978,
+                                                0.6703017263124855])
+    np.testing.assert_array_equal(theta[:, 6], [0.21052422826235517, 0.45039425882486667,
+                                                0.6270167126309746])
+    np.testing.assert_allclose(p, [[0.7378567144698928, 0.26367552410802686, 1.0],
+                                   [0.8708028549378217, 0.3838247767735202, 1.0],
+                                   [0.6860359490197704, 0.2700853588249693, 1.0]],
+                               atol=1e-15, rtol=0)
