@@ -40,26 +40,28 @@ def _greedy_order(adj: list[int], rule: str, cards: Sequence[int] | None = None)
     adj = list(adj)
     n = len(adj)
     remaining = (1 << n) - 1
-    alive = set(range(n))
+
+    def key(u: int) -> tuple[int, int, int]:
+        near = adj[u] & remaining
+        degree = near.bit_count()
+        fill = 0
+        if degree > 1:
+            rest = near
+            while rest:
+                low = rest & -rest
+                a = low.bit_length() - 1
+                fill += (near & ~adj[a] & ~low).bit_count()
+                rest ^= low
+            fill //= 2
+        weight = degree if cards is None else cards[u] * cells_of(near, cards)
+        return (fill, weight, u) if rule == "fill" else (weight, fill, u)
+
+    # a node's key changes only when its neighbourhood or its neighbours' adjacency does:
+    # after eliminating b, for b's neighbours and their neighbours; the others keep theirs
+    keys = {u: key(u) for u in range(n)}
     order = []
-    while alive:
-        best, best_key = -1, None
-        for u in alive:
-            near = adj[u] & remaining
-            degree = near.bit_count()
-            fill = 0
-            if degree > 1:
-                rest = near
-                while rest:
-                    low = rest & -rest
-                    a = low.bit_length() - 1
-                    fill += (near & ~adj[a] & ~low).bit_count()
-                    rest ^= low
-                fill //= 2
-            weight = degree if cards is None else cards[u] * cells_of(near, cards)
-            key = (fill, weight, u) if rule == "fill" else (weight, fill, u)
-            if best_key is None or key < best_key:
-                best, best_key = u, key
+    while keys:
+        best = min(keys.values())[2]
         near = adj[best] & remaining
         rest = near
         while rest:
@@ -68,8 +70,13 @@ def _greedy_order(adj: list[int], rule: str, cards: Sequence[int] | None = None)
             adj[a] |= near & ~low
             rest ^= low
         remaining &= ~(1 << best)
-        alive.remove(best)
+        del keys[best]
         order.append(best)
+        touched = near
+        for a in _bits(near):
+            touched |= adj[a]
+        for u in _bits(touched & remaining):
+            keys[u] = key(u)
     return order
 
 
