@@ -2,6 +2,7 @@
 
     python bench/elimination.py            # from the repository root
     python bench/elimination.py --quick    # one repeat, smaller batches
+    python bench/elimination.py --published [--all]   # only the published networks
 
 Networks are generated with a controlled treewidth: node v takes up to `parents` parents among
 the `window` nodes before it (k-tree-like), CPT entries uniform in (0.05, 0.95), soft evidence
@@ -12,6 +13,15 @@ states, the full conjugate recipe (4000 draws: states, Beta entries, marginals p
 pyAgrum's LazyPropagation on the same network with the same evidence (one theta: build of
 the junction tree and inference; a batch: per-theta CPT refill + inference, measured on a
 few thetas and scaled to 4000) and the largest difference between the two. Nothing asserts.
+
+Published networks (k states): bnlearn's networks in tests/data/bnlearn/ (and, when
+`scripts/bnlearn_networks.py` has fetched them, the larger ones in its cache), read by pyAgrum
+and put in the kernel's layout by tests/pyagrum_peer.py. Hard evidence on 10% of the nodes (a
+joint state drawn from the network), a likelihood vector on 12%; both engines in process:
+our structure build, our posterior of every node-state (structure built: what a command pays
+per inference), pyAgrum's LazyPropagation (junction tree + inference), and the largest
+difference. munin1, link and the fetched giants (pyAgrum alone takes from tens of seconds to
+out-of-memory on them) run only with --all.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
 from forecast.inference import elimination as E  # noqa: E402
 
@@ -167,6 +178,78 @@ def measure(label, n, max_parents, window, seed, *, repeats, batch, have_agrum):
     return row
 
 
+SHIPPED_BNLEARN = REPO / "tests" / "data" / "bnlearn"
+SLOW_FOR_PYAGRUM = {"munin1", "link", "munin", "munin2", "munin3", "munin4", "diabetes",
+                    "pathfinder", "barley", "mildew"}
+
+
+def published_networks(everything: bool) -> list[Path]:
+    """The shipped networks, and the fetched ones where scripts/bnlearn_networks.py left them
+    (nothing is downloaded here)."""
+    cache = Path(os.environ.get("FORECAST_BNLEARN_CACHE",
+                                Path.home() / ".cache" / "forecast-bnlearn"))
+    files = {f.name: f for f in SHIPPED_BNLEARN.glob("*.bif.gz")}
+    if cache.is_dir():
+        files.update({f.name: f for f in cache.glob("*.bif.gz") if f.name not in files})
+    keep = [f for f in files.values()
+            if everything or f.name.removesuffix(".bif.gz") not in SLOW_FOR_PYAGRUM]
+    return sorted(keep, key=lambda f: f.stat().st_size)
+
+
+def measure_published(path: Path, repeats: int) -> list:
+    """One row: the network, its structure, our times and pyAgrum's, and the difference."""
+    from pyagrum_peer import agrum_state_marginals, flat_network, load_bif
+
+    bn = load_bif(path)
+    names, parents, cards, cpt = flat_network(bn)
+    build, s = best(lambda: E.build_structure(parents, cards), repeats)
+    rng = np.random.default_rng(0)
+    n = len(names)
+    world = E.sample_joint(s, cpt, n_draws=1, rng=rng)[0]
+    hard = rng.choice(n, max(1, n // 10), replace=False)
+    soft = rng.choice(np.setdiff1d(np.arange(n), hard), max(1, 12 * n // 100), replace=False)
+    conditions = {int(v): int(world[v]) for v in hard}
+    log_weights = np.zeros(s.n_states)
+    findings = {v: np.eye(cards[v])[x] for v, x in conditions.items()}
+    for v in soft:
+        first = s.state_offsets[v]
+        likelihood = rng.uniform(0.2, 5.0, cards[v])
+        log_weights[first:first + cards[v]] = np.log(likelihood)
+        findings[int(v)] = likelihood
+    label = path.name.removesuffix(".bif.gz")
+    row = [label, n, max(cards), s.treewidth, s.cells, fmt(build)]
+    try:
+        ours, (probs, _z) = best(lambda: E.state_marginals(s, cpt, log_weights, conditions),
+                                 repeats, f"{label}: state_marginals")
+    except E.TooLarge as error:
+        return row + [f"refused ({error})", "-", "-", "-"]
+    agrum = []
+    for _ in range(repeats):
+        posteriors, seconds = agrum_state_marginals(bn, names, findings)
+        agrum.append(seconds)
+    diff = np.abs(probs - np.concatenate(posteriors)).max()
+    return row + [fmt(ours), fmt(min(agrum)), f"{ours / min(agrum):.2f}", f"{diff:.1e}"]
+
+
+def main_published(repeats: int, everything: bool) -> None:
+    header = ("network", "nodes", "max states", "tw", "cells", "build", "ours", "pyAgrum",
+              "ours/pyAgrum", "max |diff|")
+    rows = []
+    for path in published_networks(everything):
+        rows.append(measure_published(path, repeats))
+        print("  done:", rows[-1][0], file=sys.stderr)
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print("Published networks (bnlearn), in process, posterior of every node-state with "
+          "evidence:")
+    print(" | ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
+    for r in rows:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    ratios = [float(r[8]) for r in rows if r[8] != "-"]
+    if ratios:
+        print(f"geometric mean of ours/pyAgrum over {len(ratios)} networks: "
+              f"{np.exp(np.mean(np.log(ratios))):.2f}; worst {max(ratios):.2f}")
+
+
 def main(quick: bool) -> None:
     repeats = 1 if quick else 3
     batch = 500 if quick else BATCH
@@ -203,4 +286,6 @@ def main(quick: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--quick" in sys.argv)
+    if "--published" not in sys.argv:
+        main("--quick" in sys.argv)
+    main_published(1 if "--quick" in sys.argv else 3, "--all" in sys.argv)
