@@ -58,7 +58,7 @@ class Case:
 
 CASES = [
     # -- scenario TOML ---------------------------------------------------------------------
-    Case("toml cycle", f"{TOML}:node[b]: parents: expected an acyclic graph, found 'a cycle a <- b <- a'",
+    Case("toml cycle", f"{TOML}:node[b]: parents: expected an acyclic graph, found a cycle a <- b <- a",
          {TOML: replaced("parents = []", 'parents = ["b"]')}),
     Case("toml self-parent", f"{TOML}:node[b]: parents: expected other nodes",
          {TOML: replaced('parents = ["a"]', 'parents = ["b"]')}),

@@ -200,3 +200,38 @@ def test_a_bare_yes_is_invalid_toml_and_the_error_says_to_quote_it():
     assert str(caught.value) == (
         f"{TOML}:30: toml: invalid TOML: Invalid value (column 16); TOML has no bare yes/no: write "
         'true/false, or "yes"/"no" in quotes, e.g. when = { ceasefire = "yes" }')
+
+
+def _chain_toml(ids: list[str]) -> str:
+    """Nodes each the parent of the next, and the first the child of the last: one cycle."""
+    head = '[scenario]\nid = "loop"\ntitle = "T"\ntrigger = "T"\nas_of = 2025-01-01\n'
+    nodes = []
+    for k, node in enumerate(ids):
+        parent = ids[k - 1]
+        rows = "".join(f'  {{ when = {{ {parent} = {v} }}, p = 0.5, strength = 2 }},\n'
+                       for v in ("true", "false"))
+        nodes.append(f'[[node]]\nid = "{node}"\nrole = "driver"\nquestion = "Q?"\n'
+                     f'resolution = "R."\nopens = 2025-01-01\ndeadline = 2026-01-01\n'
+                     f'parents = ["{parent}"]\nrationale = "T."\nreference_class = "T."\n'
+                     f'prior = [\n{rows}]\n')
+    return head + "".join(nodes)
+
+
+def test_a_cycle_error_names_every_node_of_the_cycle_whole():
+    ids = ["russia_ties_strained", "mediation_stalemate", "turkish_deployment",
+           "kyiv_partnership"]
+    with pytest.raises(ForecastError) as error:
+        parse_scenario(_chain_toml(ids), "priors/loop.toml")
+    message = str(error.value)
+    assert "..." not in message, message
+    cycle = message.split("found a cycle ", 1)[1].split(" <- ")
+    assert set(cycle) == set(ids) and cycle[0] == cycle[-1] and len(cycle) == len(ids) + 1
+
+
+def test_a_long_cycle_is_named_by_its_ends_in_whole_ids():
+    ids = [f"question_number_{k:02d}" for k in range(14)]
+    with pytest.raises(ForecastError) as error:
+        parse_scenario(_chain_toml(ids), "priors/loop.toml")
+    cycle = str(error.value).split("found a cycle ", 1)[1].split(" <- ")
+    assert cycle[4] == "(7 more)" and len(cycle) == 9
+    assert set(cycle) - {"(7 more)"} <= set(ids)

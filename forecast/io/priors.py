@@ -382,8 +382,10 @@ class _Reader:
                     continue
                 if parent in on_path:
                     cycle = path[path.index(parent):] + [parent]
-                    raise fail(self.path, f"node[{path[-1]}]", "parents", "an acyclic graph",
-                               "a cycle " + " <- ".join(cycle))
+                    if len(cycle) > 10:     # whole ids always; a long cycle by its ends
+                        cycle = cycle[:4] + [f"({len(cycle) - 8} more)"] + cycle[-4:]
+                    raise problem(self.path, f"node[{path[-1]}]", "parents", "expected an "
+                                  "acyclic graph, found a cycle " + " <- ".join(cycle))
                 if parent not in done:
                     path.append(parent)
                     on_path.add(parent)
