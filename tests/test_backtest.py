@@ -165,3 +165,16 @@ def test_backtest_json_matches_the_documented_shape(frozen_root):
 
     doc = json.loads(invoke("backtest", "--root", frozen_root, "-s", TARIFFS, "-f", "json").stdout)
     check_like(documented_examples()["backtest"], doc)
+
+
+def test_the_backtest_table_cuts_neither_dates_nor_node_ids(repo_root):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    result = CliRunner().invoke(app, ["backtest", "--root", str(repo_root)],
+                                env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ 20")]
+    assert rows and all(line[2:12].count("-") == 2 for line in rows)     # YYYY-MM-DD, whole

@@ -176,3 +176,19 @@ def test_the_scaffold_says_yes_and_no_are_accepted(tmp_path):
     result = runner.invoke(app, ["new", "red-sea", "--root", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert '"yes"' in (tmp_path / "priors" / "red-sea.toml").read_text()
+
+
+def test_scenarios_never_cut_an_id(tmp_path):
+    """Two long ids cut alike ("red-sea-shipping-…") would look like one scenario."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    ids = ["red-sea-shipping-after-the-attacks", "red-sea-shipping-before-the-attacks"]
+    for scenario_id in ids:
+        assert CliRunner().invoke(app, ["new", scenario_id, "--root", str(tmp_path)]).exit_code == 0
+    result = CliRunner().invoke(app, ["scenarios", "--root", str(tmp_path)], env={"COLUMNS": "90"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    for scenario_id in ids:
+        assert f"│ {scenario_id} " in result.stdout

@@ -47,10 +47,10 @@ def print_backtest(document: dict, written, display, console: Console) -> None:
         table = Table(title=Text(f"Backtest of {document['scenario']}: {len(snapshots)} replays"
                                  f"{span} (engine {document['engine']}, seed {document['seed']})"),
                       title_justify="left")
-        table.add_column("as of")
+        table.add_column("as of", no_wrap=True, min_width=10)      # a date is never cut
         table.add_column("items", justify="right")
-        for node in document["nodes"]:
-            table.add_column(Text(node["id"]), justify="right")
+        for node in document["nodes"]:      # a narrow column folds its id, never cuts it
+            table.add_column(Text(node["id"]), justify="right", overflow="fold")
         for snap in snapshots:
             table.add_row(snap["as_of"], str(snap["evidence_items"]), *(
                 f"resolved {n['resolved']}" if n["resolved"] else pct(n["mean"])

@@ -16,10 +16,14 @@ def _count(value) -> str:
 def print_scenarios(listing: dict, console: Console) -> None:
     """One row per scenario (an invalid one says why), then its overdue questions."""
     table = Table(title=f"Scenarios under {listing['root']}", title_justify="left")
+    widest = max((len(row["id"]) for row in listing["scenarios"]), default=0)
     for name, justify in (("scenario", "left"), ("title", "left"), ("nodes", "right"),
                           ("evidence items", "right"), ("resolutions", "right"),
                           ("overdue", "right"), ("snapshots", "right"), ("last snapshot", "left")):
-        table.add_column(name, justify=justify)
+        # an id is never cut (two ids cut alike look like one scenario); the title wraps
+        whole = name in ("scenario", "last snapshot")
+        table.add_column(name, justify=justify, no_wrap=whole, overflow="fold",
+                         min_width=widest if name == "scenario" else None)
     for row in listing["scenarios"]:
         title = row["title"] or ""
         if row["error"]:

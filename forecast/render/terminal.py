@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
 
 
 def stdout_console() -> Console:
-    """Rich console for stdout; wide enough for the report table when piped."""
-    return Console(file=sys.stdout, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+    """Rich console for stdout: the terminal's width, or $COLUMNS where set; when piped without
+    it, wide enough for the report table."""
+    wide = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return Console(file=sys.stdout, soft_wrap=False, width=None if wide else 120)
 
 
 def report_table(document: ReportDocument) -> Table:
