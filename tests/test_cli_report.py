@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import snapshot_files
@@ -144,3 +145,27 @@ def test_every_command_has_help_with_an_example():
         sub = invoke(name, "--help")
         assert sub.exit_code == 0, name
         assert "Example" in sub.stdout, name
+
+
+def _commands(typer_app, prefix=()):
+    for info in typer_app.registered_commands:
+        yield (*prefix, info.name or info.callback.__name__), info
+    for group in typer_app.registered_groups:
+        yield from _commands(group.typer_instance, (*prefix, group.name))
+
+
+def test_help_paragraphs_are_one_line_each_so_help_wraps_evenly():
+    """typer's rich help keeps a docstring's single line breaks and wraps too: ragged lines."""
+    for name, info in _commands(app):
+        assert info.help, name
+        for paragraph in info.help.split("\n\n"):
+            assert "\n" not in paragraph, (name, paragraph)
+
+
+def test_option_help_keeps_its_default_in_words():
+    """Rich read "[default: ...]" in a help text as markup and dropped it ("Project root .")."""
+    for args in (("report",), ("evidence", "add"), ("resolve",), ("watch",)):
+        result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "300"})
+        text = " ".join(result.stdout.split())
+        assert "Project root (default: $FORECAST_ROOT, else the current directory)." in text, args
+        assert not re.search(r"\w \.", text), (args, re.search(r".{20}\w \..{5}", text))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 
 from . import (
@@ -37,9 +39,26 @@ def forecast_main() -> None:
     """
 
 
+def one_line_paragraphs(text: str) -> str:
+    """A docstring with each paragraph on one line: typer's rich help keeps single line breaks
+    and wraps as well, which leaves ragged lines ("... gives" / "that day) and ...")."""
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines())
+                       for paragraph in inspect.cleandoc(text).split("\n\n"))
+
+
+def reflow_help(typer_app: typer.Typer) -> None:
+    """Every command's help (its docstring) as `one_line_paragraphs`, in sub-apps too."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = one_line_paragraphs(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        reflow_help(group.typer_instance)
+
+
 for command in (backtest.backtest, check.check, new.new, report.report, resolve.resolve,
                 scenarios.scenarios, score.score, update.update, watch.watch, watch.sensitivity,
                 whatif.whatif):
     app.command()(command)
 app.add_typer(evidence.evidence_app, name="evidence")
 app.add_typer(network.network_app, name="network")
+reflow_help(app)

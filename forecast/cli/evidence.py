@@ -64,13 +64,14 @@ def add(
     url: Annotated[str, typer.Option(help="Link to the source.")] = "",
     quote: Annotated[str, typer.Option(
         help="The sentence of the source the item codes, verbatim, so a reader can trace it.")] = "",
-    item_id: Annotated[str, typer.Option("--item-id", help="Item id [default: the next free one, printed].",
+    item_id: Annotated[str, typer.Option("--item-id", help="Item id (default: the next free one, printed).",
                                          show_default=False)] = "",
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
     fmt: PrintFormatOption = TableOrJson.table,
 ) -> None:
     """Add one evidence item (one row per node); the whole file is checked before it is written.
+
     Without --date the item is dated today, and the output says so; a date after today is
     refused. On a node already resolved, an item dated on or after the resolution is refused
     (it would move nothing); one dated before it is kept, with a note (replays use it). Text a
@@ -110,7 +111,7 @@ def import_(
 
 
 NodesOption = Annotated[list[str] | None, typer.Option(
-    "--node", "-n", help="Only the item's rows on this node (repeatable) [default: every row].",
+    "--node", "-n", help="Only the item's rows on this node (repeatable; default: every row).",
     show_default=False)]
 ItemArgument = Annotated[str, typer.Argument(help="The item's id, e.g. E012.", show_default=False)]
 

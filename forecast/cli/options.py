@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from ..inference.settings import SamplerSettings
 
 ScenarioOption = Annotated[str | None, typer.Option(
-    "--scenario", "-s", help="Scenario id (priors/ID.toml) [default: the only scenario under the "
-    "root, or turkey-peacekeeping among several].", show_default=False)]
+    "--scenario", "-s", help="Scenario id (priors/ID.toml; default: the only scenario under "
+    "the root, or turkey-peacekeeping among several).", show_default=False)]
 RootOption = Annotated[Path | None, typer.Option(
-    "--root", help="Project root [default: $FORECAST_ROOT, else the current directory].",
+    "--root", help="Project root (default: $FORECAST_ROOT, else the current directory).",
     show_default=False)]
 SeedOption = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Random seed for the sampler.")]
 

@@ -28,7 +28,7 @@ def resolve(
         show_default=False)] = None,
     date: Annotated[str | None, typer.Option(
         "--date", help="Resolution (or retraction) date YYYY-MM-DD, not after today "
-        "[default: today].", show_default=False)] = None,
+        "(default: today).", show_default=False)] = None,
     undo: Annotated[bool, typer.Option(
         "--undo", help="Retract NODE's resolution: a `retracted` row is appended (the file "
         "keeps its history) and NODE is a forecast again.")] = False,

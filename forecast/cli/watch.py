@@ -32,7 +32,7 @@ from .options import (
 
 TargetOption = Annotated[list[str] | None, typer.Option(
     "--target", "-t", help="A target question whose forecast matters; repeat for several "
-    "[default: every unresolved consequence].", show_default=False)]
+    "(default: every unresolved consequence).", show_default=False)]
 
 
 @user_errors
@@ -82,7 +82,7 @@ def sensitivity(
     as_of: AsOfOption = "",
     fmt: TableOrJsonOption = TableOrJson.table,
     top: Annotated[int | None, typer.Option(
-        "--top", min=1, help="Entries per target [default: 10 in the table, all in JSON].",
+        "--top", min=1, help="Entries per target (default: 10 in the table, all in JSON).",
         show_default=False)] = None,
 ) -> None:
     """Which prior each forecast hangs on: per target, its forecast with one CPT entry at its
