@@ -35,11 +35,11 @@ def import_(
         help="A network file: .bif, .xdsl, .dsl, .net or .uai (read by its extension).",
         show_default=False)],
     scenario_id: Annotated[str | None, typer.Option(
-        "--id", help="Scenario id [default: the file's stem, lowercased, other characters as _].",
+        "--id", help="Scenario id (default: the file's stem, lowercased, other characters as _).",
         show_default=False)] = None,
     strength: Annotated[float | None, typer.Option(
         help="Make each CPT row a Dirichlet prior of this strength around the file's numbers "
-        "[default: the rows as fixed probabilities].", show_default=False)] = None,
+        "(default: the rows as fixed probabilities).", show_default=False)] = None,
     root: RootOption = None,
     fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
@@ -71,7 +71,7 @@ def export(
                                                show_default=False)],
     scenario: ScenarioOption = DEFAULTS["scenario"],
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the network to this file [default: stdout].",
+        "--output", "-o", help="Write the network to this file (default: stdout).",
         show_default=False)] = None,
     root: RootOption = None,
 ) -> None:
