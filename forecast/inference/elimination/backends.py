@@ -19,6 +19,15 @@ _TINY = np.finfo(float).tiny
 # Tables keep the batch axis LAST: (cards..., rows). numpy's inner loops then run over the
 # rows, contiguous, instead of over axes of length 2 (ten times faster on a batch).
 
+def over_states(op: np.ufunc, table: np.ndarray) -> np.ndarray:
+    """op reduced over axis 1 (the states) of (nodes or rows, k, batch): for k = 2 one
+    elementwise call, which numpy runs several times faster than a reduction over a short
+    middle axis (and with the same result: one operation on the same two numbers)."""
+    if table.shape[1] == 2:
+        return op(table[:, 0], table[:, 1])
+    return op.reduce(table, axis=1)
+
+
 class _Linear:
     """Products and sums of rescaled probabilities (in place where the table is our own)."""
     log_space = False
@@ -33,11 +42,11 @@ class _Linear:
             # every node has k states (binary networks above all): per-node reductions are
             # reductions over an axis of length k, without index lists
             log_weights = log_weights.reshape(s.n_nodes, k, rows)
-            top = log_weights.max(axis=1)                                      # (n, rows)
+            top = over_states(np.maximum, log_weights)                         # (n, rows)
             finite_top = np.where(np.isfinite(top), top, 0.0)
             w = np.exp(log_weights - finite_top[:, None])
             table = cpt.reshape(s.n_rows, k, rows) * w[s.row_node]
-            peak = np.maximum.reduceat(table.max(axis=1), s.row_offsets, axis=0)
+            peak = np.maximum.reduceat(over_states(np.maximum, table), s.row_offsets, axis=0)
         else:
             top = np.maximum.reduceat(log_weights, s.state_offsets, axis=0)
             finite_top = np.where(np.isfinite(top), top, 0.0)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .backends import _LOG_RESCUE_BELOW, _Linear, _Log
+from .backends import _LOG_RESCUE_BELOW, _Linear, _Log, over_states
 from .evidence import binary_cells, binary_evidence, check_cpt, check_theta, state_evidence
 from .factor import product
 from .structure import Structure
@@ -126,7 +126,7 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
     probs[s.report_states] = np.concatenate(masses)
     if s.uniform_card:
         per_node = probs.reshape(s.n_nodes, s.uniform_card, rows)
-        per_node /= np.maximum(per_node.sum(axis=1), 1e-300)[:, None]
+        per_node /= np.maximum(over_states(np.add, per_node), 1e-300)[:, None]
     else:
         totals = np.add.reduceat(probs, s.state_offsets, axis=0)
         probs /= np.maximum(totals, 1e-300)[s.state_node]
