@@ -11,6 +11,7 @@ import numpy as np
 from .backends import _LOG_RESCUE_BELOW, _Linear, _Log, over_states
 from .evidence import binary_cells, binary_evidence, check_cpt, check_theta, state_evidence
 from .factor import product
+from .observed import fold
 from .structure import Structure
 
 DEFAULT_MAX_BYTES = 256 * 2**20  # working memory per call unless the caller says otherwise
@@ -178,14 +179,22 @@ def run(s: Structure, cpt, log_weights, keep: bool, want_beliefs: bool = False):
 def _batched(s: Structure, batch: tuple[int, ...], cells: Callable[[int, int], np.ndarray],
              log_weights: np.ndarray, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
     """Every row of the batch in chunks: `cells(start, stop)` gives a chunk's batch-last CPT
-    cells. Returns probabilities (batch..., n_states) and log_z (batch...)."""
+    cells. Returns probabilities (batch..., n_states) and log_z (batch...). Hard evidence
+    shared by every row is folded into the tables first (see `observed`)."""
+    folded = fold(s, log_weights)
+    if folded is not None:
+        inner, full_cells = folded.structure, cells
+        cells = lambda a, b: full_cells(a, b)[folded.cells]      # noqa: E731
+        log_weights = log_weights[folded.states]
+    else:
+        inner = s
     total = int(np.prod(batch, dtype=np.int64))
-    rows, keep = _chunking(s, max(total, 1), max_bytes)
-    probs = np.empty((total, s.n_states))
+    rows, keep = _chunking(inner, max(total, 1), max_bytes)
+    probs = np.empty((total, inner.n_states))
     log_z = np.empty(total)
     for start in range(0, total, rows):
         stop = min(total, start + rows)
-        p, z, _b = run(s, cells(start, stop), take(log_weights, batch, start, stop).T, keep)
+        p, z, _b = run(inner, cells(start, stop), take(log_weights, batch, start, stop).T, keep)
         probs[start:stop], log_z[start:stop] = p, z
     impossible = ~(log_z > -np.inf)
     if impossible.any():
@@ -194,6 +203,9 @@ def _batched(s: Structure, batch: tuple[int, ...], cells: Callable[[int, int], n
             "the evidence has probability zero: the hard conditions cannot all hold under "
             f"these CPT entries (first impossible batch row {tuple(int(i) for i in first)})")
     np.clip(probs, 0.0, 1.0, out=probs)
+    if folded is not None:
+        reduced, probs = probs, np.zeros((total, s.n_states))
+        probs[:, folded.states] = reduced
     return probs.reshape(batch + (s.n_states,)), log_z.reshape(batch)
 
 

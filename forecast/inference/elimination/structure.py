@@ -86,6 +86,12 @@ class Structure:
     cells: int = 0               # entries of the largest clique table
     is_binary: bool = True       # every node has two states (the binary API applies)
     uniform_card: int = 0        # the one number of states of every node, 0 if they differ
+    # the tree as compiled (node bitsets, tree parents) and its plan setting, from which
+    # `observed.folded` re-plans the same tree with observed nodes down to one state
+    clique_sets: tuple[int, ...] = field(default=(), repr=False)
+    tree_parents: tuple[int, ...] = field(default=(), repr=False)
+    small_clique: int = SMALL_CLIQUE
+    folds: dict = field(default_factory=dict, repr=False)     # observed nodes -> Structure
 
     @property
     def n_nodes(self) -> int:
@@ -180,6 +186,13 @@ def build_structure(parents: Sequence[Sequence[int]], cards: Sequence[int] | Non
     return _plan(parents, cards, tuple(order), cliques, tree_parent, small_clique)
 
 
+def replan(s: Structure, cards: Sequence[int]) -> Structure:
+    """The same order and tree planned for other cards (1 for a node observed in one state:
+    its axes vanish from every table)."""
+    return _plan(s.parents, tuple(cards), s.order, list(s.clique_sets), list(s.tree_parents),
+                 s.small_clique)
+
+
 def _offsets(sizes) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
@@ -198,6 +211,7 @@ def _plan(parents, cards, order, clique_sets: list[int], tree_parent: list[int],
     cell_state = state_offsets[cell_node] + (np.arange(len(cell_node)) - cell_offsets[cell_node]) \
         % np.asarray(cards)[cell_node]
     m = len(clique_sets)
+    compiled = (tuple(clique_sets), tuple(tree_parent))
     roots = [i for i in range(m) if tree_parent[i] < 0]
     # A forest (disconnected network) hangs from the first root by empty separators.
     for r in roots[1:]:
@@ -242,7 +256,9 @@ def _plan(parents, cards, order, clique_sets: list[int], tree_parent: list[int],
                      total_cells=sum(c.cells for c in built),
                      separator_cells=sum(c.sep_cells for c in built),
                      cells=max(c.cells for c in built), is_binary=all(k == 2 for k in cards),
-                     uniform_card=cards[0] if len(set(cards)) == 1 else 0)
+                     uniform_card=cards[0] if len(set(cards)) == 1 else 0,
+                     clique_sets=compiled[0], tree_parents=compiled[1],
+                     small_clique=small_clique)
 
 
 def _indicators(states: np.ndarray, columns: Sequence[int], cards: Sequence[int]) -> np.ndarray:

@@ -1,0 +1,69 @@
+"""Hard evidence folded into the tables: a node observed in one state keeps one state, so its
+axis drops out of every clique table and a clique holding m observed nodes of k states shrinks
+k^m times (what pyAgrum's LazyPropagation gains from hard evidence). The tree is the one
+compiled for the network, re-planned with card 1 for the observed nodes; the CPT cells and
+state weights of the folded network are a gather from the full ones, and the answer is spread
+back (an observed node: 1 on its state, 0 on the others). log Z is unchanged: the states
+ruled out contributed nothing to it.
+
+Folding pays on big tables only (re-planning costs a few milliseconds): it applies when the
+evidence is the same on every row of a batch and the network's tables hold at least
+`FOLD_FROM_CELLS` cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .structure import Structure, replan
+
+FOLD_FROM_CELLS = 2**16
+_KEEP_FOLDS = 16                # folded structures kept per network (distinct observed sets)
+
+
+@dataclass(frozen=True)
+class Fold:
+    structure: Structure         # the network with the observed nodes down to one state
+    cells: np.ndarray            # (its n_cells,) the full CPT cell behind each of its cells
+    states: np.ndarray           # (its n_states,) the full node-state behind each of its states
+
+
+def fold(s: Structure, log_weights: np.ndarray) -> Fold | None:
+    """The folded network for these evidence log-weights (n_states,), or None where folding
+    would not pay (small tables, nothing observed, or evidence that differs between rows)."""
+    if log_weights.ndim != 1 or s.total_cells < FOLD_FROM_CELLS:
+        return None
+    allowed = np.add.reduceat((log_weights > -np.inf).astype(np.int64), s.state_offsets)
+    observed = np.flatnonzero((allowed == 1) & (np.asarray(s.cards) > 1))
+    if not len(observed):
+        return None
+    at = {int(v): int(np.flatnonzero(log_weights[s.state_offsets[v]:s.state_offsets[v]
+                                                 + s.cards[v]] > -np.inf)[0])
+          for v in observed}
+    key = tuple(sorted(at))
+    folded = s.folds.get(key)
+    if folded is None:
+        if len(s.folds) >= _KEEP_FOLDS:
+            s.folds.clear()
+        folded = s.folds[key] = replan(s, [1 if v in at else k for v, k in enumerate(s.cards)])
+    return Fold(folded, *_gathers(s, folded, at))
+
+
+def _gathers(s: Structure, f: Structure, at: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """For each cell and state of the folded network, the full network's cell and state."""
+    cells, states = [], []
+    for v, pa in enumerate(s.parents):
+        # the folded row's parent states (parents[0] fastest), observed parents at their state
+        shape = [f.cards[p] for p in pa]
+        parent_states = (np.indices(shape[::-1]).reshape(len(pa), -1)[::-1] if pa
+                         else np.zeros((0, 1), dtype=np.int64))
+        row = np.zeros(parent_states.shape[1], dtype=np.int64)
+        stride = 1
+        for j, p in enumerate(pa):
+            row += (parent_states[j] + at.get(p, 0)) * stride
+            stride *= s.cards[p]
+        own = np.array([at[v]]) if v in at else np.arange(s.cards[v])
+        cells.append((s.cell_offsets[v] + row[:, None] * s.cards[v] + own[None, :]).ravel())
+        states.append(s.state_offsets[v] + own)
+    return np.concatenate(cells), np.concatenate(states)
