@@ -52,8 +52,9 @@ cells (64 by default): fewer, larger tables mean fewer numpy calls, which is wha
 network's time is made of. A network of 64 joint states or fewer becomes one clique.
 
 Modules: graph (moral graph, orders, elimination tree), factor (table index arithmetic),
-structure (the compiled plans), evidence (inputs in one form), backends (linear and log-space
-arithmetic), calibrate (collect/distribute, marginals), sample (backward sampling, draws).
+structure (the compiled plans), evidence (inputs in one form), observed (hard evidence folded
+into the tables), backends (linear and log-space arithmetic), calibrate (collect/distribute,
+marginals), sample (backward sampling, draws).
 """
 
 from .calibrate import DEFAULT_MAX_BYTES, ContradictoryEvidence, TooLarge, marginals, state_marginals
