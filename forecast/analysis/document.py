@@ -179,7 +179,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
     if influences is None:
         influences = influence(net, inputs.evidence, problem.conditions)
-    resolved: dict[str, Outcome] = {r.node: ("yes" if r.outcome else "no") for r in inputs.resolutions}
+    resolved: dict[str, Outcome] = {r.node: (r.state) for r in inputs.resolutions}
     given_states: dict[str, Outcome] | None = (
         {k: "yes" if v else "no" for k, v in given.items()} if given else None)
     nodes: list[NodeReport] = []
@@ -245,7 +245,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             for it in inputs.evidence
         ],
         "resolutions": [
-            {"node": r.node, "outcome": "yes" if r.outcome else "no",
+            {"node": r.node, "outcome": r.state,
              "date": r.date.isoformat(), "source": r.source}
             for r in inputs.resolutions
         ],

@@ -59,7 +59,7 @@ def resolve(
             raise typer.BadParameter("where the outcome is documented", param_hint="--source")
         resolution = record(paths, node, outcome, when, source)
     fields = {"scenario": paths.scenario_id, "node": resolution.node,
-              "outcome": "yes" if resolution.outcome else "no",
+              "outcome": resolution.state,
               "date": resolution.date.isoformat(), "source": resolution.source,
               "file": paths.display(paths.resolutions)}
     if undo:

@@ -24,10 +24,11 @@ from .text import CONTROL_CHARACTERS, FORMULA_PREFIXES, read_user_text
 EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",
                     "cluster", "summary", "url")
 # Columns a file may have or lack (README, "Files": files without them stay valid). `quote` is
-# the verbatim sentence of the source that the item codes, so a reader can trace it.
-OPTIONAL_EVIDENCE_COLUMNS = ("quote",)
-# The full column set, in the order new files are written.
-ALL_EVIDENCE_COLUMNS = EVIDENCE_COLUMNS + OPTIONAL_EVIDENCE_COLUMNS
+# the verbatim sentence of the source that the item codes, so a reader can trace it; `state`
+# the state of the node the LR is for (empty: yes on a yes/no node, or a vector LR).
+OPTIONAL_EVIDENCE_COLUMNS = ("quote", "state")
+# The column set new files are written with (`state` is added when a row first needs it).
+ALL_EVIDENCE_COLUMNS = EVIDENCE_COLUMNS + ("quote",)
 RESOLUTION_COLUMNS = ("node", "outcome", "date", "source")
 # A resolutions row with this outcome retracts the node's resolution above it (`forecast
 # resolve --undo`): the file stays append-only, so what was once recorded is never lost.
@@ -44,7 +45,7 @@ def csv_header(columns) -> str:
     """The header line of a new CSV with these columns."""
     return ",".join(columns) + "\n"
 
-OPTIONAL_EVIDENCE = {"cluster", "url", "quote"}
+OPTIONAL_EVIDENCE = {"cluster", "url", "quote", "state"}
 MAX_FIELD = 5000
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ITEM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
@@ -176,6 +177,50 @@ def parse_lr(value: str, scenario: Scenario, path, line) -> float:
     return lr
 
 
+def parse_lr_vector(value: str, states: tuple[str, ...], scenario: Scenario, path, line
+                    ) -> tuple[float, ...]:
+    """k positive numbers joined by `:` (one per state, in the node's declared order; only
+    their ratios matter), each within the LR bounds relative to the smallest."""
+    parts = value.split(":")
+    expected = f"{len(states)} positive numbers joined by ':' ({':'.join(states)})"
+    if len(parts) != len(states) or not all(NUMBER_PATTERN.match(p.strip()) for p in parts):
+        raise fail(path, line, "lr", expected, value)
+    numbers = tuple(float(p) for p in parts)
+    if not all(math.isfinite(x) and x > 0 for x in numbers):
+        raise fail(path, line, "lr", expected, value)
+    low, high = scenario.scales.lr_bounds
+    if max(numbers) / min(numbers) > high or min(numbers) / max(numbers) < low:
+        raise fail(path, line, "lr", f"ratios between states within {low:g} to {high:g} ([scales."
+                   "lr_bounds] widens the range)", value)
+    return numbers
+
+
+def parse_state_and_lr(row: dict[str, str], scenario: Scenario, path, line
+                       ) -> tuple[str, float, tuple[float, ...]]:
+    """(state, lr, lrs) of one evidence row. A binary node: state empty or yes (the LR is for
+    yes) or no. A k-state node: a state with a scalar LR, or no state and a vector LR."""
+    node = scenario.node(row["node"])
+    state = row.get("state", "")
+    if node.binary:
+        if state not in ("", "yes", "no"):
+            raise fail(path, line, "state", f"empty, yes or no (node {node.id} is yes/no)", state)
+        if ":" in row["lr"]:
+            raise fail(path, line, "lr", "one likelihood ratio (a vector LR is for nodes with more "
+                       "than two states)", row["lr"])
+        return ("" if state == "yes" else state), parse_lr(row["lr"], scenario, path, line), ()
+    if state:
+        if state not in node.states:
+            raise fail(path, line, "state", f"a state of {node.id} ({', '.join(node.states)})", state)
+        if ":" in row["lr"]:
+            raise fail(path, line, "lr", f"one likelihood ratio for state {state} (or an empty "
+                       "state and a vector LR)", row["lr"])
+        return state, parse_lr(row["lr"], scenario, path, line), ()
+    if ":" not in row["lr"]:
+        raise fail(path, line, "state", f"a state of {node.id} ({', '.join(node.states)}) for a "
+                   f"single LR, or a vector LR with {node.card} numbers joined by ':'", "nothing")
+    return "", 1.0, parse_lr_vector(row["lr"], node.states, scenario, path, line)
+
+
 def parse_evidence(text: str, path: Path | str, scenario: Scenario, *,
                    today: dt.date | None = None) -> tuple[EvidenceItem, ...]:
     path = Path(path)
@@ -220,6 +265,7 @@ def parse_evidence_rows(rows, path: Path | str, scenario: Scenario, *,
         check_text(row, TEXT_COLUMNS, path, line)
         date = parse_date(row["date"], path, line, "date")
         check_not_future(date, row["date"], today, path, line, "date")
+        state, lr, lrs = parse_state_and_lr(row, scenario, path, line)
         item = EvidenceItem(
             item_id=item_id,
             node=node,
@@ -227,7 +273,7 @@ def parse_evidence_rows(rows, path: Path | str, scenario: Scenario, *,
             source=row["source"],
             reliability=row["reliability"],
             credibility=row["credibility"],
-            lr=parse_lr(row["lr"], scenario, path, line),
+            lr=lr,
             lr_text=row["lr"],
             cluster=row["cluster"],
             summary=row["summary"],
@@ -235,6 +281,8 @@ def parse_evidence_rows(rows, path: Path | str, scenario: Scenario, *,
             weight=scales.grading_weight(row["reliability"], row["credibility"]),
             row=line,
             quote=row.get("quote", ""),
+            state=state,
+            lrs=lrs,
         )
         first = first_row.setdefault(item_id, item)
         if item_disagreement(first, item):
@@ -261,9 +309,16 @@ def parse_resolutions(text: str, path: Path | str, scenario: Scenario, *,
             raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
                        node)
         outcome = row["outcome"].lower()
-        if outcome not in OUTCOMES and outcome != RETRACTED:
-            raise fail(path, line, "outcome", "yes or no", row["outcome"])
         check_text(row, ("source",), path, line)
+        states = scenario.node(node).states
+        if outcome != RETRACTED:
+            if scenario.node(node).binary:
+                if outcome not in OUTCOMES:
+                    raise fail(path, line, "outcome", "yes or no", row["outcome"])
+                outcome = OUTCOMES[outcome]
+            elif outcome not in states:
+                raise fail(path, line, "outcome", f"a state of {node} ({', '.join(states)}) or "
+                           f"{RETRACTED}", row["outcome"])
         date = parse_date(row["date"], path, line, "date")
         check_not_future(date, row["date"], today, path, line, "date")
         if outcome == RETRACTED:
@@ -279,7 +334,7 @@ def parse_resolutions(text: str, path: Path | str, scenario: Scenario, *,
         opens = scenario.node(node).opens
         if date < opens:
             raise fail(path, line, "date", f"a date on or after the node opens ({opens})", row["date"])
-        current[node] = Resolution(node, OUTCOMES[outcome], date, row["source"], line)
+        current[node] = Resolution(node, outcome, date, row["source"], line)
     return tuple(sorted(current.values(), key=lambda r: r.row))
 
 
@@ -310,9 +365,10 @@ def evidence_hash(items, resolutions=()) -> str:
             ["e", it.item_id, it.node, it.date.isoformat(), _canonical(it.source), it.reliability,
              it.credibility, repr(it.lr), _canonical(it.cluster), _canonical(it.summary),
              it.url] + ([_canonical(it.quote)] if it.quote else [])
+            + ([it.state] if it.state else []) + ([repr(x) for x in it.lrs] if it.lrs else [])
             for it in items
         ]
-        + [["r", r.node, "yes" if r.outcome else "no", r.date.isoformat(), _canonical(r.source)]
+        + [["r", r.node, r.state, r.date.isoformat(), _canonical(r.source)]
            for r in resolutions]
     )
     blob = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))

@@ -21,16 +21,19 @@ from ..model.scales import (
     build_scales,
     default_scale_tables,
 )
-from ..model.spec import CPT_FORMS, Node, Prior, Scales, Scenario
+from ..model.spec import BINARY_STATES, CPT_FORMS, MAX_STATES, MIN_STATES, Node, Prior, Scales, Scenario
 from .text import CONTROL_CHARACTERS, is_finite_number, read_user_text
 
 SCENARIO_KEYS = {"id", "title", "trigger", "as_of", "description", "sources"}
 SCENARIO_REQUIRED = ("id", "title", "trigger", "as_of")
 NODE_KEYS = {"id", "label", "role", "question", "resolution", "opens", "deadline", "parents", "prior",
-             "cpt", "rationale", "reference_class"}
+             "cpt", "rationale", "reference_class", "states", "ordered"}
 NODE_REQUIRED = ("id", "role", "question", "resolution", "opens", "deadline", "parents", "prior")
 PRIOR_KEYS = {"when", "cause", "p", "strength", "beta", "term", "confidence", "fixed", "rationale",
-              "reference_class"}
+              "reference_class", "dirichlet"}
+STATE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# how far a p list may be from summing to 1 (rounding in a hand-written or exported row)
+ROW_SUM_TOLERANCE = 1e-6
 PARAMETRIC_FORMS = tuple(form for form in CPT_FORMS if form != "table")
 ROLES = ("consequence", "driver")
 # A state in `when`: TOML booleans, or the words the CLI uses (`--given a=yes`, `resolve a yes`),
@@ -108,6 +111,7 @@ class _Reader:
     def __init__(self, path: Path, collect: bool = False):
         self.path = path
         self.problems: list[ForecastError] | None = [] if collect else None
+        self.states_of: dict[str, tuple[str, ...]] = {}     # every node's states, read first
 
     def note(self, error: ForecastError) -> None:
         """A problem after which reading can go on (raised at once unless collecting)."""
@@ -277,6 +281,8 @@ class _Reader:
             if self.attempt(self.node_id, table, index, seen) is not None:
                 tables.append(table)
         ids = set(seen.values())
+        for t in tables:
+            self.states_of[t["id"]] = self.attempt(self.states, t, default=BINARY_STATES)
         self.attempt(self.check_acyclic,
                      {t["id"]: self.attempt(self.parents, t, ids, default=[]) for t in tables})
         nodes = tuple(self.attempt(self.node, t, ids, scales) for t in tables)
@@ -299,6 +305,25 @@ class _Reader:
                        "node ids that differ in more than case", f"'{seen[folded]}' and '{node_id}'")
         seen[folded] = node_id
         return node_id
+
+    def states(self, table: dict) -> tuple[str, ...]:
+        """A node's states: 2 to 12 lowercase identifiers, each once; yes/no when absent."""
+        if "states" not in table:
+            return BINARY_STATES
+        where, value = f"node[{table['id']}]", table["states"]
+        expected = (f"a list of {MIN_STATES} to {MAX_STATES} state names (lowercase letters, "
+                    "digits, _; starting with a letter)")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(self.path, where, "states", expected, value)
+        if not MIN_STATES <= len(value) <= MAX_STATES:
+            raise fail(self.path, where, "states", expected, f"{len(value)} states")
+        for state in value:
+            if not STATE_PATTERN.match(state):
+                raise fail(self.path, where, "states", expected, state)
+        if len(set(value)) != len(value):
+            twice = next(v for v in value if value.count(v) > 1)
+            raise fail(self.path, where, "states", "each state once", f"'{twice}' twice")
+        return tuple(value)
 
     def node(self, table: dict, ids: set, scales: Scales) -> Node:
         node_id = table["id"]
@@ -324,6 +349,19 @@ class _Reader:
             self.note(fail(self.path, where, "cpt", one_of(f'"{f}"' for f in CPT_FORMS),
                            cpt))
             cpt = None
+        states = self.states_of.get(node_id) or BINARY_STATES
+        ordered = table.get("ordered", False)
+        if not isinstance(ordered, bool):
+            self.note(fail(self.path, where, "ordered", "true or false", ordered))
+        if cpt is not None and cpt != "table":
+            not_binary = [p for p in [node_id, *(parents or ())]
+                          if set(self.states_of.get(p) or BINARY_STATES) != set(BINARY_STATES)]
+            if not_binary:
+                which = "this node has" if not_binary[0] == node_id else f"parent {not_binary[0]} has"
+                self.note(fail(self.path, where, "cpt", 'cpt = "table" (parametric CPTs are for '
+                               f"yes/no nodes and parents; {which} states "
+                               f"{', '.join(self.states_of[not_binary[0]])})", cpt))
+                cpt = None
         shared = {key: self.attempt(self.text, table, key, where, False)
                   for key in ("rationale", "reference_class")}
         priors = None
@@ -343,6 +381,8 @@ class _Reader:
             priors=priors,
             label=label,
             cpt=cpt,
+            states=states,
+            ordered=bool(ordered),
         )
 
     def parents(self, table: dict, ids: set) -> list[str]:
@@ -394,7 +434,10 @@ class _Reader:
     # -- priors --------------------------------------------------------------------------
     def priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales,
                shared: dict | None = None) -> tuple[Prior, ...]:
-        expected = 2 ** len(parents)
+        expected = 1
+        for parent in parents:
+            expected *= len(self.states_of.get(parent) or BINARY_STATES)
+        node_id = where[len("node["):-1]
         if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
             raise fail(self.path, where, "prior", "[[node.prior]] tables", raw)
         by_config: dict[int, Prior | None] = {}
@@ -413,15 +456,15 @@ class _Reader:
                 continue
             if config in by_config:
                 self.note(fail(self.path, at, "when", "each parent configuration once",
-                               f"a second row for {_describe(parents, config)}"))
+                               f"a second row for {self.describe(parents, config)}"))
                 continue
             by_config[config] = self.attempt(self.prior, table, parents, config, at, scales,
-                                             shared)
+                                             shared, node_id)
         missing = [c for c in range(expected) if c not in by_config]
         if missing and not unplaced:
             raise fail(self.path, where, "prior",
                        f"{expected} CPT rows (one per parent configuration)",
-                       f"no row for {_describe(parents, missing[0])}"
+                       f"no row for {self.describe(parents, missing[0])}"
                        + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
         if self.failed:
             return None
@@ -434,7 +477,7 @@ class _Reader:
                 raise fail(self.path, at, "when", "no `when` on a root node's prior", when)
             return 0
         if isinstance(when, list):
-            # the compact form: states in `parents` order, e.g. when = [true, false]
+            # the compact form: states in `parents` order, e.g. when = [true, "sustained"]
             if len(when) != len(parents):
                 raise fail(self.path, at, "when", f"{len(parents)} states, one per parent in "
                            f"order ({', '.join(parents)})", f"{len(when)} states")
@@ -449,15 +492,40 @@ class _Reader:
         missing = [p for p in parents if p not in when]
         if missing:
             raise fail(self.path, at, "when", "a state for every parent", f"no state for {missing[0]}")
-        config = 0
-        for bit, parent in enumerate(parents):
-            state = when[parent]
+        config, stride = 0, 1
+        for parent in parents:
+            states = self.states_of.get(parent) or BINARY_STATES
+            config += self.parent_state(when[parent], parent, states, at) * stride
+            stride *= len(states)
+        return config
+
+    def parent_state(self, state, parent: str, states: tuple[str, ...], at: str) -> int:
+        """A parent's state in `when` as its engine index (yes = 1 on a yes/no parent)."""
+        if set(states) == set(BINARY_STATES):
             if isinstance(state, str) and state.strip().lower() in WHEN_WORDS:
                 state = WHEN_WORDS[state.strip().lower()]
             if not isinstance(state, bool):
                 raise fail(self.path, at, f"when.{parent}", WHEN_EXPECTED, state)
-            config |= int(state) << bit
-        return config
+            return int(state)
+        if not isinstance(state, str) or state not in states:
+            raise fail(self.path, at, f"when.{parent}", f"a state of {parent} ({', '.join(states)})",
+                       state)
+        return states.index(state)
+
+    def when_of(self, parents: tuple[str, ...], config: int) -> tuple[tuple[str, bool | str], ...]:
+        """Configuration index -> ((parent, state), ...): True/False on yes/no parents."""
+        when = []
+        for parent in parents:
+            states = self.states_of.get(parent) or BINARY_STATES
+            index, config = config % len(states), config // len(states)
+            when.append((parent, bool(index) if set(states) == set(BINARY_STATES) else states[index]))
+        return tuple(when)
+
+    def describe(self, parents: tuple[str, ...], config: int) -> str:
+        if not parents:
+            return "the root"
+        return "{" + ", ".join(f"{p} = {str(s).lower() if isinstance(s, bool) else repr(s)}"
+                               for p, s in self.when_of(parents, config)) + "}"
 
     def parametric_priors(self, raw, parents: tuple[str, ...], where: str, scales: Scales,
                           shared: dict | None = None) -> tuple[Prior, ...]:
@@ -504,8 +572,11 @@ class _Reader:
         return tuple(rows)
 
     def prior(self, table: dict, parents, config: int, at: str, scales: Scales,
-              shared: dict | None = None) -> Prior:
+              shared: dict | None = None, node_id: str | None = None) -> Prior:
         self.unknown(table, PRIOR_KEYS, at)
+        states = self.states_of.get(node_id) or BINARY_STATES
+        if set(states) != set(BINARY_STATES) or isinstance(table.get("p"), list) or "dirichlet" in table:
+            return self.row_prior(table, parents, config, at, states, shared)
         keys = (set(table) & PRIOR_KEYS) - {"when", "cause", "rationale", "reference_class"}
         forms = {
             "p+strength": {"p", "strength"},
@@ -557,7 +628,7 @@ class _Reader:
             strength = scales.confidence[confidence]
             alpha, beta = p * strength, (1 - p) * strength
         return Prior(
-            when=tuple((parent, bool(config >> bit & 1)) for bit, parent in enumerate(parents)),
+            when=self.when_of(parents, config),
             alpha=alpha,
             beta=beta,
             fixed=fixed,
@@ -566,6 +637,67 @@ class _Reader:
             reference_class=self.shared_text(table, "reference_class", at, shared),
         )
 
+    def row_prior(self, table: dict, parents, config: int, at: str, states: tuple[str, ...],
+                  shared: dict | None) -> Prior:
+        """A row over k states (DESIGN "More than two states"): p = [k] + strength,
+        p = [k] + fixed = true, or dirichlet = [k]. On a yes/no node a list is in the node's
+        declared order and becomes the binary prior it means."""
+        keys = (set(table) & PRIOR_KEYS) - {"when", "cause", "rationale", "reference_class"}
+        k = len(states)
+        binary = set(states) == set(BINARY_STATES)
+        order = ", ".join(states)
+        forms = {"p+strength": {"p", "strength"}, "fixed": {"p", "fixed"}, "dirichlet": {"dirichlet"}}
+        form = next((name for name, needed in forms.items() if keys == needed), None)
+        if form is None:
+            if not binary and keys & {"beta", "term", "confidence"}:
+                bad = sorted(keys & {"beta", "term", "confidence"})[0]
+                raise fail(self.path, at, bad, f"p = [{k} numbers] + strength | p + fixed = true | "
+                           f"dirichlet = [{k} numbers] (`{bad}` is for yes/no nodes only)", table[bad])
+            raise fail(self.path, at, "prior",
+                       f"exactly one form: p = [{k} probabilities] + strength | p = [...] + fixed = "
+                       f"true | dirichlet = [{k} numbers]",
+                       "keys " + ", ".join(sorted(keys)) if keys else "none")
+        key = "dirichlet" if form == "dirichlet" else "p"
+        value = table[key]
+        if (not isinstance(value, list) or len(value) != k
+                or not all(is_finite_number(v) for v in value)):
+            raise fail(self.path, at, key, f"{k} numbers, one per state ({order})",
+                       f"{len(value)} numbers" if isinstance(value, list) else value)
+        values = tuple(float(v) for v in value)
+        dirichlet = fixed_row = None
+        if form == "dirichlet":
+            if not all(v > 0 for v in values):
+                raise fail(self.path, at, "dirichlet", "positive numbers", value)
+            dirichlet = values
+        else:
+            if not all(0 < v < 1 for v in values):
+                raise fail(self.path, at, "p", "probabilities strictly between 0 and 1", value)
+            if abs(sum(values) - 1.0) > ROW_SUM_TOLERANCE:
+                raise fail(self.path, at, "p", f"probabilities summing to 1 ({order})",
+                           f"a sum of {sum(values):.6g}")
+            total = sum(values)
+            values = tuple(v / total for v in values)
+            if form == "fixed":
+                if table["fixed"] is not True:
+                    raise fail(self.path, at, "fixed", "true (or use p + strength)", table["fixed"])
+                fixed_row = values
+            else:
+                strength = self.number(table["strength"], at, "strength", "a positive strength")
+                if strength <= 0:
+                    raise fail(self.path, at, "strength", "a positive strength", table["strength"])
+                dirichlet = tuple(v * strength for v in values)
+        when = self.when_of(parents, config)
+        rationale = self.shared_text(table, "rationale", at, shared)
+        reference = self.shared_text(table, "reference_class", at, shared)
+        if binary:
+            yes = states.index("yes")
+            if fixed_row is not None:
+                return Prior(when, None, None, fixed_row[yes], "fixed", rationale, reference)
+            return Prior(when, dirichlet[yes], dirichlet[1 - yes], None,
+                         "dirichlet" if form == "dirichlet" else "p+strength", rationale, reference)
+        return Prior(when, None, None, None, form, rationale, reference,
+                     dirichlet=dirichlet, fixed_row=fixed_row)
+
     def shared_text(self, table: dict, key: str, at: str, shared: dict | None) -> str:
         """A prior's rationale or reference class: its own, else the node's (shared by every
         row that gives none, as the compact table form allows)."""
@@ -573,9 +705,3 @@ class _Reader:
             return shared[key]
         return self.text(table, key, at)
 
-
-def _describe(parents: tuple[str, ...], config: int) -> str:
-    if not parents:
-        return "the root"
-    return "{" + ", ".join(f"{p} = {str(bool(config >> b & 1)).lower()}"
-                           for b, p in enumerate(parents)) + "}"

@@ -55,7 +55,7 @@ def replay_snapshots(inputs: Inputs, seed: int, settings: SamplerSettings | None
             base, node_log_weights=node_log_weights(node_ids, replay.evidence),
             conditions=conditions_of(replay.resolutions))
         posterior = fit(problem, chosen, seed, settings)
-        resolved = {r.node: "yes" if r.outcome else "no" for r in replay.resolutions}
+        resolved = {r.node: r.state for r in replay.resolutions}
         snapshots.append({
             "as_of": day.isoformat(),
             "evidence_hash": replay.evidence_hash,
@@ -113,7 +113,7 @@ def backtest_scenario(paths: ScenarioPaths, seed: int, settings: SamplerSettings
         "nodes": [{"id": n.id, "label": n.display, "role": n.role, "question": n.question,
                    "opens": n.opens.isoformat(), "deadline": n.deadline.isoformat()}
                   for n in scenario.nodes],
-        "resolutions": [{"node": r.node, "outcome": "yes" if r.outcome else "no",
+        "resolutions": [{"node": r.node, "outcome": r.state,
                          "date": r.date.isoformat(), "source": r.source}
                         for r in inputs.resolutions],
         "snapshots": snapshots,

@@ -52,6 +52,14 @@ class Network:
     parents: tuple[tuple[int, ...], ...]   # parent indices per node, in CPT bit order
     cpt: tuple[str, ...] = ()              # form per node; () means every node is a table
     node_priors: tuple = ()                # per node, its priors' (alpha, beta, fixed)
+    # States per node in the engines' index order (yes/no nodes: ("no", "yes")); () means every
+    # node is yes/no. With a node of more than two states the CPT is also kept cell by cell
+    # (see `forecast.inference.elimination`'s layout): node v's row c, state x is cell
+    # cell_offsets[v] + c * cards[v] + x; `concentration` is each free cell's Dirichlet
+    # parameter (NaN where fixed) and `fixed_cells` each fixed cell's value (NaN where free).
+    node_states: tuple[tuple[str, ...], ...] = ()
+    concentration: np.ndarray | None = None
+    fixed_cells: np.ndarray | None = None
 
     @cached_property
     def forms(self) -> tuple[str, ...]:
@@ -75,6 +83,66 @@ class Network:
     @property
     def n_nodes(self) -> int:
         return len(self.node_ids)
+
+    @cached_property
+    def cards(self) -> tuple[int, ...]:
+        return tuple(len(s) for s in self.node_states) if self.node_states else (2,) * self.n_nodes
+
+    @property
+    def multistate(self) -> bool:
+        """Some node has more than two states: inference goes cell by cell (the general
+        kernel), not by P(yes) per CPT row."""
+        return any(card > 2 for card in self.cards)
+
+    @cached_property
+    def state_offsets(self) -> np.ndarray:
+        """(n + 1,) where each node's states start in a flat per-state vector."""
+        return np.concatenate([[0], np.cumsum(self.cards)]).astype(np.int64)
+
+    @property
+    def n_states(self) -> int:
+        return int(self.state_offsets[-1])
+
+    @cached_property
+    def cell_offsets(self) -> np.ndarray:
+        """(n + 1,) where each node's CPT cells start in the flat cell vector."""
+        sizes = [self.cards[v] * int(np.prod([self.cards[p] for p in pa], dtype=np.int64))
+                 for v, pa in enumerate(self.parents)]
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    def states_of(self, v: int) -> tuple[str, ...]:
+        return self.node_states[v] if self.node_states else ("no", "yes")
+
+    def state_index(self, v: int, state) -> int:
+        """A condition's state (True/False on a yes/no node, or a state name) as an index."""
+        if isinstance(state, bool | np.bool_):
+            return int(state)
+        return self.states_of(v).index(state)
+
+    @property
+    def prior_cells(self) -> np.ndarray:
+        """Every CPT cell at its prior mean (multistate networks)."""
+        conc = self.concentration
+        cells = np.where(np.isnan(self.fixed_cells), 0.0, self.fixed_cells)
+        free = ~np.isnan(conc)
+        totals = np.zeros_like(conc)
+        for v in range(self.n_nodes):
+            lo, hi, k = self.cell_offsets[v], self.cell_offsets[v + 1], self.cards[v]
+            block = np.nan_to_num(conc[lo:hi]).reshape(-1, k)
+            totals[lo:hi] = np.repeat(block.sum(axis=1), k)
+        cells[free] = conc[free] / totals[free]
+        return cells
+
+    def state_mask(self, conditions: Mapping | None = None) -> np.ndarray:
+        """Hard conditions as a flat per-state log-mask (n_states,): 0 allowed, HARD_EXCLUDED
+        for every other state of a conditioned node."""
+        mask = np.zeros(self.n_states)
+        for node_id, state in (conditions or {}).items():
+            v = self.index(node_id)
+            lo = self.state_offsets[v]
+            mask[lo:lo + self.cards[v]] = HARD_EXCLUDED
+            mask[lo + self.state_index(v, state)] = 0.0
+        return mask
 
     @property
     def n_entries(self) -> int:
@@ -204,15 +272,50 @@ class Network:
         return yes, no
 
 
+def _binary_triple(prior, node) -> tuple[float, float, float]:
+    """(alpha, beta, fixed) of P(engine state 1) for a two-state row (a yes/no row, or a
+    Dirichlet / fixed row over two named states, whose second state is engine index 1)."""
+    if prior.dirichlet is not None:
+        first, second = (prior.dirichlet[node.states.index(s)] for s in node.engine_states)
+        return second, first, np.nan
+    if prior.fixed_row is not None:
+        return np.nan, np.nan, prior.fixed_row[node.states.index(node.engine_states[1])]
+    if prior.is_fixed:
+        return np.nan, np.nan, prior.fixed
+    return prior.alpha, prior.beta, np.nan
+
+
+def _cells(prior, node) -> tuple[list[float], list[float]]:
+    """(concentration, fixed) of one CPT row, cell by cell in engine state order."""
+    order = [node.states.index(s) for s in node.engine_states]
+    if prior.dirichlet is not None:
+        return [prior.dirichlet[i] for i in order], [np.nan] * node.card
+    if prior.fixed_row is not None:
+        return [np.nan] * node.card, [prior.fixed_row[i] for i in order]
+    if prior.is_fixed:
+        return [np.nan, np.nan], [1.0 - prior.fixed, prior.fixed]
+    return [prior.beta, prior.alpha], [np.nan, np.nan]
+
+
 def build_network(scenario: Scenario) -> Network:
     ids = scenario.node_ids
     entry_node, entry_config, alpha, beta, fixed = [], [], [], [], []
     node_priors = []
+    multistate = any(node.card > 2 for node in scenario.nodes)
+    named = multistate or any(not node.binary for node in scenario.nodes)
+    concentration, fixed_cells = [], []
     for v, node in enumerate(scenario.nodes):
-        triples = tuple((np.nan if p.is_fixed else p.alpha, np.nan if p.is_fixed else p.beta,
-                         p.fixed if p.is_fixed else np.nan) for p in node.priors)
+        two = node.card == 2
+        triples = tuple(_binary_triple(p, node) if two else (np.nan, np.nan, np.nan)
+                        for p in node.priors)
         node_priors.append(triples)
-        for config in range(2 ** len(node.parents)):
+        if multistate and not node.parametric:
+            for prior in node.priors:
+                conc, fix = _cells(prior, node)
+                concentration.extend(conc)
+                fixed_cells.extend(fix)
+        rows = int(np.prod([scenario.node(p).card for p in node.parents], dtype=np.int64))
+        for config in range(rows):
             entry_node.append(v)
             entry_config.append(config)
             a, b, f = triples[config] if not node.parametric else (np.nan, np.nan, np.nan)
@@ -230,34 +333,95 @@ def build_network(scenario: Scenario) -> Network:
         parents=tuple(tuple(ids.index(p) for p in node.parents) for node in scenario.nodes),
         cpt=tuple(node.cpt for node in scenario.nodes) if parametric else (),
         node_priors=tuple(node_priors) if parametric else (),
+        node_states=tuple(node.engine_states for node in scenario.nodes) if named else (),
+        concentration=np.array(concentration, dtype=float) if multistate else None,
+        fixed_cells=np.array(fixed_cells, dtype=float) if multistate else None,
     )
 
 
+def yes_log_weight(item: EvidenceItem) -> float | None:
+    """A yes/no item's log-weight on yes, w * log LR (an LR for `no` weighs against yes);
+    None for an item on a state of a node with more states, or a vector LR."""
+    if item.lrs or item.state not in ("", "yes", "no"):
+        return None
+    value = item.weight * float(np.log(item.lr))
+    return -value if item.state == "no" else value
+
+
 def cluster_log_weights(items: Iterable[EvidenceItem]) -> dict[tuple[str, str], tuple[float, str]]:
-    """The cluster rule: per (cluster, node), the one item with the largest |w * log LR|
-    counts (ties go to the smallest item id); the others restate it and add nothing.
+    """The cluster rule on yes/no nodes: per (cluster, node), the one item with the largest
+    |w * log LR| counts (ties go to the smallest item id); the others restate it and add
+    nothing. Items on nodes with more states are left to `cluster_state_weights`.
 
     Returns {(cluster_key, node): (log-weight, item_id of the counted item)}.
     """
     best: dict[tuple[str, str], tuple[float, str]] = {}
     for item in sorted(items, key=lambda it: it.item_id):
         key = (item.cluster_key, item.node)
-        value = item.weight * float(np.log(item.lr))
+        value = yes_log_weight(item)
+        if value is None:
+            continue
         if key not in best or abs(value) > abs(best[key][0]):
             best[key] = (value, item.item_id)
     return best
 
 
 def node_log_weights(node_ids: tuple[str, ...], items: Iterable[EvidenceItem]) -> np.ndarray:
-    """Evidence collapsed into one log-weight per node, so sampling cost does not grow with
-    the number of items."""
+    """Evidence on yes/no nodes collapsed into one log-weight per node (on yes), so sampling
+    cost does not grow with the number of items."""
     totals: dict[str, float] = defaultdict(float)
     for (_cluster, node), (value, _item) in cluster_log_weights(items).items():
         totals[node] += value
     return np.array([totals.get(node, 0.0) for node in node_ids])
 
 
-def conditions_of(resolutions, given: Mapping[str, bool] | None = None) -> dict[str, bool]:
+def item_log_likelihood(net: Network, item: EvidenceItem) -> np.ndarray:
+    """An item's weighted log-likelihood over its node's states (engine order): w * log LR on
+    the state it names (yes when none, on a yes/no node), 0 on the others; or w times the log
+    of its vector LR (declared order, re-ordered here). Likelihood^w, as DESIGN says."""
+    v = net.index(item.node)
+    states = net.states_of(v)
+    out = np.zeros(net.cards[v])
+    if item.lrs:
+        declared = _declared(states)
+        for lr, state in zip(item.lrs, declared, strict=True):
+            out[states.index(state)] = item.weight * float(np.log(lr))
+    else:
+        out[net.state_index(v, item.state or "yes")] = item.weight * float(np.log(item.lr))
+    return out
+
+
+def _declared(engine_states: tuple[str, ...]) -> tuple[str, ...]:
+    """Declared order from engine order: only yes/no nodes differ, (no, yes) -> (yes, no)."""
+    return ("yes", "no") if engine_states == ("no", "yes") else engine_states
+
+
+def cluster_state_weights(net: Network, items: Iterable[EvidenceItem]
+                          ) -> dict[tuple[str, str], tuple[np.ndarray, str]]:
+    """The cluster rule over states: per (cluster, node) the item whose weighted
+    log-likelihood has the largest range (max minus min over the states; on a yes/no node the
+    largest |w log LR|, as before) counts; ties go to the smallest item id."""
+    best: dict[tuple[str, str], tuple[np.ndarray, str]] = {}
+    for item in sorted(items, key=lambda it: it.item_id):
+        key = (item.cluster_key, item.node)
+        value = item_log_likelihood(net, item)
+        spread = float(value.max() - value.min())
+        if key not in best or spread > float(best[key][0].max() - best[key][0].min()):
+            best[key] = (value, item.item_id)
+    return best
+
+
+def state_log_weights(net: Network, items: Iterable[EvidenceItem]) -> np.ndarray:
+    """Evidence collapsed into a flat per-state log-likelihood (n_states,), engine order."""
+    out = np.zeros(net.n_states)
+    for (_cluster, node), (value, _item) in cluster_state_weights(net, items).items():
+        v = net.index(node)
+        out[net.state_offsets[v]:net.state_offsets[v + 1]] += value
+    return out
+
+
+def conditions_of(resolutions, given: Mapping[str, bool | str] | None = None
+                  ) -> dict[str, bool | str]:
     """Hard evidence: resolved outcomes, plus what-if conditions (which win if both are set)."""
     conditions = {r.node: r.outcome for r in resolutions}
     conditions.update(given or {})

@@ -44,18 +44,23 @@ class Scales:
 CPT_FORMS = ("table", "noisy_or", "log_odds")
 # How a question resolves, as the resolutions CSV and `--given NODE=yes|no` spell it.
 OUTCOMES = {"yes": True, "no": False}
+# A node without `states` is a yes/no question (DESIGN "Questions with more than two outcomes").
+BINARY_STATES = ("yes", "no")
+MIN_STATES, MAX_STATES = 2, 12
 
 
 @dataclass(frozen=True)
 class Prior:
-    """One uncertain number: a Beta(alpha, beta), or a constant.
+    """One uncertain number: a Beta(alpha, beta), or a constant; on a node with k states, one
+    uncertain row: a Dirichlet(`dirichlet`) or a constant row `fixed_row` (both in the node's
+    declared state order; alpha, beta and fixed are then None).
 
     In a table node it is P(node = yes | one parent configuration, `when`). In a parametric
     node (`cpt` "noisy_or" or "log_odds") it is the base, P(yes) when no parent is yes
     (`cause` None), or the number of one parent (`cause` = that parent's id): see
     `forecast.model.parametric` for what that number means in each form."""
 
-    when: tuple[tuple[str, bool], ...]
+    when: tuple[tuple[str, bool | str], ...]   # binary parents: bool; k-state: state name
     alpha: float | None
     beta: float | None
     fixed: float | None
@@ -63,16 +68,29 @@ class Prior:
     rationale: str
     reference_class: str
     cause: str | None = None
+    dirichlet: tuple[float, ...] | None = None
+    fixed_row: tuple[float, ...] | None = None
 
     @property
     def mean(self) -> float:
+        """P(yes) of a binary row (a k-state row has `row_mean` instead)."""
         if self.fixed is not None:
             return self.fixed
         return self.alpha / (self.alpha + self.beta)
 
     @property
+    def row_mean(self) -> tuple[float, ...]:
+        """The row's prior mean over the node's states, in declared order."""
+        if self.fixed_row is not None:
+            return self.fixed_row
+        if self.dirichlet is not None:
+            total = sum(self.dirichlet)
+            return tuple(a / total for a in self.dirichlet)
+        return (self.mean, 1.0 - self.mean)
+
+    @property
     def is_fixed(self) -> bool:
-        return self.fixed is not None
+        return self.fixed is not None or self.fixed_row is not None
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,31 @@ class Node:
     priors: tuple[Prior, ...]
     label: str = ""
     cpt: str = "table"
+    states: tuple[str, ...] = BINARY_STATES     # declared order (report order)
+    ordered: bool = False
+
+    @property
+    def binary(self) -> bool:
+        """A yes/no question: `mean`, `term` and intervals speak of P(yes)."""
+        return set(self.states) == set(BINARY_STATES)
+
+    @property
+    def card(self) -> int:
+        return len(self.states)
+
+    @property
+    def engine_states(self) -> tuple[str, ...]:
+        """States in the engines' index order: a yes/no node is (no, yes), so index 1 is yes
+        as it has always been; any other node keeps its declared order."""
+        return ("no", "yes") if self.binary else self.states
+
+    def engine_index(self, state: str | bool) -> int:
+        """The engine index of a state name (or of True/False on a yes/no node)."""
+        if isinstance(state, bool):
+            if not self.binary:
+                raise KeyError(state)
+            return int(state)
+        return self.engine_states.index(state)
 
     @property
     def parametric(self) -> bool:
@@ -141,6 +184,8 @@ class EvidenceItem:
     weight: float
     row: int = 0
     quote: str = ""          # the verbatim sentence of the source the item codes (optional)
+    state: str = ""          # the state the LR is for ("" = yes on a binary node, or a vector)
+    lrs: tuple[float, ...] = ()   # a vector LR, one per state in declared order ("" state)
 
     @property
     def cluster_key(self) -> str:
@@ -150,11 +195,20 @@ class EvidenceItem:
 
 @dataclass(frozen=True)
 class Resolution:
+    """A node's real outcome: True/False on a yes/no node, the state's name otherwise."""
+
     node: str
-    outcome: bool
+    outcome: bool | str
     date: dt.date
     source: str
     row: int = 0
+
+    @property
+    def state(self) -> str:
+        """The outcome as the resolutions CSV spells it."""
+        if isinstance(self.outcome, bool):
+            return "yes" if self.outcome else "no"
+        return self.outcome
 
 
 @dataclass(frozen=True)
