@@ -163,8 +163,8 @@ def test_the_check_catches_a_missing_an_undeclared_and_a_mistyped_key(documents)
     with pytest.raises(Mismatch, match=r"\$\.diagnostics\.divergences"):
         check(mistyped, ReportDocument)
     wrong_word = copy.deepcopy(good)
-    wrong_word["nodes"][0]["resolved"] = "maybe"
-    with pytest.raises(Mismatch, match=r"\$\.nodes\[0\]\.resolved"):
+    wrong_word["nodes"][0]["role"] = "maybe"
+    with pytest.raises(Mismatch, match=r"\$\.nodes\[0\]\.role"):
         check(wrong_word, ReportDocument)
     tupled = copy.deepcopy(good)
     tupled["nodes"][0]["interval"] = tuple(tupled["nodes"][0]["interval"])

@@ -321,6 +321,14 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
     forecast hangs on most) and `whatif_page` (the model for the page's own what-ifs, or why
     the page cannot compute them)."""
     net = problem.net
+    if net.node_states:
+        # questions with more than two outcomes: watch, sensitivity and the page's what-ifs
+        # speak of P(yes) and come to these scenarios with the k-state jobs
+        return {"watch": [],
+                "sensitivity": {"quantiles": list(SENSITIVITY_QUANTILES), "targets": {}},
+                "whatif_page": {"available": False, "limit": PAGE_LIMIT, "model": None,
+                                "reason": "this scenario has questions with more than two "
+                                          "outcomes, which the page's what-ifs do not handle yet"}}
     targets = [n.id for n in scenario.nodes
                if n.role == "consequence" and n.id not in problem.conditions]
     shown: dict[str, list[SensitivityRow]] = {}

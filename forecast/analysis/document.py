@@ -31,6 +31,7 @@ from .report_document import (
     ReportDocument,
     Role,
     SamplerInfo,
+    StateForecast,
     WhatifColumns,
 )
 from .summaries import (
@@ -40,6 +41,7 @@ from .summaries import (
     interval,
     moved_most,
     node_forecasts,
+    state_view,
     top_evidence,
 )
 
@@ -106,6 +108,13 @@ def prior_fit(net: Network, seed: int) -> Posterior:
     With parametric CPTs nothing integrates out in closed form: the parameters are drawn from
     their priors (PRIOR_DRAWS iid draws, numpy), each draw's P(yes | parameters) computed
     exactly, and the prior mean is their average (Monte Carlo, a few tenths of a point)."""
+    if net.multistate or net.all_fixed:
+        from ..inference.problem import Problem, fit
+        from ..inference.settings import SamplerSettings
+
+        no_evidence = Problem(net, np.zeros(net.n_nodes), {},
+                              np.zeros(net.n_states) if net.multistate else None)
+        return fit(no_evidence, "exact", seed, SamplerSettings(draws=PRIOR_DRAWS, chains=1))
     if not net.conjugate:
         from ..inference.importance import prior_p_yes
 
@@ -183,8 +192,11 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     given_states: dict[str, Outcome] | None = (
         {k: "yes" if v else "no" for k, v in given.items()} if given else None)
     nodes: list[NodeReport] = []
+    distributions = node_distributions(net, scenario, posterior, prior)
     for v, node in enumerate(scenario.nodes):
         mean, bounds = forecasts[v]
+        yes_no = node.binary
+        distribution = distributions[v]
         nodes.append({
             "id": node.id,
             "label": node.display,
@@ -194,20 +206,25 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "deadline": node.deadline.isoformat(),
             "overdue": is_overdue(node, node.id in resolved, evaluated_on),
             "parents": list(node.parents),
-            "prior_mean": round(float(prior_means[v]), 6),
+            "prior_mean": round(float(prior_means[v]), 6) if yes_no else None,
             "prior_interval": [round(min(float(prior_bounds[v][0]), float(prior_means[v])), 6),
-                               round(max(float(prior_bounds[v][1]), float(prior_means[v])), 6)],
-            "mean": mean,
-            "interval": bounds,
+                               round(max(float(prior_bounds[v][1]), float(prior_means[v])), 6)]
+            if yes_no else None,
+            "mean": mean if yes_no else None,
+            "interval": bounds if yes_no else None,
             "interval_prob": INTERVAL_PROB,
             "mcse": _finite_or_none(posterior.mcse[v]),
-            "exact_mean": None if exact_now is None else round(float(exact_now[v]), 6),
+            "exact_mean": None if exact_now is None or not yes_no else round(float(exact_now[v]), 6),
             "cpt": cast(CptForm, node.cpt),
             "cpt_text": cpt_text(node, scenario),
-            "term": scenario.scales.term_for(float(means[v])),
+            "term": scenario.scales.term_for(float(means[v])) if yes_no else None,
             "resolved": resolved.get(node.id),
             "top_evidence": top_evidence(influences, v),
             "moved_most": moved_most(influences, v),
+            "states": list(node.states),
+            "ordered": node.ordered,
+            "distribution": distribution,
+            "most_likely": max(distribution, key=lambda row: row["mean"])["state"],
         })
     if unconditional is not None:
         nodes = [{**node, **_whatif_columns(node, before, given_states or {})}
@@ -261,6 +278,27 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
         document["history"] = fields["history"]
         document["history_skipped"] = fields["history_skipped"]
     return document
+
+
+def node_distributions(net: Network, scenario, posterior: Posterior, prior: Posterior
+                       ) -> list[list[StateForecast]]:
+    """Per node, in its declared state order: each state's prior and posterior mean and its
+    credible interval (widened to hold the mean), rounded to 6 decimals."""
+    means, draws = state_view(net, posterior)
+    prior_means, prior_draws = state_view(net, prior)
+    bounds, prior_bounds = interval(draws), interval(prior_draws)
+    out = []
+    for v, node in enumerate(scenario.nodes):
+        rows: list[StateForecast] = []
+        for state in node.states:
+            i = int(net.state_offsets[v]) + node.engine_index(state)
+            mean = float(means[i])
+            rows.append({"state": state, "prior_mean": round(float(prior_means[i]), 6),
+                         "mean": round(mean, 6),
+                         "interval": [round(min(float(bounds[i][0]), mean), 6),
+                                      round(max(float(bounds[i][1]), mean), 6)]})
+        out.append(rows)
+    return out
 
 
 def _diagnostics(diagnostics: Mapping) -> Diagnostics:

@@ -97,6 +97,16 @@ class WhatifColumns(TypedDict):
     change_pp: float
 
 
+class StateForecast(TypedDict):
+    """One state of a question (`nodes[].distribution[]`): its prior and posterior probability
+    and credible interval. DESIGN.md, "Contracts", "More than two states"."""
+
+    state: str
+    prior_mean: float
+    mean: float
+    interval: list[float]
+
+
 class NodeReport(TypedDict):
     """One question of the report (`nodes[]`): its forecast beside its prior, the ICD 203 term,
     its resolution and the evidence that moved it most. A what-if adds `conditioned`,
@@ -110,19 +120,23 @@ class NodeReport(TypedDict):
     deadline: str
     overdue: bool
     parents: list[str]
-    prior_mean: float
-    prior_interval: list[float]
-    mean: float
-    interval: list[float]
+    prior_mean: float | None          # null on a node whose states are not yes/no
+    prior_interval: list[float] | None
+    mean: float | None
+    interval: list[float] | None
     interval_prob: float
     mcse: float | None
     exact_mean: float | None
     cpt: CptForm
     cpt_text: str | None
-    term: str
-    resolved: Outcome | None
+    term: str | None
+    resolved: str | None              # yes/no, or the state that happened
     top_evidence: list[InfluenceRow]
     moved_most: list[MovedRow]
+    states: list[str]
+    ordered: bool
+    distribution: list[StateForecast]
+    most_likely: str
     conditioned: NotRequired[Outcome | None]
     unconditional: NotRequired[UnconditionalForecast]
     change_pp: NotRequired[float]

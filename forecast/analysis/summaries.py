@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference.exact import posterior_means_batch
-from ..model.network import Network, cluster_log_weights, node_log_weights
+from ..inference.exact import posterior_means_batch, state_means_batch
+from ..model.network import Network, cluster_log_weights, node_log_weights, state_log_weights
 from ..model.spec import EvidenceItem
 from .report_document import InfluenceRow, MovedRow
 
@@ -85,6 +85,9 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
     leave_outs = [{i} for i in item_ids] + [members[c] for c in clusters]
     if not leave_outs:
         return []
+    keys = [(i, "item", first_cluster[i]) for i in item_ids] + [(c, "cluster", c) for c in clusters]
+    if net.multistate:
+        return _state_influence(net, items, conditions, leave_outs, keys)
     weights = _leave_out_weights(net, items, leave_outs)
     # The full evidence rides in the same batch as the leave-outs, so an item that changes
     # nothing (a weaker restatement in its cluster) moves nothing by exactly zero.
@@ -104,7 +107,25 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
     full_means, means = batch[0], batch[1:]
     pp = (full_means[None, :] - means) * 100
     lo = logit(full_means)[None, :] - logit(means)
-    keys = [(i, "item", first_cluster[i]) for i in item_ids] + [(c, "cluster", c) for c in clusters]
+    return [Influence(key, kind, cluster, pp[row], lo[row], tuple(sorted(leave_outs[row])))
+            for row, (key, kind, cluster) in enumerate(keys)]
+
+
+def _state_influence(net: Network, items: tuple[EvidenceItem, ...], conditions,
+                     leave_outs: list[set[str]], keys) -> list[Influence]:
+    """Influence on a network with k-state nodes, all leave-outs in one batch of the exact
+    kernel: per node, the effect on its engine state 1 (yes on a yes/no node) or, on a node
+    of more states, on the state most likely with all the evidence."""
+    rows = [state_log_weights(net, items)] + [
+        state_log_weights(net, [it for it in items if it.item_id not in gone]) for gone in leave_outs]
+    batch = state_means_batch(net, np.vstack(rows), conditions)
+    picked = np.empty(net.n_nodes, dtype=np.int64)
+    for v in range(net.n_nodes):
+        lo, hi = net.state_offsets[v], net.state_offsets[v + 1]
+        picked[v] = lo + (1 if net.cards[v] == 2 else int(np.argmax(batch[0, lo:hi])))
+    full_means, means = batch[0, picked], batch[1:, picked]
+    pp = (full_means[None, :] - means) * 100
+    lo = logit(full_means)[None, :] - logit(means)
     return [Influence(key, kind, cluster, pp[row], lo[row], tuple(sorted(leave_outs[row])))
             for row, (key, kind, cluster) in enumerate(keys)]
 
@@ -167,6 +188,18 @@ def moved_most(influences: list[Influence], node_index: int, limit: int = 5) -> 
             "items": members, "cluster": inf.cluster or None, "effect_pp": effect,
             "effect_logodds": round(float(inf.effect_logodds[node_index]), 4)}))
     return [row for *_, row in sorted(rows, key=lambda r: r[:3])[:limit]]
+
+
+def state_view(net: Network, posterior) -> tuple[np.ndarray, np.ndarray]:
+    """(means (n_states,), draws (D, n_states)) of every node-state in engine order, from a
+    posterior of any network (yes/no networks: [1 - p, p] per node)."""
+    if posterior.state_means is not None:
+        draws = np.asarray(posterior.state_draws, dtype=float)
+        return np.asarray(posterior.state_means, dtype=float), draws.reshape(-1, draws.shape[-1])
+    means = np.asarray(posterior.means, dtype=float)
+    draws = np.clip(posterior.p_yes, 0.0, 1.0).reshape(-1, net.n_nodes)
+    return (np.column_stack([1.0 - means, means]).ravel(),
+            np.stack([1.0 - draws, draws], axis=-1).reshape(len(draws), -1))
 
 
 def node_forecasts(p_yes: np.ndarray, means: np.ndarray) -> list[tuple[float, list[float]]]:

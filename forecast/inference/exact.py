@@ -185,14 +185,17 @@ def check_work(net: Network, rows: int, budget: float | None = None) -> float:
 
 
 @functools.lru_cache(maxsize=32)
-def _structure(parents: tuple[tuple[int, ...], ...]) -> elimination.Structure:
-    return elimination.build_structure(parents)
+def _structure(parents: tuple[tuple[int, ...], ...], cards: tuple[int, ...] | None = None
+               ) -> elimination.Structure:
+    if cards is None:
+        return elimination.build_structure(parents)
+    return elimination.build_structure(parents, cards=cards)
 
 
 def structure_of(net: Network) -> elimination.Structure:
     """The compiled junction tree of the network's graph, built once per graph in a process
     (replays, leave-one-out batches and what-ifs change evidence, never parents)."""
-    return _structure(net.parents)
+    return _structure(net.parents, net.cards if net.multistate else None)
 
 
 def check_size(net: Network, budget: int | None = None) -> elimination.Structure:
@@ -240,3 +243,37 @@ def posterior_draws(net: Network, node_log_weights: np.ndarray,
 
 def _condition_mask(net: Network, conditions: Mapping[str, bool] | None) -> np.ndarray:
     return net.node_mask(conditions)
+
+
+# ------------------------------------------------------- networks with more than two states
+#
+# The same conjugacy, cell by cell: the means are one calibration of the prior-mean network
+# (each row at its Dirichlet mean), the draws joint states by backward sampling, then each
+# row from its Dirichlet updated by the one pseudo-observation the state makes of it.
+
+def state_means(net: Network, state_log_weights: np.ndarray,
+                conditions: Mapping | None = None) -> np.ndarray:
+    """Exact P(node = state | evidence), a flat (n_states,) vector in engine order."""
+    probs, _ = elimination.state_marginals(structure_of(net), net.prior_cells, state_log_weights,
+                                           net.state_mask(conditions), max_bytes=memory_budget())
+    return probs
+
+
+def state_means_batch(net: Network, state_log_weights: np.ndarray,
+                      conditions: Mapping | None = None) -> np.ndarray:
+    """`state_means` for many evidence weightings at once: (M, n_states) -> (M, n_states)."""
+    state_log_weights = np.asarray(state_log_weights, dtype=float)
+    if len(state_log_weights) == 0:
+        return np.empty((0, net.n_states))
+    probs, _ = elimination.state_marginals(structure_of(net), net.prior_cells, state_log_weights,
+                                           net.state_mask(conditions), max_bytes=memory_budget())
+    return probs
+
+
+def state_draws(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
+                n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact iid posterior draws of P(node = state | evidence, CPT), (n_draws, n_states)."""
+    probs, _cells = elimination.dirichlet_draws(
+        structure_of(net), net.concentration, net.fixed_cells, state_log_weights,
+        net.state_mask(conditions), n_draws, rng, max_bytes=memory_budget())
+    return probs

@@ -24,7 +24,7 @@ from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings, draws_fo
 
 RHAT_LIMIT = 1.01
 # What a fit keeps of the sampler's draws: the free parameters and P(yes) per node
-DRAWN = ("theta", "p_yes")
+DRAWN = ("theta", "rows", "p_yes", "p_states")
 ESS_MIN = 400.0
 
 
@@ -147,11 +147,84 @@ def _eliminate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
     return log_z, pt.grad(log_z, log_weights)
 
 
+def _state_cells(net: Network):
+    """log of every CPT cell (n_cells,): fixed cells as constants, each free row a Dirichlet
+    over its node's states (rows of the same number of states share one variable, `rows`
+    holding them all, flattened)."""
+    conc, fixed = net.concentration, net.fixed_cells
+    log_cells = pt.as_tensor_variable(np.log(np.where(np.isnan(fixed), 1.0, fixed)))
+    starts = []                      # (first cell of a free row, its number of states)
+    for v in range(net.n_nodes):
+        k = net.cards[v]
+        for start in range(int(net.cell_offsets[v]), int(net.cell_offsets[v + 1]), k):
+            if not np.isnan(conc[start]):
+                starts.append((start, k))
+    pieces = []
+    for k in sorted({k for _s, k in starts}):
+        first = np.array([s for s, kk in starts if kk == k], dtype=np.int64)
+        rows = pm.Dirichlet(f"rows_{k}", a=conc[first[:, None] + np.arange(k)[None, :]],
+                            shape=(len(first), k))
+        cells = (first[:, None] + np.arange(k)[None, :]).ravel()
+        log_cells = pt.set_subtensor(log_cells[cells], pt.log(rows).ravel())
+        pieces.append(pt.reshape(rows, (-1,)))
+    if pieces:
+        pm.Deterministic("rows", pt.concatenate(pieces) if len(pieces) > 1 else pieces[0])
+    return log_cells
+
+
+def _eliminate_states(net: Network, log_cells, state_weights):
+    """log Z over a network with k-state nodes, by the same elimination as `_eliminate`;
+    P(node = state) is d log Z / d (that state's log-weight), one backward pass."""
+    factors = []
+    for v in range(net.n_nodes):
+        pa = net.parents[v]
+        block = log_cells[int(net.cell_offsets[v]):int(net.cell_offsets[v + 1])]
+        shape = tuple(net.cards[p] for p in reversed(pa)) + (net.cards[v],)
+        lo = int(net.state_offsets[v])
+        weights = state_weights[lo:lo + net.cards[v]]
+        table = pt.reshape(block, shape) + weights.dimshuffle(["x"] * len(pa) + [0])
+        scope = [*reversed(pa), v]
+        order = [int(i) for i in np.argsort(scope)]
+        if order != list(range(len(order))):
+            table = table.transpose(*order)
+        factors.append((table, sorted(scope)))
+    for u in structure_of(net).order:
+        touching = [f for f in factors if u in f[1]]
+        factors = [f for f in factors if u not in f[1]]
+        union = sorted(set().union(*(f[1] for f in touching)))
+        total = None
+        for table, scope in touching:
+            piece = table.dimshuffle([scope.index(w) if w in scope else "x" for w in union])
+            total = piece if total is None else total + piece
+        factors.append((pt.logsumexp(total, axis=union.index(u)), [w for w in union if w != u]))
+    log_z = pt.sum([pt.reshape(table, ()) for table, _scope in factors])
+    return log_z, pt.grad(log_z, state_weights)
+
+
+def build_state_model(net: Network, state_log_weights: np.ndarray, state_mask: np.ndarray
+                      ) -> pm.Model:
+    """A network with k-state nodes as a PyMC model: each free CPT row a Dirichlet, node
+    states summed out exactly, evidence (per node-state log-weights) and hard conditions (a
+    per-state log-mask) as data. Table CPTs only (parametric CPTs are yes/no)."""
+    coords = {"node": list(net.node_ids), "state": list(range(net.n_states))}
+    with pm.Model(coords=coords) as model:
+        weights = pm.Data("state_log_weights", np.asarray(state_log_weights, dtype=float))
+        mask = pm.Data("state_mask", np.asarray(state_mask, dtype=float))
+        log_cells = _state_cells(net)
+        log_z, p_states = _eliminate_states(net, log_cells, weights + mask)
+        pm.Potential("evidence", log_z)
+        pm.Deterministic("p_states", p_states, dims="state")
+        pm.Deterministic("p_yes", p_states[net.state_offsets[:-1] + 1], dims="node")
+    return model
+
+
 def build_model(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray,
                 method: str | None = None) -> pm.Model:
     """The scenario as a PyMC model: CPT entries as Beta variables, joint node states summed
     out exactly, evidence and hard conditions as data (so a change of evidence keeps the
     compiled model). `hard_mask` is (n, 2) per node, or (S,) per joint state."""
+    if net.multistate:
+        return build_state_model(net, node_log_weights, hard_mask)
     method = method or ("enumerate" if net.n_nodes <= ENUMERATION_MAX_NODES else "eliminate")
     labels = parameter_labels(net)
     coords = {"node": list(net.node_ids), "entry": [labels[k] for k in net.parameters.free]}
@@ -261,10 +334,18 @@ class Sampler:
             raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
         self.net = net
         self.backend = backend
-        self.model = build_model(net, np.zeros(net.n_nodes), np.zeros((net.n_nodes, 2)))
+        if net.multistate:
+            self.model = build_state_model(net, np.zeros(net.n_states), np.zeros(net.n_states))
+        else:
+            self.model = build_model(net, np.zeros(net.n_nodes), np.zeros((net.n_nodes, 2)))
         self._compiled = None
 
     def _data(self, node_log_weights, hard_mask) -> dict[str, np.ndarray]:
+        """Evidence as the model takes it: per node (yes/no networks), or on a network with
+        k-state nodes per node-state weights and mask (what the caller then passes)."""
+        if self.net.multistate:
+            return {"state_log_weights": np.asarray(node_log_weights, dtype=float),
+                    "state_mask": np.asarray(hard_mask, dtype=float)}
         return {"node_log_weights": np.asarray(node_log_weights, dtype=float),
                 "node_mask": self.net.as_node_mask(hard_mask)}
 
@@ -272,7 +353,7 @@ class Sampler:
                settings: SamplerSettings | None = None) -> NutsFit:
         settings = settings or SamplerSettings()
         data = self._data(node_log_weights, hard_mask)
-        if len(self.net.parameters.free) == 0:
+        if self.net.all_fixed or (not self.net.multistate and len(self.net.parameters.free) == 0):
             return self._constant(data, seed)
         if self.backend == "nutpie":
             return self._sample_nutpie(data, seed, settings)
@@ -283,7 +364,11 @@ class Sampler:
         with self.model:
             pm.set_data(data)
         value = np.asarray(pm.draw(self.model["p_yes"], random_seed=seed))
-        return NutsFit(p_yes=value[None, None, :], mcse=np.zeros(self.net.n_nodes),
+        draws = {}
+        if self.net.multistate:
+            states = np.asarray(pm.draw(self.model["p_states"], random_seed=seed))
+            draws["p_states"] = states[None, None, :]
+        return NutsFit(p_yes=value[None, None, :], mcse=np.zeros(self.net.n_nodes), draws=draws,
                        diagnostics={"divergences": 0, "max_rhat": 1.0, "min_ess": None,
                                     "warnings": []},
                        engine="pymc-constant", settings={"draws": 1, "chains": 1})
@@ -339,6 +424,9 @@ _SAMPLER_CACHE_SIZE = 8
 
 def structure_key(net: Network) -> tuple:
     """What the compiled model depends on: the graph and the priors, not the evidence."""
+    if net.multistate:
+        return (net.node_ids, net.parents, net.cards, net.concentration.tobytes(),
+                net.fixed_cells.tobytes())
     params = net.parameters
     return (net.node_ids, net.parents, net.forms, params.alpha.tobytes(), params.beta.tobytes(),
             params.fixed.tobytes())

@@ -20,6 +20,7 @@ from ..model.network import (
     build_network,
     conditions_of,
     node_log_weights,
+    state_log_weights,
 )
 from ..model.spec import Inputs
 
@@ -45,6 +46,11 @@ class Posterior:
     # them (NUTS; None on the exact engine, whose entries integrate out): what `forecast watch`
     # averages over on a NUTS scenario.
     theta: np.ndarray | None = field(default=None)
+    # On a network with a node of more than two states: each node-state's posterior mean and
+    # draws, flat in engine order (Network.state_offsets), (n_states,) and (chains, draws,
+    # n_states); p_yes then holds each node's engine state 1 (yes on a yes/no node).
+    state_means: np.ndarray | None = field(default=None)
+    state_draws: np.ndarray | None = field(default=None)
 
     def __post_init__(self):
         if self.means is None:
@@ -57,7 +63,8 @@ class Problem:
 
     net: Network
     node_log_weights: np.ndarray
-    conditions: Mapping[str, bool]
+    conditions: Mapping[str, bool | str]
+    state_log_weights: np.ndarray | None = None     # per node-state (multistate networks)
 
     @property
     def state_log_evidence(self) -> np.ndarray:
@@ -75,10 +82,11 @@ class Problem:
         return self.net.conjugate
 
 
-def prepare(inputs: Inputs, given: Mapping[str, bool] | None = None) -> Problem:
+def prepare(inputs: Inputs, given: Mapping[str, bool | str] | None = None) -> Problem:
     net = build_network(inputs.scenario)
     return Problem(net, node_log_weights(net.node_ids, inputs.evidence),
-                   conditions_of(inputs.resolutions, given))
+                   conditions_of(inputs.resolutions, given),
+                   state_log_weights(net, inputs.evidence) if net.multistate else None)
 
 
 def engine_for(problem: Problem, engine: str = "auto") -> str:
@@ -116,6 +124,13 @@ def _fit_exact(problem: Problem, seed: int, settings) -> Posterior:
     net = problem.net
     exact.check_size(net)
     n_draws = settings.draws * settings.chains if settings.draws else EXACT_DRAWS
+    if net.multistate:
+        return _fit_exact_states(problem, seed, n_draws)
+    if net.all_fixed:
+        # every CPT entry is a constant: the posterior is a point, its interval the mean
+        means = exact.posterior_means(net, problem.node_log_weights, problem.conditions)
+        return Posterior(means[None, None], np.zeros(net.n_nodes), _NO_DIAGNOSTICS(), "exact",
+                         {"draws": 0, "method": "junction tree; every CPT entry fixed"}, means)
     means = exact.posterior_means(net, problem.node_log_weights, problem.conditions)
     draws = exact.posterior_draws(net, problem.node_log_weights, problem.conditions, n_draws,
                                   np.random.default_rng(seed))
@@ -125,14 +140,45 @@ def _fit_exact(problem: Problem, seed: int, settings) -> Posterior:
                      means)
 
 
+def _NO_DIAGNOSTICS() -> dict:
+    return {"divergences": 0, "max_rhat": None, "min_ess": None, "warnings": []}
+
+
+def _fit_exact_states(problem: Problem, seed: int, n_draws: int) -> Posterior:
+    """The exact engine on a network with k-state nodes, cell by cell (see exact.state_*)."""
+    from . import exact
+
+    net = problem.net
+    means = exact.state_means(net, problem.state_log_weights, problem.conditions)
+    if net.all_fixed:
+        draws, method = means[None], "junction tree; every CPT entry fixed"
+    else:
+        draws = exact.state_draws(net, problem.state_log_weights, problem.conditions, n_draws,
+                                  np.random.default_rng(seed))
+        method = "junction tree; exact iid conjugate (Dirichlet) draws"
+    second = net.state_offsets[:-1] + 1
+    return Posterior(draws[None][..., second], np.zeros(net.n_nodes), _NO_DIAGNOSTICS(), "exact",
+                     {"draws": int(len(draws)) if not net.all_fixed else 0, "method": method},
+                     means[second], state_means=means, state_draws=draws[None])
+
+
 def _fit_nuts(problem: Problem, seed: int, settings) -> Posterior:
     check_nuts_size(problem.net)          # before PyMC is even imported
     from . import nuts
 
-    result = nuts.sample(problem.net, problem.node_log_weights, problem.hard_mask, seed, settings)
+    net = problem.net
+    if net.multistate:
+        result = nuts.sample(net, problem.state_log_weights, net.state_mask(problem.conditions),
+                             seed, settings)
+        states = result.draws["p_states"]
+        return Posterior(result.p_yes, result.mcse, result.diagnostics, "nuts",
+                         {**result.settings, "backend": result.engine},
+                         state_means=states.reshape(-1, states.shape[-1]).mean(axis=0),
+                         state_draws=states)
+    result = nuts.sample(net, problem.node_log_weights, problem.hard_mask, seed, settings)
     return Posterior(result.p_yes, result.mcse, result.diagnostics, "nuts",
                      {**result.settings, "backend": result.engine},
-                     theta=table_draws(problem.net, result.draws))
+                     theta=table_draws(net, result.draws))
 
 
 def table_draws(net: Network, draws: dict[str, np.ndarray]) -> np.ndarray | None:
@@ -155,8 +201,9 @@ def check_nuts_size(net: Network) -> None:
     from . import elimination
     from .exact import memory_budget, structure_of
 
-    width = structure_of(net).largest_clique     # the largest table NUTS sums over, too
-    needed = 4 * 8 * 2**width * max(1, net.n_nodes)
+    structure = structure_of(net)
+    width = structure.largest_clique             # the largest table NUTS sums over, too
+    needed = 4 * 8 * structure.cells * max(1, net.n_nodes)
     budget = memory_budget()
     if needed > budget:
         raise elimination.TooLarge(needed, budget, width - 1)

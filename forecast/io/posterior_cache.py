@@ -48,13 +48,15 @@ def _paths(directory: Path, key: str) -> tuple[Path, Path]:
 
 def load_posterior(directory: Path, key: str, n_nodes: int):
     """(p_yes, mcse, meta) for `key`, or None when absent or not trustworthy. The CPT draws
-    stored with it, if any, are in meta["theta"] (an array), else that is None."""
+    stored with it, if any, are in meta["theta"] (an array), else that is None; per-state
+    draws likewise in meta["states"]."""
     arrays_path, meta_path = _paths(directory, key)
     try:
         meta = json.loads(meta_path.read_text("utf-8"))
         with np.load(arrays_path, allow_pickle=False) as arrays:
             p_yes, mcse = np.array(arrays["p_yes"]), np.array(arrays["mcse"])
             theta = np.array(arrays["theta"]) if "theta" in arrays.files else None
+            states = np.array(arrays["states"]) if "states" in arrays.files else None
     except (OSError, ValueError, KeyError):
         return None
     if (meta.get("key") != key or p_yes.ndim != 3 or p_yes.shape[-1] != n_nodes
@@ -63,13 +65,20 @@ def load_posterior(directory: Path, key: str, n_nodes: int):
     if theta is not None and (theta.ndim != 3 or theta.shape[:2] != p_yes.shape[:2]
                               or not np.all(np.isfinite(theta))):
         return None
-    return p_yes, mcse, {**meta, "theta": theta}
+    if states is not None and (states.ndim != 3 or states.shape[:2] != p_yes.shape[:2]
+                               or not np.all(np.isfinite(states))):
+        return None
+    return p_yes, mcse, {**meta, "theta": theta, "states": states}
 
 
 def store_posterior(directory: Path, key: str, p_yes: np.ndarray, mcse: np.ndarray,
-                    meta: dict, theta: np.ndarray | None = None) -> None:
+                    meta: dict, theta: np.ndarray | None = None,
+                    states: np.ndarray | None = None) -> None:
+    """`states`: per-state draws (chains, draws, n_states) of a network with k-state nodes."""
     buffer = io.BytesIO()
-    np.savez(buffer, p_yes=p_yes, mcse=mcse, **({} if theta is None else {"theta": theta}))
+    extra = {name: array for name, array in (("theta", theta), ("states", states))
+             if array is not None}
+    np.savez(buffer, p_yes=p_yes, mcse=mcse, **extra)
     arrays_path, meta_path = _paths(directory, key)
     atomic_write_bytes(arrays_path, buffer.getvalue())
     atomic_write_text(meta_path, json.dumps({**meta, "key": key}, sort_keys=True))

@@ -89,16 +89,21 @@ def _load(paths: ScenarioPaths, key: str, n_nodes: int) -> Posterior | None:
         return None
     p_yes, mcse, meta = hit
     means = meta.get("means")
+    state_means = meta.get("state_means")
     return Posterior(p_yes, mcse, meta["diagnostics"], meta["engine"], meta["settings"],
                      np.array(means, dtype=float) if means is not None else None,
-                     theta=meta.get("theta"))
+                     theta=meta.get("theta"),
+                     state_means=None if state_means is None else np.array(state_means, dtype=float),
+                     state_draws=meta.get("states"))
 
 
 def _store(paths: ScenarioPaths, key: str, posterior: Posterior) -> None:
     store_posterior(paths.cache, key, posterior.p_yes, posterior.mcse,
                     {"diagnostics": posterior.diagnostics, "engine": posterior.engine,
-                     "settings": posterior.settings, "means": [float(m) for m in posterior.means]},
-                    theta=posterior.theta)
+                     "settings": posterior.settings, "means": [float(m) for m in posterior.means],
+                     **({} if posterior.state_means is None else
+                        {"state_means": [float(m) for m in posterior.state_means]})},
+                    theta=posterior.theta, states=posterior.state_draws)
 
 
 def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,

@@ -156,8 +156,21 @@ class Network:
 
     @property
     def free(self) -> np.ndarray:
-        """Indices of the entries that have a Beta prior (sampled)."""
+        """Indices of the entries that have a Beta prior (sampled). On a multistate network,
+        the two-state rows only (k-state rows: `free_cells`)."""
+        if self.multistate:
+            return np.flatnonzero(~np.isnan(self.alpha))
         return np.flatnonzero(np.isnan(self.fixed))
+
+    @property
+    def all_fixed(self) -> bool:
+        """Every CPT entry is a constant (a textbook network, or one imported with fixed
+        tables): nothing to sample, every interval is a point, no sensitivity."""
+        if self.parametric:
+            return False
+        if self.multistate:
+            return bool(np.all(np.isnan(self.concentration)))
+        return bool(np.all(~np.isnan(self.fixed)))
 
     @property
     def prior_means(self) -> np.ndarray:
