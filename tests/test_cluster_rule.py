@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,4 +49,5 @@ def test_unclustered_items_each_count_and_nodes_add_up():
 def test_a_cluster_counts_exactly_its_largest_item(lrs):
     items = [item(f"E{k}", lr) for k, lr in enumerate(lrs)]
     value, _ = cluster_log_weights(items)[("c", "a")]
-    assert abs(value) == max(abs(math.log(lr)) for lr in lrs)
+    # numpy's log, as the rule computes it (math.log may differ in the last bit)
+    assert abs(value) == max(abs(float(np.log(lr))) for lr in lrs)

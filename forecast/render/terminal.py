@@ -38,6 +38,9 @@ def report_table(document: ReportDocument) -> Table:
                      justify="right")
     table.add_column("ICD 203 term")
     for node in document["nodes"]:
+        if node["mean"] is None:
+            _add_state_rows(table, node, document["terms"])
+            continue
         low, high = node["interval"]
         term = f"[bold]resolved {node['resolved']}[/bold]" if node["resolved"] else node["term"]
         if node.get("overdue"):
@@ -45,6 +48,31 @@ def report_table(document: ReportDocument) -> Table:
         table.add_row(node["id"], node["role"], pct(node["prior_mean"]), pct(node["mean"]),
                       f"{pct(low)} – {pct(high)}", term)
     return table
+
+
+def term_of(probability: float, terms) -> str:
+    """The ICD 203 phrase whose range holds `probability` (the document's `terms`)."""
+    ordered = sorted(terms.items(), key=lambda kv: kv[1][0])
+    return next((name for name, (_low, high) in ordered if probability < high), ordered[-1][0])
+
+
+def _add_state_rows(table: Table, node, terms) -> None:
+    """A question with more than two outcomes: a row naming the most likely outcome in words,
+    then one row per state (cumulative "or earlier" shares are left to the reports)."""
+    best = max(node["distribution"], key=lambda row: row["mean"])
+    if node["resolved"]:
+        summary = f"[bold]resolved {node['resolved']}[/bold]"
+    else:
+        summary = f"most likely {best['state']}: {term_of(best['mean'], terms)}"
+    if node.get("overdue"):
+        summary += " [bold](overdue)[/bold]"
+    kind = "ordered" if node["ordered"] else f"{len(node['states'])} outcomes"
+    table.add_row(node["id"], node["role"], "", "", "",
+                  summary if node["resolved"] else f"{summary} ({kind})")
+    for row in node["distribution"]:
+        low, high = row["interval"]
+        table.add_row(Text(f"  · {row['state']}"), "", pct(row["prior_mean"]), pct(row["mean"]),
+                      f"{pct(low)} – {pct(high)}", "")
 
 
 def diagnostics_line(document: ReportDocument) -> str:
