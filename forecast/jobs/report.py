@@ -126,8 +126,13 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
     leave-out per evidence item (and cluster), and the sensitivity and value-of-information
     clamps of the decisions section."""
     net = problem.net
-    return Work("report", exact_fit_inferences(settings) + PRIOR_DRAWS + 2 * len(inputs.evidence)
-                + 2 * len(net.free) + 2 * net.n_nodes + 2,
+    if net.all_fixed:            # exact means, point intervals: no draws (see fit)
+        fits = 2
+    else:
+        fits = exact_fit_inferences(settings) + PRIOR_DRAWS
+    # sensitivity and watch: two clamps per free entry and per node (yes/no scenarios only)
+    decisions = 0 if net.node_states else 2 * len(net.free) + 2 * net.n_nodes + 2
+    return Work("report", fits + 2 * len(inputs.evidence) + decisions,
                 "intervals, influence, sensitivity", "--draws")
 
 

@@ -169,3 +169,10 @@ def as_of_words(document: ReportDocument) -> str:
 def overdue_banner(document: ReportDocument) -> str:
     """The overdue questions (past their deadline on the evaluation date, unresolved), or ''."""
     return overdue_warning((n["id"], n["deadline"]) for n in document["nodes"] if n.get("overdue"))
+
+
+def term_of(probability: float, terms) -> str:
+    """The ICD 203 phrase whose range holds `probability` (the document's `terms`): how a
+    k-state question's most likely outcome is put in words."""
+    ordered = sorted(terms.items(), key=lambda kv: kv[1][0])
+    return next((name for name, (_low, high) in ordered if probability < high), ordered[-1][0])

@@ -25,10 +25,12 @@ def report_rows(document: ReportDocument) -> list[dict]:
     A resolved question has no estimative term: it is a fact (`resolved` says which)."""
     rows = []
     for node in document["nodes"]:
-        low, high = node["interval"]
+        low, high = node["interval"] or (None, None)
+        # a question with more outcomes has no single mean: its term names the likeliest
+        term = node["term"] if node["mean"] is not None else f"most likely {node['most_likely']}"
         row = {"node": node["id"], "role": node["role"], "question": node["question"],
                "prior": node["prior_mean"], "mean": node["mean"], "low": low, "high": high,
-               "term": None if node["resolved"] else node["term"]}
+               "term": None if node["resolved"] else term}
         if "overdue" in node:
             row["overdue"] = bool(node["overdue"])
         row["resolved"] = node["resolved"]

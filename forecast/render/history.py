@@ -19,10 +19,10 @@ def current_point(document: ReportDocument) -> dict | None:
     if document.get("given") or not document.get("nodes") or not document.get("as_of"):
         return None
     day = dt.date.fromisoformat(document["as_of"])
-    means = {n["id"]: n["mean"] for n in document["nodes"]}
+    means = {n["id"]: n["mean"] for n in document["nodes"] if n["mean"] is not None}
 
     def same(snapshot: HistoryEntry) -> bool:
-        theirs = {n["id"]: n["mean"] for n in snapshot.get("nodes", [])}
+        theirs = {n["id"]: n["mean"] for n in snapshot.get("nodes", []) if n.get("mean") is not None}
         return (snapshot.get("as_of") == document["as_of"]
                 and snapshot.get("evidence_hash") == document.get("evidence_hash")
                 and theirs.keys() == means.keys()
@@ -40,7 +40,7 @@ def history_series(history: Sequence[HistoryEntry], node_ids: Sequence[str]
     for snapshot in history:
         day = dt.date.fromisoformat(snapshot["as_of"])
         for node in snapshot["nodes"]:
-            if node["id"] in by_date:
+            if node["id"] in by_date and node.get("mean") is not None:
                 bounds = node.get("interval")
                 interval = tuple(bounds) if bounds else None
                 by_date[node["id"]][day] = (day, node["mean"], interval)

@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..model.calendar import overdue_sentence
-from . import as_of_words, engine_words, ess_text, pct, timestamp, trust_words
+from . import as_of_words, engine_words, ess_text, pct, term_of, timestamp, trust_words
 from .decisions import sensitivity_markdown
 from .evidence import INFLUENCE_SHOWN, evidence_log, influence_rows
 from .graph_layout import depths
@@ -49,6 +49,25 @@ def _change(node: NodeReport) -> str:
     return "unchanged" if abs(change) < 0.05 else f"{change:+.1f} pp"
 
 
+def most_likely(node: NodeReport):
+    """The state of a k-state question with the largest forecast (its distribution row)."""
+    return max(node["distribution"], key=lambda row: row["mean"])
+
+
+def _distribution(node: NodeReport) -> str:
+    """Each state's forecast and its prior, in the node's order, cumulative when ordered."""
+    parts = [f"{row['state']} {pct(row['mean'])} (prior {pct(row['prior_mean'])})"
+             for row in node["distribution"]]
+    text = " · ".join(parts)
+    if node["ordered"]:
+        total, cumulative = 0.0, []
+        for row in node["distribution"][:-1]:
+            total += row["mean"]
+            cumulative.append(f"{row['state']} or lower {pct(total)}")
+        text += "; " + ", ".join(cumulative)
+    return text
+
+
 def _range(bounds) -> str:
     return f"{pct(bounds[0])} – {pct(bounds[1])}" if bounds else ""
 
@@ -73,6 +92,12 @@ def render_markdown(document: ReportDocument) -> str:
     lines += ["## Key judgements", ""]
     for n in nodes:
         resolved = f", resolved {n['resolved']}" if n["resolved"] else ""
+        if n["mean"] is None:
+            best = most_likely(n)
+            lines.append(f"- **{_label(n)}** ({n['role']}): most likely {best['state']}, "
+                         f"{term_of(best['mean'], document['terms'])}, {pct(best['mean'])} "
+                         f"({_distribution(n)}{resolved})")
+            continue
         lines.append(f"- **{_label(n)}** ({n['role']}): {n['term']}, {pct(n['mean'])} "
                      f"({prob}% interval {_range(n['interval'])}; prior {pct(n['prior_mean'])}, "
                      f"{_change(n)}{resolved})")
@@ -81,6 +106,13 @@ def render_markdown(document: ReportDocument) -> str:
               f"| node | role | prior | prior {prob}% | forecast | {prob}% interval | term | resolved |",
               "|---|---|---:|---:|---:|---:|---|---|"]
     for n in nodes:
+        if n["mean"] is None:
+            lines.append(f"| `{n['id']}` | {n['role']} | | | | | most likely {n['most_likely']} | "
+                         f"{n['resolved'] or ''} |")
+            lines += [f"| `{n['id']}` · {row['state']} | | {pct(row['prior_mean'])} | | "
+                      f"{pct(row['mean'])} | {_range(row['interval'])} | | |"
+                      for row in n["distribution"]]
+            continue
         lines.append(f"| `{n['id']}` | {n['role']} | {pct(n['prior_mean'])} | "
                      f"{_range(n.get('prior_interval'))} | {pct(n['mean'])} | {_range(n['interval'])} | "
                      f"{n['term']} | {n['resolved'] or ''} |")
@@ -97,7 +129,13 @@ def render_markdown(document: ReportDocument) -> str:
               "leaves all its items out together.", ""]
     for group in influence_rows(document):
         if group["entries"]:
-            lines.append(f"- **{_label(group['node'])}** ({pct(group['node']['mean'])}):")
+            shown = group["node"]["mean"]
+            if shown is None:
+                best = most_likely(group["node"])
+                headline = f"{best['state']} {pct(best['mean'])}"
+            else:
+                headline = pct(shown)
+            lines.append(f"- **{_label(group['node'])}** ({headline}):")
             for e in group["entries"]:
                 lines.append(f"  - {md_escape(e['label'])} ({e['effect_pp']:+.1f} pp, {e['date']}, "
                              f"{md_escape(e['source'])}, {e['grade']}): {md_escape(e['summary'])}")

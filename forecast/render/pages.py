@@ -8,7 +8,7 @@ from functools import cache
 
 from markupsafe import Markup, escape
 
-from . import num, pct_or_dash, signed_pp, timestamp
+from . import num, pct_or_dash, signed_pp, term_of, timestamp
 
 
 def code_spans(text: str) -> Markup:
@@ -65,5 +65,5 @@ def template_environment():
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True, bytecode_cache=_template_cache())
     env.filters.update(pct=pct_or_dash, num=num, signed_pp=signed_pp, timestamp=timestamp,
-                       code_spans=code_spans)
+                       code_spans=code_spans, term_of=term_of)
     return env

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import as_of_words, engine_words, ess_text, overdue_banner, pct
+from . import as_of_words, engine_words, ess_text, overdue_banner, pct, term_of
 
 if TYPE_CHECKING:
     from ..analysis.report_document import ReportDocument
@@ -48,12 +48,6 @@ def report_table(document: ReportDocument) -> Table:
         table.add_row(node["id"], node["role"], pct(node["prior_mean"]), pct(node["mean"]),
                       f"{pct(low)} – {pct(high)}", term)
     return table
-
-
-def term_of(probability: float, terms) -> str:
-    """The ICD 203 phrase whose range holds `probability` (the document's `terms`)."""
-    ordered = sorted(terms.items(), key=lambda kv: kv[1][0])
-    return next((name for name, (_low, high) in ordered if probability < high), ordered[-1][0])
 
 
 def _add_state_rows(table: Table, node, terms) -> None:

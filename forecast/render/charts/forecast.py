@@ -17,8 +17,9 @@ ROW_HEIGHT = 50.0
 
 def forecast_chart(document: ReportDocument) -> str:
     """Each node's posterior mean and interval beside its prior, over the ICD 203 bands."""
-    nodes = document["nodes"]
-    prob = int(round(100 * nodes[0]["interval_prob"]))
+    # yes/no questions; a question with more outcomes shows its distribution on its card
+    nodes = [n for n in document["nodes"] if n["mean"] is not None]
+    prob = int(round(100 * document["nodes"][0]["interval_prob"]))
     top = 34.0
     height = top + ROW_HEIGHT * len(nodes) + 64
     svg = Svg(CHART_LEFT + CHART_WIDTH + 30, height)

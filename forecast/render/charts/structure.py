@@ -48,6 +48,12 @@ def dag_chart(document: ReportDocument) -> str:
                  width=1.6 if node.get("resolved") else 1.0)
         label = wrap(node.get("label") or node["id"], 26)[:2]
         svg.lines_of_text(x, y - 9, label, size=11.5, anchor="middle", weight="bold")
+        if node["mean"] is None:
+            best = max(node["distribution"], key=lambda row: row["mean"])
+            status = (f"resolved {node['resolved']}" if node.get("resolved")
+                      else f"{best['state']} {100 * best['mean']:.0f}%")
+            svg.text(x, y + 17, status, size=11, fill=POSTERIOR, anchor="middle")
+            continue
         status = f"resolved {node['resolved']}" if node.get("resolved") else node["term"]
         svg.text(x, y + 17, f"{100 * node['mean']:.0f}% · {status}", size=11, fill=POSTERIOR,
                  anchor="middle")
