@@ -258,7 +258,8 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
              "source": it.source, "grade": f"{it.reliability}{it.credibility}",
              "weight": round(it.weight, 4), "lr": it.lr, "cluster": it.cluster or None,
-             "summary": it.summary, "url": it.url or None, "quote": it.quote or None}
+             "summary": it.summary, "url": it.url or None, "quote": it.quote or None,
+             "state": it.state or None, "lrs": list(it.lrs) if it.lrs else None}
             for it in inputs.evidence
         ],
         "resolutions": [

@@ -157,6 +157,8 @@ class EvidenceRow(TypedDict):
     summary: str
     url: str | None
     quote: str | None
+    state: str | None            # the state the LR is for (null: yes, or a vector LR)
+    lrs: list[float] | None      # a vector LR, one per state in the node's order
 
 
 class ResolutionRow(TypedDict):

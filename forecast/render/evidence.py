@@ -68,7 +68,9 @@ def evidence_log(document: ReportDocument) -> list[dict]:
     items: dict[str, dict] = {}
     for row in sorted(document.get("evidence", []), key=lambda e: (e["date"], e["item_id"])):
         entry = items.setdefault(row["item_id"], {**row, "bears_on": []})
-        entry["bears_on"].append({"node": row["node"], "lr": row["lr"]})
+        entry["bears_on"].append({"node": row["node"], "lr": row["lr"], "state": row.get("state"),
+                                  "lrs": row.get("lrs"),
+                                  "lr_text": ":".join(f"{x:g}" for x in row.get("lrs") or ())})
     return list(items.values())
 
 

@@ -63,7 +63,7 @@ def _distribution(node: NodeReport) -> str:
         total, cumulative = 0.0, []
         for row in node["distribution"][:-1]:
             total += row["mean"]
-            cumulative.append(f"{row['state']} or lower {pct(total)}")
+            cumulative.append(f"up to {row['state']} {pct(total)}")
         text += "; " + ", ".join(cumulative)
     return text
 
@@ -158,7 +158,9 @@ def render_markdown(document: ReportDocument) -> str:
         lines += ["| item | date | source | grade | cluster | bears on (LR) | summary |",
                   "|---|---|---|---|---|---|---|"]
         for e in log:
-            bears = ", ".join(f"`{b['node']}` {b['lr']:g}" for b in e["bears_on"])
+            bears = ", ".join(f"`{b['node']}`" + (f" = {b['state']}" if b.get("state") else "")
+                              + " " + (b["lr_text"] if b.get("lrs") else f"{b['lr']:g}")
+                              for b in e["bears_on"])
             lines.append(f"| {md_escape(e['item_id'])} | {e['date']} | {md_escape(e['source'])} | "
                          f"{e['grade']} | {md_escape(e['cluster'] or '')} | {bears} | "
                          f"{md_escape(e['summary'])} |")
