@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import DEFAULT_SEED
 from .errors import ForecastError, fail
+from .inference.problem import ENGINES
 from .inference.settings import SamplerSettings
 from .io.history import read_history
 from .io.project import ScenarioPaths, resolve_root, scenario_paths
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ENGINES", "ForecastError", "NodeForecast", "Project", "Report", "Update", "WhatIf"]
 
-ENGINES = ("auto", "exact", "nuts")
 FRAME_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "term", "overdue",
                  "resolved")
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import MODEL_VERSION
 from ..inference import exact
-from ..inference.problem import Posterior, prepare
+from ..inference.problem import Posterior, Problem, prepare
 from ..model.calendar import is_overdue, overdue_nodes, overdue_warning
 from ..model.network import Network
 from ..model.spec import Inputs
@@ -159,7 +159,8 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  prior: Posterior | None = None,
                  influences: list[Influence] | None = None,
                  history: tuple[list[HistoryEntry], int] | None = None,
-                 unconditional: ReportDocument | None = None) -> ReportDocument:
+                 unconditional: ReportDocument | None = None,
+                 problem: Problem | None = None) -> ReportDocument:
     """The report document, complete: renderers only read it and no later layer adds to it
     (its type, key for key: analysis/report_document.py).
 
@@ -172,7 +173,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     columns: each node's unconditional forecast and the change in percentage points."""
     scenario = inputs.scenario
     evaluated_on = replay or evaluated_on or dt.date.today()
-    problem = prepare(inputs, given)
+    problem = problem if problem is not None else prepare(inputs, given)
     net = problem.net
     prior = prior or prior_fit(net, seed)
     prior_means = np.asarray(prior.means, dtype=float)
@@ -286,8 +287,8 @@ def node_distributions(net: Network, scenario, posterior: Posterior, prior: Post
     """Per node, in its declared state order: each state's prior and posterior mean and its
     credible interval (widened to hold the mean), rounded to 6 decimals."""
     means, draws = state_view(net, posterior)
-    prior_means, prior_draws = state_view(net, prior)
-    bounds, prior_bounds = interval(draws), interval(prior_draws)
+    prior_means, _prior_draws = state_view(net, prior)
+    bounds = interval(draws)
     out = []
     for v, node in enumerate(scenario.nodes):
         rows: list[StateForecast] = []

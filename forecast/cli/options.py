@@ -17,6 +17,7 @@ import typer
 
 from .. import DEFAULT_SEED
 from ..errors import ForecastError
+from ..inference.problem import ENGINES
 
 if TYPE_CHECKING:
     from ..inference.settings import SamplerSettings
@@ -36,10 +37,8 @@ class Backend(str, Enum):
     pymc = "pymc"
 
 
-class Engine(str, Enum):
-    auto = "auto"
-    exact = "exact"
-    nuts = "nuts"
+# the engines' one list (forecast.inference.problem.ENGINES), as the CLI's choices
+Engine = Enum("Engine", {name: name for name in ENGINES}, type=str)
 
 
 EngineOption = Annotated[Engine, typer.Option(

@@ -124,8 +124,14 @@ _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 def memory_budget() -> int:
     """The working-memory budget in bytes: $FORECAST_MEMORY_BUDGET ("512M", "4G", or bytes),
-    else DEFAULT_MEMORY_BUDGET. A network whose inference needs more is refused, not run."""
-    text = os.environ.get(MEMORY_BUDGET_ENV, "").strip().upper().removesuffix("B").removesuffix("I")
+    else DEFAULT_MEMORY_BUDGET. A network whose inference needs more is refused, not run.
+    Parsed once per value of the variable (every inference asks for it)."""
+    return _memory_budget(os.environ.get(MEMORY_BUDGET_ENV, ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _memory_budget(raw: str) -> int:
+    text = raw.strip().upper().removesuffix("B").removesuffix("I")
     if not text:
         return DEFAULT_MEMORY_BUDGET
     unit = text[-1] if text[-1] in _UNITS and not text[-1].isdigit() else ""
@@ -133,10 +139,9 @@ def memory_budget() -> int:
         value = float(text[: len(text) - len(unit)])
     except ValueError:
         raise ValueError(f"${MEMORY_BUDGET_ENV}: expected a size such as 512M or 4G, "
-                         f"found {os.environ[MEMORY_BUDGET_ENV]!r}") from None
+                         f"found {raw!r}") from None
     if not value > 0:
-        raise ValueError(f"${MEMORY_BUDGET_ENV}: expected a positive size, found "
-                         f"{os.environ[MEMORY_BUDGET_ENV]!r}")
+        raise ValueError(f"${MEMORY_BUDGET_ENV}: expected a positive size, found {raw!r}")
     return int(value * _UNITS[unit])
 
 
@@ -159,7 +164,12 @@ class TooSlow(ValueError):
 def work_budget() -> float:
     """Seconds of CPU a command may plan for exact inference: $FORECAST_WORK_BUDGET, else
     DEFAULT_WORK_BUDGET. Past it a command refuses at once instead of running for hours."""
-    text = os.environ.get(WORK_BUDGET_ENV, "").strip().lower().removesuffix("s")
+    return _work_budget(os.environ.get(WORK_BUDGET_ENV, ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _work_budget(raw: str) -> float:
+    text = raw.strip().lower().removesuffix("s")
     if not text:
         return DEFAULT_WORK_BUDGET
     try:
@@ -168,7 +178,7 @@ def work_budget() -> float:
         value = float("nan")
     if not value > 0:
         raise ValueError(f"${WORK_BUDGET_ENV}: expected a positive number of seconds such as 600, "
-                         f"found {os.environ[WORK_BUDGET_ENV]!r}")
+                         f"found {raw!r}")
     return value
 
 

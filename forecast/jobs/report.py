@@ -35,10 +35,29 @@ class ReportResult:
     written: list[Path]
 
 
+@dataclass(frozen=True)
+class PreparedFit:
+    """A fit made ready once per command (bambi's build() before run()): the network and
+    evidence as arrays, the engine chosen, the budgets checked, and the priors' bytes the
+    cache keys are made of, so nothing is read, built or parsed twice."""
+
+    problem: Problem
+    engine: str
+    priors_bytes: bytes
+
+
+def prepare_fit(paths: ScenarioPaths, inputs: Inputs, settings: SamplerSettings,
+                engine: str = "auto", work: WorkOf | None = None,
+                given: dict[str, bool] | None = None) -> PreparedFit:
+    """`checked_problem`, with the priors' bytes for the cache keys."""
+    problem, chosen = checked_problem(paths, inputs, settings, engine, work, given)
+    return PreparedFit(problem, chosen, paths.priors.read_bytes())
+
+
 def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
                settings: SamplerSettings | None = None, given: dict[str, bool] | None = None,
                use_cache: bool = True, strict: bool = False, engine: str = "auto",
-               work: WorkOf | None = None) -> Posterior:
+               work: WorkOf | None = None, prepared: PreparedFit | None = None) -> Posterior:
     """`fit` through the one seam, reusing the posterior of an earlier fit of exactly the same
     inputs (priors, evidence, resolutions, seed, settings, conditions, engine, model and
     package versions). Every command that needs a posterior comes here.
@@ -49,10 +68,11 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
     anything is fitted or stored. Under `strict`, sampling problems are a user error, raised
     before anything is stored."""
     settings = settings or SamplerSettings()
-    problem, chosen = checked_problem(paths, inputs, settings, engine, work, given)
+    prepared = prepared or prepare_fit(paths, inputs, settings, engine, work, given)
+    problem, chosen = prepared.problem, prepared.engine
     shown = paths.display(paths.priors)
     n_nodes = len(inputs.scenario.nodes)
-    key = cache_key(paths.priors.read_bytes(), inputs.evidence_hash, seed,
+    key = cache_key(prepared.priors_bytes, inputs.evidence_hash, seed,
                     {**settings.describe(), "engine": chosen}, given)
     hit = _load(paths, key, n_nodes) if use_cache else None
     try:
@@ -107,16 +127,17 @@ def _store(paths: ScenarioPaths, key: str, posterior: Posterior) -> None:
 
 
 def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,
-                 use_cache: bool = True) -> Posterior | None:
+                 use_cache: bool = True, prepared: PreparedFit | None = None) -> Posterior | None:
     """The forecast before any evidence (behind each node's prior mean and interval), cached by
     the priors and the seed alone, so an evidence change does not redraw it (exact on table
     scenarios, prior draws of the parameters with parametric CPTs: see `prior_fit`)."""
-    problem = prepare(inputs)
-    key = cache_key(paths.priors.read_bytes(), "prior", seed, {"prior_draws": PRIOR_DRAWS})
-    hit = _load(paths, key, problem.net.n_nodes) if use_cache else None
+    net = prepared.problem.net if prepared is not None else prepare(inputs).net
+    priors_bytes = prepared.priors_bytes if prepared is not None else paths.priors.read_bytes()
+    key = cache_key(priors_bytes, "prior", seed, {"prior_draws": PRIOR_DRAWS})
+    hit = _load(paths, key, net.n_nodes) if use_cache else None
     if hit is not None:
         return hit
-    prior = prior_fit(problem.net, seed)
+    prior = prior_fit(net, seed)
     _store(paths, key, prior)
     return prior
 
@@ -145,12 +166,13 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
 
     Under `strict`, sampling problems are a user error and nothing is written."""
     inputs = load_inputs(paths, as_of)
+    prepared = prepare_fit(paths, inputs, settings or SamplerSettings(), engine)
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
-                           engine=engine)
-    problem = prepare(inputs)
+                           engine=engine, prepared=prepared)
+    problem = prepared.problem
     influences = influence(problem.net, inputs.evidence, problem.conditions)
-    document = build_report(inputs, posterior, seed, replay=as_of,
-                            prior=cached_prior(paths, inputs, seed, use_cache),
+    document = build_report(inputs, posterior, seed, replay=as_of, problem=problem,
+                            prior=cached_prior(paths, inputs, seed, use_cache, prepared),
                             influences=influences, history=read_chart_history(paths.history))
     written = write_reports(paths.reports, document) if write else []
     if write and as_of is None:

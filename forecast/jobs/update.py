@@ -33,7 +33,7 @@ from ..io.history import append_snapshot, read_history, read_shown
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
 from .budget import Work
-from .report import cached_fit, cached_prior, checked_problem, report_work
+from .report import cached_fit, cached_prior, checked_problem, prepare_fit, report_work
 from .report_files import write_reports
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
@@ -315,12 +315,13 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     fingerprint = inputs_hash(inputs)
     if history and is_current(history[-1], inputs, fingerprint):
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
+    prepared = prepare_fit(paths, inputs, settings, engine, update_work)
     posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
-                           engine=engine, work=update_work)
-    fitted = prepare(inputs)
+                           engine=engine, work=update_work, prepared=prepared)
+    fitted = prepared.problem
     influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
-                            prior=cached_prior(paths, inputs, seed, use_cache))
+                            problem=fitted, prior=cached_prior(paths, inputs, seed, use_cache, prepared))
     snapshot = snapshot_of(document, inputs, influences, fitted)
     appended, history = append_snapshot(
         paths.history, snapshot, shown,
