@@ -286,7 +286,15 @@ class _Reader:
         self.attempt(self.check_acyclic,
                      {t["id"]: self.attempt(self.parents, t, ids, default=[]) for t in tables})
         nodes = tuple(self.attempt(self.node, t, ids, scales) for t in tables)
-        return None if self.failed else nodes
+        if self.failed:
+            return None
+        parametric = next((n for n in nodes if n.parametric), None)
+        named = next((n for n in nodes if not n.binary), None)
+        if parametric is not None and named is not None:
+            raise fail(self.path, f"node[{named.id}]", "states",
+                       "yes/no questions only in a scenario with parametric CPTs (node "
+                       f"{parametric.id} has cpt = \"{parametric.cpt}\")", list(named.states))
+        return nodes
 
     def node_id(self, table, index: int, seen: dict[str, str]) -> str:
         where = f"node[{index}]"
@@ -670,8 +678,11 @@ class _Reader:
                 raise fail(self.path, at, "dirichlet", "positive numbers", value)
             dirichlet = values
         else:
-            if not all(0 < v < 1 for v in values):
-                raise fail(self.path, at, "p", "probabilities strictly between 0 and 1", value)
+            # a constant row may hold 0s and a 1 (a logical node); a judgement never does
+            fixed_form = form == "fixed"
+            if not all((0 <= v <= 1) if fixed_form else (0 < v < 1) for v in values):
+                raise fail(self.path, at, "p", "probabilities from 0 to 1" if fixed_form
+                           else "probabilities strictly between 0 and 1", value)
             if abs(sum(values) - 1.0) > ROW_SUM_TOLERANCE:
                 raise fail(self.path, at, "p", f"probabilities summing to 1 ({order})",
                            f"a sum of {sum(values):.6g}")

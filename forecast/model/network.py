@@ -90,9 +90,10 @@ class Network:
 
     @property
     def multistate(self) -> bool:
-        """Some node has more than two states: inference goes cell by cell (the general
-        kernel), not by P(yes) per CPT row."""
-        return any(card > 2 for card in self.cards)
+        """Some node is not a yes/no question (it has more than two states, or two named
+        states): inference goes cell by cell and state by state (the general kernel), not by
+        P(yes) per CPT row; yes/no networks keep the binary path."""
+        return self.concentration is not None
 
     @cached_property
     def state_offsets(self) -> np.ndarray:
@@ -237,7 +238,8 @@ class Network:
         state b is allowed and HARD_EXCLUDED where a condition rules it out."""
         mask = np.zeros((self.n_nodes, 2))
         for node_id, outcome in (conditions or {}).items():
-            mask[self.index(node_id), 1 - int(outcome)] = HARD_EXCLUDED
+            v = self.index(node_id)
+            mask[v, 1 - self.state_index(v, outcome)] = HARD_EXCLUDED
         return mask
 
     def as_node_mask(self, hard_mask: np.ndarray) -> np.ndarray:
@@ -263,7 +265,8 @@ class Network:
         log_w = self.states @ node_log_weights
         for node_id, outcome in (conditions or {}).items():
             column = self.states[:, self.index(node_id)]
-            log_w = np.where(column == float(outcome), log_w, -np.inf)
+            state = self.state_index(self.index(node_id), outcome)
+            log_w = np.where(column == float(state), log_w, -np.inf)
         return log_w
 
     def entry_states(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -314,8 +317,9 @@ def build_network(scenario: Scenario) -> Network:
     ids = scenario.node_ids
     entry_node, entry_config, alpha, beta, fixed = [], [], [], [], []
     node_priors = []
-    multistate = any(node.card > 2 for node in scenario.nodes)
-    named = multistate or any(not node.binary for node in scenario.nodes)
+    named = any(not node.binary for node in scenario.nodes)
+    # a table network with a question that is not yes/no is kept cell by cell (`multistate`)
+    multistate = named and not any(node.parametric for node in scenario.nodes)
     concentration, fixed_cells = [], []
     for v, node in enumerate(scenario.nodes):
         two = node.card == 2
