@@ -25,7 +25,7 @@ from .. import MODEL_VERSION
 from ..analysis.document import build_report, with_history
 from ..analysis.report_document import ReportDocument
 from ..analysis.summaries import Influence, influence, resolution_influence
-from ..inference.problem import Problem, prepare
+from ..inference.problem import Problem
 from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
 from ..io.evidence import evidence_hash
