@@ -137,7 +137,7 @@ def resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
     from its forecast to 0 or 1; its neighbours move through the network). Exact where the
     closed form holds; with parametric CPTs, importance sampling over the same prior draws for
     both means, as `influence` does."""
-    if not conditions:
+    if not conditions or net.multistate:        # yes/no networks only in this version
         return {}
     weights = node_log_weights(net.node_ids, items)
 

@@ -51,6 +51,9 @@ def check_snapshot(snapshot, shown: str, line: int) -> dict:
         if not isinstance(node.get("id"), str):
             raise fail(shown, line, f"{where}.id", "a node id", node.get("id"))
         where = f"nodes[{node['id']}]"
+        if node.get("mean") is None and "distribution" in node:
+            _check_distribution(node, shown, line, where)
+            continue
         if not is_probability(node.get("mean")):
             raise fail(shown, line, f"{where}.mean", "a probability in [0, 1]", node.get("mean"))
         bounds = node.get("interval")
@@ -70,6 +73,21 @@ def check_snapshot(snapshot, shown: str, line: int) -> dict:
         if not isinstance(effects, dict) or not all(map(is_finite_number, effects.values())):
             raise fail(shown, line, f"influence[{item_id}]", "{node: effect in pp}", effects)
     return snapshot
+
+
+def _check_distribution(node: dict, shown: str, line: int, where: str) -> None:
+    """A question with more than two outcomes: each state's mean and interval."""
+    rows = node["distribution"]
+    if not isinstance(rows, list) or len(rows) < 2:
+        raise fail(shown, line, f"{where}.distribution", "a list of states", rows)
+    for row in rows:
+        bounds = row.get("interval") if isinstance(row, dict) else None
+        if not (isinstance(row, dict) and isinstance(row.get("state"), str)
+                and is_probability(row.get("mean")) and isinstance(bounds, list)
+                and len(bounds) == 2 and all(map(is_probability, bounds))):
+            raise fail(shown, line, f"{where}.distribution", "{state, mean, interval} per state", row)
+    if node.get("resolved") is not None and node["resolved"] not in [r["state"] for r in rows]:
+        raise fail(shown, line, f"{where}.resolved", "null or one of its states", node["resolved"])
 
 
 def read_history(path: Path, shown: str | None = None) -> list[dict]:

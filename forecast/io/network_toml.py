@@ -25,14 +25,14 @@ def _strength(value: float) -> str:
 
 
 def _row(node: TableNode, row: tuple[float, ...], strength: float | None) -> str:
-    """A row's prior: fixed, or a Dirichlet of `strength` around it. A row with a zero (a
-    logical constraint, as in a deterministic node) stays fixed: no Dirichlet of any strength
+    """A row's prior: fixed, or a Dirichlet of `strength` around it. A row with a zero or a one
+    (a logical constraint, as in a deterministic node) stays fixed: no Dirichlet of any strength
     puts mass on a zero, so the row's own limit is the row itself."""
     if node.yes_no:
         p = _number(row[0])
     else:
         p = "[" + ", ".join(_number(v) for v in row) + "]"
-    if strength is None or min(row) == 0.0:
+    if strength is None or min(row) == 0.0 or max(row) == 1.0:
         return f"p = {p}, fixed = true"
     return f"p = {p}, strength = {_strength(strength)}"
 

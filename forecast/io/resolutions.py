@@ -87,7 +87,7 @@ def _scoring_snapshot(record: dict) -> dict:
             "generated_at": str(record.get("generated_at") or ""),
             "evidence_hash": str(record.get("evidence_hash") or ""),
             "nodes": {node["id"]: {"mean": float(node["mean"]), "resolved": node.get("resolved")}
-                      for node in record["nodes"]}}
+                      for node in record["nodes"] if node.get("mean") is not None}}
 
 
 def read_snapshots(path: Path) -> tuple[list[dict], int]:

@@ -122,7 +122,11 @@ def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Inf
         "nodes": [
             {"id": node["id"], "mean": node["mean"], "interval": node["interval"],
              "interval_prob": node["interval_prob"], "resolved": node["resolved"],
-             "exact_mean": node.get("exact_mean"), "mcse": node.get("mcse")}
+             "exact_mean": node.get("exact_mean"), "mcse": node.get("mcse"),
+             # a question with more outcomes keeps every state's forecast instead of a mean
+             **({} if node["mean"] is not None else {"distribution": [
+                 {"state": row["state"], "mean": row["mean"], "interval": row["interval"]}
+                 for row in node["distribution"]]})}
             for node in document["nodes"]
         ],
         "items": item_hashes(inputs.evidence),
