@@ -147,7 +147,7 @@ def test_validate_lists_a_typo_and_a_missing_cpt_row_both(data_root):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"Error: {TOML}:node[a].prior[0]: rationle: expected a known key (one of beta, cause, confidence, "
-        "fixed, p, rationale, reference_class, strength, term, when), found 'rationle'",
+        "dirichlet, fixed, p, rationale, reference_class, strength, term, when), found 'rationle'",
         f"Error: {TOML}:node[a].prior[0]: rationale: expected a value, found 'nothing (missing)'",
         f"Error: {TOML}:node[b]: prior: expected 2 CPT rows (one per parent configuration), found "
         "'no row for {a = false}'",
