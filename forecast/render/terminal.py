@@ -60,6 +60,13 @@ def _add_state_rows(table: Table, node, terms) -> None:
         summary = f"most likely {best['state']}: {term_of(best['mean'], terms)}"
     if node.get("overdue"):
         summary += " [bold](overdue)[/bold]"
+    if len(node["distribution"]) == 2 and not node["resolved"]:
+        # two named outcomes (true/false, low/high): one row, the first outcome's numbers
+        first = node["distribution"][0]
+        low, high = first["interval"]
+        table.add_row(node["id"], node["role"], pct(first["prior_mean"]), pct(first["mean"]),
+                      f"{pct(low)} – {pct(high)}", f"P({first['state']}); {summary}")
+        return
     kind = "ordered" if node["ordered"] else f"{len(node['states'])} outcomes"
     table.add_row(node["id"], node["role"], "", "", "",
                   summary if node["resolved"] else f"{summary} ({kind})")
