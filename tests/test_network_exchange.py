@@ -1,12 +1,7 @@
 """`forecast network import / export` against pyAgrum, the library that reads and writes the
 formats: published bnlearn networks imported, reported and held to pyAgrum's own inference on
 the original file, exported to every format and reloaded; files of every format written by
-pyAgrum imported; bad files refused in one line with nothing written.
-
-Two things the scenario reader learns from the k-state core (DESIGN "More than two states") are
-needed by most published networks: `states = [...]` (any node whose states are not exactly yes,
-no) and fixed rows over k states that hold a zero. Until the reader takes them, the tests that
-need them are expected to fail, strictly: the day it does, they run, and must pass."""
+pyAgrum imported; bad files refused in one line with nothing written."""
 
 from __future__ import annotations
 
@@ -27,7 +22,6 @@ from typer.testing import CliRunner
 from forecast import DEFAULT_SEED
 from forecast.analysis.summaries import state_view
 from forecast.cli import app
-from forecast.errors import ForecastError
 from forecast.inference.problem import prepare
 from forecast.io.network_toml import imported_toml
 from forecast.io.networks import exported_name, network_bytes, read_network
@@ -48,33 +42,6 @@ gum = pytest.importorskip("pyagrum")
 BNLEARN = DATA / "bnlearn"
 TODAY = dt.date(2026, 12, 7)
 runner = CliRunner()
-
-
-def _reader_takes(node_toml: str) -> bool:
-    text = ('[scenario]\nid = "probe"\ntitle = "t"\ntrigger = "t"\nas_of = 2025-01-01\n\n'
-            '[[node]]\nid = "a"\nrole = "driver"\nquestion = "q"\nresolution = "r"\n'
-            'opens = 2025-01-01\ndeadline = 2026-01-01\nparents = []\nrationale = "r"\n'
-            'reference_class = "c"\n' + node_toml)
-    try:
-        parse_scenario(text, "priors/probe.toml")
-    except ForecastError:
-        return False
-    return True
-
-
-READER_TAKES_STATES = _reader_takes('states = ["low", "high"]\nprior = [{ p = [0.2, 0.8], fixed = true }]\n')
-READER_TAKES_ZERO_ROWS = _reader_takes('states = ["a", "b", "c"]\n'
-                                       'prior = [{ p = [0.0, 0.25, 0.75], fixed = true }]\n')
-
-
-def needs_core(network: TableNetwork) -> str | None:
-    """Why the reader cannot take this network yet, or None."""
-    k_state = [n for n in network.nodes if not n.yes_no]
-    if k_state and not READER_TAKES_STATES:
-        return f"node {k_state[0].id} has states {', '.join(k_state[0].states)}: needs `states`"
-    if any(min(row) == 0 for n in k_state for row in n.rows) and not READER_TAKES_ZERO_ROWS:
-        return "a k-state row holds a zero: needs fixed k-state rows with zeros"
-    return None
 
 
 def published(name: str, folder: Path) -> Path:
@@ -206,23 +173,19 @@ def test_validate_lists_every_placeholder_until_it_is_written(tmp_path):
 # Every bnlearn network pgmpy ships that pyAgrum reads and can answer (child does not parse in
 # pyAgrum: a state named Asy/Patch; munin1 has a node of 21 states, refused below; link's
 # junction tree does not fit in memory). Marked slow where the report takes seconds.
-FAST = ["cancer", "earthquake", "survey", "sachs", "alarm", "insurance"]
-SLOW = ["hailfinder", "hepar2", "water", "win95pts", "andes", "pigs"]
+FAST = ["asia", "cancer", "earthquake", "survey", "sachs"]
+SLOW = ["alarm", "insurance", "hailfinder", "hepar2", "water", "win95pts", "andes", "pigs"]
 # The written formats hold numbers to about 6 significant digits (XDSL, NET) or pyAgrum reads
 # them in single precision (BIF, NET, UAI): a reloaded marginal moves by up to about 1e-6.
 WRITTEN = 5e-6
 
 
-def _round_trip(name: str, tmp_path: Path, request) -> None:
+def _round_trip(name: str, tmp_path: Path) -> None:
     """Import, report (every node's posterior, one node resolved, against pyAgrum on the
     original file to 1e-9), export to every format (reloaded by pyAgrum: the same marginals) and
-    import each export again (the same prior means). Where the reader cannot take the network
-    yet, the test still runs, expected to fail: strictly, so it fails the day it passes."""
+    import each export again (the same prior means)."""
     source = published(name, tmp_path)
     network = read_network(source)
-    reason = needs_core(network)
-    if reason:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
     root = tmp_path / "root"
     result = invoke("network", "import", source, "--root", root)
     assert result.exit_code == 0, result.output
@@ -256,26 +219,22 @@ def _round_trip(name: str, tmp_path: Path, request) -> None:
             got = by_position[index] if fmt == "uai" else marginals[exported_name(node)]
             np.testing.assert_allclose(got, reference[name_of[node.id]], rtol=0, atol=WRITTEN,
                                        err_msg=f"{name} as {fmt}: node {node.id}")
-        # Import then export then import gives the same prior means: the importer's reading of
-        # the export, and (where the reader takes its nodes: a UAI file's states are numbers)
-        # the scenario it writes.
-        rereads = [read_network(out)]
-        if needs_core(rereads[0]) is None:
-            again = tmp_path / f"again-{fmt}"
-            result = invoke("network", "import", out, "--root", again, "--id", "again")
-            assert result.exit_code == 0, result.output
-            rereads.append(scenario_tables(load_scenario(again / "priors" / "again.toml")))
-        for tables in rereads:
-            ids = {n.id: n.id for n in imported.nodes}
-            if fmt == "uai":                        # numbered in the written order
-                ids = {n.id: m.id for n, m in zip(imported.nodes, tables.nodes, strict=True)}
-            for node in imported.nodes:
-                want = rows_by_when(imported, node.id)
-                got = rows_by_when(tables, ids[node.id], ids)
-                assert set(got) == set(want), f"{name} via {fmt}: {node.id}"
-                for when, row in want.items():
-                    np.testing.assert_allclose(got[when], row, rtol=0, atol=WRITTEN,
-                                               err_msg=f"{name} via {fmt}: {node.id} {when}")
+        # Import then export then import gives the same prior means (the scenario's, read back
+        # from the second import's TOML).
+        again = tmp_path / f"again-{fmt}"
+        result = invoke("network", "import", out, "--root", again, "--id", "again")
+        assert result.exit_code == 0, result.output
+        tables = scenario_tables(load_scenario(again / "priors" / "again.toml"))
+        ids = {n.id: n.id for n in imported.nodes}
+        if fmt == "uai":                        # numbered in the written order
+            ids = {n.id: m.id for n, m in zip(imported.nodes, tables.nodes, strict=True)}
+        for node in imported.nodes:
+            want = rows_by_when(imported, node.id)
+            got = rows_by_when(tables, ids[node.id], ids)
+            assert set(got) == set(want), f"{name} via {fmt}: {node.id}"
+            for when, row in want.items():
+                np.testing.assert_allclose(got[when], row, rtol=0, atol=WRITTEN,
+                                           err_msg=f"{name} via {fmt}: {node.id} {when}")
 
 
 def rows_by_when(network: TableNetwork, node_id: str, ids: dict[str, str] | None = None) -> dict:
@@ -289,21 +248,14 @@ def rows_by_when(network: TableNetwork, node_id: str, ids: dict[str, str] | None
 
 
 @pytest.mark.parametrize("name", FAST)
-def test_round_trip_matches_pyagrum_on_the_original_file(name, tmp_path, request):
-    _round_trip(name, tmp_path, request)
+def test_round_trip_matches_pyagrum_on_the_original_file(name, tmp_path):
+    _round_trip(name, tmp_path)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SLOW)
-def test_round_trip_matches_pyagrum_on_a_large_published_network(name, tmp_path, request):
-    _round_trip(name, tmp_path, request)
-
-
-def test_a_yes_no_network_runs_the_whole_round_trip_on_the_reader_of_today(tmp_path, request):
-    """Asia needs nothing from the k-state core (yes/no nodes; its zeros are binary): it must
-    pass whatever the reader's state, so the import, report and export never wait on it."""
-    assert needs_core(read_network(published("asia", tmp_path))) is None
-    _round_trip("asia", tmp_path, request)
+def test_round_trip_matches_pyagrum_on_a_large_published_network(name, tmp_path):
+    _round_trip(name, tmp_path)
 
 
 # -- every format pyAgrum writes ---------------------------------------------------------------
@@ -504,7 +456,7 @@ def table_networks(draw):
     return TableNetwork(tuple(nodes))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(table_networks(), st.sampled_from([None, 7, 0.5]))
 def test_the_toml_holds_every_row_exactly_and_the_reader_reads_back_the_same_network(network,
                                                                                      strength):
@@ -521,10 +473,9 @@ def test_the_toml_holds_every_row_exactly_and_the_reader_reads_back_the_same_net
             fixed = strength is None or min(row) == 0 or max(row) == 1
             assert prior.get("fixed") is (True if fixed else None)
             assert prior.get("strength") == (None if fixed else strength)
-    if needs_core(network) is None:
-        back = scenario_tables(parse_scenario(text, "priors/random.toml"))
-        for node, read in zip(network.nodes, back.nodes, strict=True):
-            np.testing.assert_allclose(np.array(read.rows), np.array(node.rows), rtol=0, atol=1e-15)
+    back = scenario_tables(parse_scenario(text, "priors/random.toml"))
+    for node, read in zip(network.nodes, back.nodes, strict=True):
+        np.testing.assert_allclose(np.array(read.rows), np.array(node.rows), rtol=0, atol=1e-15)
 
 
 @settings(max_examples=25, deadline=None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..model.placeholders import PLACEHOLDER
-from ..model.tables import TableNetwork, TableNode, configurations
+from ..model.tables import TableNetwork, TableNode, configurations, logical
 from .scaffold import toml_string
 
 
@@ -32,7 +32,7 @@ def _row(node: TableNode, row: tuple[float, ...], strength: float | None) -> str
         p = _number(row[0])
     else:
         p = "[" + ", ".join(_number(v) for v in row) + "]"
-    if strength is None or min(row) == 0.0 or max(row) == 1.0:
+    if strength is None or logical(row):
         return f"p = {p}, fixed = true"
     return f"p = {p}, strength = {_strength(strength)}"
 
@@ -82,11 +82,11 @@ def imported_toml(network: TableNetwork, scenario_id: str, source: str, today: d
         deadline = today.replace(year=today.year + 1)
     except ValueError:
         deadline = today.replace(year=today.year + 1, day=28)
-    kept = sum(1 for n in network.nodes for row in n.rows if min(row) == 0.0)
+    kept = sum(1 for n in network.nodes for row in n.rows if logical(row))
     how = ("fixed probabilities (p + fixed = true), as published" if strength is None else
            f"Dirichlet priors of strength {_strength(strength)} around the published rows "
-           f"(p + strength); {kept} row(s) with a zero stay fixed, since no Dirichlet puts "
-           "mass on a zero")
+           f"(p + strength); {kept} row(s) with a 0 or a 1 stay fixed, since no Dirichlet "
+           "puts mass on a zero")
     header = [
         f"# Scenario \"{scenario_id}\", imported by `forecast network import` from {source} on "
         f"{today.isoformat()}:",

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import fail, problem
+from ..model.spec import MAX_STATES, MIN_STATES
 from ..model.tables import (
-    MAX_STATES,
     SUM_TOLERANCE,
     TableNetwork,
     TableNode,
@@ -98,8 +98,8 @@ def _tables(bn, shown: str) -> TableNetwork:
         name = variable.name()
         where = f"node[{name}]"
         labels = tuple(variable.labels())
-        if not 2 <= len(labels) <= MAX_STATES:
-            raise problem(shown, where, "states", f"{len(labels)} states; a node has 2 to "
+        if not MIN_STATES <= len(labels) <= MAX_STATES:
+            raise problem(shown, where, "states", f"{len(labels)} states; a node has {MIN_STATES} to "
                           f"{MAX_STATES} (nothing written)")
         states = {label: identifier(label, "s") for label in labels}
         _unique(states, shown, where, "state")

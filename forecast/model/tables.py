@@ -17,11 +17,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .parametric import cpt_table
-from .spec import Node, Scenario
+from .spec import BINARY_STATES, Scenario
 
-# DESIGN "More than two states": a node has 2 to 12 states.
-MAX_STATES = 12
-YES_NO = ("yes", "no")
+YES_NO = BINARY_STATES
 # A row whose probabilities sum to 1 within this is kept exactly as the file gives it (a
 # GeNIe row 0.1, 0.2, 0.7 sums to 1.0000000000000002 in binary); any other is normalised.
 EXACT_SUM = 1e-12
@@ -93,10 +91,6 @@ def _state_name(state) -> str:
     return str(state)
 
 
-def _node_states(node: Node) -> tuple[str, ...]:
-    return tuple(getattr(node, "states", YES_NO))
-
-
 def _row_mean(prior, states: tuple[str, ...]) -> tuple[float, ...]:
     """A prior's mean over the node's states, in their order (a yes/no node's prior is P(yes),
     whichever order its states are declared in)."""
@@ -105,10 +99,16 @@ def _row_mean(prior, states: tuple[str, ...]) -> tuple[float, ...]:
     return tuple(prior.row_mean)
 
 
+def logical(row: tuple[float, ...]) -> bool:
+    """A row with a 0 or a 1 (a deterministic node's): no Dirichlet of any strength puts mass
+    on a zero, so such a row stays fixed when the others become Dirichlet priors."""
+    return min(row) == 0.0 or max(row) == 1.0
+
+
 def scenario_tables(scenario: Scenario) -> TableNetwork:
     """The scenario's network at its prior means: each CPT row the mean of its prior, and a
     parametric CPT (noisy_or, log_odds) expanded to its table at its numbers' prior means."""
-    states_of = {n.id: _node_states(n) for n in scenario.nodes}
+    states_of = {n.id: n.states for n in scenario.nodes}
     nodes = []
     for node in scenario.nodes:
         states = states_of[node.id]
