@@ -194,11 +194,13 @@ class Project:
     def evidence(self, scenario: str | None = None) -> pd.DataFrame:
         """The evidence file, one row per (item, node), as `forecast evidence list --format
         json`: item_id, node, date, source, reliability, credibility, lr (as written), lr_value,
-        weight (the grading discount), cluster, summary, url, quote, line."""
+        weight (the grading discount), cluster, summary, url, quote, line, state (the state the
+        LR is for: None for yes on a yes/no node, or a vector LR) and lrs (a vector LR's numbers)."""
         pd = _pandas()
         records = [item_record(it) for it in list_items(self.paths(scenario), EvidenceFilter())]
         columns = ["item_id", "node", "date", "source", "reliability", "credibility", "lr",
-                   "lr_value", "weight", "cluster", "summary", "url", "quote", "line"]
+                   "lr_value", "weight", "cluster", "summary", "url", "quote", "line", "state",
+                   "lrs"]
         frame = pd.DataFrame(records, columns=columns)
         frame["date"] = pd.to_datetime(frame["date"])
         return frame
@@ -303,16 +305,19 @@ class Project:
     def add_evidence(self, node: str | Iterable[str], lr: str | float | Iterable[str | float],
                      source: str, reliability: str, credibility: str | int, summary: str,
                      date: dt.date | str = "", cluster: str = "", url: str = "", quote: str = "",
-                     item_id: str = "", scenario: str | None = None) -> list[str]:
+                     item_id: str = "", scenario: str | None = None,
+                     state: str | Iterable[str] = ()) -> list[str]:
         """Add one item, as `forecast evidence add` (under the file's lock, the whole file checked
         before it is replaced): `node` and `lr` are one each or equal-length lists; `lr` is a
-        number or a name from the scenario's likelihood-ratio scale. Returns the item ids added
-        (the next free id unless `item_id` is given)."""
+        number or a name from the scenario's likelihood-ratio scale, or on a node with more
+        states "1:2:4" (one number per state); `state`, none, one, or one per node, is the state
+        each LR is for. Returns the item ids added (the next free id unless `item_id` is given)."""
         nodes = (node,) if isinstance(node, str) else tuple(node)
         lrs = tuple(str(x) for x in ((lr,) if isinstance(lr, str | int | float) else lr))
+        states = (state,) if isinstance(state, str) else tuple(state)
         new = NewItem(nodes=nodes, lrs=lrs, source=source, reliability=reliability,
                       credibility=str(credibility), summary=summary, date=_date_text(date),
-                      cluster=cluster, url=url, item_id=item_id, quote=quote)
+                      cluster=cluster, url=url, item_id=item_id, quote=quote, states=states)
         return list(add_item(self.paths(scenario), new).item_ids)
 
     def resolve(self, node: str, outcome: bool | str, date: dt.date | str, source: str,

@@ -52,7 +52,8 @@ def add(
     node: Annotated[list[str], typer.Option("--node", "-n", help="Node the item bears on (repeatable).")],
     lr: Annotated[list[str], typer.Option(
         "--lr", help="Likelihood ratio (number or scale name): one for all nodes, or one per --node, "
-        "in the same order.")],
+        "in the same order. On a node with more than two states, for the --state given, or k "
+        "numbers joined by ':' (one per state, in the node's order) without --state.")],
     source: Annotated[str, typer.Option(help="Where the item comes from.")],
     reliability: Annotated[str, typer.Option(help="Admiralty source reliability, A-F.")],
     credibility: Annotated[str, typer.Option(help="Admiralty information credibility, 1-6.")],
@@ -66,6 +67,9 @@ def add(
         help="The sentence of the source the item codes, verbatim, so a reader can trace it.")] = "",
     item_id: Annotated[str, typer.Option("--item-id", help="Item id (default: the next free one, printed).",
                                          show_default=False)] = "",
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="The state of the node the --lr is for (yes/no nodes: yes, the default, "
+        "or no): one for all nodes, or one per --node.", show_default=False)] = None,
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
     fmt: PrintFormatOption = TableOrJson.table,
@@ -79,12 +83,14 @@ def add(
 
     Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B
     --credibility 2 --summary "Talks resume"
+
+    On a question with more states: --node attacks --lr 3 --state sustained, or --lr 1:2:4.
     """
     from ..jobs.evidence import NewItem, add_item
 
     new = NewItem(nodes=tuple(node), lrs=tuple(lr), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
-                  item_id=item_id, quote=quote)
+                  item_id=item_id, quote=quote, states=tuple(state or ()))
     written = add_item(scenario_paths(root, scenario), new)
     _print_written(written, fmt, "Added")
     if not date and fmt is TableOrJson.table:
@@ -158,8 +164,11 @@ def edit(
     item: ItemArgument,
     node: NodesOption = None,
     lr: Annotated[list[str] | None, typer.Option(
-        "--lr", help="New likelihood ratio: one for every row changed, or one per --node.",
-        show_default=False)] = None,
+        "--lr", help="New likelihood ratio: one for every row changed, or one per --node "
+        "(a vector 1:2:4 clears the row's state).", show_default=False)] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="New state the LR is for (\"\" for none): one for every row changed, or "
+        "one per --node.", show_default=False)] = None,
     source: Annotated[str, typer.Option(help="New source.", show_default=False)] = "",
     reliability: Annotated[str, typer.Option(help="New source reliability, A-F.",
                                              show_default=False)] = "",
@@ -185,7 +194,7 @@ def edit(
     """
     from ..jobs.evidence import Edit, edit_item
 
-    change = Edit(lrs=tuple(lr or ()), source=source, reliability=reliability,
+    change = Edit(lrs=tuple(lr or ()), states=tuple(state or ()), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,
                   quote=quote)
     changed = edit_item(scenario_paths(root, scenario), item, change, tuple(node or ()))
@@ -201,6 +210,9 @@ def list_(
     since: Annotated[str, typer.Option(help="Only items dated on or after YYYY-MM-DD.")] = "",
     until: Annotated[str, typer.Option(help="Only items dated on or before YYYY-MM-DD.")] = "",
     grade: Annotated[str, typer.Option(help="Only this grade: B2, or B for any credibility.")] = "",
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="Only rows whose LR is for this state (repeatable; yes/no nodes: an LR "
+        "with no state is for yes).", show_default=False)] = None,
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, json, or csv (safe "
@@ -213,7 +225,7 @@ def list_(
     from ..jobs.evidence import EvidenceFilter, export_csv, item_record, list_items
 
     where = EvidenceFilter(nodes=tuple(node or ()), clusters=tuple(cluster or ()), since=since,
-                           until=until, grade=grade)
+                           until=until, grade=grade, states=tuple(state or ()))
     items = list_items(scenario_paths(root, scenario), where)
     if fmt is ListFormat.json:
         typer.echo(json.dumps([item_record(it) for it in items], indent=2, ensure_ascii=False))

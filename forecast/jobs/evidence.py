@@ -32,6 +32,7 @@ from ..io.evidence import (
     parse_evidence,
     parse_evidence_rows,
     parse_resolutions,
+    parse_state_and_lr,
     read_rows,
     same_item_error,
 )
@@ -67,6 +68,7 @@ class NewItem:
     url: str = ""
     item_id: str = ""
     quote: str = ""
+    states: tuple[str, ...] = ()     # the state each --lr is for: none, one for all, or one per node
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def resolved_refusals(items, resolutions: tuple[Resolution, ...], where) -> tupl
         r = resolved.get(it.node)
         if r is None:
             continue
-        outcome = "yes" if r.outcome else "no"
+        outcome = r.state
         if it.date >= r.date:
             path, row = where(it)
             raise fail(path, row, "node", f"a node not yet resolved on {it.date.isoformat()} "
@@ -141,17 +143,42 @@ def next_free_id(ids) -> str:
     return f"E{max(int(m.group(1)) for m in numbered) + 1:0{width}d}"
 
 
-def item_rows(new: NewItem, item_id: str, today: dt.date) -> list[dict[str, str]]:
-    if len(new.lrs) not in (1, len(new.nodes)):
-        raise fail("--lr", None, "lr", f"one --lr for every node, or one per --node "
-                   f"({len(new.nodes)}, in the same order)", len(new.lrs))
-    lrs = new.lrs * len(new.nodes) if len(new.lrs) == 1 else new.lrs
+def per_node(values: tuple[str, ...], nodes: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """One value of a repeatable option per node: one given for all, or one per --node."""
+    if len(values) not in (1, len(nodes)):
+        name = option.removeprefix("--")
+        raise fail(option, None, name, f"one {option} for every node, or one per --node "
+                   f"({len(nodes)}, in the same order)", len(values))
+    return values * len(nodes) if len(values) == 1 else values
+
+
+def check_state_option(scenario: Scenario, node: str, state: str) -> None:
+    """A `--state` names a state of its node: the error names the state and lists the node's
+    states (the file parser says the same, located in the file, for rows written by hand)."""
+    if node not in scenario.node_ids or not state:
+        return
+    states = scenario.node(node).states
+    if state not in states:
+        raise fail("--state", None, "state", f"a state of {node} ({', '.join(states)})", state)
+
+
+def item_rows(new: NewItem, item_id: str, today: dt.date,
+              scenario: Scenario | None = None) -> list[dict[str, str]]:
+    lrs = per_node(new.lrs, new.nodes, "--lr")
+    states = per_node(new.states, new.nodes, "--state") if new.states else ("",) * len(new.nodes)
+    if scenario is not None:
+        for node, lr, state in zip(new.nodes, lrs, states, strict=True):
+            check_state_option(scenario, node, state)
+            if node in scenario.node_ids and not scenario.node(node).binary:
+                # the LR and state of a question with more outcomes, located by its --node
+                parse_state_and_lr({"node": node, "lr": lr, "state": state}, scenario,
+                                   f"--node {node}", None)
     return [
         {"item_id": item_id, "node": node, "date": new.date or today.isoformat(),
          "source": new.source, "reliability": new.reliability.upper(),
          "credibility": new.credibility, "lr": lr, "cluster": new.cluster,
-         "summary": new.summary, "url": new.url, "quote": new.quote}
-        for node, lr in zip(new.nodes, lrs, strict=True)
+         "summary": new.summary, "url": new.url, "quote": new.quote, "state": state}
+        for node, lr, state in zip(new.nodes, lrs, states, strict=True)
     ]
 
 
@@ -169,7 +196,7 @@ def add_item(paths: ScenarioPaths, new: NewItem, today: dt.date | None = None) -
     def change(text: str) -> str:
         existing = parse_evidence(text, shown, scenario, today=today)
         item_id = new.item_id or next_item_id(existing)
-        rows = item_rows(new, item_id, today)
+        rows = item_rows(new, item_id, today, scenario)
         rows, cells = neutralised(rows, [item_id] * len(rows))
         new_text = with_rows_appended(text, rows)
         items = parse_evidence(new_text, shown, scenario, today=today)[len(existing):]
@@ -231,9 +258,11 @@ def import_items(paths: ScenarioPaths, source: Path, today: dt.date | None = Non
 class Edit:
     """What `evidence edit` changes in an item's rows. Empty text (or None for the columns that
     may be blank: cluster, url, quote) leaves a field as it is; `lrs` is one LR for every row
-    changed, or one per --node in the same order."""
+    changed, or one per --node in the same order; so is `states` (the state each row's LR is
+    for; "" clears it, as a vector LR needs)."""
 
     lrs: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
     source: str = ""
     reliability: str = ""
     credibility: str = ""
@@ -308,8 +337,8 @@ def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, 
     shown = paths.display(paths.evidence)
     fields, cells = neutralised([edit.fields()], [item_id])
     fields = fields[0]
-    if not fields and not edit.lrs:
-        raise fail("evidence edit", None, None, "at least one field to change (--lr, --source, "
+    if not fields and not edit.lrs and not edit.states:
+        raise fail("evidence edit", None, None, "at least one field to change (--lr, --state, --source, "
                    "--reliability, --credibility, --summary, --date, --cluster, --url, --quote)",
                    "none")
     today = today or dt.date.today()
@@ -328,12 +357,22 @@ def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, 
                        f"({len(targets)}: {', '.join(targets)})", len(edit.lrs))
         lrs = dict(zip(targets, edit.lrs * len(targets) if len(edit.lrs) == 1 else edit.lrs,
                        strict=False))
-        if fields.get("quote") and "quote" not in header_of(text):
-            text = with_columns(text, ["quote"], line_ending(text))
+        states = dict(zip(targets, per_node(edit.states, targets, "--state"), strict=True)
+                      ) if edit.states else {}
+        for node, state in states.items():
+            check_state_option(scenario, node, state)
+        # a vector LR bears on every state: it clears the row's state unless one is given
+        states.update({node: "" for node, lr in lrs.items() if ":" in lr and node not in states})
+        missing = [name for name, wanted in (("quote", fields.get("quote")),
+                                             ("state", any(states.values())))
+                   if wanted and name not in header_of(text)]
+        if missing:
+            text = with_columns(text, missing, line_ending(text))
 
         def replace(row: dict[str, str]) -> dict[str, str]:
             lr = {"lr": lrs[row["node"]]} if row["node"] in lrs else {}
-            return {**row, **fields, **lr}
+            state = {"state": states[row["node"]]} if row["node"] in states else {}
+            return {**row, **fields, **lr, **state}
 
         new_text, _rows = edit_records(
             text, lambda row: row.get("item_id") == item_id and row.get("node") in targets, replace)
@@ -381,6 +420,28 @@ class EvidenceFilter:
     since: str = ""
     until: str = ""
     grade: str = ""
+    states: tuple[str, ...] = ()
+
+
+def row_state(it: EvidenceItem, scenario: Scenario) -> str:
+    """The state a row's LR is for, as a filter and an export name it: `yes` for an empty
+    state on a yes/no node, "" for a vector LR (it bears on every state)."""
+    if it.state or it.lrs:
+        return it.state
+    return "yes" if scenario.node(it.node).binary else ""
+
+
+def _state_test(states: tuple[str, ...], scenario: Scenario,
+                nodes: tuple[str, ...]) -> Callable[[EvidenceItem], bool]:
+    """Rows coded on one of `states`; each must be a state of a listed node (of any node,
+    with no --node filter)."""
+    among = [scenario.node(n) for n in nodes] if nodes else list(scenario.nodes)
+    known = list(dict.fromkeys(s for node in among for s in node.states))
+    for state in states:
+        if state not in known:
+            where = f"{', '.join(nodes)}" if nodes else scenario.id
+            raise fail("--state", None, "state", f"a state of {where} ({', '.join(known)})", state)
+    return lambda it: row_state(it, scenario) in states
 
 
 def _grade_test(grade: str, scenario: Scenario) -> Callable[[EvidenceItem], bool]:
@@ -416,6 +477,8 @@ def select(items: tuple[EvidenceItem, ...], scenario: Scenario,
         tests.append(lambda it: it.date <= until)
     if where.grade:
         tests.append(_grade_test(where.grade, scenario))
+    if where.states:
+        tests.append(_state_test(where.states, scenario, where.nodes))
     return tuple(it for it in items if all(test(it) for test in tests))
 
 
@@ -431,18 +494,21 @@ def item_record(it: EvidenceItem) -> dict:
             "source": it.source, "reliability": it.reliability, "credibility": it.credibility,
             "lr": it.lr_text, "lr_value": it.lr, "weight": round(it.weight, 4),
             "cluster": it.cluster or None, "summary": it.summary, "url": it.url or None,
-            "quote": it.quote or None, "line": it.row}
+            "quote": it.quote or None, "line": it.row,
+            "state": it.state or None, "lrs": list(it.lrs) if it.lrs else None}
 
 
 def export_csv(items: tuple[EvidenceItem, ...]) -> str:
-    """The rows in the evidence CSV's columns, safe to open in a spreadsheet."""
+    """The rows in the evidence CSV's columns, safe to open in a spreadsheet; with a `state`
+    column when a row names a state (as the evidence file has it), so the export imports back."""
+    with_state = any(it.state for it in items)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ALL_EVIDENCE_COLUMNS)
+    writer.writerow(ALL_EVIDENCE_COLUMNS + (("state",) if with_state else ()))
     for it in items:
         cells = (it.item_id, it.node, it.date.isoformat(), it.source, it.reliability,
                  it.credibility, it.lr_text, it.cluster, it.summary, it.url, it.quote)
-        writer.writerow([neutralise(cell) for cell in cells])
+        writer.writerow([neutralise(cell) for cell in cells + ((it.state,) if with_state else ())])
     return buffer.getvalue()
 
 

@@ -80,29 +80,38 @@ def items_table(items) -> Table:
 
     table = Table(title=f"{len(items)} evidence row(s), {len({it.item_id for it in items})} item(s)",
                   title_justify="left")
-    for name, justify in (("item", "left"), ("node", "left"), ("date", "left"),
-                          ("grade", "left"), ("w", "right"), ("LR", "right"),
-                          ("cluster", "left"), ("summary", "left")):
+    with_state = any(it.state for it in items)
+    columns = ((("item", "left"), ("node", "left"), ("date", "left"), ("grade", "left"),
+                ("w", "right"), ("LR", "right")) + ((("state", "left"),) if with_state else ())
+               + (("cluster", "left"), ("summary", "left")))
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for it in items:
         summary = it.summary if len(it.summary) <= 60 else it.summary[:57] + "..."
-        cells = (it.item_id, it.node, it.date.isoformat(), it.reliability + it.credibility,
-                 f"{it.weight:.2f}", it.lr_text, it.cluster, summary)
+        cells = ((it.item_id, it.node, it.date.isoformat(), it.reliability + it.credibility,
+                  f"{it.weight:.2f}", it.lr_text) + ((it.state,) if with_state else ())
+                 + (it.cluster, summary))
         table.add_row(*(Text(cell) for cell in cells))      # evidence text is data, not markup
     return table
+
+
+def _row_words(it) -> str:
+    """A written row in words: its node, LR (and the state it is for) and weight."""
+    state = f" for {it.state}" if it.state else ""
+    return f"{it.node} (LR {it.lr_text}{state}, w {it.weight:.2f})"
 
 
 def written_line(written, verb: str) -> str:
     """What an add or an import wrote: its ids, the file, the rows (and each row of one item)."""
     ids = id_list(written.item_ids) if written.item_ids else "nothing"
-    nodes = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in written.rows)
+    nodes = ", ".join(_row_words(it) for it in written.rows)
     return (f"{verb} {ids} to {written.path}: {len(written.rows)} row(s)"
             + (f": {nodes}" if len(written.item_ids) == 1 else ""))
 
 
 def changed_line(changed, verb: str) -> str:
     """What a remove or an edit changed, and the command that says what it moved."""
-    rows = ", ".join(f"{it.node} (LR {it.lr_text}, w {it.weight:.2f})" for it in changed.rows)
+    rows = ", ".join(_row_words(it) for it in changed.rows)
     return (f"{verb} {changed.item_id} {'from' if verb == 'Removed' else 'in'} {changed.path}: "
             f"{len(changed.nodes)} row(s): "
             + (rows or ", ".join(changed.nodes))
