@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -15,15 +14,11 @@ from .options import (
     RootOption,
     ScenarioOption,
     SeedOption,
+    TableJsonOrHtml,
+    TableJsonOrHtmlOption,
     sampler_settings,
     user_errors,
 )
-
-
-class BacktestFormat(str, Enum):
-    table = "table"
-    json = "json"
-    html = "html"
 
 
 @user_errors
@@ -34,8 +29,7 @@ def backtest(
         "--all", help="Backtest every scenario under the root, each and pooled.")] = False,
     seed: SeedOption = DEFAULTS["seed"],
     engine: EngineOption = Engine.auto,
-    fmt: Annotated[BacktestFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
-    = BacktestFormat.table,
+    fmt: TableJsonOrHtmlOption = TableJsonOrHtml.table,
 ) -> None:
     """Replay the forecast at each distinct evidence date (what `report --as-of DATE` gives
     that day) and score the replays against the resolutions as `forecast score` scores the
@@ -49,9 +43,9 @@ def backtest(
 
     result = run_backtest(root, scenario, every=every, seed=seed, settings=sampler_settings(),
                           engine=engine.value)
-    if fmt is BacktestFormat.json:
+    if fmt is TableJsonOrHtml.json:
         typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
-    elif fmt is BacktestFormat.html:
+    elif fmt is TableJsonOrHtml.html:
         from ..render.backtest import render_backtest_html
 
         typer.echo(render_backtest_html(result.document), nl=False)

@@ -9,18 +9,17 @@ imports every command, with no circle.
 from __future__ import annotations
 
 import functools
+import inspect
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from .. import DEFAULT_SEED
 from ..errors import ForecastError
 from ..inference.problem import ENGINES
-
-if TYPE_CHECKING:
-    from ..inference.settings import SamplerSettings
+from ..inference.settings import SamplerSettings  # no PyMC: cheap for every command
 
 ScenarioOption = Annotated[str | None, typer.Option(
     "--scenario", "-s", help="Scenario id (priors/ID.toml; default: the only scenario under "
@@ -53,6 +52,14 @@ class TableOrJson(str, Enum):
     json = "json"
 
 
+class TableJsonOrHtml(str, Enum):
+    """--format of the commands that also write a page (score, backtest): it can print that too."""
+
+    table = "table"
+    json = "json"
+    html = "html"
+
+
 class Format(str, Enum):
     table = "table"
     md = "md"
@@ -72,6 +79,8 @@ StrictOption = Annotated[bool, typer.Option(
     "--strict", help="Exit 1 on divergences, R-hat > 1.01 or low ESS.")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")]
 TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="What to print on stdout.")]
+TableJsonOrHtmlOption = Annotated[TableJsonOrHtml, typer.Option("--format", "-f",
+                                                                help="What to print on stdout.")]
 
 
 # Sampler options of the commands that fit (report, update, whatif, watch; check, with its own
@@ -108,12 +117,46 @@ DEFAULTS = {"scenario": None, "seed": DEFAULT_SEED, "draws": 1000, "tune": None,
 def sampler_settings(draws: int = DEFAULTS["draws"], tune: int | None = DEFAULTS["tune"],
                      chains: int = DEFAULTS["chains"], progress: bool = False,
                      backend: Backend = Backend.auto) -> SamplerSettings:
-    """The sampler options of a command as the settings the library takes (imported here, on
-    use, so a command that never fits never loads them)."""
-    from ..inference.settings import SamplerSettings
-
+    """The sampler options of a command as the settings the library takes."""
     return SamplerSettings(draws=draws, tune=tune, chains=chains, progress=progress,
                            backend=backend.value)
+
+
+SAMPLER_OPTIONS = (
+    inspect.Parameter("draws", inspect.Parameter.KEYWORD_ONLY, default=DEFAULTS["draws"],
+                      annotation=DrawsOption),
+    inspect.Parameter("tune", inspect.Parameter.KEYWORD_ONLY, default=DEFAULTS["tune"],
+                      annotation=TuneOption),
+    inspect.Parameter("chains", inspect.Parameter.KEYWORD_ONLY, default=DEFAULTS["chains"],
+                      annotation=ChainsOption),
+    inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=True,
+                      annotation=ProgressOption),
+    inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, default=Backend.auto,
+                      annotation=BackendOption),
+)
+
+
+def sampler_options(command):
+    """The sampler options (--draws, --tune, --chains, --progress, --backend), declared once, as
+    sqlite-utils declares its shared option groups: they take the place of the command's
+    `settings: SamplerSettings` parameter in its signature (so in its --help), and the command
+    is called with the settings they make."""
+    signature = inspect.signature(command, eval_str=True)
+    parameters = []
+    for parameter in signature.parameters.values():
+        if parameter.name == "settings":
+            parameters += SAMPLER_OPTIONS
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+    @functools.wraps(command)
+    def wrapper(**options):
+        settings = sampler_settings(*(options.pop(p.name) for p in SAMPLER_OPTIONS))
+        return command(settings=settings, **options)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper
 
 
 def user_errors(command):

@@ -7,27 +7,23 @@ import typer
 from .options import (
     DEFAULTS,
     AsOfOption,
-    Backend,
-    BackendOption,
     CacheOption,
-    ChainsOption,
-    DrawsOption,
     Engine,
     EngineOption,
     Format,
     FormatOption,
-    ProgressOption,
     RootOption,
+    SamplerSettings,
     ScenarioOption,
     SeedOption,
     StrictOption,
-    TuneOption,
-    sampler_settings,
+    sampler_options,
     user_errors,
 )
 
 
 @user_errors
+@sampler_options
 def report(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
@@ -35,12 +31,8 @@ def report(
     seed: SeedOption = DEFAULTS["seed"],
     fmt: FormatOption = Format.table,
     strict: StrictOption = False,
-    draws: DrawsOption = DEFAULTS["draws"],
-    tune: TuneOption = DEFAULTS["tune"],
-    chains: ChainsOption = DEFAULTS["chains"],
-    progress: ProgressOption = True,
     engine: EngineOption = Engine.auto,
-    backend: BackendOption = Backend.auto,
+    settings: SamplerSettings | None = None,
     cache: CacheOption = True,
 ) -> None:
     """Fit a scenario and write report.md, report.html and report.json.
@@ -53,7 +45,7 @@ def report(
 
     project = Project(root)
     result = project.report(scenario, engine.value, as_of, seed,
-                            sampler_settings(draws, tune, chains, progress, backend), write=True,
+                            settings, write=True,
                             strict=strict, use_cache=cache)
     if fmt is Format.table:
         console = stdout_console()

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Annotated
 
 import typer
 
 from ..io.replay import parse_as_of
-from .options import DEFAULTS, AsOfOption, RootOption, ScenarioOption, user_errors
-
-
-class ScoreFormat(str, Enum):
-    table = "table"
-    json = "json"
-    html = "html"
+from .options import (
+    DEFAULTS,
+    AsOfOption,
+    RootOption,
+    ScenarioOption,
+    TableJsonOrHtml,
+    TableJsonOrHtmlOption,
+    user_errors,
+)
 
 
 @user_errors
@@ -26,8 +27,7 @@ def score(
     every: Annotated[bool, typer.Option(
         "--all", help="Score every scenario under the root, each and pooled.")] = False,
     bins: Annotated[int, typer.Option(min=1, max=100, help="Probability bins for calibration.")] = 10,
-    fmt: Annotated[ScoreFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
-    = ScoreFormat.table,
+    fmt: TableJsonOrHtmlOption = TableJsonOrHtml.table,
 ) -> None:
     """Score the forecast history against resolutions: Brier and log scores, the Murphy
     decomposition, a calibration table and a reliability diagram; writes
@@ -40,9 +40,9 @@ def score(
     from ..render.terminal import stdout_console
 
     result = score_scenarios(root, scenario, every=every, n_bins=bins, as_of=parse_as_of(as_of))
-    if fmt is ScoreFormat.json:
+    if fmt is TableJsonOrHtml.json:
         typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
-    elif fmt is ScoreFormat.html:
+    elif fmt is TableJsonOrHtml.html:
         typer.echo(render_score_html(result.document), nl=False)
     else:
         print_score(result.document, result.written, stdout_console())

@@ -13,27 +13,23 @@ from ..io.replay import parse_as_of
 from .options import (
     DEFAULTS,
     AsOfOption,
-    Backend,
-    BackendOption,
     CacheOption,
-    ChainsOption,
-    DrawsOption,
     Engine,
     EngineOption,
-    ProgressOption,
     RootOption,
+    SamplerSettings,
     ScenarioOption,
     SeedOption,
     StrictOption,
     TableOrJson,
     TableOrJsonOption,
-    TuneOption,
-    sampler_settings,
+    sampler_options,
     user_errors,
 )
 
 
 @user_errors
+@sampler_options
 def update(
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
@@ -43,12 +39,8 @@ def update(
     import_file: Annotated[Path | None, typer.Option(
         "--import", help="First import this evidence CSV (all or nothing).", show_default=False)] = None,
     strict: StrictOption = False,
-    draws: DrawsOption = DEFAULTS["draws"],
-    tune: TuneOption = DEFAULTS["tune"],
-    chains: ChainsOption = DEFAULTS["chains"],
-    progress: ProgressOption = True,
     engine: EngineOption = Engine.auto,
-    backend: BackendOption = Backend.auto,
+    settings: SamplerSettings | None = None,
     cache: CacheOption = True,
 ) -> None:
     """Refit with the current evidence, append a snapshot to history.jsonl, rewrite the
@@ -61,9 +53,8 @@ def update(
     from ..render.update import print_update, update_json
 
     paths = scenario_paths(root, scenario)
-    result = run_update(paths, seed, sampler_settings(draws, tune, chains, progress, backend),
-                        strict=strict, import_file=import_file, as_of=parse_as_of(as_of),
-                        engine=engine.value, use_cache=cache)
+    result = run_update(paths, seed, settings, strict=strict, import_file=import_file,
+                        as_of=parse_as_of(as_of), engine=engine.value, use_cache=cache)
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(update_json(result), indent=2, ensure_ascii=False))
     else:

@@ -12,21 +12,16 @@ from ..io.replay import parse_as_of
 from .options import (
     DEFAULTS,
     AsOfOption,
-    Backend,
-    BackendOption,
     CacheOption,
-    ChainsOption,
-    DrawsOption,
     Engine,
     EngineOption,
-    ProgressOption,
     RootOption,
+    SamplerSettings,
     ScenarioOption,
     SeedOption,
     TableOrJson,
     TableOrJsonOption,
-    TuneOption,
-    sampler_settings,
+    sampler_options,
     user_errors,
 )
 
@@ -36,6 +31,7 @@ TargetOption = Annotated[list[str] | None, typer.Option(
 
 
 @user_errors
+@sampler_options
 def watch(
     target: TargetOption = None,
     scenario: ScenarioOption = DEFAULTS["scenario"],
@@ -47,11 +43,7 @@ def watch(
         "--cpt-draws", min=20, max=5000,
         help="Posterior draws of the CPT entries behind each value's spread.")] = WATCH_DRAWS,
     engine: EngineOption = Engine.auto,
-    draws: DrawsOption = DEFAULTS["draws"],
-    tune: TuneOption = DEFAULTS["tune"],
-    chains: ChainsOption = DEFAULTS["chains"],
-    progress: ProgressOption = True,
-    backend: BackendOption = Backend.auto,
+    settings: SamplerSettings | None = None,
     cache: CacheOption = True,
 ) -> None:
     """Which unresolved question is most worth watching: for each, the expected reduction of
@@ -65,7 +57,6 @@ def watch(
     from ..render import json_lines
     from ..render.decisions import render_watch_text
 
-    settings = sampler_settings(draws, tune, chains, progress, backend)
     document = watch_document(scenario_paths(root, scenario), target or [], parse_as_of(as_of),
                               seed, cpt_draws, engine.value, settings, use_cache=cache)
     if fmt is TableOrJson.json:

@@ -10,19 +10,14 @@ import typer
 from .options import (
     DEFAULTS,
     AsOfOption,
-    Backend,
-    BackendOption,
     CacheOption,
-    ChainsOption,
-    DrawsOption,
     Engine,
     EngineOption,
-    ProgressOption,
     RootOption,
+    SamplerSettings,
     ScenarioOption,
     SeedOption,
-    TuneOption,
-    sampler_settings,
+    sampler_options,
     user_errors,
 )
 
@@ -34,6 +29,7 @@ class WhatifFormat(str, Enum):
 
 
 @user_errors
+@sampler_options
 def whatif(
     given: Annotated[list[str], typer.Option(
         "--given", "-g", help="A condition NODE=yes or NODE=no; repeat for several.",
@@ -44,12 +40,8 @@ def whatif(
     seed: SeedOption = DEFAULTS["seed"],
     fmt: Annotated[WhatifFormat, typer.Option("--format", "-f", help="What to print on stdout.")]
     = WhatifFormat.table,
-    draws: DrawsOption = DEFAULTS["draws"],
-    tune: TuneOption = DEFAULTS["tune"],
-    chains: ChainsOption = DEFAULTS["chains"],
-    progress: ProgressOption = True,
     engine: EngineOption = Engine.auto,
-    backend: BackendOption = Backend.auto,
+    settings: SamplerSettings | None = None,
     cache: CacheOption = True,
 ) -> None:
     """Conditional forecasts of every node if some nodes resolve a given way, beside the
@@ -62,8 +54,7 @@ def whatif(
     from ..render import render_json
     from ..render.whatif import render_whatif_markdown, render_whatif_text
 
-    document = Project(root).whatif(given, scenario, engine.value, as_of, seed,
-                                    sampler_settings(draws, tune, chains, progress, backend),
+    document = Project(root).whatif(given, scenario, engine.value, as_of, seed, settings,
                                     use_cache=cache).document
     if fmt is WhatifFormat.json:
         typer.echo(render_json(document), nl=False)
