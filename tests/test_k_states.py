@@ -1,4 +1,4 @@
-"""Questions with more than two outcomes (DESIGN "Questions with more than two outcomes"):
+"""Questions with more than two outcomes (README, "Questions with more than two outcomes"):
 the scenario reader's new keys, the exact engine and NUTS on k-state networks against an
 independent enumeration over joint states, and report.json's per-state distribution."""
 

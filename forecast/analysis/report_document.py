@@ -99,7 +99,7 @@ class WhatifColumns(TypedDict):
 
 class StateForecast(TypedDict):
     """One state of a question (`nodes[].distribution[]`): its prior and posterior probability
-    and credible interval. DESIGN.md, "Contracts", "More than two states"."""
+    and credible interval. Keys fixed by docs/json.md."""
 
     state: str
     prior_mean: float

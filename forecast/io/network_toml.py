@@ -1,4 +1,4 @@
-"""The scenario TOML of an imported network (DESIGN "Networks from other tools"): the compact
+"""The scenario TOML of an imported network (README, "Networks from other tools"): the compact
 table form, one line per CPT row, so a network of hundreds of nodes stays a file a person can
 read. Pure: text in, text out.
 

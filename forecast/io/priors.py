@@ -647,9 +647,9 @@ class _Reader:
 
     def row_prior(self, table: dict, parents, config: int, at: str, states: tuple[str, ...],
                   shared: dict | None) -> Prior:
-        """A row over k states (DESIGN "More than two states"): p = [k] + strength,
-        p = [k] + fixed = true, or dirichlet = [k]. On a yes/no node a list is in the node's
-        declared order and becomes the binary prior it means."""
+        """A row over k states (README, "Questions with more than two outcomes"): p = [k] +
+        strength, p = [k] + fixed = true, or dirichlet = [k]. On a yes/no node a list is in the
+        node's declared order and becomes the binary prior it means."""
         keys = (set(table) & PRIOR_KEYS) - {"when", "cause", "rationale", "reference_class"}
         k = len(states)
         binary = set(states) == set(BINARY_STATES)

@@ -395,7 +395,8 @@ def node_log_weights(node_ids: tuple[str, ...], items: Iterable[EvidenceItem]) -
 def item_log_likelihood(net: Network, item: EvidenceItem) -> np.ndarray:
     """An item's weighted log-likelihood over its node's states (engine order): w * log LR on
     the state it names (yes when none, on a yes/no node), 0 on the others; or w times the log
-    of its vector LR (declared order, re-ordered here). Likelihood^w, as DESIGN says."""
+    of its vector LR (declared order, re-ordered here). Likelihood^w (README, "Questions with
+    more than two outcomes")."""
     v = net.index(item.node)
     states = net.states_of(v)
     out = np.zeros(net.cards[v])

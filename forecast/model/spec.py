@@ -44,7 +44,7 @@ class Scales:
 CPT_FORMS = ("table", "noisy_or", "log_odds")
 # How a question resolves, as the resolutions CSV and `--given NODE=yes|no` spell it.
 OUTCOMES = {"yes": True, "no": False}
-# A node without `states` is a yes/no question (DESIGN "Questions with more than two outcomes").
+# A node without `states` is a yes/no question (README, "Questions with more than two outcomes").
 BINARY_STATES = ("yes", "no")
 MIN_STATES, MAX_STATES = 2, 12
 
