@@ -1,4 +1,5 @@
-"""The `forecast` command line: a thin typer layer over `forecast.jobs`."""
+"""The `forecast` command line: a thin typer layer over `forecast.api` and `forecast.jobs`
+(options in options.py, the commands registered in app.py, one module per command)."""
 
 from __future__ import annotations
 
