@@ -135,15 +135,16 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
 
 
 def _chunking(s: Structure, total: int, max_bytes: int) -> tuple[int, bool]:
-    """Rows per chunk and whether clique tables are kept between the two passes."""
+    """Rows per chunk and whether clique tables are kept between the two passes: kept
+    whenever one row fits that way (recomputing them in distribute cost 25-35% more on
+    andes, water and pigs, however many rows a chunk then held), else recomputed."""
     frugal = s.row_bytes(keep_tables=False)
     if frugal > max_bytes:
         raise TooLarge(frugal, max_bytes, s.treewidth)
     keep = s.row_bytes(keep_tables=True)
-    rows = min(total, max(1, _CHUNK_TARGET_BYTES // keep), max_bytes // keep)
-    if rows >= min(total, 8):
-        return max(rows, 1), True
-    return max(1, min(total, max(1, _CHUNK_TARGET_BYTES // frugal), max_bytes // frugal)), False
+    if keep <= max_bytes:
+        return max(1, min(total, _CHUNK_TARGET_BYTES // keep, max_bytes // keep)), True
+    return max(1, min(total, _CHUNK_TARGET_BYTES // frugal, max_bytes // frugal)), False
 
 
 def take(array: np.ndarray, batch: tuple[int, ...], start: int, stop: int) -> np.ndarray:
