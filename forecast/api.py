@@ -133,18 +133,32 @@ class WhatIf:
     document: ReportDocument
 
     @property
-    def given(self) -> dict[str, bool]:
-        return {node: state == "yes" for node, state in self.document["given"].items()}
+    def given(self) -> dict[str, bool | str]:
+        """{node: True/False} for yes/no questions, {node: state} for questions of other states."""
+        binary = {n["id"]: n["mean"] is not None for n in self.document["nodes"]}
+        return {node: (state == "yes") if binary[node] else state
+                for node, state in self.document["given"].items()}
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per node: node, conditioned (None, "yes" or "no"), mean, low, high (given the
-        conditions), unconditional (the mean without them) and change_pp."""
-        rows = [{"node": n["id"], "conditioned": n.get("conditioned"), "mean": n["mean"],
-                 "low": n["interval"][0], "high": n["interval"][1],
-                 "unconditional": n["unconditional"]["mean"], "change_pp": n["change_pp"]}
-                for n in self.document["nodes"]]
-        return _pandas().DataFrame(rows, columns=["node", "conditioned", "mean", "low", "high",
-                                                  "unconditional", "change_pp"])
+        """One row per yes/no node and one per state of a node of other states: node, state
+        ("yes" on a yes/no node), conditioned (None, or the state given), mean, low, high (given
+        the conditions), unconditional (the mean without them) and change_pp."""
+        rows = []
+        for n in self.document["nodes"]:
+            if n["mean"] is not None:
+                rows.append({"node": n["id"], "state": "yes", "conditioned": n.get("conditioned"),
+                             "mean": n["mean"], "low": n["interval"][0], "high": n["interval"][1],
+                             "unconditional": n["unconditional"]["mean"],
+                             "change_pp": n["change_pp"]})
+                continue
+            then = {row["state"]: row["mean"] for row in n["unconditional"]["distribution"]}
+            rows += [{"node": n["id"], "state": row["state"], "conditioned": n.get("conditioned"),
+                      "mean": row["mean"], "low": row["interval"][0], "high": row["interval"][1],
+                      "unconditional": then[row["state"]],
+                      "change_pp": n["change_pp_by_state"][row["state"]]}
+                     for row in n["distribution"]]
+        return _pandas().DataFrame(rows, columns=["node", "state", "conditioned", "mean", "low",
+                                                  "high", "unconditional", "change_pp"])
 
 
 @dataclass(frozen=True)
@@ -242,8 +256,8 @@ class Project:
                scenario: str | None = None, engine: str = "auto",
                as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
                settings: SamplerSettings | None = None, use_cache: bool = True) -> WhatIf:
-        """Conditional forecasts, as `forecast whatif`: `given` is {node: True/False or
-        "yes"/"no"} or ["node=yes", ...]. Writes no report files."""
+        """Conditional forecasts, as `forecast whatif`: `given` is {node: True/False, "yes"/"no",
+        or a state's name} or ["node=yes", "attacks=sporadic", ...]. Writes no report files."""
         if isinstance(given, Mapping):
             values = [f"{node}={_state(state)}" for node, state in given.items()]
         else:

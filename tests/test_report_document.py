@@ -146,7 +146,7 @@ def test_optional_keys_are_declared_not_required():
     assert ReportDocument.__optional_keys__ == {"given", "unconditional_diagnostics", "history",
                                                 "history_skipped"}
     assert report_document.NodeReport.__optional_keys__ == {"conditioned", "unconditional",
-                                                            "change_pp"}
+                                                            "change_pp", "change_pp_by_state"}
 
 
 def test_the_check_catches_a_missing_an_undeclared_and_a_mistyped_key(documents):

@@ -191,7 +191,8 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
         influences = influence(net, inputs.evidence, problem.conditions)
     resolved: dict[str, Outcome] = {r.node: (r.state) for r in inputs.resolutions}
     given_states: dict[str, Outcome] | None = (
-        {k: "yes" if v else "no" for k, v in given.items()} if given else None)
+        {k: v if isinstance(v, str) else ("yes" if v else "no") for k, v in given.items()}
+        if given else None)
     nodes: list[NodeReport] = []
     distributions = node_distributions(net, scenario, posterior, prior)
     for v, node in enumerate(scenario.nodes):
@@ -327,9 +328,16 @@ def _whatif_columns(node: NodeReport, before: NodeReport,
                     given: Mapping[str, Outcome]) -> WhatifColumns:
     """A what-if node's columns, made while the document is being built: the condition on it
     (if any), its unconditional forecast (from `before`, the same node in the document without
-    `given`) and the change in percentage points."""
+    `given`) and the change in percentage points: of the mean on a yes/no node (null on one
+    of other states), and of every state's probability (`change_pp_by_state`)."""
+    binary = node["mean"] is not None and before["mean"] is not None
+    then = {row["state"]: row["mean"] for row in before["distribution"]}
     return {"conditioned": given.get(node["id"]),
-            "unconditional": {"mean": before["mean"], "interval": list(before["interval"]),
+            "unconditional": {"mean": before["mean"],
+                              "interval": list(before["interval"]) if binary else None,
                               "exact_mean": before["exact_mean"], "mcse": before["mcse"],
-                              "term": before["term"], "resolved": before["resolved"]},
-            "change_pp": round(100 * (node["mean"] - before["mean"]), 2)}
+                              "term": before["term"], "resolved": before["resolved"],
+                              "distribution": [dict(row) for row in before["distribution"]]},
+            "change_pp": round(100 * (node["mean"] - before["mean"]), 2) if binary else None,
+            "change_pp_by_state": {row["state"]: round(100 * (row["mean"] - then[row["state"]]), 2)
+                                   for row in node["distribution"]}}

@@ -17,7 +17,9 @@ strings counts `NotRequired["..."]` keys as required.
 
 from typing import Literal, NotRequired, TypedDict
 
-Outcome = Literal["yes", "no"]
+# What a question resolved as, or is conditioned on: "yes" or "no" on a yes/no question, the
+# name of one of its states on a question of other outcomes.
+Outcome = str
 Role = Literal["driver", "consequence"]
 CptForm = Literal["table", "noisy_or", "log_odds"]
 Engine = Literal["exact", "nuts"]
@@ -74,29 +76,6 @@ class MovedRow(TypedDict):
     effect_logodds: float
 
 
-class UnconditionalForecast(TypedDict):
-    """A what-if node's `unconditional`: its forecast without the `given` conditions (these
-    fields of the same node in the unconditional document). Keys fixed by docs/json.md."""
-
-    mean: float
-    interval: list[float]
-    exact_mean: float | None
-    mcse: float | None
-    term: str
-    resolved: Outcome | None
-
-
-class WhatifColumns(TypedDict):
-    """What a what-if adds to each node (`nodes[]` of `forecast whatif --format json`): the
-    condition on the node (`conditioned`, null when it is not one of `given`), its
-    `unconditional` forecast and `change_pp`, the change of its mean in percentage points.
-    Keys fixed by docs/json.md."""
-
-    conditioned: Outcome | None
-    unconditional: UnconditionalForecast
-    change_pp: float
-
-
 class StateForecast(TypedDict):
     """One state of a question (`nodes[].distribution[]`): its prior and posterior probability
     and credible interval. Keys fixed by docs/json.md."""
@@ -105,6 +84,32 @@ class StateForecast(TypedDict):
     prior_mean: float
     mean: float
     interval: list[float]
+
+
+class UnconditionalForecast(TypedDict):
+    """A what-if node's `unconditional`: its forecast without the `given` conditions (these
+    fields of the same node in the unconditional document). Keys fixed by docs/json.md."""
+
+    mean: float | None                # null on a node whose states are not yes/no
+    interval: list[float] | None
+    exact_mean: float | None
+    mcse: float | None
+    term: str | None
+    resolved: Outcome | None
+    distribution: list[StateForecast]
+
+
+class WhatifColumns(TypedDict):
+    """What a what-if adds to each node (`nodes[]` of `forecast whatif --format json`): the
+    condition on the node (`conditioned`, null when it is not one of `given`), its
+    `unconditional` forecast, `change_pp`, the change of its mean in percentage points (null
+    on a node whose states are not yes/no) and `change_pp_by_state`, each state's change.
+    Keys fixed by docs/json.md."""
+
+    conditioned: Outcome | None
+    unconditional: UnconditionalForecast
+    change_pp: float | None
+    change_pp_by_state: dict[str, float]
 
 
 class NodeReport(TypedDict):
@@ -139,7 +144,8 @@ class NodeReport(TypedDict):
     most_likely: str
     conditioned: NotRequired[Outcome | None]
     unconditional: NotRequired[UnconditionalForecast]
-    change_pp: NotRequired[float]
+    change_pp: NotRequired[float | None]
+    change_pp_by_state: NotRequired[dict[str, float]]
 
 
 class EvidenceRow(TypedDict):

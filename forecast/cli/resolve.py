@@ -21,7 +21,9 @@ class ResolveFormat(str, Enum):
 @user_errors
 def resolve(
     node: Annotated[str, typer.Argument(help="The node that resolved.", show_default=False)],
-    outcome: Annotated[str | None, typer.Argument(help="yes or no (not with --undo).",
+    outcome: Annotated[str | None, typer.Argument(help="yes or no, or on a question of other "
+                                                  "outcomes the state that happened (not with "
+                                                  "--undo).",
                                                   show_default=False)] = None,
     source: Annotated[str | None, typer.Option(
         "--source", help="Where the outcome is documented (with --undo: why it is retracted).",
@@ -42,6 +44,8 @@ def resolve(
     resolution recorded by mistake (a row is appended; nothing is erased).
 
     Example: forecast resolve ceasefire no --date 2026-03-11 --source "Reuters, 11 Mar 2026"
+
+    A question of more outcomes resolves to one of its states: forecast resolve attacks sporadic.
     """
     from ..jobs.resolve import resolve as record
     from ..jobs.resolve import undo as retract
@@ -54,7 +58,8 @@ def resolve(
         resolution = retract(paths, node, when, source or "retracted with forecast resolve --undo")
     else:
         if outcome is None:
-            raise typer.BadParameter("yes or no (or --undo to retract)", param_hint="OUTCOME")
+            raise typer.BadParameter("yes or no, or the state that happened (or --undo to "
+                                     "retract)", param_hint="OUTCOME")
         if source is None:
             raise typer.BadParameter("where the outcome is documented", param_hint="--source")
         resolution = record(paths, node, outcome, when, source)

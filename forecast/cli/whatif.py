@@ -32,7 +32,8 @@ class WhatifFormat(str, Enum):
 @sampler_options
 def whatif(
     given: Annotated[list[str], typer.Option(
-        "--given", "-g", help="A condition NODE=yes or NODE=no; repeat for several.",
+        "--given", "-g", help="A condition NODE=STATE (NODE=yes or NODE=no on a yes/no "
+        "question); repeat for several.",
         show_default=False)],
     scenario: ScenarioOption = DEFAULTS["scenario"],
     root: RootOption = None,
@@ -49,6 +50,8 @@ def whatif(
     Writes no files.
 
     Example: forecast whatif --given turkish_deployment=yes
+
+    On a question of more outcomes, name a state: forecast whatif --given attacks=sporadic.
     """
     from ..api import Project
     from ..render import render_json

@@ -41,9 +41,14 @@ def record_resolution(path: Path, shown: str, scenario: Scenario, node: str, out
                       date: str, source: str, today: dt.date | None = None) -> Resolution:
     """Append one resolution; the whole resulting file must parse, or nothing is written. A
     source a spreadsheet would run as a formula is stored with a ' before it."""
+    k_state = node in scenario.node_ids and not scenario.node(node).binary
+    expected = (f"a state of {node} ({', '.join(scenario.node(node).states)})" if k_state
+                else "yes or no")
     if outcome.strip().lower() == RETRACTED:
-        raise fail("outcome", None, None, "yes or no (`forecast resolve --undo NODE` retracts)",
+        raise fail("outcome", None, None, f"{expected} (`forecast resolve --undo NODE` retracts)",
                    outcome)
+    if k_state and outcome.strip().lower() not in scenario.node(node).states:
+        raise fail("OUTCOME", None, None, expected, outcome)
     row = {"node": node, "outcome": outcome.strip().lower(), "date": date,
            "source": neutralise(source.strip())}
     parsed: list[Resolution] = []

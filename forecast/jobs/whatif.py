@@ -23,22 +23,32 @@ from .budget import Work
 from .report import cached_fit, cached_prior, report_work
 
 
-def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool]:
-    """`NODE=yes` / `NODE=no` options -> {node: outcome}."""
+def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool | str]:
+    """`NODE=STATE` options -> {node: outcome}: True/False on a yes/no node (`NODE=yes`,
+    `NODE=no`), the state's name on a node of other states."""
     if not values:
-        raise fail("--given", None, None, "at least one NODE=yes or NODE=no", "nothing")
-    given: dict[str, bool] = {}
+        raise fail("--given", None, None, "at least one NODE=STATE (NODE=yes or NODE=no on a "
+                   "yes/no question)", "nothing")
+    given: dict[str, bool | str] = {}
     for value in values:
-        node, sep, outcome = (part.strip() for part in value.partition("="))
-        if not sep or outcome.lower() not in OUTCOMES:
-            raise fail("--given", None, None, "NODE=yes or NODE=no", value)
-        if node not in scenario.node_ids:
+        node_id, sep, state = (part.strip() for part in value.partition("="))
+        if not sep or not node_id or not state:
+            raise fail("--given", None, None, "NODE=STATE (e.g. NODE=yes)", value)
+        if node_id not in scenario.node_ids:
             raise fail("--given", None, None,
-                       f"a node of {scenario.id} (one of {', '.join(sorted(scenario.node_ids))})", node)
-        state = OUTCOMES[outcome.lower()]
-        if given.get(node, state) != state:
-            raise fail("--given", None, None, f"one state for {node}", "both yes and no")
-        given[node] = state
+                       f"a node of {scenario.id} (one of {', '.join(sorted(scenario.node_ids))})",
+                       node_id)
+        node = scenario.node(node_id)
+        name = state.lower() if node.binary else state
+        if name not in node.states and node.binary:
+            raise fail("--given", None, None, "NODE=yes or NODE=no", value)
+        if name not in node.states:
+            raise fail("--given", None, None,
+                       f"a state of {node_id} ({', '.join(node.states)})", state)
+        outcome = OUTCOMES[name] if node.binary else name
+        if given.get(node_id, outcome) != outcome:
+            raise fail("--given", None, None, f"one state for {node_id}", value)
+        given[node_id] = outcome
     return given
 
 

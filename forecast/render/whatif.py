@@ -20,15 +20,35 @@ def given_text(document: ReportDocument) -> str:
     return ", ".join(f"{node}={state}" for node, state in document["given"].items())
 
 
+def _span(p: float, interval: list[float]) -> str:
+    low, high = interval
+    return f"{pct(p)} ({pct(low)} – {pct(high)})"
+
+
 def _rows(document: ReportDocument):
+    """(label, unconditional, if, change, term) per yes/no question, and per state of a
+    question of other outcomes (its unconditional distribution and each state's change)."""
     for node in document["nodes"]:
         before = node["unconditional"]
-        if node["conditioned"]:
-            yield node, before, f"given {node['conditioned']}", ""
+        if node["mean"] is not None and before["mean"] is not None:
+            after, change = ((f"given {node['conditioned']}", "") if node["conditioned"] else
+                             (_span(node["mean"], node["interval"]), f"{node['change_pp']:+.1f} pp"))
+            yield (node["id"], _span(before["mean"], before["interval"]), after, change,
+                   "" if node["conditioned"] else node["term"])
             continue
-        low, high = node["interval"]
-        yield node, before, f"{pct(node['mean'])} ({pct(low)} – {pct(high)})", \
-            f"{node['change_pp']:+.1f} pp"
+        then = {row["state"]: row for row in before["distribution"]}
+        for row in node["distribution"]:
+            earlier = then[row["state"]]
+            label = f"{node['id']} = {row['state']}"
+            if node["conditioned"]:
+                after, change = (f"given {node['conditioned']}" if row["state"] ==
+                                 node["conditioned"] else "", "")
+            else:
+                after = _span(row["mean"], row["interval"])
+                change = f"{node['change_pp_by_state'][row['state']]:+.1f} pp"
+            most_likely = "most likely" if row["state"] == node["most_likely"] and not \
+                node["conditioned"] else ""
+            yield label, _span(earlier["mean"], earlier["interval"]), after, change, most_likely
 
 
 def whatif_table(document: ReportDocument) -> Table:
@@ -39,10 +59,8 @@ def whatif_table(document: ReportDocument) -> Table:
     table.add_column(f"if {given_text(document)}", justify="right")
     table.add_column("change", justify="right")
     table.add_column("ICD 203 term (if)")
-    for node, before, after, change in _rows(document):
-        low, high = before["interval"]
-        table.add_row(escape(node["id"]), f"{pct(before['mean'])} ({pct(low)} – {pct(high)})", after, change,
-                      "" if node["conditioned"] else node["term"])
+    for label, before, after, change, term in _rows(document):
+        table.add_row(escape(label), before, after, change, term or "")
     return table
 
 
@@ -63,8 +81,6 @@ def render_whatif_markdown(document: ReportDocument) -> str:
               f"| node | unconditional ({prob}% interval) | if {md_escape(given_text(document))} "
               "| change |",
               "|---|---:|---:|---:|"]
-    for node, before, after, change in _rows(document):
-        low, high = before["interval"]
-        lines.append(f"| `{node['id']}` | {pct(before['mean'])} ({pct(low)} – {pct(high)}) | "
-                     f"{after} | {change} |")
+    for label, before, after, change, _term in _rows(document):
+        lines.append(f"| `{label}` | {before} | {after} | {change} |")
     return "\n".join(lines) + "\n"
