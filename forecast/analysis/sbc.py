@@ -30,6 +30,7 @@ from scipy import stats
 
 from ..inference.exact import p_yes_given_theta
 from ..model.network import Network
+from ..parallel import task_seeds
 
 # fit(node_log_weights, hard_mask, seed) -> (parameter draws (D, P) incl. fixed ones,
 #                                            p_yes draws (D, n), number of divergences)
@@ -160,33 +161,48 @@ def uniformity(name: str, ranks: np.ndarray, n_ranks: int, bins: int) -> Quantit
     return QuantityResult(name, ranks, counts, chi2, float(stats.chi2.sf(chi2, bins - 1)))
 
 
-def run_sbc(net: Network, fit: FitFunction, settings: SbcSettings = SbcSettings(), seed: int = 0,
-            entry_labels: Sequence[str] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> SbcResult:
-    """Simulate, fit and rank `settings.simulations` times; test every quantity's ranks."""
-    if len(net.parameters.free) == 0:
-        raise ValueError("every CPT entry is fixed: there is nothing for the sampler to calibrate")
-    streams = np.random.SeedSequence(seed).spawn(settings.simulations)
+def sbc_simulation(net: Network, fit: FitFunction, settings: SbcSettings,
+                   seed: np.random.SeedSequence) -> tuple[np.ndarray, int]:
+    """One simulation, a pure function of its own seed (so it can run anywhere): simulate a
+    world, fit it, thin, and rank the truth. Returns (the rank of every quantity, the fit's
+    divergences)."""
+    rng = np.random.default_rng(seed)
+    world = simulate_world(net, rng, settings)
+    theta, p_yes, diverging = fit(world.node_log_weights, world.hard_mask,
+                                  int(rng.integers(2**31 - 1)))
+    keep = thin(np.arange(len(theta)), settings.thin_to)
+    draws = posterior_quantities(net, theta[keep], p_yes[keep], rng)
+    return rank_of(true_quantities(net, world), draws, rng), int(diverging)
+
+
+def sbc_result(net: Network, settings: SbcSettings,
+               simulations: Sequence[tuple[np.ndarray, int]],
+               entry_labels: Sequence[str] | None = None) -> SbcResult:
+    """Test every quantity's ranks over the simulations (in simulation order)."""
     names = quantity_names(net, entry_labels)
-    ranks = np.empty((settings.simulations, len(names)), dtype=int)
-    divergences = fits_with_divergences = 0
-    for i, stream in enumerate(streams):
-        rng = np.random.default_rng(stream)
-        world = simulate_world(net, rng, settings)
-        theta, p_yes, diverging = fit(world.node_log_weights, world.hard_mask,
-                                      int(rng.integers(2**31 - 1)))
-        keep = thin(np.arange(len(theta)), settings.thin_to)
-        draws = posterior_quantities(net, theta[keep], p_yes[keep], rng)
-        ranks[i] = rank_of(true_quantities(net, world), draws, rng)
-        divergences += diverging
-        fits_with_divergences += diverging > 0
-        if progress:
-            progress(i + 1, settings.simulations)
+    ranks = np.array([r for r, _ in simulations], dtype=int).reshape(len(simulations), len(names))
+    divergences = sum(d for _, d in simulations)
+    fits_with_divergences = sum(d > 0 for _, d in simulations)
     n_ranks = settings.thin_to + 1
-    bins = n_bins_for(settings.simulations, n_ranks)
+    bins = n_bins_for(len(simulations), n_ranks)
     results = [uniformity(name, ranks[:, q], n_ranks, bins) for q, name in enumerate(names)]
     return SbcResult(settings, n_ranks, bins, results, divergences, fits_with_divergences,
                      settings.alpha / len(names))
+
+
+def run_sbc(net: Network, fit: FitFunction, settings: SbcSettings = SbcSettings(), seed: int = 0,
+            entry_labels: Sequence[str] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> SbcResult:
+    """Simulate, fit and rank `settings.simulations` times in this process; test every
+    quantity's ranks. (`forecast check` runs the same simulations as tasks, possibly on Dask.)"""
+    if len(net.parameters.free) == 0:
+        raise ValueError("every CPT entry is fixed: there is nothing for the sampler to calibrate")
+    done = []
+    for stream in task_seeds(seed, settings.simulations):   # simulation i: the i-th child
+        done.append(sbc_simulation(net, fit, settings, stream))
+        if progress:
+            progress(len(done), settings.simulations)
+    return sbc_result(net, settings, done, entry_labels)
 
 
 def summary(result: SbcResult) -> dict:

@@ -7,8 +7,6 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import problem
 from ..io.project import scenario_paths
@@ -16,14 +14,18 @@ from .options import (
     DEFAULTS,
     RootOption,
     ScenarioOption,
+    SchedulerOption,
     SeedOption,
     TableOrJson,
     TableOrJsonOption,
+    WorkersOption,
     chains_option,
     draws_option,
     progress_option,
+    task_progress,
     tune_option,
     user_errors,
+    where_of,
 )
 
 
@@ -62,31 +64,33 @@ def check(
         "--engine", help="The engine to check: nuts (against the exact engine, then SBC) or "
         "exact (against importance sampling over the priors, then SBC of its exact draws).")]
     = CheckedEngine.nuts,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Self-check of the inference: NUTS against the exact reference on this scenario (z per
     node), then simulation-based calibration with the same compiled model. Writes
     reports/<scenario>/check.json and check.html; exits 1 if the check fails.
 
-    Example: forecast check --scenario turkey-peacekeeping --simulations 200
+    Example: forecast check --scenario turkey-peacekeeping --simulations 1000 --workers 4
     """
     from ..jobs.check import CheckSettings, run_check
     from ..render.check import print_check
     from ..render.terminal import stdout_console
 
+    where = where_of(workers, scheduler)
     paths = scenario_paths(root, scenario)
     settings = CheckSettings(seed=seed, simulations=simulations, agreement_draws=draws,
                              agreement_tune=tune, agreement_chains=chains)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), disable=not progress,
-                  transient=False) as bar:
-        tasks: dict[str, int] = {}
+    with task_progress(progress) as stage:
+        stages: dict = {}
 
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+        def report(name: str, done: int, total: int) -> None:
+            if name not in stages:
+                stages[name] = stage(name)
+            stages[name](done, total)
 
-        result = run_check(paths, settings, progress=report, engine=engine.value)
+        result = run_check(paths, settings, progress=report if progress else None,
+                           engine=engine.value, where=where)
     document = result.document
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))

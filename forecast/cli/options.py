@@ -8,6 +8,7 @@ imports every command, with no circle.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from enum import Enum
@@ -157,6 +158,56 @@ def sampler_options(command):
     wrapper.__signature__ = signature.replace(parameters=parameters)
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper
+
+
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", min=1, metavar="N", show_default=False,
+    help="Run the work's tasks on N local processes (Dask; pip install \"forecast[distributed]\"); "
+    "the output is the same as in process.")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS", show_default=False,
+    help="Run the work's tasks on the running Dask cluster whose scheduler is at ADDRESS "
+    "(e.g. tcp://10.0.0.5:8786); its workers need forecast installed.")]
+
+
+def where_of(workers: int | None, scheduler: str | None):
+    """Where a command's tasks run (`forecast.parallel.Where`); both options: a usage error."""
+    from ..parallel import Where
+
+    if workers is not None and scheduler is not None:
+        raise typer.BadParameter("give one of --workers and --scheduler, not both",
+                                 param_hint="--workers/--scheduler")
+    return Where(workers, scheduler)
+
+
+@contextlib.contextmanager
+def task_progress(show: bool):
+    """Progress on stderr counting finished tasks: yields stage name -> callback(done, total).
+    The display starts with the first count, so an error before any work is one line alone."""
+    if not show:
+        yield lambda stage: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True))
+    try:
+        def stage(name: str):
+            ids: list = []
+
+            def report(done: int, total: int) -> None:
+                if not ids:
+                    bar.start()
+                    ids.append(bar.add_task(name, total=total))
+                bar.update(ids[0], completed=done, total=total)
+
+            return report
+
+        yield stage
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def user_errors(command):

@@ -74,12 +74,37 @@ def importance_means(net: Network, node_log_weights: np.ndarray,
     # batch (M, D): each evidence vector against every draw
     p_yes, log_z = elimination.marginals(structure_of(net), theta[None, :, :], rows[:, None, :],
                                          mask, max_bytes=memory_budget())
+    mean, se, ess = _weighted(p_yes, log_z)
+    if single:
+        return ImportanceEstimate(mean[0], se[0], ess[0], n_draws)
+    return ImportanceEstimate(mean, se, ess, n_draws)
+
+
+def _weighted(p_yes: np.ndarray, log_z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Self-normalised means, their standard errors and Kish's ESS from draws' p_yes (M, D, n)
+    and log P(evidence | draw) (M, D)."""
     top = log_z.max(axis=1, keepdims=True)
     w = np.exp(log_z - top)
     w /= w.sum(axis=1, keepdims=True)                                     # (M, D)
     mean = np.clip(np.einsum("md,mdn->mn", w, p_yes), 0.0, 1.0)
     se = np.sqrt(np.einsum("md,mdn->mn", w**2, (p_yes - mean[:, None, :]) ** 2))
-    ess = 1.0 / np.sum(w**2, axis=1)
-    if single:
-        return ImportanceEstimate(mean[0], se[0], ess[0], n_draws)
-    return ImportanceEstimate(mean, se, ess, n_draws)
+    return mean, se, 1.0 / np.sum(w**2, axis=1)
+
+
+def importance_batch(net: Network, node_log_weights: np.ndarray,
+                     conditions: Mapping[str, bool] | None, n_draws: int,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One batch of a reference split into tasks: n_draws prior draws' P(yes | evidence,
+    draw) (D, n) and log P(evidence | draw) (D,). `combine_batches` weighs them together."""
+    theta = net.parameters.theta(parameter_draws(net, n_draws, rng))
+    return elimination.marginals(structure_of(net), theta,
+                                 np.asarray(node_log_weights, dtype=float)[None, :],
+                                 net.node_mask(conditions), max_bytes=memory_budget())
+
+
+def combine_batches(batches: list[tuple[np.ndarray, np.ndarray]]) -> ImportanceEstimate:
+    """The estimate from every batch's draws at once (in batch order), as if drawn together."""
+    p_yes = np.concatenate([b[0] for b in batches])
+    log_z = np.concatenate([b[1] for b in batches])
+    mean, se, ess = _weighted(p_yes[None], log_z[None])
+    return ImportanceEstimate(mean[0], se[0], ess[0], len(log_z))

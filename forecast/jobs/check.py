@@ -24,18 +24,19 @@ import numpy as np
 from scipy import stats
 
 from .. import MODEL_VERSION
-from ..analysis.sbc import SbcSettings, run_sbc, summary
+from ..analysis.sbc import SbcSettings, sbc_result, sbc_simulation, summary
 from ..errors import problem
 from ..inference import elimination
 from ..inference.exact import posterior_means as exact_posterior_means
 from ..inference.exact import structure_of
-from ..inference.importance import importance_means
+from ..inference.importance import ImportanceEstimate, combine_batches, importance_batch
 from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.network import Network
 from ..model.spec import Scenario
+from ..parallel import IN_PROCESS, InProcess, Progress, Runner, Where, task_seeds, tasks
 from ..versions import package_versions
 from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 
@@ -65,26 +66,59 @@ def entry_labels(scenario: Scenario, net: Network) -> list[str]:
 # Prior draws behind the importance-sampling reference of `forecast check` on a parametric
 # scenario: its standard error is then a fraction of the NUTS MCSE it is compared with.
 REFERENCE_DRAWS = 40000
+# The reference's draws are drawn in batches of this many, each a task with its own seed (from
+# the command's seed and the batch's index), so they can run on Dask workers.
+REFERENCE_BATCH = 5000
+REFERENCE_STREAM = 1          # the reference's seeds, apart from the SBC simulations' (stream 0)
+
+
+@dataclass(frozen=True)
+class ReferenceTask:
+    """What every batch of the importance-sampling reference shares."""
+
+    net: Network
+    node_log_weights: np.ndarray
+    conditions: dict[str, bool]
+    draws: int
+
+
+def reference_batch(task: ReferenceTask, seed: np.random.SeedSequence):
+    return importance_batch(task.net, task.node_log_weights, task.conditions, task.draws,
+                            np.random.default_rng(seed))
+
+
+def importance_reference(net: Network, node_log_weights: np.ndarray, conditions: dict[str, bool],
+                         n_draws: int, seed: int, runner: Runner | None = None,
+                         progress: Progress | None = None) -> ImportanceEstimate:
+    """Importance sampling over the priors in batches of REFERENCE_BATCH draws, as tasks."""
+    batches = -(-n_draws // REFERENCE_BATCH)
+    task = ReferenceTask(net, np.asarray(node_log_weights, dtype=float), dict(conditions),
+                         REFERENCE_BATCH)
+    return combine_batches((runner or InProcess()).map(
+        reference_batch, task_seeds(seed, batches, REFERENCE_STREAM), task, progress))
 
 
 def reference_means(net: Network, node_log_weights: np.ndarray, conditions: dict[str, bool],
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
+                    seed: int = 0, runner: Runner | None = None,
+                    progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """The reference NUTS is held to: (means, their standard errors, what it is). Closed form
     on a table-only scenario (no error); importance sampling over the priors (numpy, its own
     MC error) when some node is parametric."""
     if net.conjugate:
         return (exact_posterior_means(net, node_log_weights, conditions), np.zeros(net.n_nodes),
                 "closed form")
-    estimate = importance_means(net, node_log_weights, conditions, REFERENCE_DRAWS,
-                                np.random.default_rng(seed))
+    estimate = importance_reference(net, node_log_weights, conditions, REFERENCE_DRAWS, seed,
+                                    runner, progress)
     return estimate.mean, estimate.se, "importance sampling over the priors"
 
 
 def exact_agreement(net: Network, node_log_weights: np.ndarray, conditions: dict[str, bool],
-                    nuts_means: np.ndarray, mcse: np.ndarray, seed: int = 0) -> dict:
+                    nuts_means: np.ndarray, mcse: np.ndarray, seed: int = 0,
+                    runner: Runner | None = None, progress: Progress | None = None) -> dict:
     """z = |NUTS - reference| / combined MC standard error, per node (the reference's own
     error is 0 on the closed form)."""
-    exact, reference_se, reference = reference_means(net, node_log_weights, conditions, seed)
+    exact, reference_se, reference = reference_means(net, node_log_weights, conditions, seed,
+                                                     runner, progress)
     gap = np.abs(nuts_means - exact)
     combined = np.sqrt(np.asarray(mcse, dtype=float) ** 2 + reference_se**2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -109,12 +143,13 @@ IMPORTANCE_DRAWS = 40_000
 
 
 def importance_agreement(net: Network, node_log_weights: np.ndarray, conditions: dict[str, bool],
-                         exact_means: np.ndarray, seed: int) -> dict:
+                         exact_means: np.ndarray, seed: int, runner: Runner | None = None,
+                         progress: Progress | None = None) -> dict:
     """The exact engine's means against importance sampling over the Beta priors (numpy, no
     conjugacy used): z = gap / the sampler's own standard error. The exact side has no Monte
     Carlo error, so the test is as sharp as the reference's draws allow."""
-    estimate = importance_means(net, node_log_weights, conditions, IMPORTANCE_DRAWS,
-                                np.random.default_rng(seed))
+    estimate = importance_reference(net, node_log_weights, conditions, IMPORTANCE_DRAWS, seed,
+                                    runner, progress)
     gap = np.abs(exact_means - estimate.mean)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(estimate.se > 0, gap / estimate.se, np.where(gap < 1e-9, 0.0, np.inf))
@@ -167,6 +202,29 @@ def nuts_fit_function(sampler, settings) -> Callable:
     return fit
 
 
+@dataclass(frozen=True)
+class SbcTask:
+    """What every SBC simulation shares. A worker builds the fit from it: on NUTS the compiled
+    model is the process's own (`nuts.sampler_for`, compiled once per process and structure),
+    so a worker compiles once for all the simulations it runs."""
+
+    net: Network
+    engine: str
+    sbc: SbcSettings
+    sampler: SamplerSettings
+
+    def fit_function(self) -> Callable:
+        if self.engine == "exact":
+            return exact_fit_function(self.net, self.sampler.draws * self.sampler.chains)
+        from ..inference.nuts import sampler_for
+
+        return nuts_fit_function(sampler_for(self.net, self.sampler.backend), self.sampler)
+
+
+def sbc_task(task: SbcTask, seed: np.random.SeedSequence) -> tuple[np.ndarray, int]:
+    return sbc_simulation(task.net, task.fit_function(), task.sbc, seed)
+
+
 @dataclass
 class CheckSettings:
     seed: int
@@ -201,13 +259,15 @@ class CheckResult:
 
 def run_check(paths: ScenarioPaths, settings: CheckSettings,
               progress: Callable[[str, int, int], None] | None = None,
-              write: bool = True, engine: str = "nuts") -> CheckResult:
+              write: bool = True, engine: str = "nuts", where: Where = IN_PROCESS) -> CheckResult:
     """Hold one engine to an independent reference on the scenario's own evidence, then run SBC
     on it; writes reports/<scenario>/check.json and check.html.
 
     engine "nuts": NUTS against the exact engine, SBC with the same compiled model. engine
     "exact": the exact engine against importance sampling over the priors, SBC of its exact
-    conjugate draws."""
+    conjugate draws. The reference's batches and the SBC simulations are tasks run `where`
+    (in process by default), each seeded from `settings.seed` and its index: the document is
+    the same wherever they ran."""
     from ..render.check import render_check_html
 
     inputs = load_inputs(paths)
@@ -215,48 +275,50 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
     net = prepared.net
     engine = choose_engine(paths, prepared, engine)
     check_budgets(paths, prepared, engine, self_check_work(prepared, settings))
-    if progress:
-        progress("compiling and fitting the scenario", 0, 1)
-    sampler_settings = SamplerSettings(draws=settings.agreement_draws, tune=settings.agreement_tune,
-                                       chains=settings.agreement_chains, progress=False,
-                                       backend=settings.backend)
-    posterior = fit(prepared, engine, settings.seed, sampler_settings)
-    if engine == "exact":
-        agreement = importance_agreement(net, prepared.node_log_weights, prepared.conditions,
-                                         posterior.means, settings.seed)
-        agreement["engine"] = "exact"
-    else:
-        agreement = exact_agreement(net, prepared.node_log_weights, prepared.conditions,
-                                    posterior.means, posterior.mcse, seed=settings.seed)
-        agreement["engine"] = posterior.settings.get("backend", posterior.engine)
-    agreement["diagnostics"] = posterior.diagnostics
-    if progress:
-        progress("compiling and fitting the scenario", 1, 1)
-
     sbc_settings = SbcSettings(**{**settings.sbc.__dict__, "simulations": settings.simulations})
-    if len(net.parameters.free):
-        sbc_sampler = SamplerSettings(draws=settings.sbc_draws, tune=settings.sbc_tune,
-                                      chains=settings.sbc_chains, progress=False,
-                                      backend=settings.backend)
-        if settings.sbc_draws * settings.sbc_chains < sbc_settings.thin_to:
-            raise problem("--draws", None, "draws", f"draws x chains of at least "
-                          f"{sbc_settings.thin_to} for SBC ranks")
-        if engine == "exact":
-            fit_function = exact_fit_function(net, settings.sbc_draws * settings.sbc_chains)
-        else:
-            from ..inference.nuts import sampler_for
+    if len(net.parameters.free) and settings.sbc_draws * settings.sbc_chains < sbc_settings.thin_to:
+        raise problem("--draws", None, "draws", f"draws x chains of at least "
+                      f"{sbc_settings.thin_to} for SBC ranks")
 
-            fit_function = nuts_fit_function(sampler_for(net, settings.backend), sbc_sampler)
-        result = run_sbc(net, fit_function, sbc_settings,
-                         seed=settings.seed, entry_labels=entry_labels(inputs.scenario, net),
-                         progress=(lambda i, n: progress("simulation-based calibration", i, n))
-                         if progress else None)
-        sbc = summary(result)
-        sbc["sampler"] = {"draws": settings.sbc_draws, "tune": settings.sbc_tune,
-                          "chains": settings.sbc_chains}
-    else:
-        sbc = {"simulations": 0, "passed": True, "quantities": [],
-               "note": "every CPT entry is fixed: nothing is sampled, so there is nothing to calibrate"}
+    def stage(name: str) -> Progress | None:
+        return (lambda done, total: progress(name, done, total)) if progress else None
+
+    with tasks(where) as runner:
+        if progress:
+            progress("compiling and fitting the scenario", 0, 1)
+        sampler_settings = SamplerSettings(draws=settings.agreement_draws,
+                                           tune=settings.agreement_tune,
+                                           chains=settings.agreement_chains, progress=False,
+                                           backend=settings.backend)
+        posterior = fit(prepared, engine, settings.seed, sampler_settings)
+        if progress:
+            progress("compiling and fitting the scenario", 1, 1)
+        if engine == "exact":
+            agreement = importance_agreement(net, prepared.node_log_weights, prepared.conditions,
+                                             posterior.means, settings.seed, runner,
+                                             stage("reference draws"))
+            agreement["engine"] = "exact"
+        else:
+            agreement = exact_agreement(net, prepared.node_log_weights, prepared.conditions,
+                                        posterior.means, posterior.mcse, settings.seed, runner,
+                                        stage("reference draws"))
+            agreement["engine"] = posterior.settings.get("backend", posterior.engine)
+        agreement["diagnostics"] = posterior.diagnostics
+
+        if len(net.parameters.free):
+            sbc_sampler = SamplerSettings(draws=settings.sbc_draws, tune=settings.sbc_tune,
+                                          chains=settings.sbc_chains, progress=False,
+                                          backend=settings.backend)
+            task = SbcTask(net, engine, sbc_settings, sbc_sampler)
+            ranked = runner.map(sbc_task, task_seeds(settings.seed, settings.simulations), task,
+                                stage("simulation-based calibration"))
+            sbc = summary(sbc_result(net, sbc_settings, ranked, entry_labels(inputs.scenario, net)))
+            sbc["sampler"] = {"draws": settings.sbc_draws, "tune": settings.sbc_tune,
+                              "chains": settings.sbc_chains}
+        else:
+            sbc = {"simulations": 0, "passed": True, "quantities": [],
+                   "note": "every CPT entry is fixed: nothing is sampled, so there is nothing to "
+                           "calibrate"}
     document = {
         "scenario": inputs.scenario.id,
         "title": inputs.scenario.title,
