@@ -300,14 +300,17 @@ class Project:
                                                   "p_yes", "per_target", "if_yes", "if_no"])
 
     def sensitivity(self, targets: Iterable[str] = (), scenario: str | None = None,
-                    as_of: dt.date | str | None = None, top: int | None = None) -> pd.DataFrame:
+                    as_of: dt.date | str | None = None, top: int | None = None,
+                    workers: int | None = None, scheduler: str | None = None) -> pd.DataFrame:
         """As `forecast sensitivity`: one row per (target, CPT number), widest swing first
         within each target: target, node, when ({parent: "yes"/"no"}), low, high (the target's
         forecast with the number at its prior's 5% / 95% quantile), swing_pp, entry_low,
-        entry_high, cpt, cause, forecast."""
+        entry_high, cpt, cause, forecast. `workers`/`scheduler`: as --workers/--scheduler."""
         from .jobs.sensitivity import sensitivity_document
+        from .parallel import Where
 
-        document = sensitivity_document(self.paths(scenario), list(targets), _as_of(as_of), top)
+        document = sensitivity_document(self.paths(scenario), list(targets), _as_of(as_of), top,
+                                        Where(workers, scheduler))
         columns = ["target", "node", "when", "low", "high", "swing_pp", "entry_low", "entry_high",
                    "cpt", "cause", "forecast"]
         rows = [{"target": target, **row} for target, block in document["sensitivity"].items()

@@ -21,8 +21,8 @@ P(v) = mean_d P(v | theta_d) and P(t | v) = mean_d [P(v | theta_d) P(t | v, thet
 (the posterior of theta given v is the posterior given the evidence reweighted by P(v | theta)).
 
 Sensitivity. A target's forecast with one CPT entry at its Beta prior's 5% (then 95%) quantile
-and every other entry at its prior mean, with the evidence and resolutions as they are: one
-batched calibration of 2 rows per free entry.
+and every other entry at its prior mean, with the evidence and resolutions as they are: batched
+calibrations of 2 rows per free entry, in fixed batches that can run as tasks on Dask.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from ..inference import elimination
 from ..inference.exact import memory_budget, structure_of
 from ..model.beta import beta_ppf
 from ..model.network import Network
+from ..parallel import InProcess
 from .report_document import DecisionFields, PageModel, SensitivityRow, WatchRow, WhatifPage
 
 INTERVAL_PROB = 0.9              # the spread of a node's value: its 5%-95% over the CPT draws
@@ -217,12 +218,40 @@ class SensitivityResult:
         return np.lexsort((np.arange(len(self.params)), -swing)).tolist()
 
 
+# Rows (a CPT number at one quantile, or every number at its prior mean) per sensitivity task:
+# fixed, never derived from the number of workers, so the rows are computed in the same batches
+# (and to the same bits) in process and on Dask.
+SENSITIVITY_TASK_ROWS = 256
+
+
+@dataclass(frozen=True)
+class SensitivityBatches:
+    """What every batch of a sensitivity sweep shares: the network, the evidence, and the
+    parameter rows (2 per uncertain number, then the prior means)."""
+
+    net: Network
+    node_log_weights: np.ndarray
+    mask: np.ndarray
+    rows: np.ndarray                 # (2F + 1, P)
+    max_bytes: int
+
+
+def sensitivity_batch(shared: SensitivityBatches, span: tuple[int, int]) -> np.ndarray:
+    """Every node's forecast (rows, n) for the rows start:stop: one batched calibration."""
+    start, stop = span
+    p, _ = elimination.marginals(structure_of(shared.net),
+                                 shared.net.parameters.theta(shared.rows[start:stop]),
+                                 shared.node_log_weights, shared.mask, max_bytes=shared.max_bytes)
+    return p
+
+
 def sensitivity(net: Network, node_log_weights: np.ndarray,
                 conditions: Mapping[str, bool] | None,
-                probs: Sequence[float] = SENSITIVITY_QUANTILES) -> SensitivityResult:
-    """One-way sensitivity of every node's forecast to every uncertain CPT number: one batched
-    calibration of two rows per number (and one at the prior means)."""
-    structure = structure_of(net)
+                probs: Sequence[float] = SENSITIVITY_QUANTILES, runner=None,
+                progress=None) -> SensitivityResult:
+    """One-way sensitivity of every node's forecast to every uncertain CPT number: batched
+    calibrations of two rows per number (and one at the prior means), SENSITIVITY_TASK_ROWS rows
+    a task, run by `runner` (a `forecast.parallel` runner; in process when not given)."""
     parameters = net.parameters
     free = parameters.free
     quantiles = beta_quantiles(parameters.alpha[free], parameters.beta[free], probs)
@@ -230,9 +259,11 @@ def sensitivity(net: Network, node_log_weights: np.ndarray,
     rows = np.arange(len(free))
     params[2 * rows, free] = quantiles[:, 0]
     params[2 * rows + 1, free] = quantiles[:, 1]
-    p, _ = elimination.marginals(structure, parameters.theta(params),
-                                 np.asarray(node_log_weights, dtype=float),
-                                 net.node_mask(conditions), max_bytes=memory_budget())
+    shared = SensitivityBatches(net, np.asarray(node_log_weights, dtype=float),
+                                net.node_mask(conditions), params, memory_budget())
+    spans = [(start, min(start + SENSITIVITY_TASK_ROWS, len(params)))
+             for start in range(0, len(params), SENSITIVITY_TASK_ROWS)]
+    p = np.concatenate((runner or InProcess()).map(sensitivity_batch, spans, shared, progress))
     return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], p[0:-1:2], p[1:-1:2], p[-1])
 
 

@@ -13,11 +13,16 @@ from .options import (
     EngineOption,
     RootOption,
     ScenarioOption,
+    SchedulerOption,
     SeedOption,
     TableJsonOrHtml,
     TableJsonOrHtmlOption,
+    WorkersOption,
+    progress_option,
     sampler_settings,
+    task_progress,
     user_errors,
+    where_of,
 )
 
 
@@ -30,6 +35,10 @@ def backtest(
     seed: SeedOption = DEFAULTS["seed"],
     engine: EngineOption = Engine.auto,
     fmt: TableJsonOrHtmlOption = TableJsonOrHtml.table,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    progress: Annotated[bool, progress_option("Show progress on stderr (with --workers or "
+                                              "--scheduler).")] = True,
 ) -> None:
     """Replay the forecast at each distinct evidence date (what `report --as-of DATE` gives
     that day) and score the replays against the resolutions as `forecast score` scores the
@@ -41,8 +50,10 @@ def backtest(
     from ..io.project import resolve_root
     from ..jobs.backtest import run_backtest  # loaded by this command only
 
-    result = run_backtest(root, scenario, every=every, seed=seed, settings=sampler_settings(),
-                          engine=engine.value)
+    where = where_of(workers, scheduler)
+    with task_progress(progress and not where.in_process) as report:
+        result = run_backtest(root, scenario, every=every, seed=seed, settings=sampler_settings(),
+                              engine=engine.value, where=where, progress=report("replays"))
     if fmt is TableJsonOrHtml.json:
         typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
     elif fmt is TableJsonOrHtml.html:

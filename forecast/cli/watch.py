@@ -18,11 +18,15 @@ from .options import (
     RootOption,
     SamplerSettings,
     ScenarioOption,
+    SchedulerOption,
     SeedOption,
     TableOrJson,
     TableOrJsonOption,
+    WorkersOption,
     sampler_options,
+    task_progress,
     user_errors,
+    where_of,
 )
 
 TargetOption = Annotated[list[str] | None, typer.Option(
@@ -75,6 +79,10 @@ def sensitivity(
     top: Annotated[int | None, typer.Option(
         "--top", min=1, help="Entries per target (default: 10 in the table, all in JSON).",
         show_default=False)] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    progress: Annotated[bool, typer.Option(help="Show progress on stderr (with --workers or "
+                                                "--scheduler).")] = True,
 ) -> None:
     """Which prior each forecast hangs on: per target, its forecast with one CPT entry at its
     prior's 5% and 95% quantiles (every other entry at its prior mean), widest swing first.
@@ -86,8 +94,10 @@ def sensitivity(
     from ..render import json_lines
     from ..render.decisions import render_sensitivity_text
 
-    document = sensitivity_document(scenario_paths(root, scenario), target or [],
-                                    parse_as_of(as_of), top)
+    where = where_of(workers, scheduler)
+    with task_progress(progress and not where.in_process) as report:
+        document = sensitivity_document(scenario_paths(root, scenario), target or [],
+                                        parse_as_of(as_of), top, where, report("sensitivity rows"))
     if fmt is TableOrJson.json:
         typer.echo(json_lines(document["sensitivity"]))
     else:

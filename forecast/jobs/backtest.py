@@ -7,7 +7,9 @@ resolutions dated on or before D count (`io.replay`), fitted through the one sea
 same engine, seed and settings. The replays share the network (one structure, new evidence
 weights and conditions per date), so a backtest on the exact engine costs milliseconds per date.
 They are scored exactly as `forecast score` scores the history (`jobs.score`): a replay scores
-a resolved node when it is dated before the resolution. Nothing here prints.
+a resolved node when it is dated before the resolution. Each replay's fit is a task
+(`forecast.parallel`): in process by default, on Dask workers with `--workers`/`--scheduler`, with
+the same results; `--all` makes every scenario's replays one list of tasks. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from .. import MODEL_VERSION
 from ..analysis.scoring import DEFAULT_BINS
 from ..analysis.summaries import node_forecasts
-from ..inference.problem import Problem, engine_for, fit, prepare
+from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
@@ -29,6 +31,7 @@ from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_path
 from ..io.replay import inputs_as_of, replay_dates
 from ..model.network import conditions_of, node_log_weights
 from ..model.spec import Inputs
+from ..parallel import IN_PROCESS, InProcess, Progress, Runner, Where, tasks
 from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 from .score import ScoredForecast, score_document, scored_forecasts
 
@@ -39,33 +42,58 @@ def backtest_work(inputs: Inputs, settings: SamplerSettings | None = None) -> Wo
         settings or SamplerSettings(progress=False)), "one fit per replay date")
 
 
-def replay_snapshots(inputs: Inputs, seed: int, settings: SamplerSettings | None = None,
-                     engine: str = "auto", base: Problem | None = None) -> tuple[str, list[dict]]:
-    """(engine used, one snapshot per replay date): per node the mean and interval as
-    `report --as-of D` states them, and whether the node had resolved by D. `base`: the
-    problem already prepared from `inputs`."""
-    settings = settings or SamplerSettings(progress=False)
-    base = prepare(inputs) if base is None else base   # the structure, shared by every replay
-    chosen = engine_for(base, engine)
+@dataclass(frozen=True)
+class Replay:
+    """One replay date: its problem (the base structure with that day's evidence weights and
+    conditions) and what its snapshot says besides the forecasts."""
+
+    day: dt.date
+    problem: Problem
+    evidence_hash: str
+    evidence_items: int
+    resolved: dict[str, str]
+
+
+def replays(inputs: Inputs, base: Problem) -> list[Replay]:
+    """One replay per distinct evidence date, sharing `base`'s network (`base`: the problem
+    prepared from `inputs`)."""
     node_ids = base.net.node_ids
-    snapshots = []
+    out = []
     for day in replay_dates(inputs):
         replay = inputs_as_of(inputs, day)
         problem = dataclasses.replace(
             base, node_log_weights=node_log_weights(node_ids, replay.evidence),
             conditions=conditions_of(replay.resolutions))
-        posterior = fit(problem, chosen, seed, settings)
-        resolved = {r.node: r.state for r in replay.resolutions}
-        snapshots.append({
-            "as_of": day.isoformat(),
+        out.append(Replay(day, problem, replay.evidence_hash,
+                          len({it.item_id for it in replay.evidence}),
+                          {r.node: r.state for r in replay.resolutions}))
+    return out
+
+
+@dataclass(frozen=True)
+class ReplayFit:
+    """What every replay's fit shares: the seed and the sampler settings."""
+
+    seed: int
+    settings: SamplerSettings
+
+
+def replay_forecasts(shared: ReplayFit, task: tuple[str, Problem]) -> list[tuple[float, list[float]]]:
+    """One replay's task (engine, problem): per node, the mean and interval `report --as-of D`
+    states (so every replay is fitted with the command's own seed, as that report would be)."""
+    engine, problem = task
+    posterior = fit(problem, engine, shared.seed, shared.settings)
+    return node_forecasts(posterior.p_yes, posterior.means)
+
+
+def snapshot(replay: Replay, forecasts: list[tuple[float, list[float]]]) -> dict:
+    node_ids = replay.problem.net.node_ids
+    return {"as_of": replay.day.isoformat(),
             "evidence_hash": replay.evidence_hash,
-            "evidence_items": len({it.item_id for it in replay.evidence}),
+            "evidence_items": replay.evidence_items,
             "nodes": [{"id": node_id, "mean": mean, "interval": bounds,
-                       "resolved": resolved.get(node_id)}
-                      for node_id, (mean, bounds) in zip(
-                          node_ids, node_forecasts(posterior.p_yes, posterior.means), strict=True)],
-        })
-    return chosen, snapshots
+                       "resolved": replay.resolved.get(node_id)}
+                      for node_id, (mean, bounds) in zip(node_ids, forecasts, strict=True)]}
 
 
 def _scoring_view(snapshot: dict) -> dict:
@@ -90,14 +118,31 @@ class ScenarioBacktest:
     forecasts: list[ScoredForecast]
 
 
-def backtest_scenario(paths: ScenarioPaths, seed: int, settings: SamplerSettings | None = None,
-                      engine: str = "auto", n_bins: int = DEFAULT_BINS,
-                      generated_at: dt.datetime | None = None) -> ScenarioBacktest:
+@dataclass
+class PlannedBacktest:
+    """A scenario's backtest before its replays are fitted."""
+
+    paths: ScenarioPaths
+    inputs: Inputs
+    engine: str
+    replays: list[Replay]
+
+
+def plan_backtest(paths: ScenarioPaths, settings: SamplerSettings | None = None,
+                  engine: str = "auto") -> PlannedBacktest:
+    """Load, choose the engine, hold the work to the budgets, and list the replays."""
     inputs = load_inputs(paths)
     base = prepare(inputs)
     chosen = choose_engine(paths, base, engine)
     check_budgets(paths, base, chosen, backtest_work(inputs, settings))
-    _, snapshots = replay_snapshots(inputs, seed, settings, chosen, base)
+    return PlannedBacktest(paths, inputs, chosen, replays(inputs, base))
+
+
+def scenario_document(planned: PlannedBacktest, snapshots: list[dict], seed: int,
+                      n_bins: int = DEFAULT_BINS,
+                      generated_at: dt.datetime | None = None) -> ScenarioBacktest:
+    """The scenario's backtest from its replays' snapshots, scored."""
+    inputs = planned.inputs
     scenario = inputs.scenario
     forecasts = scored_forecasts(scenario.id, inputs.resolutions,
                                  [_scoring_view(s) for s in snapshots])
@@ -107,7 +152,7 @@ def backtest_scenario(paths: ScenarioPaths, seed: int, settings: SamplerSettings
         "title": scenario.title,
         "generated_at": scored["generated_at"],
         "model_version": MODEL_VERSION,
-        "engine": chosen,
+        "engine": planned.engine,
         "seed": seed,
         "evidence_hash": inputs.evidence_hash,
         "nodes": [{"id": n.id, "label": n.display, "role": n.role, "question": n.question,
@@ -122,6 +167,17 @@ def backtest_scenario(paths: ScenarioPaths, seed: int, settings: SamplerSettings
         "empty_reason": _empty_reason(snapshots, inputs, forecasts),
     }
     return ScenarioBacktest(document, forecasts)
+
+
+def fit_replays(planned: list[PlannedBacktest], seed: int, settings: SamplerSettings | None = None,
+                runner: Runner | None = None, progress: Progress | None = None) -> list[list[dict]]:
+    """Every scenario's replays as one list of tasks (so `--all` spreads them over every
+    worker); per scenario, its snapshots in date order."""
+    items = [(p.engine, r.problem) for p in planned for r in p.replays]
+    fitted = iter((runner or InProcess()).map(
+        replay_forecasts, items, ReplayFit(seed, settings or SamplerSettings(progress=False)),
+        progress))
+    return [[snapshot(r, next(fitted)) for r in p.replays] for p in planned]
 
 
 def _empty_reason(snapshots: list[dict], inputs: Inputs, forecasts: list) -> str:
@@ -169,19 +225,24 @@ def _files(directory: Path, document: dict) -> dict[Path, str]:
 
 def run_backtest(root: Path | str | None, scenario: str | None, every: bool = False,
                  seed: int = 0, settings: SamplerSettings | None = None, engine: str = "auto",
-                 n_bins: int = DEFAULT_BINS, write: bool = True) -> BacktestResult:
+                 n_bins: int = DEFAULT_BINS, write: bool = True, where: Where = IN_PROCESS,
+                 progress: Progress | None = None) -> BacktestResult:
     """Backtest one scenario (reports/<id>/backtest.{json,html}) or, with `every`, each scenario
-    under the root and all of them pooled (reports/backtest.{json,html})."""
+    under the root and all of them pooled (reports/backtest.{json,html}). The replays are tasks
+    run `where` (in process by default); the documents are the same wherever they ran."""
     root_dir = resolve_root(root)
     ids = chosen_scenarios(root_dir, scenario, every)
     moment = dt.datetime.now(dt.UTC)
+    planned = [plan_backtest(scenario_paths(root, scenario_id), settings, engine)
+               for scenario_id in ids]
+    with tasks(where) as runner:
+        snapshots = fit_replays(planned, seed, settings, runner, progress)
     files: dict[Path, str] = {}
     backtests = []
-    for scenario_id in ids:
-        paths = scenario_paths(root, scenario_id)
-        backtests.append(backtest_scenario(paths, seed, settings, engine, n_bins, moment))
+    for plan, replayed in zip(planned, snapshots, strict=True):
+        backtests.append(scenario_document(plan, replayed, seed, n_bins, moment))
         if write:
-            files.update(_files(paths.reports, backtests[-1].document))
+            files.update(_files(plan.paths.reports, backtests[-1].document))
     document = backtests[0].document
     if every:
         document = pooled_document(ids, backtests, n_bins, moment)

@@ -18,6 +18,7 @@ from ..analysis.decisions import (
 from ..analysis.document import as_of_date
 from ..inference.problem import Problem, prepare
 from ..io.project import ScenarioPaths, load_inputs
+from ..parallel import IN_PROCESS, Progress, Where, tasks
 from .budget import Work, check_budgets
 from .watch import choose_targets
 
@@ -29,14 +30,19 @@ def sensitivity_work(problem: Problem) -> Work:
 
 
 def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
-                         as_of: dt.date | None = None, top: int | None = None) -> dict:
-    """{"scenario", "as_of", "targets", "quantiles", "sensitivity": {target: rows}}."""
+                         as_of: dt.date | None = None, top: int | None = None,
+                         where: Where = IN_PROCESS, progress: Progress | None = None) -> dict:
+    """{"scenario", "as_of", "targets", "quantiles", "sensitivity": {target: rows}}. The rows
+    are computed in batches, as tasks run `where` (in process by default), with the same
+    result wherever they ran."""
     inputs = load_inputs(paths, as_of)
     problem = prepare(inputs)
     net = problem.net
     check_budgets(paths, problem, "exact", sensitivity_work(problem))   # exact inference only
     chosen = choose_targets(inputs.scenario, problem.conditions, targets)
-    result = sensitivity(net, problem.node_log_weights, problem.conditions)
+    with tasks(where) as runner:
+        result = sensitivity(net, problem.node_log_weights, problem.conditions, runner=runner,
+                             progress=progress)
     meanings = [parameter_meaning(net, int(i)) for i in result.params]
     return {"scenario": inputs.scenario.id,
             "as_of": (as_of or as_of_date(inputs)).isoformat(),
