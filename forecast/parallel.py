@@ -1,4 +1,5 @@
-"""Many independent tasks, in process or on Dask (DESIGN.md, "When one machine is not enough").
+"""Many independent tasks, in process or on Dask (README, "Verification and bulk work on more
+than one process").
 
 Verification and bulk work (SBC simulations, reference draws, backtest replays, sensitivity rows,
 cross-validation folds) is a list of tasks, each a pure function of what every task shares and
