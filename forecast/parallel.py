@@ -89,6 +89,10 @@ class InProcess:
         return results
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 class OnDask:
     """Tasks on a dask.distributed client; results gathered in task order."""
 
@@ -99,12 +103,14 @@ class OnDask:
     def map(self, function: Callable, items: Sequence, shared: Any = None,
             progress: Progress | None = None) -> list:
         """function(shared, item) for every item on the cluster; `shared` goes to each worker
-        once, not once per task."""
-        from distributed import as_completed
+        once, not once per task (so what is large belongs in it, or split among the items)."""
+        from distributed import KilledWorker, as_completed
 
         if not items:
             return []
-        [common] = self.client.scatter([shared], broadcast=True, hash=False)
+        # `shared` as the result of a task, not scattered: Dask can compute it again if the
+        # worker holding it dies (scattered data would be lost with it)
+        common = self.client.submit(_identity, shared, pure=False)
         futures = self.client.map(function, [common] * len(items), list(items), pure=False)
         try:
             done = 0
@@ -115,6 +121,9 @@ class OnDask:
                 if progress:
                     progress(done, len(items))
             return self.client.gather(futures)
+        except KilledWorker:
+            raise problem(None, None, self.where.option, f"a task ended {ALLOWED_FAILURES} worker "
+                          "processes in turn (out of memory?), so it was given up") from None
         finally:
             self.client.cancel([*futures, common])
 

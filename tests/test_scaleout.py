@@ -132,6 +132,19 @@ def test_a_task_whose_worker_dies_is_retried_with_the_same_result(roots, cluster
         np.testing.assert_array_equal(ranks, want)
 
 
+def always_dies(shared, item):
+    os._exit(1)
+
+
+def test_a_task_that_keeps_killing_workers_is_one_error_line(cluster):
+    from forecast.errors import ForecastError
+    from forecast.parallel import Where, tasks
+
+    with tasks(Where(scheduler=cluster.scheduler_address)) as place, \
+            pytest.raises(ForecastError, match="ended 3 worker processes in turn"):
+        place.map(always_dies, [0])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -226,21 +226,17 @@ SENSITIVITY_TASK_ROWS = 256
 
 @dataclass(frozen=True)
 class SensitivityBatches:
-    """What every batch of a sensitivity sweep shares: the network, the evidence, and the
-    parameter rows (2 per uncertain number, then the prior means)."""
+    """What every batch of a sensitivity sweep shares: the network and the evidence."""
 
     net: Network
     node_log_weights: np.ndarray
     mask: np.ndarray
-    rows: np.ndarray                 # (2F + 1, P)
     max_bytes: int
 
 
-def sensitivity_batch(shared: SensitivityBatches, span: tuple[int, int]) -> np.ndarray:
-    """Every node's forecast (rows, n) for the rows start:stop: one batched calibration."""
-    start, stop = span
-    p, _ = elimination.marginals(structure_of(shared.net),
-                                 shared.net.parameters.theta(shared.rows[start:stop]),
+def sensitivity_batch(shared: SensitivityBatches, rows: np.ndarray) -> np.ndarray:
+    """Every node's forecast (rows, n) for a batch of parameter rows: one batched calibration."""
+    p, _ = elimination.marginals(structure_of(shared.net), shared.net.parameters.theta(rows),
                                  shared.node_log_weights, shared.mask, max_bytes=shared.max_bytes)
     return p
 
@@ -260,10 +256,10 @@ def sensitivity(net: Network, node_log_weights: np.ndarray,
     params[2 * rows, free] = quantiles[:, 0]
     params[2 * rows + 1, free] = quantiles[:, 1]
     shared = SensitivityBatches(net, np.asarray(node_log_weights, dtype=float),
-                                net.node_mask(conditions), params, memory_budget())
-    spans = [(start, min(start + SENSITIVITY_TASK_ROWS, len(params)))
-             for start in range(0, len(params), SENSITIVITY_TASK_ROWS)]
-    p = np.concatenate((runner or InProcess()).map(sensitivity_batch, spans, shared, progress))
+                                net.node_mask(conditions), memory_budget())
+    batches = [params[start:start + SENSITIVITY_TASK_ROWS]
+               for start in range(0, len(params), SENSITIVITY_TASK_ROWS)]
+    p = np.concatenate((runner or InProcess()).map(sensitivity_batch, batches, shared, progress))
     return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], p[0:-1:2], p[1:-1:2], p[-1])
 
 
