@@ -301,8 +301,9 @@ def test_large_cliques_read_marginals_node_by_node_when_their_state_table_is_too
 def test_hard_evidence_folded_into_the_tables_gives_the_unfolded_answer(monkeypatch):
     """Observed nodes down to one state (their axes gone from every table) on every network,
     not only large ones: the same probabilities (1e-12) and log Z as the full tables and as
-    enumeration, observed nodes exactly 1 on their state; the folded plan is kept for the
-    next call with the same observed nodes; the binary API folds the same way."""
+    enumeration, observed nodes exactly 1 on their state, batched soft weights over shared
+    conditions too; the folded plan is kept for the next call with the same observed nodes;
+    the binary API folds the same way."""
     from forecast.inference.elimination import observed
     rng = np.random.default_rng(12)
     for trial in range(12):
@@ -329,6 +330,12 @@ def test_hard_evidence_folded_into_the_tables_gives_the_unfolded_answer(monkeypa
         for v, x in conditions.items():
             block = folded[s.state_offsets[v]:s.state_offsets[v] + cards[v]]
             assert block[x] == 1.0 and block.sum() == 1.0
+        rows = np.stack([weights, rng.normal(0, 1, s.n_states), np.zeros(s.n_states)])
+        batched, batched_z = E.state_marginals(s, cpt, rows, conditions)
+        monkeypatch.setattr(observed, "FOLD_FROM_CELLS", 2**62)
+        unfolded, unfolded_z = E.state_marginals(s, cpt, rows, conditions)
+        np.testing.assert_allclose(batched, unfolded, atol=1e-12, rtol=0)
+        np.testing.assert_allclose(batched_z, unfolded_z, atol=1e-12, rtol=0)
         binary = E.build_structure(parents)
         theta = rng.uniform(0.05, 0.95, binary.n_entries)
         yes = {int(v): trial % 2 for v in seen}

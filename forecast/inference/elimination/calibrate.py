@@ -186,7 +186,7 @@ def _batched(s: Structure, batch: tuple[int, ...], cells: Callable[[int, int], n
     if folded is not None:
         inner, full_cells = folded.structure, cells
         cells = lambda a, b: full_cells(a, b)[folded.cells]      # noqa: E731
-        log_weights = log_weights[folded.states]
+        log_weights = log_weights[..., folded.states]
     else:
         inner = s
     total = int(np.prod(batch, dtype=np.int64))

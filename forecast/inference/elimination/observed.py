@@ -6,9 +6,9 @@ state weights of the folded network are a gather from the full ones, and the ans
 back (an observed node: 1 on its state, 0 on the others). log Z is unchanged: the states
 ruled out contributed nothing to it.
 
-Folding pays on big tables only (re-planning costs a few milliseconds): it applies when the
-evidence is the same on every row of a batch and the network's tables hold at least
-`FOLD_FROM_CELLS` cells."""
+Folding pays on big tables only (re-planning costs a few milliseconds): it applies to the
+nodes observed in the same state on every row of a batch (leave-one-out rows, draws) when the
+network's tables hold at least `FOLD_FROM_CELLS` cells."""
 
 from __future__ import annotations
 
@@ -30,16 +30,20 @@ class Fold:
 
 
 def fold(s: Structure, log_weights: np.ndarray) -> Fold | None:
-    """The folded network for these evidence log-weights (n_states,), or None where folding
-    would not pay (small tables, nothing observed, or evidence that differs between rows)."""
-    if log_weights.ndim != 1 or s.total_cells < FOLD_FROM_CELLS:
+    """The folded network for these evidence log-weights (..., n_states), or None where
+    folding would not pay (small tables, or no node observed in the same state on every
+    row)."""
+    if s.total_cells < FOLD_FROM_CELLS:
         return None
-    allowed = np.add.reduceat((log_weights > -np.inf).astype(np.int64), s.state_offsets)
+    # a state any row allows stays; a node left with one state is observed (a row that rules
+    # that state out too keeps its -inf there, and stays impossible)
+    possible = (log_weights > -np.inf).reshape(-1, s.n_states).any(axis=0)
+    allowed = np.add.reduceat(possible.astype(np.int64), s.state_offsets)
     observed = np.flatnonzero((allowed == 1) & (np.asarray(s.cards) > 1))
     if not len(observed):
         return None
-    at = {int(v): int(np.flatnonzero(log_weights[s.state_offsets[v]:s.state_offsets[v]
-                                                 + s.cards[v]] > -np.inf)[0])
+    at = {int(v): int(np.flatnonzero(possible[s.state_offsets[v]:s.state_offsets[v]
+                                              + s.cards[v]])[0])
           for v in observed}
     key = tuple(sorted(at))
     folded = s.folds.get(key)
