@@ -235,3 +235,20 @@ def test_a_long_cycle_is_named_by_its_ends_in_whole_ids():
     cycle = str(error.value).split("found a cycle ", 1)[1].split(" <- ")
     assert cycle[4] == "(7 more)" and len(cycle) == 9
     assert set(cycle) - {"(7 more)"} <= set(ids)
+
+
+def test_validate_reports_a_repeated_rows_own_problems_too():
+    text = (DATA / "priors" / "burglary.toml").read_text().replace(
+        "  when = { burglary = true, earthquake = false }\n  p = 0.94",
+        "  when = { burglary = true, earthquake = true }\n  colour = \"red\"\n  p = 0.94")
+    found = [(error.row, error.field) for error in scenario_problems(text, "priors/burglary.toml")]
+    assert found == [("node[alarm].prior[1]", "when"), ("node[alarm].prior[1]", "colour"),
+                     ("node[alarm]", "prior")]
+
+
+def test_validate_reports_a_repeated_cause_rows_own_problems_too():
+    text = (DATA / "priors" / "noisy-or-four.toml").read_text()
+    at = text.index('cause = "c1"')
+    text = text[:at] + 'cause = "c2"\n  colour = "red"\n  ' + text[at + len('cause = "c1"\n  '):]
+    fields = [error.field for error in scenario_problems(text, "priors/noisy-or-four.toml")]
+    assert "colour" in fields and "cause" in fields

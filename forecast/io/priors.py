@@ -465,6 +465,8 @@ class _Reader:
             if config in by_config:
                 self.note(fail(self.path, at, "when", "each parent configuration once",
                                f"a second row for {self.describe(parents, config)}"))
+                self.attempt(self.prior, table, parents, config, at, scales, shared,  # its own
+                             node_id)
                 continue
             by_config[config] = self.attempt(self.prior, table, parents, config, at, scales,
                                              shared, node_id)
@@ -562,6 +564,7 @@ class _Reader:
                 self.note(fail(self.path, at, "cause", "one row per parent and one base row",
                                f"a second row for {cause}" if cause else "a second base row "
                                "(a row without `cause`)"))
+                self.attempt(self.prior, table, (), 0, at, scales, shared)      # its own
                 continue
             by_cause[cause] = self.attempt(self.prior, table, (), 0, at, scales, shared)
         if not unplaced:
