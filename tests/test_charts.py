@@ -164,3 +164,17 @@ def test_rank_histograms_colour_a_failing_quantity_red_and_escape_its_name():
     assert fills.count(POSTERIOR) == 3 and fills.count(NO) == 1      # one bar per non-empty bin
     texts = [t.text for t in root.iter(f"{ns}text")]
     assert "theta[<a>&b]" in texts and "p = 0.000" in texts
+
+
+def test_the_history_is_drawn_as_steps_so_a_jump_reads_as_a_jump():
+    """Snapshots a year apart: the forecast holds, then moves at the second snapshot's date."""
+    snapshot = {"as_of": "2025-03-11", "nodes": [{"id": "ceasefire", "mean": 0.4,
+                                                  "interval": [0.2, 0.6]}]}
+    later = {"as_of": "2026-03-11", "nodes": [{"id": "ceasefire", "mean": 0.0,
+                                               "interval": [0.0, 0.0]}]}
+    root = svg_of(history_chart(document(history=[snapshot, later])))
+    line = next(e for e in root.iter() if e.tag.endswith("polyline"))
+    corners = [tuple(map(float, p.split(","))) for p in line.attrib["points"].split()]
+    assert len(corners) == 3
+    (x0, y0), (x1, y1), (x2, y2) = corners
+    assert y1 == y0 and x1 == x2 and x1 > x0 and y2 > y1     # flat for a year, then down at once

@@ -31,6 +31,18 @@ def _date_ticks(first: dt.date, last: dt.date, most: int = 4) -> list[dt.date]:
     return [first + dt.timedelta(days=d) for d in range(0, span + 1, step)]
 
 
+def steps(points: list[tuple]) -> list[tuple]:
+    """(date, value) corners of a step line: a forecast holds until the next snapshot, then
+    moves at once (a straight slope between snapshots a year apart would read as a gradual
+    drift, not the jump a resolution or a news item made)."""
+    corners: list[tuple] = []
+    for k, (day, value) in enumerate(points):
+        if k:
+            corners.append((day, points[k - 1][1]))
+        corners.append((day, value))
+    return corners
+
+
 def history_chart(document: ReportDocument) -> str | None:
     """Small multiples: each node's mean and interval over the snapshots' as-of dates, with its
     prior as a dashed line. None when there is no history to draw."""
@@ -76,11 +88,14 @@ def history_chart(document: ReportDocument) -> str | None:
                  PRIOR, 1, dash="4 3")
         points = series[node["id"]]
         if points:
-            upper = [(x_of(d), y_of(iv[1] if iv else m)) for d, m, iv in points]
-            lower = [(x_of(d), y_of(iv[0] if iv else m)) for d, m, iv in reversed(points)]
+            upper = [(x_of(d), y_of(v)) for d, v in steps([(d, iv[1] if iv else m)
+                                                           for d, m, iv in points])]
+            lower = [(x_of(d), y_of(v)) for d, v in steps([(d, iv[0] if iv else m)
+                                                           for d, m, iv in points])][::-1]
             band = " ".join(f"{fmt(x)},{fmt(y)}" for x, y in upper + lower)
             svg.add(f'<polygon points="{band}" fill="{POSTERIOR_BAND}" opacity="0.55"/>')
-            path = " ".join(f"{fmt(x_of(d))},{fmt(y_of(m))}" for d, m, _ in points)
+            path = " ".join(f"{fmt(x_of(d))},{fmt(y_of(m))}"
+                            for d, m in steps([(d, m) for d, m, _ in points]))
             svg.add(f'<polyline points="{path}" fill="none" stroke="{POSTERIOR}" stroke-width="1.8"/>')
             for d, m, _ in points:
                 svg.circle(x_of(d), y_of(m), 2.8, POSTERIOR)
@@ -89,9 +104,10 @@ def history_chart(document: ReportDocument) -> str | None:
             # The current forecast is not in the history yet: a hollow point, joined to the
             # last snapshot by a dotted line, so the chart ends where the report's headline is.
             mean = now["means"][node["id"]]
-            if points:
-                svg.line(x_of(points[-1][0]), y_of(points[-1][1]), x_of(now["as_of"]), y_of(mean),
-                         POSTERIOR, 1.2, dash="2 3")
+            if points:      # held until now, then the step to the current forecast
+                corners = steps([points[-1][:2], (now["as_of"], mean)])
+                for (d0, m0), (d1, m1) in zip(corners, corners[1:], strict=False):
+                    svg.line(x_of(d0), y_of(m0), x_of(d1), y_of(m1), POSTERIOR, 1.2, dash="2 3")
             svg.circle(x_of(now["as_of"]), y_of(mean), 4.5, "white", POSTERIOR, 1.6)
             latest = (now["as_of"], mean)
         if latest is not None:
