@@ -178,3 +178,26 @@ def test_the_history_is_drawn_as_steps_so_a_jump_reads_as_a_jump():
     assert len(corners) == 3
     (x0, y0), (x1, y1), (x2, y2) = corners
     assert y1 == y0 and x1 == x2 and x1 > x0 and y2 > y1     # flat for a year, then down at once
+
+
+def test_the_readme_says_which_shipped_scenario_gets_the_structure_diagram(shipped_root):
+    """README: "a diagram up to N questions in L layers, as for the shipped us-tariffs-2025; past
+    that, as for the shipped Turkey scenario, linked layered cards"."""
+    import re
+    from pathlib import Path
+
+    from forecast.io.priors import load_scenario
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    found = re.search(r"a diagram up to (\d+) questions in (\d+) layers, as for the shipped "
+                      r"`([\w-]+)`; past that, as for the shipped Turkey scenario", readme)
+    assert found, "README no longer states the diagram's limits"
+    assert (int(found[1]), int(found[2])) == (graph_layout.DIAGRAM_MAX_NODES,
+                                              graph_layout.DIAGRAM_MAX_LAYERS)
+
+    def nodes(scenario_id):
+        scenario = load_scenario(shipped_root / "priors" / f"{scenario_id}.toml")
+        return [{"id": n.id, "parents": list(n.parents)} for n in scenario.nodes]
+
+    assert graph_layout.diagram_fits(nodes(found[3]))
+    assert not graph_layout.diagram_fits(nodes("turkey-peacekeeping"))
