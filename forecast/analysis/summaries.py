@@ -41,6 +41,8 @@ class Influence:
     effect_pp: np.ndarray    # (n,) mean with - mean without, in percentage points
     effect_logodds: np.ndarray
     items: tuple[str, ...] = ()     # the item ids left out (a cluster's members; an item itself)
+    # networks with k-state nodes: the effect on every node-state, engine order (pp)
+    state_effect_pp: np.ndarray | None = None
 
 
 def _leave_out_weights(net: Network, items: tuple[EvidenceItem, ...],
@@ -126,7 +128,9 @@ def _state_influence(net: Network, items: tuple[EvidenceItem, ...], conditions,
     full_means, means = batch[0, picked], batch[1:, picked]
     pp = (full_means[None, :] - means) * 100
     lo = logit(full_means)[None, :] - logit(means)
-    return [Influence(key, kind, cluster, pp[row], lo[row], tuple(sorted(leave_outs[row])))
+    every = (batch[0][None, :] - batch[1:]) * 100
+    return [Influence(key, kind, cluster, pp[row], lo[row], tuple(sorted(leave_outs[row])),
+                      every[row])
             for row, (key, kind, cluster) in enumerate(keys)]
 
 

@@ -73,8 +73,12 @@ def inputs_hash(inputs: Inputs) -> str:
         # so existing histories stay current)
         "nodes": [[n.id, list(n.parents), [[p.alpha, p.beta, p.fixed] for p in n.priors]]
                   + ([n.cpt, [p.cause for p in n.priors]] if n.parametric else [])
+                  # a node of other states adds them and its rows (yes/no nodes hash as before)
+                  + ([list(n.states), [[list(p.dirichlet or ()), list(p.fixed_row or ())]
+                                       for p in n.priors]] if not n.binary else [])
                   for n in scenario.nodes],
         "rows": sorted([it.item_id, it.node, it.lr, it.weight, it.cluster_key]
+                       + ([it.state] if it.state else []) + ([list(it.lrs)] if it.lrs else [])
                        for it in inputs.evidence),
     }
     text = json.dumps(blob, separators=(",", ":"), sort_keys=True)
@@ -93,6 +97,26 @@ def top_effects(influences: list[Influence], node_ids: tuple[str, ...],
         for effect, key in sorted(effects, key=lambda e: (-abs(e[0]), e[1]))[:limit]:
             kept[key][node] = effect
     return {key: dict(kept[key]) for key in sorted(kept)}
+
+
+def top_state_effects(influences: list[Influence], scenario, limit: int = TOP_INFLUENCES
+                      ) -> dict[str, dict[str, dict[str, float]]]:
+    """{key: {node: {state: effect in pp}}} for the nodes of more than two states: per
+    (node, state), the `limit` largest effects that are not zero at 0.01 pp, as `top_effects`
+    keeps them for a yes/no node's mean."""
+    kept: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    offset = 0
+    for node in scenario.nodes:
+        if not node.binary:
+            for state in node.states:
+                column = offset + node.engine_index(state)
+                effects = [(round(float(inf.state_effect_pp[column]), INFLUENCE_DIGITS), inf.key)
+                           for inf in influences if inf.state_effect_pp is not None]
+                effects = [(effect, key) for effect, key in effects if effect != 0]
+                for effect, key in sorted(effects, key=lambda e: (-abs(e[0]), e[1]))[:limit]:
+                    kept[key][node.id][state] = effect
+        offset += node.card
+    return {key: {node: dict(states) for node, states in kept[key].items()} for key in sorted(kept)}
 
 
 def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Influence],
@@ -139,6 +163,12 @@ def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Inf
                        for node, effect in zip(node_ids, effects, strict=True)
                        if round(float(effect), INFLUENCE_DIGITS) != 0}
             for resolved, effects in sorted((resolution_effects or {}).items())},
+        # questions of more outcomes: what moved each state (yes/no scenarios add nothing)
+        **({"state_influence": top_state_effects(
+                [inf for inf in influences if inf.kind == "item"], inputs.scenario),
+            "cluster_state_influence": top_state_effects(
+                [inf for inf in influences if inf.kind == "cluster"], inputs.scenario)}
+           if not all(n.binary for n in inputs.scenario.nodes) else {}),
     }
 
 
@@ -192,6 +222,9 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
                 "nodes": [{"id": node_id, "before": None, "after": node["mean"], "shift_pp": None,
                            "resolved": node["resolved"], "causes": [], "clusters": [],
                            "resolutions": []}
+                          | ({"states": _state_changes(None, node, None, current, {}, [],
+                                                       min_effect_pp)}
+                             if "distribution" in node else {})
                           for node_id, node in after.items()]}
     before = {node["id"]: node for node in previous["nodes"]}
     old, new = previous["items"], current["items"]
@@ -221,7 +254,8 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
                                         - _cluster_effect(previous, c, node_id), 2)}
                     for c in touched]
         old_node = before.get(node_id)
-        shift = None if old_node is None else round(100 * (node["mean"] - old_node["mean"]), 2)
+        shift = (None if old_node is None or node["mean"] is None or old_node.get("mean") is None
+                 else round(100 * (node["mean"] - old_node["mean"]), 2))
         moved_by = [{**r, "effect_pp": _resolution_effect(r, previous, current, node_id)}
                     for r in resolutions]
         nodes.append({
@@ -239,9 +273,58 @@ def what_changed(previous: dict | None, current: dict, min_effect_pp: float = 0.
             "resolutions": sorted((r for r in moved_by if r["effect_pp"] is None
                                    or abs(r["effect_pp"]) >= min_effect_pp),
                                   key=lambda r: -abs(r["effect_pp"] or 0)),
-        })
+        } | ({"states": _state_changes(old_node, node, previous, current,
+                                       {"added": added, "removed": removed, "changed": changed},
+                                       touched, min_effect_pp)}
+             if "distribution" in node else {}))
     return {"first": False, "items": {"added": added, "removed": removed, "changed": changed},
             "resolutions": resolutions, "nodes": nodes}
+
+
+def _state_effect(snapshot: dict | None, key: str, node: str, state: str,
+                  field: str = "state_influence") -> float:
+    if snapshot is None:
+        return 0.0
+    return snapshot.get(field, {}).get(key, {}).get(node, {}).get(state, 0.0)
+
+
+def _state_changes(old_node: dict | None, node: dict, previous: dict | None, current: dict,
+                   kinds: dict[str, list[str]], clusters: list[str],
+                   min_effect_pp: float) -> list[dict]:
+    """A question of more outcomes, state by state: its probability before and after, the
+    shift in percentage points, and the items and whole clusters behind each state's shift
+    (an added item by its influence on that state now, a removed one by minus its influence
+    then, a changed one by the difference), largest first."""
+    then = {row["state"]: row["mean"] for row in (old_node or {}).get("distribution") or []}
+    cluster_now, cluster_then = _clusters_of(current), _clusters_of(previous or {})
+    out = []
+    for row in node["distribution"]:
+        state = row["state"]
+        causes = []
+        for kind, ids in kinds.items():
+            for item in ids:
+                now = _state_effect(current, item, node["id"], state)
+                was = _state_effect(previous, item, node["id"], state)
+                effect = {"added": now, "removed": -was, "changed": now - was}[kind]
+                causes.append({"item_id": item, "change": kind,
+                               "cluster": cluster_now.get(item) or cluster_then.get(item),
+                               "effect_pp": round(effect, 2)})
+        moved = [{"cluster": c, "items": _members(c, previous or {}, current),
+                  "effect_pp": round(_state_effect(current, c, node["id"], state,
+                                                   "cluster_state_influence")
+                                     - _state_effect(previous, c, node["id"], state,
+                                                     "cluster_state_influence"), 2)}
+                 for c in clusters]
+        before = then.get(state)
+        out.append({
+            "state": state, "before": before, "after": row["mean"],
+            "shift_pp": None if before is None else round(100 * (row["mean"] - before), 2),
+            "causes": sorted((c for c in causes if abs(c["effect_pp"]) >= min_effect_pp),
+                             key=lambda c: -abs(c["effect_pp"])),
+            "clusters": sorted((c for c in moved if abs(c["effect_pp"]) >= min_effect_pp),
+                               key=lambda c: -abs(c["effect_pp"])),
+        })
+    return out
 
 
 def resolution_changes(previous: dict, current: dict) -> list[dict]:

@@ -76,6 +76,13 @@ def _causes(node: dict) -> str:
     return "; ".join(parts) or "—"
 
 
+def _numbers(row: dict) -> tuple[str, str, str]:
+    """Before, after and shift of a node's mean or of one state's probability."""
+    before = "—" if row["before"] is None else pct(row["before"])
+    shift = "—" if row["shift_pp"] is None else f"{row['shift_pp']:+.2f} pp"
+    return before, pct(row["after"]), shift
+
+
 def print_update(result: UpdateResult, display, console: Console) -> None:
     """The changes as a table on `console`; `display` shows a written path as the user gave
     the root."""
@@ -106,9 +113,16 @@ def print_update(result: UpdateResult, display, console: Console) -> None:
                           ("shift", "right"), ("caused by (influence, pp)", "left")):
         table.add_column(name, justify=justify)
     for node in changes["nodes"]:
-        before = "—" if node["before"] is None else pct(node["before"])
-        shift = "—" if node["shift_pp"] is None else f"{node['shift_pp']:+.2f} pp"
-        table.add_row(Text(node["id"]), before, pct(node["after"]), shift, Text(_causes(node)))
+        if "states" in node:
+            # a question of more outcomes: a row per state, with what moved that state
+            for index, row in enumerate(node["states"]):
+                extra = {"resolutions": node.get("resolutions", []) if index == 0 else [],
+                         "resolved": node.get("resolved") if index == 0 else None,
+                         "was_resolved": node.get("was_resolved")}
+                table.add_row(Text(f"{node['id']} = {row['state']}"), *_numbers(row),
+                              Text(_causes({**row, **extra})))
+            continue
+        table.add_row(Text(node["id"]), *_numbers(node), Text(_causes(node)))
     console.print(table)
     console.print(diagnostics_line(result.document), markup=False, style="dim")
     written = ", ".join(display(p) for p in result.written)

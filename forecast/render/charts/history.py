@@ -46,10 +46,11 @@ def steps(points: list[tuple]) -> list[tuple]:
 def history_chart(document: ReportDocument) -> str | None:
     """Small multiples: each node's mean and interval over the snapshots' as-of dates, with its
     prior as a dashed line. None when there is no history to draw."""
-    series = history_series(document.get("history") or [], [n["id"] for n in document["nodes"]])
-    if not any(series.values()):
+    # a question of other outcomes has no single mean to draw (its snapshots keep each state's)
+    nodes = [n for n in document["nodes"] if n["mean"] is not None]
+    series = history_series(document.get("history") or [], [n["id"] for n in nodes])
+    if not nodes or not any(series.values()):
         return None
-    nodes = document["nodes"]
     columns = min(3, len(nodes))
     rows = -(-len(nodes) // columns)
     cell_w, cell_h = PANEL_WIDTH + 40, PANEL_HEIGHT + 62
