@@ -34,7 +34,10 @@ def test_scaffold_parses_and_shows_every_prior_form_and_default_scale():
     text = scaffold_toml("new-case", dt.date(2025, 5, 1))
     scenario = parse_scenario(text, "priors/new-case.toml")
     forms = {prior.form for node in scenario.nodes for prior in node.priors}
-    assert forms == {"term", "p+strength", "beta"}
+    assert forms == {"term", "p+strength", "beta", "dirichlet"}
+    scale = scenario.node("scale")                         # a question of three ordered outcomes
+    assert scale.states == ("none", "limited", "major") and scale.ordered
+    assert re.search(r"^#   p = \[0\.6, 0\.3, 0\.1\], fixed = true", text, re.M)
     assert re.search(r"^  # p = 0\.325\n  # fixed = true$", text, re.M)   # the fourth form, commented
     assert scenario.nodes[0].deadline == dt.date(2026, 5, 1)
     for table, entries in default_scale_tables().items():
@@ -76,13 +79,21 @@ def test_new_writes_three_files_that_validate_and_fit(tmp_path):
     fitted = invoke("report", "--root", str(tmp_path), "--scenario", "red-sea", "--format", "json", *FAST)
     assert fitted.exit_code == 0, fitted.output
     doc = json.loads(fitted.stdout)
-    assert [n["id"] for n in doc["nodes"]] == ["driver_event", "consequence"]
+    assert [n["id"] for n in doc["nodes"]] == ["driver_event", "consequence", "scale"]
     assert doc["evidence"] == [] and doc["history"] == []
     # No evidence: the forecast is the prior (term "unlikely" = 0.325; 0.325*0.6 + 0.675*0.1).
     assert doc["nodes"][0]["prior_mean"] == pytest.approx(0.325)
     assert doc["nodes"][1]["prior_mean"] == pytest.approx(0.2625)
-    for node in doc["nodes"]:
+    for node in doc["nodes"][:2]:
         assert node["mean"] == pytest.approx(node["prior_mean"], abs=4 * node["mcse"] + 0.01)
+    # The ordered three-state question: its prior rows mixed by P(driver) = 0.325.
+    expected = {s: 0.325 * yes + 0.675 * no for s, yes, no in
+                (("none", 0.2, 0.6), ("limited", 0.5, 0.3), ("major", 0.3, 0.1))}
+    scale = doc["nodes"][2]
+    assert scale["states"] == ["none", "limited", "major"] and scale["ordered"] is True
+    for row in scale["distribution"]:
+        assert row["prior_mean"] == pytest.approx(expected[row["state"]], abs=1e-9)
+        assert row["mean"] == pytest.approx(expected[row["state"]], abs=1e-9)
 
 
 def test_new_refuses_to_overwrite_and_writes_nothing(repo_root):

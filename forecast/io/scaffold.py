@@ -12,7 +12,7 @@ from ..model.scales import default_scales_text
 SCAFFOLD = Template('''\
 # Scenario "$id", scaffolded by `forecast new` on $today.
 #
-# This file fits as it stands (`forecast report --scenario $id`), but its two nodes are
+# This file fits as it stands (`forecast report --scenario $id`), but its three nodes are
 # placeholders: replace them with your own questions, and give every prior its rationale and
 # reference class, in words. Then code evidence in evidence/$id.csv
 # (columns: item_id, node, date, source, reliability, credibility, lr, cluster, summary, url,
@@ -45,7 +45,8 @@ sources = []
 # ---------------------------------------------------------------------------------------------
 $scales
 # ---------------------------------------------------------------------------------------------
-# Nodes. Each is a binary question that resolves yes or no by its deadline. `role` is "driver"
+# Nodes. Each is a question that resolves by its deadline: yes or no, or (with `states`, see
+# the third node) one of several named outcomes. `role` is "driver"
 # (an enabling event) or "consequence". `parents` lists the nodes it depends on ([] for a
 # root); the graph must be acyclic. A node needs one [[node.prior]] per combination of its
 # parents' states (2 ** number of parents), each naming every parent in `when`: a state is
@@ -108,6 +109,42 @@ parents = ["driver_event"]
   beta = [1, 9]                    # form: beta = [a, b] (mean 0.1, worth 10 observations)
   rationale = "How likely the consequence is without the driver, and why."
   reference_class = "Cases without the driver: how often the consequence happened anyway."
+
+# A question with more than two outcomes (2 to 12): `states` names them (lowercase identifiers),
+# `ordered = true` says they run from least to most (or earliest to latest), which adds the
+# ranked probability score and cumulative charts. Each prior is a row over the states, in their
+# order, in exactly ONE of three forms:
+#   p = [0.5, 0.35, 0.15], strength = 10    Dirichlet(strength * p): a best guess per state,
+#                                           worth `strength` observations
+#   dirichlet = [1, 2, 5]                   Dirichlet(a1, a2, a3), written directly
+#   p = [0.6, 0.3, 0.1], fixed = true       a known row, not sampled
+# Evidence on it names a `state` (the LR is for that state against the others), or gives one
+# LR per state joined by ':' with no state (`1:2:4`); its resolution names the state that
+# happened; a child's `when` names it in quotes (`when = { scale = "major" }`).
+[[node]]
+id = "scale"
+label = "Scale of the consequence"
+role = "consequence"
+question = "How large is the consequence by $deadline: none, limited or major?"
+resolution = """\
+NONE if ... ; LIMITED if ... ; MAJOR if ..., as reported by ... between $today and $deadline."""
+opens = $today
+deadline = $deadline
+parents = ["driver_event"]
+states = ["none", "limited", "major"]
+ordered = true
+  [[node.prior]]
+  when = { driver_event = true }
+  p = [0.2, 0.5, 0.3]              # form: p (one per state, summing to 1) + strength
+  strength = 10
+  rationale = "How large the consequence is likely to be if the driver happens, and why."
+  reference_class = "Cases in which the driver happened: how large the consequence was."
+
+  [[node.prior]]
+  when = { driver_event = false }
+  dirichlet = [6, 3, 1]            # form: dirichlet (means 0.6, 0.3, 0.1; worth 10 observations)
+  rationale = "How large the consequence is likely to be without the driver, and why."
+  reference_class = "Cases without the driver: how large the consequence was."
 
 # ---------------------------------------------------------------------------------------------
 # The compact table form: the same CPT with one line per parent configuration. `prior` is then
