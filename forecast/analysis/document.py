@@ -18,12 +18,14 @@ from ..model.calendar import is_overdue, overdue_nodes, overdue_warning
 from ..model.network import Network
 from ..model.spec import Inputs
 from ..versions import package_versions
+from .briefing import bottom_line, conditionals, confidence, key_assumptions, prior_rows
 from .decisions import report_decisions
 from .report_document import (
     AsOfBasis,
     CptForm,
     Diagnostics,
     Engine,
+    EvidenceRow,
     HistoryEntry,
     HistoryFields,
     NodeReport,
@@ -193,6 +195,15 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     given_states: dict[str, Outcome] | None = (
         {k: v if isinstance(v, str) else ("yes" if v else "no") for k, v in given.items()}
         if given else None)
+    conditional = conditionals(scenario, problem)
+    evidence_rows: list[EvidenceRow] = [
+        {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
+         "source": it.source, "grade": f"{it.reliability}{it.credibility}",
+         "weight": round(it.weight, 4), "lr": it.lr, "cluster": it.cluster or None,
+         "summary": it.summary, "url": it.url or None, "quote": it.quote or None,
+         "state": it.state or None, "lrs": list(it.lrs) if it.lrs else None}
+        for it in inputs.evidence
+    ]
     nodes: list[NodeReport] = []
     distributions = node_distributions(net, scenario, posterior, prior)
     for v, node in enumerate(scenario.nodes):
@@ -227,7 +238,13 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "ordered": node.ordered,
             "distribution": distribution,
             "most_likely": max(distribution, key=lambda row: row["mean"])["state"],
+            "priors": prior_rows(node),
+            "confidence": {"level": "low", "statement": ""},
+            "conditional": conditional.get(node.id),
         })
+        nodes[-1]["confidence"] = confidence(
+            nodes[-1], nodes[-1]["priors"], [r for r in evidence_rows if r["node"] == node.id],
+            INTERVAL_PROB)
     if unconditional is not None:
         nodes = [{**node, **_whatif_columns(node, before, given_states or {})}
                  for node, before in zip(nodes, unconditional["nodes"], strict=True)]
@@ -235,6 +252,8 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     terms = {name.replace("_", " "): list(bounds)
              for name, bounds in sorted(scenario.scales.terms.items(), key=lambda kv: kv[1])}
     diagnostics = _diagnostics(posterior.diagnostics)
+    decisions = report_decisions(scenario, problem, terms)
+    labels = {n.id: n.display for n in scenario.nodes}
     document: ReportDocument = {
         "scenario": scenario.id,
         "title": scenario.title,
@@ -255,21 +274,16 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
         + list(diagnostics["warnings"]),
         "overdue": when["overdue"],
         "terms": terms,
+        "bottom_line": bottom_line(nodes, evidence_rows, labels),
+        "key_assumptions": key_assumptions(decisions["sensitivity"]["targets"], scenario, labels),
         "nodes": nodes,
-        "evidence": [
-            {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
-             "source": it.source, "grade": f"{it.reliability}{it.credibility}",
-             "weight": round(it.weight, 4), "lr": it.lr, "cluster": it.cluster or None,
-             "summary": it.summary, "url": it.url or None, "quote": it.quote or None,
-             "state": it.state or None, "lrs": list(it.lrs) if it.lrs else None}
-            for it in inputs.evidence
-        ],
+        "evidence": evidence_rows,
         "resolutions": [
             {"node": r.node, "outcome": r.state,
              "date": r.date.isoformat(), "source": r.source}
             for r in inputs.resolutions
         ],
-        **report_decisions(scenario, problem, terms),
+        **decisions,
     }
     # The keys only some documents have, in the order report.json has always listed them.
     if given_states:

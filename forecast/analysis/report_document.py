@@ -112,6 +112,61 @@ class WhatifColumns(TypedDict):
     change_pp_by_state: dict[str, float]
 
 
+class PriorRow(TypedDict):
+    """One prior of a node (`nodes[].priors`): the parent states it is for (`when`; `cause` on a
+    parametric CPT), its mean (P(yes); null on a node with more than two outcomes, whose
+    `row_mean` lists the row over its states), its strength in pseudo-cases (null for a
+    constant), and the analyst's rationale and reference class, so a reader can tell judgement
+    from evidence."""
+
+    when: dict[str, str]
+    cause: str | None
+    mean: float | None
+    row_mean: list[float]
+    strength: float | None
+    rationale: str
+    reference_class: str
+
+
+class Confidence(TypedDict):
+    """How far to trust one forecast, in words (`nodes[].confidence`): `level` ("high",
+    "moderate", "low") and the `statement` giving the reasons (evidence grades, reference
+    classes, interval)."""
+
+    level: Literal["high", "moderate", "low"]
+    statement: str
+
+
+class ConditionalForecast(TypedDict):
+    """A consequence's forecast if its main driver (the open driver that moves it most) resolved
+    yes and if it resolved no (`nodes[].conditional`), with the driver's own forecast."""
+
+    driver: str
+    driver_p: float
+    if_yes: float
+    if_no: float
+
+
+class Assumption(TypedDict):
+    """One of the judgements the forecasts hang on most (`key_assumptions[]`): a CPT entry from
+    the sensitivity, the consequence it moves most and how far (`low`, `high`, `swing_pp`, as in
+    `sensitivity`), its prior's reasoning, and a `sentence` that says it in words."""
+
+    node: str
+    when: dict[str, Outcome]
+    cause: str | None
+    prior_mean: float
+    entry_low: float
+    entry_high: float
+    target: str
+    low: float
+    high: float
+    swing_pp: float
+    sentence: str
+    rationale: str
+    reference_class: str
+
+
 class NodeReport(TypedDict):
     """One question of the report (`nodes[]`): its forecast beside its prior, the ICD 203 term,
     its resolution and the evidence that moved it most. A what-if adds `conditioned`,
@@ -142,6 +197,9 @@ class NodeReport(TypedDict):
     ordered: bool
     distribution: list[StateForecast]
     most_likely: str
+    priors: list[PriorRow]
+    confidence: Confidence
+    conditional: ConditionalForecast | None
     conditioned: NotRequired[Outcome | None]
     unconditional: NotRequired[UnconditionalForecast]
     change_pp: NotRequired[float | None]
@@ -300,6 +358,8 @@ class ReportDocument(TypedDict):
     warnings: list[str]
     overdue: list[str]
     terms: dict[str, list[float]]
+    bottom_line: list[str]
+    key_assumptions: list[Assumption]
     nodes: list[NodeReport]
     evidence: list[EvidenceRow]
     resolutions: list[ResolutionRow]

@@ -89,6 +89,7 @@ def render_markdown(document: ReportDocument) -> str:
         lines += ["**Conditional forecast**, given " + ", ".join(
             f"`{k}` = {v}" for k, v in document["given"].items()), ""]
 
+    lines += _briefing_lines(document)
     lines += ["## Key judgements", ""]
     for n in nodes:
         resolved = f", resolved {n['resolved']}" if n["resolved"] else ""
@@ -181,6 +182,47 @@ def render_markdown(document: ReportDocument) -> str:
               "- versions: " + ", ".join(f"{k} {v}" for k, v in document["versions"].items()),
               ""]
     return "\n".join(lines)
+
+
+def _briefing_lines(document: ReportDocument) -> list[str]:
+    """Bottom line, key assumptions and the questions with their criteria, confidence, main
+    driver and the reasoning behind their priors: what a reader needs before the tables."""
+    labels = {n["id"]: n.get("label") or n["id"] for n in document["nodes"]}
+    lines = ["## Bottom line", ""]
+    lines += [" ".join(md_escape(s) for s in document.get("bottom_line") or [])
+              or "No forecast to summarise.", ""]
+    lines += ["## Key assumptions", "",
+              "The judgements the forecasts hang on most: priors (analysts' base rates), not evidence.", ""]
+    for a in document.get("key_assumptions") or []:
+        lines += [f"1. {md_escape(a['sentence'])}",
+                  f"   *Why:* {md_escape(a['rationale'])} "
+                  f"*Reference class:* {md_escape(a['reference_class'])}"]
+    if not document.get("key_assumptions"):
+        lines.append("Every consequence is resolved: no open forecast hangs on a prior.")
+    lines += ["", "## The questions", ""]
+    for n in document["nodes"]:
+        said = (f"resolved {n['resolved']}" if n["resolved"] else
+                f"most likely {n['most_likely']}" if n["mean"] is None else f"{pct(n['mean'])}, {n['term']}")
+        lines += [f"### {_label(n)} ({n['role']}): {said}", "",
+                  f"{md_escape(n['question'])} (deadline {n['deadline']}"
+                  + (", overdue)" if n.get("overdue") else ")"), "",
+                  f"*Resolution:* {md_escape(n['resolution_criteria'])}", ""]
+        if n.get("confidence"):
+            lines += [f"*Confidence:* {md_escape(n['confidence']['statement'])}", ""]
+        if n.get("conditional"):
+            c = n["conditional"]
+            lines += [f"*If {md_escape(labels[c['driver']])} happens* ({pct(c['driver_p'])} now): "
+                      f"{pct(c['if_yes'])}; *if it does not:* {pct(c['if_no'])}.", ""]
+        for p in n.get("priors") or []:
+            given = ", ".join(f"{labels.get(k, k)} {v}" for k, v in p["when"].items())
+            head = f"Given {given}" if given else (p["cause"] or "Base rate")
+            strength = f"strength {p['strength']:g}" if p["strength"] is not None else "a constant"
+            value = pct(p["mean"]) if p["mean"] is not None else ", ".join(
+                f"{state} {pct(q)}" for state, q in zip(n["states"], p["row_mean"], strict=True))
+            lines.append(f"- {md_escape(head)}: {value} ({strength}). "
+                         f"{md_escape(p['rationale'])} *Reference class:* {md_escape(p['reference_class'])}")
+        lines.append("")
+    return lines
 
 
 def _history_lines(document: ReportDocument) -> list[str]:
