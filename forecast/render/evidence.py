@@ -43,7 +43,7 @@ def influence_rows(document: ReportDocument) -> list[dict]:
             members = [row_of(item_id, node["id"]) for item_id in effect["items"]]
             if effect["kind"] == "cluster":
                 dates = sorted(m.get("date", "") for m in members if m.get("date"))
-                text = {"summary": "Left out together: " + "; ".join(
+                text = {"summary": "Left out together. " + " ".join(
                             f"{item_id}: {m.get('summary', '')}" for item_id, m in
                             zip(effect["items"], members, strict=True)),
                         "source": "; ".join(dict.fromkeys(m.get("source", "") for m in members)),
