@@ -152,3 +152,30 @@ def test_the_pages_lead_with_the_bottom_line_then_assumptions_then_the_questions
     assert re.search(r"## Bottom line\n\n.+\n\n## Key assumptions", text)
     assert text.index("## The questions") < text.index("## Key judgements")
     assert "*Reference class:* Interstate wars since 1945" in text
+
+
+def test_questions_with_more_than_two_outcomes_are_briefed_by_their_most_likely_outcome(tmp_path):
+    import json
+    import shutil
+
+    from conftest import DATA
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    (tmp_path / "priors").mkdir()
+    (tmp_path / "evidence").mkdir()
+    shutil.copy(DATA / "k_state_scenario.toml", tmp_path / "priors" / "k-state.toml")
+    (tmp_path / "evidence" / "k-state.csv").write_text(
+        "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n")
+    result = CliRunner().invoke(app, ["report", "--root", str(tmp_path), "--scenario", "k-state",
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    attacks = next(n for n in document["nodes"] if n["id"] == "attacks")
+    assert document["bottom_line"][0].startswith(f"attacks by {attacks['deadline']}: most likely "
+                                                 f"{attacks['most_likely']}")
+    assert all(n["conditional"] is None for n in document["nodes"])
+    for prior in attacks["priors"]:
+        assert prior["mean"] is None and sum(prior["row_mean"]) == pytest.approx(1.0)
+    assert f"interval for {attacks['most_likely']} runs" in attacks["confidence"]["statement"]

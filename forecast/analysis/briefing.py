@@ -208,7 +208,9 @@ def bottom_line(nodes: Sequence[NodeReport], evidence: Sequence[EvidenceRow],
         ranked = sorted(consequences, key=lambda n: -n["mean"])
         likely = [n for n in ranked if n["mean"] >= 0.55 and not n["resolved"]]
         top, bottom = ranked[0], ranked[-1]
-        if likely:
+        if len(consequences) == 1:
+            sentences.append(f"The one yes/no consequence, {labels[top['id']]}, is {said(top)}.")
+        elif likely:
             lead = "; ".join(f"{labels[n['id']]} ({said(n)})" for n in likely)
             which = "the only likely one is" if len(likely) == 1 else "the likely ones are"
             sentences.append(f"Of the {len(consequences)} consequences, {which} {lead}; "
