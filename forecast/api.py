@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import DEFAULT_SEED
 from .errors import ForecastError, fail
-from .inference.problem import ENGINES
-from .inference.settings import SamplerSettings
+from .inference.settings import ENGINES, SamplerSettings
 from .io.history import read_history
 from .io.project import ScenarioPaths, resolve_root, scenario_paths
 from .io.replay import parse_as_of

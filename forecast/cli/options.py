@@ -19,8 +19,7 @@ import typer
 
 from .. import DEFAULT_SEED
 from ..errors import ForecastError
-from ..inference.problem import ENGINES
-from ..inference.settings import SamplerSettings  # no PyMC: cheap for every command
+from ..inference.settings import ENGINES, SamplerSettings  # no PyMC: cheap for every command
 
 ScenarioOption = Annotated[str | None, typer.Option(
     "--scenario", "-s", help="Scenario id (priors/ID.toml; default: the only scenario under "
@@ -37,7 +36,7 @@ class Backend(str, Enum):
     pymc = "pymc"
 
 
-# the engines' one list (forecast.inference.problem.ENGINES), as the CLI's choices
+# the engines' one list (forecast.inference.settings.ENGINES), as the CLI's choices
 Engine = Enum("Engine", {name: name for name in ENGINES}, type=str)
 
 

@@ -23,8 +23,8 @@ from ..model.network import (
     state_log_weights,
 )
 from ..model.spec import Inputs
+from .settings import ENGINES
 
-ENGINES = ("auto", "exact", "nuts")
 # Exact iid draws behind a 90% interval when no sampler settings say otherwise: the 5% and
 # 95% quantiles then move by about a quarter of a percentage point between seeds.
 EXACT_DRAWS = 4000

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# The engines, listed once: the CLI's --engine choices, the API's check and `fit` all use it.
+ENGINES = ("auto", "exact", "nuts")
+
 BACKENDS = ("nutpie", "pymc")
 # Tuning steps per chain when --tune is not given: nutpie's own default (its mass-matrix
 # adaptation settles in a few hundred steps; measured in bench/README.md, 300 steps give the same
