@@ -45,7 +45,9 @@ if TYPE_CHECKING:
 __all__ = ["ENGINES", "ForecastError", "NodeForecast", "Project", "Report", "Update", "WhatIf"]
 
 FRAME_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "term", "overdue",
-                 "resolved")
+                 "resolved", "state")
+HISTORY_COLUMNS = ("snapshot", "as_of", "generated_at", "engine", "evidence_hash", "node", "mean",
+                   "low", "high", "resolved", "state")
 
 
 def _pandas():
@@ -107,9 +109,20 @@ class Report:
                    f"{', '.join(sorted(n.node for n in self.nodes))})", node_id)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per node: node, role, question, prior, mean, low, high, term, overdue,
-        resolved (the columns of `forecast report --format csv`)."""
-        rows = [vars(n) for n in self.nodes]
+        """One row per yes/no question and one per (question, state) for a question of more
+        outcomes: node, role, question, prior, mean, low, high, term, overdue, resolved (the
+        columns of `forecast report --format csv`), then state ("yes" on a yes/no question,
+        whose mean is P(yes)). A state's row carries that state's prior, mean and interval;
+        term, overdue and resolved (the state that happened) are the question's."""
+        rows = []
+        for row, node in zip(report_rows(self.document), self.document["nodes"], strict=True):
+            row["overdue"] = bool(row.get("overdue", False))
+            if node["mean"] is not None:
+                rows.append({**row, "state": "yes"})
+                continue
+            rows += [{**row, "prior": s["prior_mean"], "mean": s["mean"], "low": s["interval"][0],
+                      "high": s["interval"][1], "state": s["state"]}
+                     for s in node["distribution"]]
         return _pandas().DataFrame(rows, columns=list(FRAME_COLUMNS))
 
     def to_csv(self) -> str:
@@ -219,22 +232,28 @@ class Project:
         return frame
 
     def history(self, scenario: str | None = None) -> pd.DataFrame:
-        """The forecast history (reports/<id>/history.jsonl), one row per (snapshot, node):
+        """The forecast history (reports/<id>/history.jsonl), one row per (snapshot, node) for
+        yes/no questions and per (snapshot, node, state) for questions of more outcomes:
         snapshot (0, 1, ...), as_of, generated_at, engine, evidence_hash, node, mean, low,
-        high, resolved. A damaged line raises ForecastError naming file and line."""
+        high, resolved (the state that happened), state ("yes" on a yes/no question). A
+        damaged line raises ForecastError naming file and line."""
         pd = _pandas()
         paths = self.paths(scenario)
         rows = []
         for index, snap in enumerate(read_history(paths.history, paths.display(paths.history))):
+            head = {"snapshot": index, "as_of": snap["as_of"],
+                    "generated_at": snap.get("generated_at"), "engine": snap.get("engine"),
+                    "evidence_hash": snap.get("evidence_hash")}
             for node in snap["nodes"]:
-                rows.append({"snapshot": index, "as_of": snap["as_of"],
-                             "generated_at": snap.get("generated_at"), "engine": snap.get("engine"),
-                             "evidence_hash": snap.get("evidence_hash"), "node": node["id"],
-                             "mean": node["mean"], "low": node["interval"][0],
-                             "high": node["interval"][1], "resolved": node.get("resolved")})
-        frame = pd.DataFrame(rows, columns=["snapshot", "as_of", "generated_at", "engine",
-                                            "evidence_hash", "node", "mean", "low", "high",
-                                            "resolved"])
+                common = {**head, "node": node["id"], "resolved": node.get("resolved")}
+                if node.get("mean") is not None:
+                    rows.append({**common, "mean": node["mean"], "low": node["interval"][0],
+                                 "high": node["interval"][1], "state": "yes"})
+                    continue
+                rows += [{**common, "mean": s["mean"], "low": s["interval"][0],
+                          "high": s["interval"][1], "state": s["state"]}
+                         for s in node["distribution"]]
+        frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
         frame["as_of"] = pd.to_datetime(frame["as_of"])
         return frame
 

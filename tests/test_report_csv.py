@@ -27,7 +27,8 @@ def test_one_row_per_node_with_the_json_reports_numbers(data_root):
     text = report(data_root, "--format", "csv", "--as-of", "2025-06-01")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == REPORT_COLUMNS
-    assert text.splitlines()[0] == "node,role,question,prior,mean,low,high,term,overdue,resolved"
+    assert text.splitlines()[0] == ("node,role,question,prior,mean,low,high,term,overdue,resolved,"
+                                    "distribution")
     # Hand-derived (tests/test_inference.py): P(a | e) = 1.25 / 2, P(b | e) = 1.5 / 2; priors 0.5 each.
     assert [(r["node"], r["role"], r["question"]) for r in rows] == [
         ("a", "driver", "A?"), ("b", "consequence", "B?")]
@@ -72,8 +73,8 @@ def test_documents_without_overdue_leave_the_column_out():
     document = {"nodes": [{"id": "=a", "role": "driver", "question": "Q", "prior_mean": 0.5,
                            "mean": 0.25, "interval": [0.1, 0.4], "term": "unlikely",
                            "resolved": None}]}
-    assert render_csv(document) == ("node,role,question,prior,mean,low,high,term,resolved\n"
-                                    "'=a,driver,Q,0.5,0.25,0.1,0.4,unlikely,\n")
+    assert render_csv(document) == ("node,role,question,prior,mean,low,high,term,resolved,"
+                                    "distribution\n'=a,driver,Q,0.5,0.25,0.1,0.4,unlikely,,\n")
     assert neutralise("plain") == "plain"
     # The scenario parser strips surrounding whitespace from questions; the renderer guards anyway.
     assert [neutralise(c) for c in ("\tA", "\rA", "a=b")] == ["'\tA", "'\rA", "a=b"]
