@@ -102,34 +102,34 @@ def time_fields(inputs: Inputs, evaluated_on: dt.date, replay: dt.date | None = 
             "overdue_warning": sentence}
 
 
-def prior_fit(net: Network, seed: int) -> Posterior:
-    """The forecast before any evidence or resolution: exact means, and PRIOR_DRAWS exact iid
-    draws behind each prior interval. It depends on the priors and the seed alone, so callers
-    cache it across evidence changes.
+def prior_fit(net: Network, seed: int, draws: int = PRIOR_DRAWS) -> Posterior:
+    """The forecast before any evidence or resolution: exact means, and `draws` (PRIOR_DRAWS
+    unless the command's --draws asks for fewer) exact iid draws behind each prior interval.
+    It depends on the priors and the seed alone, so callers cache it across evidence changes.
 
     With parametric CPTs nothing integrates out in closed form: the parameters are drawn from
-    their priors (PRIOR_DRAWS iid draws, numpy), each draw's P(yes | parameters) computed
-    exactly, and the prior mean is their average (Monte Carlo, a few tenths of a point)."""
+    their priors (iid draws, numpy), each draw's P(yes | parameters) computed exactly, and the
+    prior mean is their average (Monte Carlo, a few tenths of a point)."""
     if net.multistate or net.all_fixed:
         from ..inference.problem import Problem, fit
         from ..inference.settings import SamplerSettings
 
         no_evidence = Problem(net, np.zeros(net.n_nodes), {},
                               np.zeros(net.n_states) if net.multistate else None)
-        return fit(no_evidence, "exact", seed, SamplerSettings(draws=PRIOR_DRAWS, chains=1))
+        return fit(no_evidence, "exact", seed, SamplerSettings(draws=draws, chains=1))
     if not net.conjugate:
         from ..inference.importance import prior_p_yes
 
-        draws = prior_p_yes(net, PRIOR_DRAWS, np.random.default_rng(seed))
-        mcse = draws.std(axis=0) / np.sqrt(len(draws))
-        return Posterior(draws[None], mcse,
+        p_yes = prior_p_yes(net, draws, np.random.default_rng(seed))
+        mcse = p_yes.std(axis=0) / np.sqrt(len(p_yes))
+        return Posterior(p_yes[None], mcse,
                          {"divergences": 0, "max_rhat": None, "min_ess": None, "warnings": []},
-                         "prior draws", {"draws": PRIOR_DRAWS}, draws.mean(axis=0))
+                         "prior draws", {"draws": draws}, p_yes.mean(axis=0))
     no_evidence = np.zeros(net.n_nodes)
-    draws = exact.posterior_draws(net, no_evidence, None, PRIOR_DRAWS, np.random.default_rng(seed))
-    return Posterior(draws[None], np.zeros(net.n_nodes),
+    p_yes = exact.posterior_draws(net, no_evidence, None, draws, np.random.default_rng(seed))
+    return Posterior(p_yes[None], np.zeros(net.n_nodes),
                      {"divergences": 0, "max_rhat": None, "min_ess": None, "warnings": []},
-                     "exact", {"draws": PRIOR_DRAWS}, exact.posterior_means(net, no_evidence))
+                     "exact", {"draws": draws}, exact.posterior_means(net, no_evidence))
 
 
 def _percent(p: float) -> str:

@@ -127,19 +127,27 @@ def _store(paths: ScenarioPaths, key: str, posterior: Posterior) -> None:
 
 
 def cached_prior(paths: ScenarioPaths, inputs: Inputs, seed: int,
-                 use_cache: bool = True, prepared: PreparedFit | None = None) -> Posterior | None:
+                 use_cache: bool = True, prepared: PreparedFit | None = None,
+                 draws: int = PRIOR_DRAWS) -> Posterior | None:
     """The forecast before any evidence (behind each node's prior mean and interval), cached by
     the priors and the seed alone, so an evidence change does not redraw it (exact on table
     scenarios, prior draws of the parameters with parametric CPTs: see `prior_fit`)."""
     net = prepared.problem.net if prepared is not None else prepare(inputs).net
     priors_bytes = prepared.priors_bytes if prepared is not None else paths.priors.read_bytes()
-    key = cache_key(priors_bytes, "prior", seed, {"prior_draws": PRIOR_DRAWS})
+    key = cache_key(priors_bytes, "prior", seed, {"prior_draws": draws})
     hit = _load(paths, key, net.n_nodes) if use_cache else None
     if hit is not None:
         return hit
-    prior = prior_fit(net, seed)
+    prior = prior_fit(net, seed, draws)
     _store(paths, key, prior)
     return prior
+
+
+def prior_draws(settings: SamplerSettings | None) -> int:
+    """The prior's draws: PRIOR_DRAWS, or fewer where --draws asks the fit for fewer (on a
+    large network they cost as much as the posterior's, so the advice to lower --draws must
+    lower both)."""
+    return min(PRIOR_DRAWS, exact_fit_inferences(settings) - 1)
 
 
 def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:
@@ -150,7 +158,7 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
     if net.all_fixed:            # exact means, point intervals: no draws (see fit)
         fits = 2
     else:
-        fits = exact_fit_inferences(settings) + PRIOR_DRAWS
+        fits = exact_fit_inferences(settings) + prior_draws(settings)
     # sensitivity and watch: two clamps per free entry and per node (yes/no scenarios only)
     decisions = 0 if net.node_states else 2 * len(net.free) + 2 * net.n_nodes + 2
     return Work("report", fits + 2 * len(inputs.evidence) + decisions,
@@ -172,7 +180,8 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     problem = prepared.problem
     influences = influence(problem.net, inputs.evidence, problem.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, problem=problem,
-                            prior=cached_prior(paths, inputs, seed, use_cache, prepared),
+                            prior=cached_prior(paths, inputs, seed, use_cache, prepared,
+                                               prior_draws(settings)),
                             influences=influences, history=read_chart_history(paths.history))
     written = write_reports(paths.reports, document) if write else []
     if write and as_of is None:

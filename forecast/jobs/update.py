@@ -33,7 +33,7 @@ from ..io.history import append_snapshot, read_history, read_shown
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
 from .budget import Work
-from .report import cached_fit, cached_prior, checked_problem, prepare_fit, report_work
+from .report import cached_fit, cached_prior, checked_problem, prepare_fit, prior_draws, report_work
 from .report_files import write_reports
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
@@ -408,7 +408,8 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     fitted = prepared.problem
     influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
-                            problem=fitted, prior=cached_prior(paths, inputs, seed, use_cache, prepared))
+                            problem=fitted, prior=cached_prior(paths, inputs, seed, use_cache, prepared,
+                                                               prior_draws(settings)))
     snapshot = snapshot_of(document, inputs, influences, fitted)
     appended, history = append_snapshot(
         paths.history, snapshot, shown,
