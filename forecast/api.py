@@ -262,12 +262,14 @@ class Project:
     def report(self, scenario: str | None = None, engine: str = "auto",
                as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
                settings: SamplerSettings | None = None, write: bool = False,
-               strict: bool = False, use_cache: bool = True) -> Report:
+               strict: bool = False, use_cache: bool = True,
+               analyst: str | None = None) -> Report:
         """Fit (or reuse the cached fit of the same inputs) and build the report, as `forecast
-        report`. With `write=True` it also writes report.md/html/json, as the CLI does."""
+        report`. With `write=True` it also writes report.md/html/json, as the CLI does. With
+        analysts' files the forecast is the team's pool; `analyst` reports one alone."""
         result = make_report(self.paths(scenario), seed, self._settings(settings), strict=strict,
                              write=write, use_cache=use_cache, as_of=_as_of(as_of),
-                             engine=_engine(engine))
+                             engine=_engine(engine), analyst=analyst or None)
         return Report(result.document, tuple(result.written))
 
     def whatif(self, given: Mapping[str, bool | str] | Iterable[str],

@@ -165,6 +165,55 @@ class Assumption(TypedDict):
     sentence: str
     rationale: str
     reference_class: str
+class AnalystState(TypedDict):
+    """One analyst's forecast of one state of a question with more outcomes (`by_analyst`)."""
+
+    state: str
+    mean: float
+    interval: list[float]
+
+
+class Recalibrated(TypedDict):
+    """A yes/no question's forecast through the recalibration (reports/recalibration.json)."""
+
+    mean: float
+    interval: list[float]
+
+
+class DrivingView(TypedDict):
+    """One analyst's number for a prior row, whether they gave it, and why."""
+
+    mean: float | list[float]
+    own: bool
+    rationale: str
+
+
+class DrivingPrior(TypedDict):
+    """A prior row on which the analysts differ (`disagreement[].priors`)."""
+
+    node: str
+    when: str
+    by_analyst: dict[str, DrivingView]
+
+
+class Disagreement(TypedDict):
+    """A question the team splits on (widest first), and the prior rows behind the split."""
+
+    node: str
+    label: str
+    spread: float
+    by_analyst: dict[str, float | list[AnalystState]]
+    priors: list[DrivingPrior]
+
+
+class RecalibrationBasis(TypedDict):
+    """What the recalibrated forecasts are learned from (reports/recalibration.json)."""
+
+    fitted_on: str
+    n: int
+    group: str
+    raw_brier: float | None
+    recalibrated_brier: float | None
 
 
 class NodeReport(TypedDict):
@@ -204,6 +253,11 @@ class NodeReport(TypedDict):
     unconditional: NotRequired[UnconditionalForecast]
     change_pp: NotRequired[float | None]
     change_pp_by_state: NotRequired[dict[str, float]]
+    # with analysts' files (jobs/team.py): `mean` and `distribution` are the team's pool
+    by_analyst: NotRequired[dict[str, float | list[AnalystState]]]
+    spread: NotRequired[float]
+    pool: NotRequired[Literal["log_odds"]]
+    recalibrated: NotRequired[Recalibrated]
 
 
 class EvidenceRow(TypedDict):
@@ -370,3 +424,10 @@ class ReportDocument(TypedDict):
     unconditional_diagnostics: NotRequired[Diagnostics]
     history: NotRequired[list[HistoryEntry]]
     history_skipped: NotRequired[int]
+    # several analysts (jobs/team.py), or one of them alone (`analyst`)
+    analysts: NotRequired[list[str]]
+    analyst_names: NotRequired[dict[str, str]]
+    pool: NotRequired[Literal["log_odds"]]
+    disagreement: NotRequired[list[Disagreement]]
+    analyst: NotRequired[str]
+    recalibration: NotRequired[RecalibrationBasis]

@@ -68,6 +68,11 @@ class Format(str, Enum):
     csv = "csv"
 
 
+AnalystOption = Annotated[str, typer.Option(
+    "--analyst", metavar="NAME",
+    help="Report one analyst alone (priors/<scenario>/NAME.toml), written under "
+    "reports/<scenario>/analysts/NAME/; without it a scenario with analysts' files reports "
+    "the team's pooled forecast.", show_default=False)]
 AsOfOption = Annotated[str, typer.Option(
     "--as-of", metavar="DATE",
     help="Replay: use only the evidence and resolutions dated on or before DATE (YYYY-MM-DD), "

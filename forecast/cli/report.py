@@ -6,6 +6,7 @@ import typer
 
 from .options import (
     DEFAULTS,
+    AnalystOption,
     AsOfOption,
     CacheOption,
     Engine,
@@ -34,10 +35,12 @@ def report(
     engine: EngineOption = Engine.auto,
     settings: SamplerSettings | None = None,
     cache: CacheOption = True,
+    analyst: AnalystOption = "",
 ) -> None:
     """Fit a scenario and write report.md, report.html and report.json.
 
     Example: forecast report --scenario turkey-peacekeeping --format json
+    (one analyst alone: forecast report --analyst alice)
     """
     from ..api import Project
     from ..render import render
@@ -46,7 +49,7 @@ def report(
     project = Project(root)
     result = project.report(scenario, engine.value, as_of, seed,
                             settings, write=True,
-                            strict=strict, use_cache=cache)
+                            strict=strict, use_cache=cache, analyst=analyst)
     if fmt is Format.table:
         console = stdout_console()
         print_report(result.document, console)

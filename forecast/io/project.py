@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import DEFAULT_SCENARIO
-from ..errors import fail, problem
+from ..errors import fail, one_of, problem
 from ..model.spec import Inputs
+from .analysts import ANALYST_PATTERN, Analyst, analyst_ids, load_analyst
 from .evidence import evidence_hash, load_evidence, load_resolutions
 from .priors import load_scenario
 from .replay import check_as_of, inputs_as_of
@@ -33,6 +34,14 @@ class ScenarioPaths:
     @property
     def priors(self) -> Path:
         return self.root / "priors" / f"{self.scenario_id}.toml"
+
+    @property
+    def analysts(self) -> Path:
+        """The analysts' own priors, one `<analyst>.toml` each (io/analysts.py)."""
+        return self.root / "priors" / self.scenario_id
+
+    def analyst_priors(self, analyst: str) -> Path:
+        return self.analysts / f"{analyst}.toml"
 
     @property
     def evidence(self) -> Path:
@@ -107,10 +116,14 @@ def scenario_paths(root: Path | str | None, scenario_id: str | None = None) -> S
     return ScenarioPaths(resolve_root(root), scenario_id)
 
 
-def load_inputs(paths: ScenarioPaths, as_of: dt.date | None = None) -> Inputs:
+def load_inputs(paths: ScenarioPaths, as_of: dt.date | None = None,
+                analyst: str | None = None) -> Inputs:
     """The scenario's files, whole; with `as_of`, only the evidence and resolutions dated on or
-    before it (a replay: `--as-of`), and a user error if the scenario had not opened by then."""
+    before it (a replay: `--as-of`), and a user error if the scenario had not opened by then.
+    With `analyst`, the scenario carries that analyst's priors (io/analysts.py)."""
     scenario = load_scenario(paths.priors)
+    if analyst is not None:
+        scenario = load_analyst_of(paths, scenario, analyst).scenario
     evidence = load_evidence(paths.evidence, scenario)
     resolutions = load_resolutions(paths.resolutions, scenario)
     inputs = Inputs(
@@ -122,4 +135,23 @@ def load_inputs(paths: ScenarioPaths, as_of: dt.date | None = None) -> Inputs:
     if as_of is None:
         return inputs
     return inputs_as_of(inputs, check_as_of(scenario, as_of))
+
+
+def load_analyst_of(paths: ScenarioPaths, scenario, analyst: str) -> Analyst:
+    """`analyst`'s view of the scenario, or a one-line error listing the analysts there are."""
+    if not ANALYST_PATTERN.match(analyst or ""):
+        raise fail("--analyst", None, "analyst", "an analyst id of lowercase letters, digits, "
+                   "- and _", analyst)
+    path = paths.analyst_priors(analyst)
+    if not path.is_file():
+        ids = analyst_ids(paths.analysts)
+        raise fail("--analyst", None, "analyst",
+                   one_of(ids) if ids else f"an analyst's file (none in {paths.display(paths.analysts)})",
+                   analyst)
+    return load_analyst(path, scenario)
+
+
+def load_team(paths: ScenarioPaths, scenario) -> list[Analyst]:
+    """Every analyst of the scenario (priors/<scenario>/*.toml), sorted by id; [] for none."""
+    return [load_analyst(paths.analyst_priors(a), scenario) for a in analyst_ids(paths.analysts)]
 

@@ -167,22 +167,40 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
 
 def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
                 write: bool = True, use_cache: bool = True, engine: str = "auto",
-                as_of: dt.date | None = None) -> ReportResult:
+                as_of: dt.date | None = None, analyst: str | None = None) -> ReportResult:
     """Fit the scenario (or reuse the cached fit of the same inputs), build the report, and
     write report.md/html/json atomically. With `as_of`, a replay: only the evidence and
-    resolutions dated on or before it count, and the report says so.
+    resolutions dated on or before it count, and the report says so. Where the scenario has
+    analysts, the forecast is the team's pool (jobs/team.py); `analyst` reports one analyst
+    alone, written under reports/<scenario>/analysts/<analyst>/.
 
     Under `strict`, sampling problems are a user error and nothing is written."""
-    inputs = load_inputs(paths, as_of)
+    from .team import team_fit, with_team
+
+    inputs = load_inputs(paths, as_of, analyst)
     prepared = prepare_fit(paths, inputs, settings or SamplerSettings(), engine)
-    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
-                           engine=engine, prepared=prepared)
+    if analyst is not None:
+        prepared = PreparedFit(prepared.problem, prepared.engine, prepared.priors_bytes
+                               + b"\0analyst\0" + paths.analyst_priors(analyst).read_bytes())
+    team = None if analyst is not None else team_fit(paths, inputs, seed, prepared, settings,
+                                                     use_cache, strict)
+    if team is None:
+        posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
+                               engine=engine, prepared=prepared)
+        prior = cached_prior(paths, inputs, seed, use_cache, prepared, prior_draws(settings))
+    else:
+        posterior, prior = team.posterior, team.prior
     problem = prepared.problem
     influences = influence(problem.net, inputs.evidence, problem.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, problem=problem,
-                            prior=cached_prior(paths, inputs, seed, use_cache, prepared,
-                                               prior_draws(settings)),
-                            influences=influences, history=read_chart_history(paths.history))
+                            prior=prior, influences=influences,
+                            history=read_chart_history(paths.history) if analyst is None else None)
+    if team is not None:
+        document = with_team(document, team, prepared)
+    if analyst is not None:
+        document["analyst"] = analyst
+        written = write_reports(paths.reports / "analysts" / analyst, document) if write else []
+        return ReportResult(document, written)
     written = write_reports(paths.reports, document) if write else []
     if write and as_of is None:
         # what this report showed, for the next `update` to compare with (update.py holds
