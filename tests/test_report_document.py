@@ -142,11 +142,16 @@ def test_every_record_of_the_module_is_reachable_from_the_document_or_a_job():
 
 
 def test_optional_keys_are_declared_not_required():
-    """The keys only some documents have: a what-if's, and the history of a written report."""
+    """The keys only some documents have: a what-if's, the history of a written report, a
+    team's (analysts' files) or one analyst's, and the recalibrated forecasts."""
     assert ReportDocument.__optional_keys__ == {"given", "unconditional_diagnostics", "history",
-                                                "history_skipped"}
+                                                "history_skipped", "analysts", "analyst_names",
+                                                "pool", "disagreement", "analyst",
+                                                "recalibration"}
     assert report_document.NodeReport.__optional_keys__ == {"conditioned", "unconditional",
-                                                            "change_pp", "change_pp_by_state"}
+                                                            "change_pp", "change_pp_by_state",
+                                                            "by_analyst", "spread", "pool",
+                                                            "recalibrated"}
 
 
 def test_the_check_catches_a_missing_an_undeclared_and_a_mistyped_key(documents):
@@ -184,7 +189,8 @@ def documents(tmp_path_factory, shipped_root) -> dict[str, ReportDocument]:
     frozen = copy_root(FROZEN, tmp_path_factory.mktemp("typed-frozen") / "root")
     tariffs = scenario_paths(frozen, TARIFFS)
     docs: dict[str, ReportDocument] = {}
-    docs["report"] = make_report(turkey, 1, write=False).document
+    docs["report"] = make_report(turkey, 1, write=False).document      # the shipped team's
+    docs["analyst"] = make_report(turkey, 1, write=False, analyst="mediator").document
     docs["whatif"] = whatif_document(turkey, ["ceasefire=yes", "us_backstop=no"], 1)
     docs["resolutions"] = make_report(tariffs, 1, write=False).document
     docs["resolutions_whatif"] = whatif_document(tariffs, ["us_china_deal=no"], 1)
@@ -200,7 +206,7 @@ def documents(tmp_path_factory, shipped_root) -> dict[str, ReportDocument]:
     return docs
 
 
-KINDS = ("report", "whatif", "whatif_replay", "update_replay", "update", "replay", "resolutions",
+KINDS = ("report", "analyst", "whatif", "whatif_replay", "update_replay", "update", "replay", "resolutions",
          "resolutions_whatif")
 
 
@@ -218,7 +224,8 @@ def test_the_optional_keys_are_there_exactly_when_they_should_be(documents):
         whatif = "whatif" in kind
         assert ("given" in document) == whatif, kind
         assert ("unconditional_diagnostics" in document) == whatif, kind
-        assert ("history" in document) == ("history_skipped" in document) == (not whatif), kind
+        charted = not whatif and kind != "analyst"      # one analyst's report charts no history
+        assert ("history" in document) == ("history_skipped" in document) == charted, kind
         for node in document["nodes"]:
             assert node.keys() >= {"conditioned", "unconditional", "change_pp"} if whatif else (
                 node.keys().isdisjoint({"conditioned", "unconditional", "change_pp"})), kind
@@ -230,6 +237,9 @@ def test_the_optional_keys_are_there_exactly_when_they_should_be(documents):
     assert documents["resolutions"]["resolutions"] and documents["resolutions"]["overdue"]
     assert documents["report"]["watch"] and documents["report"]["sensitivity"]["targets"]
     assert documents["report"]["whatif_page"]["available"]
+    team = documents["report"]
+    assert team["analysts"] and team["disagreement"] and all("by_analyst" in n for n in team["nodes"])
+    assert documents["analyst"]["analyst"] == "mediator" and "analysts" not in documents["analyst"]
     assert documents["replay"]["replay"] and documents["replay"]["as_of_basis"] == "replay"
 
 

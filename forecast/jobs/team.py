@@ -5,6 +5,7 @@ the questions the team disagrees on most, with the priors behind it."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
 
@@ -122,7 +123,8 @@ def disagreement(document: ReportDocument, analysts: list[Analyst]) -> list[dict
                 if len({_mean(p) for p in row}) > 1:
                     rows.append(_driving_row(views[0], first, r, row, analysts))
         out.append({"node": node["id"], "label": node["label"], "spread": node["spread"],
-                    "by_analyst": node["by_analyst"], "priors": rows[:DRIVING_PRIORS]})
+                    "by_analyst": copy.deepcopy(node["by_analyst"]),
+                    "priors": rows[:DRIVING_PRIORS]})
     return out
 
 

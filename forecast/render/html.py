@@ -18,6 +18,7 @@ from .evidence import INFLUENCE_SHOWN, evidence_log, influence_rows
 from .graph_layout import structure_layers
 from .history import current_point
 from .pages import code_spans, template_environment
+from .team import analyst_colour, disagreement_items, recalibration_sentence, team_sentence
 
 if TYPE_CHECKING:
     from ..analysis.report_document import ReportDocument
@@ -100,5 +101,8 @@ def render_html(document: ReportDocument, charts: dict[str, str | None] | None =
         structure=structure_layers(document["nodes"]), trust=trust_words(document),
         page=page_parts(document), tornadoes=tornadoes(document),
         labels={n["id"]: n.get("label") or n["id"] for n in document["nodes"]},
+        team_items=disagreement_items(document), team_sentence=team_sentence(document),
+        recalibration_sentence=recalibration_sentence(document),
+        colours={a: analyst_colour(document, a) for a in document.get("analysts", [])},
         sens_low=_percent((document.get("sensitivity") or {}).get("quantiles", [0.05])[0]),
         sens_high=_percent((document.get("sensitivity") or {}).get("quantiles", [0, 0.95])[-1]))

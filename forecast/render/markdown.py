@@ -13,6 +13,13 @@ from .decisions import sensitivity_markdown
 from .evidence import INFLUENCE_SHOWN, evidence_log, influence_rows
 from .graph_layout import depths
 from .history import current_point, history_series
+from .team import (
+    analysts_words,
+    disagreement_items,
+    recalibrated_words,
+    recalibration_sentence,
+    team_sentence,
+)
 
 if TYPE_CHECKING:
     from ..analysis.report_document import NodeReport, ReportDocument
@@ -85,6 +92,8 @@ def render_markdown(document: ReportDocument) -> str:
               f"{timestamp(document['generated_at'])} · model {document['model_version']} · "
               f"{engine_words(document)} · seed {document['seed']}", "",
               as_of_words(document), ""]
+    lines += [sentence + "\n" for sentence in (md_escape(team_sentence(document)),
+                                               recalibration_sentence(document)) if sentence]
     if document.get("given"):
         lines += ["**Conditional forecast**, given " + ", ".join(
             f"`{k}` = {v}" for k, v in document["given"].items()), ""]
@@ -103,20 +112,31 @@ def render_markdown(document: ReportDocument) -> str:
                      f"({prob}% interval {_range(n['interval'])}; prior {pct(n['prior_mean'])}, "
                      f"{_change(n)}{resolved})")
 
+    team = bool(document.get("analysts"))
+    recalibrated = "recalibration" in document
+    extra_head = (" recalibrated |" if recalibrated else "") + (" analysts |" if team else "")
+    extra_rule = ("---:|" if recalibrated else "") + ("---|" if team else "")
+
+    def extra(n) -> str:
+        return ((f" {recalibrated_words(n)} |" if recalibrated else "")
+                + (f" {analysts_words(n)} |" if team else ""))
+
+    blank = " |" * ((1 if recalibrated else 0) + (1 if team else 0))
     lines += ["", "## Forecasts beside their priors", "",
-              f"| node | role | prior | prior {prob}% | forecast | {prob}% interval | term | resolved |",
-              "|---|---|---:|---:|---:|---:|---|---|"]
+              f"| node | role | prior | prior {prob}% | forecast | {prob}% interval | term | resolved |"
+              + extra_head, "|---|---|---:|---:|---:|---:|---|---|" + extra_rule]
     for n in nodes:
         if n["mean"] is None:
             lines.append(f"| `{n['id']}` | {n['role']} | | | | | most likely {n['most_likely']} | "
-                         f"{n['resolved'] or ''} |")
+                         f"{n['resolved'] or ''} |" + extra(n))
             lines += [f"| `{n['id']}` · {row['state']} | | {pct(row['prior_mean'])} | | "
-                      f"{pct(row['mean'])} | {_range(row['interval'])} | | |"
+                      f"{pct(row['mean'])} | {_range(row['interval'])} | | |" + blank
                       for row in n["distribution"]]
             continue
         lines.append(f"| `{n['id']}` | {n['role']} | {pct(n['prior_mean'])} | "
                      f"{_range(n.get('prior_interval'))} | {pct(n['mean'])} | {_range(n['interval'])} | "
-                     f"{n['term']} | {n['resolved'] or ''} |")
+                     f"{n['term']} | {n['resolved'] or ''} |" + extra(n))
+    lines += _disagreement_lines(document)
     lines += ["", "## Questions", ""]
     for n in nodes:
         lines.append(f"- `{n['id']}`: {md_escape(n['question'])} (deadline {n['deadline']})")
@@ -250,4 +270,21 @@ def _history_lines(document: ReportDocument) -> list[str]:
     skipped = document.get("history_skipped", 0)
     if skipped:
         lines += ["", f"{skipped} unreadable line(s) of the history were left out."]
+    return lines
+
+
+def _disagreement_lines(document: ReportDocument) -> list[str]:
+    """The questions the team splits on most, and each analyst's prior and rationale behind it."""
+    items = disagreement_items(document)
+    if not items:
+        return []
+    lines = ["", "## Where the team disagrees most", ""]
+    for item in items:
+        lines += [f"### {md_escape(item['label'])} (`{item['id']}`): spread {item['spread_pp']}", "",
+                  item["numbers"], ""]
+        for row in item["rows"]:
+            lines.append(f"- prior `{row['where']}`:")
+            lines += [f"  - **{analyst}** {number}{'' if own else ' (the scenario’s prior)'}: "
+                      f"{md_escape(rationale)}" for analyst, number, own, rationale in row["views"]]
+        lines.append("")
     return lines

@@ -9,6 +9,7 @@ from functools import cache
 from markupsafe import Markup, escape
 
 from . import num, pct_or_dash, signed_pp, term_of, timestamp
+from .team import analyst_number, analysts_words, recalibrated_words
 
 
 def code_spans(text: str) -> Markup:
@@ -65,5 +66,6 @@ def template_environment():
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True, bytecode_cache=_template_cache())
     env.filters.update(pct=pct_or_dash, num=num, signed_pp=signed_pp, timestamp=timestamp,
-                       code_spans=code_spans, term_of=term_of)
+                       code_spans=code_spans, term_of=term_of, analyst_number=analyst_number,
+                       analysts_words=analysts_words, recalibrated_words=recalibrated_words)
     return env

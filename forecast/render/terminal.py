@@ -12,6 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from . import as_of_words, engine_words, ess_text, overdue_banner, pct, term_of
+from .team import (
+    analysts_words,
+    disagreement_items,
+    recalibrated_words,
+    recalibration_sentence,
+    team_sentence,
+)
 
 if TYPE_CHECKING:
     from ..analysis.report_document import ReportDocument
@@ -37,20 +44,28 @@ def report_table(document: ReportDocument) -> Table:
     table.add_column(f"{int(round(100 * document['nodes'][0]['interval_prob']))}% interval",
                      justify="right")
     table.add_column("ICD 203 term")
+    team = bool(document.get("analysts"))
+    recalibrated = "recalibration" in document
+    if recalibrated:
+        table.add_column("recalibrated", justify="right")
+    if team:
+        table.add_column(" · ".join(document["analysts"]) + " (spread)", no_wrap=True)
     for node in document["nodes"]:
+        extra = ([recalibrated_words(node)] if recalibrated else []) + (
+            [Text(analysts_words(node, names=False))] if team else [])
         if node["mean"] is None:
-            _add_state_rows(table, node, document["terms"])
+            _add_state_rows(table, node, document["terms"], extra)
             continue
         low, high = node["interval"]
         term = f"[bold]resolved {node['resolved']}[/bold]" if node["resolved"] else node["term"]
         if node.get("overdue"):
             term += " [bold](overdue)[/bold]"
         table.add_row(node["id"], node["role"], pct(node["prior_mean"]), pct(node["mean"]),
-                      f"{pct(low)} – {pct(high)}", term)
+                      f"{pct(low)} – {pct(high)}", term, *extra)
     return table
 
 
-def _add_state_rows(table: Table, node, terms) -> None:
+def _add_state_rows(table: Table, node, terms, extra: list) -> None:
     """A question with more than two outcomes: a row naming the most likely outcome in words,
     then one row per state (cumulative "or earlier" shares are left to the reports)."""
     best = max(node["distribution"], key=lambda row: row["mean"])
@@ -65,15 +80,15 @@ def _add_state_rows(table: Table, node, terms) -> None:
         first = node["distribution"][0]
         low, high = first["interval"]
         table.add_row(node["id"], node["role"], pct(first["prior_mean"]), pct(first["mean"]),
-                      f"{pct(low)} – {pct(high)}", f"P({first['state']}); {summary}")
+                      f"{pct(low)} – {pct(high)}", f"P({first['state']}); {summary}", *extra)
         return
     kind = "ordered" if node["ordered"] else f"{len(node['states'])} outcomes"
     table.add_row(node["id"], node["role"], "", "", "",
-                  summary if node["resolved"] else f"{summary} ({kind})")
+                  summary if node["resolved"] else f"{summary} ({kind})", *extra)
     for row in node["distribution"]:
         low, high = row["interval"]
         table.add_row(Text(f"  · {row['state']}"), "", pct(row["prior_mean"]), pct(row["mean"]),
-                      f"{pct(low)} – {pct(high)}", "")
+                      f"{pct(low)} – {pct(high)}", "", *([""] * len(extra)))
 
 
 def diagnostics_line(document: ReportDocument) -> str:
@@ -105,6 +120,9 @@ def print_banners(document: ReportDocument, console: Console) -> None:
     if banner:
         console.print(Text("Overdue: " + banner, style="bold"), soft_wrap=True)
     console.print(Text(as_of_words(document)), soft_wrap=True)
+    for sentence in (team_sentence(document), recalibration_sentence(document)):
+        if sentence:
+            console.print(Text(sentence.replace("`", "")), soft_wrap=True)
 
 
 def render_table_text(document: ReportDocument, width: int = 110) -> str:
@@ -117,6 +135,7 @@ def render_text(document: ReportDocument, table: Table, width: int) -> str:
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     print_banners(document, console)
     console.print(table)
+    print_disagreement(document, console)
     console.print(diagnostics_line(document), markup=False)
     return buffer.getvalue()
 
@@ -124,4 +143,26 @@ def render_text(document: ReportDocument, table: Table, width: int) -> str:
 def print_report(document: ReportDocument, console: Console) -> None:
     print_banners(document, console)
     console.print(report_table(document))
+    print_disagreement(document, console)
     console.print(diagnostics_line(document), markup=False, style="dim")
+
+
+def print_disagreement(document: ReportDocument, console: Console) -> None:
+    """Below the table: the questions the team splits on most and the priors behind it."""
+    items = disagreement_items(document)
+    if not items:
+        return
+    console.print(Text("Where the team disagrees most", style="bold"))
+    shown: set[str] = set()
+    for item in items:
+        console.print(Text(f"{item['id']}: spread {item['spread_pp']} ({item['numbers']})"),
+                      soft_wrap=True)
+        for row in item["rows"]:
+            if row["where"] in shown:
+                console.print(Text(f"  prior {row['where']}: as above"), soft_wrap=True)
+                continue
+            shown.add(row["where"])
+            console.print(Text(f"  prior {row['where']}:"), soft_wrap=True)
+            for analyst, number, own, rationale in row["views"]:
+                why = rationale if own else "(the scenario's prior) " + rationale
+                console.print(Text(f"    {analyst} {number}: {why}"), soft_wrap=True)

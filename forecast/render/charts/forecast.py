@@ -1,11 +1,12 @@
 """The forecast chart: each question's posterior mean and interval beside its prior, over the
-ICD 203 bands of words."""
+ICD 203 bands of words; with analysts, a dot per analyst beside the team's pool."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from ..svg import BAND, GRID, MUTED, POSTERIOR, POSTERIOR_BAND, PRIOR, Svg, fmt, wrap
+from ..team import analyst_colour
 
 if TYPE_CHECKING:
     from ...analysis.report_document import ReportDocument
@@ -21,7 +22,7 @@ def forecast_chart(document: ReportDocument) -> str:
     nodes = [n for n in document["nodes"] if n["mean"] is not None]
     prob = int(round(100 * document["nodes"][0]["interval_prob"]))
     top = 34.0
-    height = top + ROW_HEIGHT * len(nodes) + 64
+    height = top + ROW_HEIGHT * len(nodes) + 64 + 18 * ((len(document.get("analysts", [])) + 3) // 4)
     svg = Svg(CHART_LEFT + CHART_WIDTH + 30, height)
 
     def x_of(p: float) -> float:
@@ -53,6 +54,9 @@ def forecast_chart(document: ReportDocument) -> str:
         low, high = node["interval"]
         y = centre + 7
         svg.rect(x_of(low), y - 5, max(x_of(high) - x_of(low), 1.0), 10, POSTERIOR_BAND)
+        for analyst in node.get("by_analyst", {}):
+            svg.circle(x_of(node["by_analyst"][analyst]), y, 3.6,
+                       analyst_colour(document, analyst), "white", 0.8)
         svg.circle(x_of(node["mean"]), y, 5.5, POSTERIOR, "white", 1)
         text = f"{100 * node['mean']:.0f}%"
         if node.get("resolved"):
@@ -68,4 +72,9 @@ def forecast_chart(document: ReportDocument) -> str:
     svg.rect(CHART_LEFT + 330, legend - 5, 30, 10, POSTERIOR_BAND)
     svg.circle(CHART_LEFT + 345, legend, 5.5, POSTERIOR, "white", 1)
     svg.text(CHART_LEFT + 368, legend, f"forecast: mean and {prob}% credible interval", size=11.5)
+    for k, analyst in enumerate(document.get("analysts", [])):
+        x = CHART_LEFT + 40 + 150 * (k % 4)
+        y = legend + 20 + 18 * (k // 4)
+        svg.circle(x + 15, y, 3.6, analyst_colour(document, analyst), "white", 0.8)
+        svg.text(x + 26, y, analyst, size=11.5)
     return svg.uri()
