@@ -81,6 +81,8 @@ class InProcess:
     def map(self, function: Callable, items: Sequence, shared: Any = None,
             progress: Progress | None = None) -> list:
         """[function(shared, item) for item in items], reporting each finished task."""
+        if progress:
+            progress(0, len(items))
         results = []
         for item in items:
             results.append(function(shared, item))
@@ -111,6 +113,8 @@ class OnDask:
         # `shared` as the result of a task, not scattered: Dask can compute it again if the
         # worker holding it dies (scattered data would be lost with it)
         common = self.client.submit(_identity, shared, pure=False)
+        if progress:
+            progress(0, len(items))          # the stage's clock starts now, not at its first result
         futures = self.client.map(function, [common] * len(items), list(items), pure=False)
         try:
             done = 0
