@@ -359,7 +359,8 @@ class Project:
 
     def resolve(self, node: str, outcome: bool | str, date: dt.date | str, source: str,
                 scenario: str | None = None) -> None:
-        """Record a question's outcome, as `forecast resolve NODE yes|no --date --source`."""
+        """Record a question's outcome, as `forecast resolve NODE yes|no --date --source`
+        (True/False or "yes"/"no"; on a question of more outcomes, the state that happened)."""
         resolve_job(self.paths(scenario), node, _state(outcome), _date_text(date), source)
 
     def undo_resolution(self, node: str, date: dt.date | str | None = None,

@@ -199,3 +199,14 @@ def test_an_imported_bad_state_names_the_import_file_and_line(k_root, tmp_path):
         f"Error: {incoming}:2: state: expected a state of mediator (turkey, qatar, nobody), "
         "found 'egypt'"]
     assert data_files(k_root) == before
+
+
+def test_a_state_on_a_row_with_a_vector_lr_names_the_row(k_root):
+    assert add(k_root, "--node", "mediator", "--lr", "1:2:1").exit_code == 0
+    before = data_files(k_root)
+    result = run_cli(k_root, ["evidence", "edit", "E002", "--scenario", SCENARIO, "--state", "qatar"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: evidence/k-state.csv:3: lr: expected one likelihood ratio for state qatar (or an "
+        "empty state and a vector LR), found '1:2:1'"]
+    assert data_files(k_root) == before

@@ -292,13 +292,20 @@ deadline = 2026-01-01
 '''
     roots = "".join(node.format(id=r) + 'parents = []\nprior = [{ p = 0.3, strength = 4, rationale = "r", reference_class = "c" }]\n'
                     for r in ("other_driver", "third_driver"))
-    head = text + roots
+    # a scenario with a parametric CPT asks yes/no questions only: the scaffold says to delete
+    # its three-state question first, as done here
+    start = text.index('[[node]]\nid = "scale"')
+    yes_no = text[:start] + text[text.index("# -----", start):]
+    head = yes_no + roots
     examples = [compact] + ["# cpt = " + b[:b.index("# ]") + 3] for b in blocks[1:]]
     assert len(examples) == 3
     forms = []
     for i, example in enumerate(examples):
         body = _uncomment(example).replace('reference_class = "..."', 'reference_class = "c"')
         scenario = parse_scenario(head + node.format(id=f"extra{i}") + body + "\n", Path("priors/new-case.toml"))
+        if i == 0:      # the compact table form sits beside the three-state question
+            parse_scenario(text + roots + node.format(id="extra0") + body + "\n",
+                           Path("priors/new-case.toml"))
         extra = scenario.node(f"extra{i}")
         forms.append(extra.cpt)
         assert len(extra.priors) == (8 if extra.cpt == "table" else len(extra.parents) + 1)

@@ -81,10 +81,11 @@ def add(
     (it would move nothing); one dated before it is kept, with a note (replays use it). Text a
     spreadsheet would run as a formula (= + - @ first) is stored with a ' before it.
 
+    On a question of more than two outcomes, name the state the LR is for (--node attacks
+    --lr 3 --state sustained) or give one LR per state (--lr 1:2:4).
+
     Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B
     --credibility 2 --summary "Talks resume"
-
-    On a question with more states: --node attacks --lr 3 --state sustained, or --lr 1:2:4.
     """
     from ..jobs.evidence import NewItem, add_item
 

@@ -43,9 +43,10 @@ def resolve(
     node is hard evidence in every fit, and reports show it resolved. With --undo, retract a
     resolution recorded by mistake (a row is appended; nothing is erased).
 
-    Example: forecast resolve ceasefire no --date 2026-03-11 --source "Reuters, 11 Mar 2026"
+    A question of more than two outcomes resolves to the state that happened (forecast
+    resolve attacks sporadic ...).
 
-    A question of more outcomes resolves to one of its states: forecast resolve attacks sporadic.
+    Example: forecast resolve ceasefire no --date 2026-03-11 --source "Reuters, 11 Mar 2026"
     """
     from ..jobs.resolve import resolve as record
     from ..jobs.resolve import undo as retract

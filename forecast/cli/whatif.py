@@ -49,9 +49,9 @@ def whatif(
     unconditional forecasts (the condition is hard evidence, as a resolution would be).
     Writes no files.
 
-    Example: forecast whatif --given turkish_deployment=yes
+    On a question of more than two outcomes, name a state: --given attacks=sporadic.
 
-    On a question of more outcomes, name a state: forecast whatif --given attacks=sporadic.
+    Example: forecast whatif --given turkish_deployment=yes
     """
     from ..api import Project
     from ..render import render_json

@@ -167,6 +167,8 @@ ordered = true
 # ]
 #
 # Parametric CPTs: k + 1 numbers instead of 2 ** k rows (fitted by NUTS, not the exact engine).
+# In this version a scenario with a parametric CPT asks yes/no questions only: delete the
+# three-state `scale` node above before you use one.
 # `cpt = "noisy_or"` when causes act independently: a base row without `cause` (P(yes) when no
 # parent is yes) and one row per parent with `cause = "<parent>"`: the chance that this parent,
 # being yes, makes the node yes by itself. P(yes) = 1 - (1 - base) * product of (1 - c) over
