@@ -152,9 +152,10 @@ class WhatIf:
                 for node, state in self.document["given"].items()}
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per yes/no node and one per state of a node of other states: node, state
-        ("yes" on a yes/no node), conditioned (None, or the state given), mean, low, high (given
-        the conditions), unconditional (the mean without them) and change_pp."""
+        """One row per yes/no node and one per state of a node of other states: node,
+        conditioned (None, or the state given), mean, low, high (given the conditions),
+        unconditional (the mean without them), change_pp and, last as in `Report.to_frame`,
+        state ("yes" on a yes/no node)."""
         rows = []
         for n in self.document["nodes"]:
             if n["mean"] is not None:
@@ -169,8 +170,8 @@ class WhatIf:
                       "unconditional": then[row["state"]],
                       "change_pp": n["change_pp_by_state"][row["state"]]}
                      for row in n["distribution"]]
-        return _pandas().DataFrame(rows, columns=["node", "state", "conditioned", "mean", "low",
-                                                  "high", "unconditional", "change_pp"])
+        return _pandas().DataFrame(rows, columns=["node", "conditioned", "mean", "low", "high",
+                                                  "unconditional", "change_pp", "state"])
 
 
 @dataclass(frozen=True)
