@@ -17,6 +17,9 @@ and cause numbers); each node's prior marginal P(x_v = yes | theta)
 Bernoulli(P(x_v = yes | evidence, theta)) per draw, with ties broken at random so a discrete
 truth still has uniform ranks. Uniformity: chi-square test on the rank histogram.
 
+A network with questions of more than two outcomes draws Dirichlet rows, a signal per state
+and categorical states instead (`forecast.analysis.state_sbc`), ranked and tested the same way.
+
 numpy and scipy only: the sampler is passed in, so this module never imports PyMC.
 """
 
@@ -31,9 +34,12 @@ from scipy import stats
 from ..inference.exact import p_yes_given_theta
 from ..model.network import Network
 from ..parallel import task_seeds
+from . import state_sbc
 
 # fit(node_log_weights, hard_mask, seed) -> (parameter draws (D, P) incl. fixed ones,
-#                                            p_yes draws (D, n), number of divergences)
+#                                            p_yes draws (D, n), number of divergences);
+# on a multistate network fit(state_log_weights, state_mask, seed) -> (CPT cell draws
+# (D, n_cells) incl. fixed ones, P(node = state) draws (D, n_states), divergences)
 FitFunction = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray, int]]
 
 
@@ -95,6 +101,9 @@ def rank_of(truth: np.ndarray, draws: np.ndarray, rng: np.random.Generator) -> n
 
 
 def quantity_names(net: Network, entry_labels: Sequence[str] | None = None) -> list[str]:
+    """Every ranked quantity's name (on a multistate network `entry_labels` label its cells)."""
+    if net.multistate:
+        return state_sbc.quantity_names(net, entry_labels)
     params = net.parameters
     labels = entry_labels or [f"{net.node_ids[params.node[k]]}|{params.slot[k]}"
                               for k in range(params.n_params)]
@@ -165,8 +174,16 @@ def sbc_simulation(net: Network, fit: FitFunction, settings: SbcSettings,
                    seed: np.random.SeedSequence) -> tuple[np.ndarray, int]:
     """One simulation, a pure function of its own seed (so it can run anywhere): simulate a
     world, fit it, thin, and rank the truth. Returns (the rank of every quantity, the fit's
-    divergences)."""
+    divergences). A network with k-state questions goes by `state_sbc`'s world and quantities;
+    the fit then takes and returns per node-state and per cell arrays."""
     rng = np.random.default_rng(seed)
+    if net.multistate:
+        cells, state, weights, mask = state_sbc.simulate_state_world(net, rng, settings)
+        drawn, p_states, diverging = fit(weights, mask, int(rng.integers(2**31 - 1)))
+        keep = thin(np.arange(len(drawn)), settings.thin_to)
+        draws = state_sbc.posterior_state_quantities(net, drawn[keep], p_states[keep], rng)
+        truth = state_sbc.true_state_quantities(net, cells, state)
+        return rank_of(truth, draws, rng), int(diverging)
     world = simulate_world(net, rng, settings)
     theta, p_yes, diverging = fit(world.node_log_weights, world.hard_mask,
                                   int(rng.integers(2**31 - 1)))
@@ -190,12 +207,17 @@ def sbc_result(net: Network, settings: SbcSettings,
                      settings.alpha / len(names))
 
 
+def sampled(net: Network) -> bool:
+    """Some CPT entry (or cell) has a prior: there is something to calibrate."""
+    return not net.all_fixed if net.multistate else len(net.parameters.free) > 0
+
+
 def run_sbc(net: Network, fit: FitFunction, settings: SbcSettings = SbcSettings(), seed: int = 0,
             entry_labels: Sequence[str] | None = None,
             progress: Callable[[int, int], None] | None = None) -> SbcResult:
     """Simulate, fit and rank `settings.simulations` times in this process; test every
     quantity's ranks. (`forecast check` runs the same simulations as tasks, possibly on Dask.)"""
-    if len(net.parameters.free) == 0:
+    if not sampled(net):
         raise ValueError("every CPT entry is fixed: there is nothing for the sampler to calibrate")
     done = []
     for stream in task_seeds(seed, settings.simulations):   # simulation i: the i-th child

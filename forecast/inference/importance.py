@@ -108,3 +108,50 @@ def combine_batches(batches: list[tuple[np.ndarray, np.ndarray]]) -> ImportanceE
     log_z = np.concatenate([b[1] for b in batches])
     mean, se, ess = _weighted(p_yes[None], log_z[None])
     return ImportanceEstimate(mean[0], se[0], ess[0], len(log_z))
+
+
+# ------------------------------------------------------- networks with more than two states
+
+def free_rows(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """The free CPT rows of a multistate network, flat cell order: (each row's first cell,
+    its number of states)."""
+    starts, cards = [], []
+    for v in range(net.n_nodes):
+        k = net.cards[v]
+        for start in range(int(net.cell_offsets[v]), int(net.cell_offsets[v + 1]), k):
+            if not np.isnan(net.concentration[start]):
+                starts.append(start)
+                cards.append(k)
+    return np.array(starts, dtype=np.int64), np.array(cards, dtype=np.int64)
+
+
+def prior_cell_draws(net: Network, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_draws, n_cells) iid CPTs of a multistate network from its priors: every free row
+    from its Dirichlet (normalised gammas, in log space as Gamma(a) = Gamma(a + 1) U^(1/a),
+    so a row of small concentrations never underflows to zeros), fixed cells as they are."""
+    starts, cards = free_rows(net)
+    cells = np.broadcast_to(np.nan_to_num(net.fixed_cells), (n_draws, net.fixed_cells.size)).copy()
+    if not len(starts):
+        return cells
+    columns = np.repeat(starts, cards) + np.arange(int(cards.sum())) - np.repeat(
+        np.cumsum(cards) - cards, cards)
+    a = net.concentration[columns]
+    log_g = np.log(rng.gamma(a + 1.0, size=(n_draws, len(a)))) + np.log1p(
+        -rng.random((n_draws, len(a)))) / a
+    within = np.concatenate([[0], np.cumsum(cards)[:-1]])
+    row = np.repeat(np.arange(len(starts)), cards)
+    log_g -= np.maximum.reduceat(log_g, within, axis=1)[:, row]
+    g = np.exp(log_g)
+    g /= np.add.reduceat(g, within, axis=1)[:, row]
+    cells[:, columns] = np.clip(g, np.finfo(float).tiny, 1.0)
+    return cells
+
+
+def importance_state_batch(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
+                           n_draws: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`importance_batch` on a multistate network (no conjugacy used): n_draws CPTs from the
+    Dirichlet priors, each one's exact P(node = state | evidence, CPT) (D, n_states) and
+    log P(evidence | CPT) (D,). `combine_batches` weighs them together."""
+    return elimination.state_marginals(structure_of(net), prior_cell_draws(net, n_draws, rng),
+                                       np.asarray(state_log_weights, dtype=float),
+                                       net.state_mask(conditions), max_bytes=memory_budget())

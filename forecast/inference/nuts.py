@@ -20,6 +20,7 @@ import pytensor.tensor as pt
 from ..model.network import Network
 from . import diagnostics
 from .exact import structure_of
+from .importance import free_rows
 from .settings import BACKENDS, ENUMERATION_MAX_NODES, SamplerSettings, draws_for_ess
 
 RHAT_LIMIT = 1.01
@@ -147,25 +148,25 @@ def _eliminate(net: Network, log_theta, log1m_theta, log_weights, node_mask):
     return log_z, pt.grad(log_z, log_weights)
 
 
+def sampled_cells(net: Network) -> list[tuple[int, np.ndarray]]:
+    """The free CPT rows of a multistate network grouped by number of states k (ascending):
+    per group, k and the (rows, k) cell indices its Dirichlet variable `rows_k` holds. The
+    Deterministic `rows` is these groups' draws flattened in this order."""
+    starts, cards = free_rows(net)
+    return [(int(k), starts[cards == k][:, None] + np.arange(k)[None, :])
+            for k in np.unique(cards)]
+
+
 def _state_cells(net: Network):
     """log of every CPT cell (n_cells,): fixed cells as constants, each free row a Dirichlet
     over its node's states (rows of the same number of states share one variable, `rows`
-    holding them all, flattened)."""
+    holding them all, flattened; see `sampled_cells`)."""
     conc, fixed = net.concentration, net.fixed_cells
     log_cells = pt.as_tensor_variable(np.log(np.where(np.isnan(fixed), 1.0, fixed)))
-    starts = []                      # (first cell of a free row, its number of states)
-    for v in range(net.n_nodes):
-        k = net.cards[v]
-        for start in range(int(net.cell_offsets[v]), int(net.cell_offsets[v + 1]), k):
-            if not np.isnan(conc[start]):
-                starts.append((start, k))
     pieces = []
-    for k in sorted({k for _s, k in starts}):
-        first = np.array([s for s, kk in starts if kk == k], dtype=np.int64)
-        rows = pm.Dirichlet(f"rows_{k}", a=conc[first[:, None] + np.arange(k)[None, :]],
-                            shape=(len(first), k))
-        cells = (first[:, None] + np.arange(k)[None, :]).ravel()
-        log_cells = pt.set_subtensor(log_cells[cells], pt.log(rows).ravel())
+    for k, cells in sampled_cells(net):
+        rows = pm.Dirichlet(f"rows_{k}", a=conc[cells], shape=cells.shape)
+        log_cells = pt.set_subtensor(log_cells[cells.ravel()], pt.log(rows).ravel())
         pieces.append(pt.reshape(rows, (-1,)))
     if pieces:
         pm.Deterministic("rows", pt.concatenate(pieces) if len(pieces) > 1 else pieces[0])

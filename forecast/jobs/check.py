@@ -24,12 +24,17 @@ import numpy as np
 from scipy import stats
 
 from .. import MODEL_VERSION
-from ..analysis.sbc import SbcSettings, sbc_result, sbc_simulation, summary
+from ..analysis.sbc import SbcSettings, sampled, sbc_result, sbc_simulation, summary
 from ..errors import problem
 from ..inference import elimination
 from ..inference.exact import posterior_means as exact_posterior_means
 from ..inference.exact import structure_of
-from ..inference.importance import ImportanceEstimate, combine_batches, importance_batch
+from ..inference.importance import (
+    ImportanceEstimate,
+    combine_batches,
+    importance_batch,
+    importance_state_batch,
+)
 from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
@@ -38,6 +43,7 @@ from ..model.network import Network
 from ..model.spec import Scenario
 from ..parallel import IN_PROCESS, InProcess, Progress, Runner, Where, task_seeds, tasks
 from ..versions import package_versions
+from . import check_states
 from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 
 FAMILY_ALPHA = 0.01
@@ -74,7 +80,8 @@ REFERENCE_STREAM = 1          # the reference's seeds, apart from the SBC simula
 
 @dataclass(frozen=True)
 class ReferenceTask:
-    """What every batch of the importance-sampling reference shares."""
+    """What every batch of the importance-sampling reference shares (on a multistate network
+    `node_log_weights` holds the per node-state log-weights)."""
 
     net: Network
     node_log_weights: np.ndarray
@@ -83,8 +90,9 @@ class ReferenceTask:
 
 
 def reference_batch(task: ReferenceTask, seed: np.random.SeedSequence):
-    return importance_batch(task.net, task.node_log_weights, task.conditions, task.draws,
-                            np.random.default_rng(seed))
+    batch = importance_state_batch if task.net.multistate else importance_batch
+    return batch(task.net, task.node_log_weights, task.conditions, task.draws,
+                 np.random.default_rng(seed))
 
 
 def importance_reference(net: Network, node_log_weights: np.ndarray, conditions: dict[str, bool],
@@ -214,11 +222,19 @@ class SbcTask:
     sampler: SamplerSettings
 
     def fit_function(self) -> Callable:
+        """The exact engine's iid draws, or the process's compiled NUTS model (per node, or on
+        a multistate network per node-state and CPT cell)."""
+        net, n_draws = self.net, self.sampler.draws * self.sampler.chains
         if self.engine == "exact":
-            return exact_fit_function(self.net, self.sampler.draws * self.sampler.chains)
+            if net.multistate:
+                return check_states.exact_state_fit_function(net, n_draws)
+            return exact_fit_function(net, n_draws)
         from ..inference.nuts import sampler_for
 
-        return nuts_fit_function(sampler_for(self.net, self.sampler.backend), self.sampler)
+        sampler = sampler_for(net, self.sampler.backend)
+        if net.multistate:
+            return check_states.nuts_state_fit_function(sampler, self.sampler)
+        return nuts_fit_function(sampler, self.sampler)
 
 
 def sbc_task(task: SbcTask, seed: np.random.SeedSequence) -> tuple[np.ndarray, int]:
@@ -245,7 +261,7 @@ def self_check_work(problem: Problem, settings: CheckSettings) -> Work:
     reference it is held to, and each SBC simulation's fit (none when nothing is sampled)."""
     agreement = exact_fit_inferences(SamplerSettings(draws=settings.agreement_draws,
                                                      chains=settings.agreement_chains))
-    sbc = settings.sbc_draws * settings.sbc_chains if len(problem.net.parameters.free) else 0
+    sbc = settings.sbc_draws * settings.sbc_chains if sampled(problem.net) else 0
     return Work("check", agreement + IMPORTANCE_DRAWS + settings.simulations * sbc,
                 "the agreement fit, its reference, and one fit per SBC simulation",
                 "--simulations or --draws")
@@ -276,7 +292,7 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
     engine = choose_engine(paths, prepared, engine)
     check_budgets(paths, prepared, engine, self_check_work(prepared, settings))
     sbc_settings = SbcSettings(**{**settings.sbc.__dict__, "simulations": settings.simulations})
-    if len(net.parameters.free) and settings.sbc_draws * settings.sbc_chains < sbc_settings.thin_to:
+    if sampled(net) and settings.sbc_draws * settings.sbc_chains < sbc_settings.thin_to:
         raise problem("--draws", None, "draws", f"draws x chains of at least "
                       f"{sbc_settings.thin_to} for SBC ranks")
 
@@ -293,11 +309,23 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
         posterior = fit(prepared, engine, settings.seed, sampler_settings)
         if progress:
             progress("compiling and fitting the scenario", 1, 1)
-        if engine == "exact":
+        if engine == "exact" and net.multistate:
+            estimate = importance_reference(net, prepared.state_log_weights, prepared.conditions,
+                                            IMPORTANCE_DRAWS, settings.seed, runner,
+                                            stage("reference draws"))
+            agreement = check_states.importance_state_agreement(
+                net, prepared.conditions, posterior.state_means, estimate, z_limit, FAMILY_ALPHA)
+            agreement["engine"] = "exact"
+        elif engine == "exact":
             agreement = importance_agreement(net, prepared.node_log_weights, prepared.conditions,
                                              posterior.means, settings.seed, runner,
                                              stage("reference draws"))
             agreement["engine"] = "exact"
+        elif net.multistate:
+            agreement = check_states.nuts_state_agreement(
+                net, prepared.state_log_weights, prepared.conditions, posterior.state_draws,
+                z_limit, FAMILY_ALPHA)
+            agreement["engine"] = posterior.settings.get("backend", posterior.engine)
         else:
             agreement = exact_agreement(net, prepared.node_log_weights, prepared.conditions,
                                         posterior.means, posterior.mcse, settings.seed, runner,
@@ -305,14 +333,16 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
             agreement["engine"] = posterior.settings.get("backend", posterior.engine)
         agreement["diagnostics"] = posterior.diagnostics
 
-        if len(net.parameters.free):
+        if sampled(net):
             sbc_sampler = SamplerSettings(draws=settings.sbc_draws, tune=settings.sbc_tune,
                                           chains=settings.sbc_chains, progress=False,
                                           backend=settings.backend)
             task = SbcTask(net, engine, sbc_settings, sbc_sampler)
             ranked = runner.map(sbc_task, task_seeds(settings.seed, settings.simulations), task,
                                 stage("simulation-based calibration"))
-            sbc = summary(sbc_result(net, sbc_settings, ranked, entry_labels(inputs.scenario, net)))
+            labels = (check_states.cell_labels(inputs.scenario, net) if net.multistate
+                      else entry_labels(inputs.scenario, net))
+            sbc = summary(sbc_result(net, sbc_settings, ranked, labels))
             sbc["sampler"] = {"draws": settings.sbc_draws, "tune": settings.sbc_tune,
                               "chains": settings.sbc_chains}
         else:

@@ -15,12 +15,16 @@ from .terminal import columns_table, wrote_line
 def print_check(document: dict, written, console: Console) -> None:
     a, s = document["agreement"], document["sbc"]
     tested, reference = a["columns"]["tested"], a["columns"]["reference"]
+    states = a.get("states")            # a network with questions of more than two outcomes
+    rows = states or a["nodes"]
+    head = ("node", "state") if states else ("node",)
     table = columns_table(f"{document['engine']} engine against its reference on "
                           f"{document['scenario']} (z limit {a['z_limit']:.2f})",
-                          ("node", tested.replace("_", " "), reference.replace("_", " "), "MCSE",
+                          (*head, tested.replace("_", " "), reference.replace("_", " "), "MCSE",
                            "reference SE", "z"))
-    for n in a["nodes"]:
-        table.add_row(escape(n["id"]), f"{n[tested]:.4f}", f"{n[reference]:.4f}", f"{n['mcse']:.4f}",
+    for n in rows:
+        first = (escape(n["id"]), escape(n["state"])) if states else (escape(n["id"]),)
+        table.add_row(*first, f"{n[tested]:.4f}", f"{n[reference]:.4f}", f"{n['mcse']:.4f}",
                       f"{n.get('reference_se') or 0:.4f}", f"{n['z']:.2f}")
     console.print(table)
     if s["quantities"]:
