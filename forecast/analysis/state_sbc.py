@@ -6,10 +6,11 @@ One simulation:
 1. draw every free CPT row from its Dirichlet prior (fixed cells stay as they are);
 2. draw the joint state x by forward sampling (each node from its row, parents first);
 3. simulate evidence from x: each node is observed with probability `observe_prob` through a
-   noisy signal y_v ~ Normal(signal * onehot(x_v), I_k), whose exact log-likelihood over the
-   node's states, log N(y_v; signal * onehot(s), I) = signal * y_v[s] + constant, becomes that
-   node's state log-weights (the binary SBC's Gaussian signal, per state); each node is
-   resolved to its true state with probability `resolve_prob` (a state mask);
+   noisy signal y_v ~ Normal(c * onehot(x_v), I_k), c = sqrt(2) * signal, whose exact
+   log-likelihood over the node's states, log N(y_v; c * onehot(s), I) = c * y_v[s] + constant,
+   becomes that node's state log-weights (on a two-state node the log LR c (y_1 - y_0) is then
+   distributed exactly as the binary SBC's 2 * signal * y); each node is resolved to its true
+   state with probability `resolve_prob` (a state mask);
 4. fit, thin, and rank the truth among the draws.
 
 Quantities ranked: every free CPT cell; each node-state's prior marginal P(x_v = s | CPT) (a
@@ -71,9 +72,10 @@ def simulate_state_world(net: Network, rng: np.random.Generator, settings):
     for v in range(net.n_nodes):
         lo, k = int(net.state_offsets[v]), net.cards[v]
         if observed[v]:
+            separation = np.sqrt(2.0) * settings.signal
             mean = np.zeros(k)
-            mean[state[v]] = settings.signal
-            weights[lo:lo + k] = settings.signal * rng.normal(mean, 1.0)
+            mean[state[v]] = separation
+            weights[lo:lo + k] = separation * rng.normal(mean, 1.0)
         if resolved[v]:
             mask[lo:lo + k] = HARD_EXCLUDED
             mask[lo + state[v]] = 0.0
