@@ -188,7 +188,7 @@ def test_nuts_state_means_pass_agreement_and_biased_draws_fail(problem, nuts_sam
 
     net = problem.net
     fit = nuts_sampler.sample(problem.state_log_weights, net.state_mask(problem.conditions), 7,
-                              SamplerSettings(draws=1000, chains=2, progress=False))
+                              SamplerSettings(draws=600, chains=2, progress=False))
     draws = fit.draws["p_states"]
     args = (net, problem.state_log_weights, problem.conditions)
     ok = check_states.nuts_state_agreement(*args, draws, z_limit, FAMILY_ALPHA)
