@@ -17,11 +17,11 @@ from forecast.analysis import sbc, state_sbc
 from forecast.cli import app
 from forecast.inference import elimination, exact
 from forecast.inference.exact import structure_of
-from forecast.inference.importance import importance_state_means, prior_cell_draws
+from forecast.inference.importance import prior_cell_draws
 from forecast.inference.problem import prepare
 from forecast.io.project import load_inputs, scenario_paths
 from forecast.jobs import check_states
-from forecast.jobs.check import FAMILY_ALPHA, z_limit
+from forecast.jobs.check import FAMILY_ALPHA, importance_reference, z_limit
 
 runner = CliRunner()
 
@@ -141,18 +141,19 @@ def test_sbc_fails_for_evidence_read_backwards(problem):
 def test_exact_state_means_agree_with_importance_sampling_and_a_bias_fails(problem):
     net = problem.net
     means = exact.state_means(net, problem.state_log_weights, problem.conditions)
-    args = (net, problem.state_log_weights, problem.conditions)
-    ok = check_states.importance_state_agreement(*args, means, 40000, 0, z_limit, FAMILY_ALPHA)
+    estimate = importance_reference(net, problem.state_log_weights, problem.conditions, 40000, 0)
+    assert estimate.draws == 40000 and estimate.effective_sample_size > 10000
+    ok = check_states.importance_state_agreement(net, problem.conditions, means, estimate, z_limit,
+                                                 FAMILY_ALPHA)
     assert ok["passed"] and ok["tests"] == 6            # talks is resolved: its two states shut
     talks = [row for row in ok["states"] if row["id"] == "talks"]
     assert [(r["state"], r["exact_mean"], r["z"]) for r in talks] == [("yes", 1.0, 0.0), ("no", 0.0, 0.0)]
     biased = means.copy()
     biased[0] += 0.01
     biased[1] -= 0.01
-    bad = check_states.importance_state_agreement(*args, biased, 40000, 0, z_limit, FAMILY_ALPHA)
+    bad = check_states.importance_state_agreement(net, problem.conditions, biased, estimate,
+                                                  z_limit, FAMILY_ALPHA)
     assert not bad["passed"]
-    estimate = importance_state_means(*args, 40000, np.random.default_rng(0))
-    assert estimate.effective_sample_size > 10000
 
 
 def test_check_of_the_exact_engine_on_a_k_state_scenario_end_to_end(tmp_path):

@@ -72,6 +72,20 @@ def test_check_json_is_identical_in_process_and_on_a_cluster(roots, cluster, tmp
     assert without_timing(json.loads(written.read_text())) == without_timing(here)
 
 
+def test_k_state_check_json_is_identical_in_process_and_on_a_cluster(cluster, tmp_path):
+    """Per node-state rows, the Dirichlet reference's batches and the k-state SBC simulations
+    keep one seed per task too."""
+    from test_k_state_check import k_state_root
+
+    args = ("check", "-s", "k-state", "--engine", "exact", "--simulations", "20", "-f", "json",
+            "--no-progress")
+    here = run_json(*args, "--root", k_state_root(tmp_path / "here"))
+    there = run_json(*args, "--root", k_state_root(tmp_path / "there"),
+                     "--scheduler", cluster.scheduler_address)
+    assert len(here["agreement"]["states"]) == 8 and here["sbc"]["simulations"] == 20
+    assert without_timing(there) == without_timing(here)
+
+
 def test_backtest_all_is_identical_with_two_local_workers(roots, tmp_path):
     here_root = fresh(roots, "frozen", tmp_path, "here")
     there_root = fresh(roots, "frozen", tmp_path, "there")
