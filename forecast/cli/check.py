@@ -68,8 +68,9 @@ def check(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Self-check of the inference: NUTS against the exact reference on this scenario (z per
-    node), then simulation-based calibration with the same compiled model. Writes
-    reports/<scenario>/check.json and check.html; exits 1 if the check fails.
+    node, or per node-state where questions have more outcomes), then simulation-based
+    calibration with the same compiled model. Writes reports/<scenario>/check.json and
+    check.html; exits 1 if the check fails.
 
     Example: forecast check --scenario turkey-peacekeeping --simulations 1000 --workers 4
     """

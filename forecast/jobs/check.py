@@ -10,6 +10,8 @@ runs SBC on its exact conjugate draws).
     fails about once in a hundred checks and a biased one fails as soon as its bias exceeds
     a few Monte Carlo standard errors.
 (b) Simulation-based calibration of the same compiled model (see `forecast.analysis.sbc`).
+On a network with questions of more than two outcomes both go node-state by node-state
+(`forecast.jobs.check_states`).
 
 PyMC is imported lazily (inside functions), through `forecast.inference.nuts`.
 """
