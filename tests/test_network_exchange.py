@@ -175,8 +175,8 @@ def test_validate_lists_every_placeholder_until_it_is_written(tmp_path):
 # junction tree does not fit in memory). Marked slow where the report takes seconds.
 FAST = ["asia", "cancer", "earthquake", "survey", "sachs"]
 SLOW = ["alarm", "insurance", "hailfinder", "hepar2", "water", "win95pts", "andes", "pigs"]
-# The written formats hold numbers to about 6 significant digits (XDSL, NET) or pyAgrum reads
-# them in single precision (BIF, NET, UAI): a reloaded marginal moves by up to about 1e-6.
+# pyAgrum writes XDSL and UAI numbers to 6 significant digits and reads BIF, NET and UAI numbers
+# in single precision: a reloaded marginal moves by up to about 1e-6.
 WRITTEN = 5e-6
 
 
