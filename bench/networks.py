@@ -26,8 +26,12 @@ REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "tests" / "data" / "bnlearn"
 FORMATS = ("bif", "xdsl", "dsl", "net", "uai")
 EXPORTS = ("bif", "xdsl", "net", "uai")
+# pyAgrum's junction tree of link needs more memory than the machine has: the peer gets at most
+# this much address space and fails, rather than taking the machine down with it.
+PEER_MEMORY = 6 * 2**30
 PEER = """
-import sys, time
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
 start = time.perf_counter()
 import pyagrum as gum
 bn = gum.loadBN(sys.argv[1])
@@ -89,7 +93,7 @@ def main() -> None:
                     gum.saveBN(bn, str(path))
                 root = scratch / f"root-{fmt}"
                 root.mkdir()
-                peer, peer_note = run([sys.executable, "-c", PEER, str(path)], root)
+                peer, peer_note = run([sys.executable, "-c", PEER, str(path), str(PEER_MEMORY)], root)
                 imported, note = forecast(root, "network", "import", str(path), "--id", name)
                 report, report_note = (0.0, "not imported")
                 if not note:
