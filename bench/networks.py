@@ -90,7 +90,12 @@ def main() -> None:
             for fmt in FORMATS:
                 path = source if fmt == "bif" else scratch / f"{name}.{fmt}"
                 if fmt != "bif":
-                    gum.saveBN(bn, str(path))
+                    try:
+                        gum.saveBN(bn, str(path))
+                    except Exception as error:  # noqa: BLE001 - pyAgrum's own refusal
+                        print(f"| {name} | {fmt} | {bn.size()} | | | | pyAgrum does not write it: "
+                              f"{str(error).splitlines()[0][:100]} |", flush=True)
+                        continue
                 root = scratch / f"root-{fmt}"
                 root.mkdir()
                 peer, peer_note = run([sys.executable, "-c", PEER, str(path), str(PEER_MEMORY)], root)
