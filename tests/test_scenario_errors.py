@@ -109,7 +109,16 @@ def test_a_fixed_probability_may_be_zero_or_one_as_in_a_logical_node():
         assert "node[b].prior[1]: p: expected a probability from 0 to 1" in message
 
 
-def test_resolutions_that_fixed_zeros_make_impossible_are_one_line_and_write_nothing(tmp_path):
+@pytest.mark.parametrize("command, resolved", [
+    (["report"], "a,yes,2025-02-01,wire\nb,no,2025-02-01,wire\n"),
+    (["whatif", "--given", "b=no"], "a,yes,2025-02-01,wire\n"),
+    (["update"], "a,yes,2025-02-01,wire\nb,no,2025-02-01,wire\n"),
+    (["watch"], "a,yes,2025-02-01,wire\nb,no,2025-02-01,wire\n"),
+    (["sensitivity"], "a,yes,2025-02-01,wire\nb,no,2025-02-01,wire\n"),
+    (["backtest"], "a,yes,2025-02-01,wire\nb,no,2025-02-01,wire\n"),
+])
+def test_resolutions_that_fixed_zeros_make_impossible_are_one_line_and_write_nothing(
+        tmp_path, command, resolved):
     from typer.testing import CliRunner
 
     from forecast.cli import app
@@ -119,15 +128,18 @@ def test_resolutions_that_fixed_zeros_make_impossible_are_one_line_and_write_not
     (root / "evidence").mkdir()
     (root / "priors" / "two-node-beta.toml").write_text(LOGICAL)
     (root / "evidence" / "two-node-beta.csv").write_text(
-        "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n")
+        "item_id,node,date,source,reliability,credibility,lr,cluster,summary,url\n"
+        "E001,a,2025-01-15,wire,A,1,2,,a report,\n")
     (root / "evidence" / "two-node-beta.resolutions.csv").write_text(
-        "node,outcome,date,source\na,yes,2025-02-01,wire\nb,no,2025-02-01,wire\n")
-    result = CliRunner().invoke(app, ["report", "--scenario", "two-node-beta", "--root", str(root)])
-    assert result.exit_code == 1
+        "node,outcome,date,source\n" + resolved)
+    result = CliRunner().invoke(app, [*command, "--scenario", "two-node-beta", "--root", str(root)])
+    assert result.exit_code == 1, result.output
     assert result.stderr == ("Error: evidence/two-node-beta.resolutions.csv: outcome: these "
                              "resolutions (and conditions) cannot all hold: the priors' fixed 0/1 "
                              "entries give them probability zero; nothing written\n")
-    assert not (root / "reports").exists()
+    # whatif fits (and caches) the possible unconditional forecast before the impossible one
+    written = [p for p in (root / "reports").rglob("*") if p.is_file() and ".cache" not in p.parts]
+    assert written == []
 
 
 # -- every problem is listed, not only the first -----------------------------------------------

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import ForecastError
 from ..errors import problem as problem_error
-from ..inference.elimination import TooLarge
+from ..inference.elimination import ContradictoryEvidence, TooLarge
 from ..inference.exact import (
     MEMORY_BUDGET_ENV,
     WORK_BUDGET_ENV,
@@ -22,6 +24,8 @@ from ..inference.exact import (
     check_size,
     check_work,
     memory_budget,
+    posterior_means,
+    state_means,
     work_budget,
 )
 from ..inference.problem import EXACT_DRAWS, NotExact, Problem, check_nuts_size, engine_for
@@ -75,6 +79,37 @@ def check_budgets(paths: ScenarioPaths, problem: Problem, engine: str, work: Wor
     except TooSlow as error:
         raise problem_error(shown, None, "network",
                             too_slow_message(error, work, _tables_to_shrink(net))) from None
+    check_possible(paths, problem)
+
+
+def impossible(paths: ScenarioPaths) -> ForecastError:
+    return problem_error(paths.display(paths.resolutions), None, "outcome",
+                         "these resolutions (and conditions) cannot all hold: the priors' fixed "
+                         "0/1 entries give them probability zero; nothing written")
+
+
+def check_possible(paths: ScenarioPaths, problem: Problem) -> None:
+    """Refuse resolutions (and --given conditions) of probability zero, which only a fixed 0 or
+    1 in a CPT (a logical node of a textbook network) can make: every command that infers
+    would otherwise stop inside the engine. One exact inference, and only then."""
+    net = problem.net
+    if not problem.conditions or not _certain(net):
+        return
+    try:
+        if net.multistate:
+            state_means(net, problem.state_log_weights, problem.conditions)
+        else:
+            posterior_means(net, problem.node_log_weights, problem.conditions)
+    except ContradictoryEvidence:
+        raise impossible(paths) from None
+
+
+def _certain(net) -> bool:
+    """Does some CPT entry, at its prior mean, rule a state out?"""
+    if net.multistate:
+        return bool(np.any(net.prior_cells == 0.0))
+    means = net.prior_means
+    return bool(np.any((means == 0.0) | (means == 1.0)))
 
 
 def _tables_to_shrink(net) -> bool:

@@ -14,7 +14,6 @@ from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..analysis.report_document import ReportDocument
 from ..analysis.summaries import influence
 from ..errors import problem as problem_error
-from ..inference.elimination import ContradictoryEvidence
 from ..inference.problem import Posterior, Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.catalog import read_chart_history
@@ -75,12 +74,7 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
     key = cache_key(prepared.priors_bytes, inputs.evidence_hash, seed,
                     {**settings.describe(), "engine": chosen}, given)
     hit = _load(paths, key, n_nodes) if use_cache else None
-    try:
-        posterior = hit if hit is not None else fit(problem, chosen, seed, settings)
-    except ContradictoryEvidence:
-        raise problem_error(paths.display(paths.resolutions), None, "outcome",
-                            "these resolutions (and conditions) cannot all hold: the priors' "
-                            "fixed 0/1 entries give them probability zero; nothing written") from None
+    posterior = hit if hit is not None else fit(problem, chosen, seed, settings)
     warnings = posterior.diagnostics["warnings"]
     if strict and warnings:
         raise problem_error(shown, None, "diagnostics",
