@@ -37,12 +37,15 @@ def scenario(tmp_path_factory):
     return load_scenario(path)
 
 
-def brute_force(scenario, items, resolutions=()) -> dict[str, dict[str, float]]:
+def brute_force(scenario, items, resolutions=(), rows=None) -> dict[str, dict[str, float]]:
     """Every node's P(state | evidence) by summing over every joint state of the prior-mean
     network (the Dirichlet means), with each item's likelihood^w: the closed form, computed
-    without the network code."""
+    without the network code. `rows` ({(node, sorted when items): row}) replaces rows."""
     nodes = scenario.nodes
-    rows = {n.id: {tuple(sorted(dict(p.when).items())): p.row_mean for p in n.priors} for n in nodes}
+    means = {n.id: {tuple(sorted(dict(p.when).items())): p.row_mean for p in n.priors} for n in nodes}
+    for (node, when), row in (rows or {}).items():
+        means[node][when] = row
+    rows = means
     weight: dict[tuple[str, str], float] = {}
     for it in items:
         node = scenario.node(it.node)

@@ -265,20 +265,23 @@ def sensitivity(net: Network, node_log_weights: np.ndarray,
 
 def parameter_meaning(net: Network, param: int) -> dict:
     """What a CPT number is, for people and programs: its node, the parent configuration
-    `when` ({parent: "yes" | "no"}, {} for a root) of the CPT row it is (table) or defines
-    (a parametric base: every parent no; a parent's number: that parent alone yes), the node's
-    `cpt` form, and `cause`: null for a table entry, "base" or the parent's id."""
+    `when` ({parent: "yes" | "no"}, a parent of two named states by name; {} for a root) of
+    the CPT row it is (table) or defines (a parametric base: every parent no; a parent's
+    number: that parent alone yes), `entry_state` (the state whose probability it is: yes),
+    the node's `cpt` form, and `cause`: null for a table entry, "base" or the parent's id."""
     parameters = net.parameters
     v, slot = int(parameters.node[param]), int(parameters.slot[param])
     form = net.forms[v]
     parents = [net.node_ids[p] for p in net.parents[v]]
+    names = [net.states_of(p) for p in net.parents[v]]      # (no, yes) on yes/no parents
     if form == "table":
-        when = {pa: ("yes" if slot >> bit & 1 else "no") for bit, pa in enumerate(parents)}
+        when = {pa: names[bit][slot >> bit & 1] for bit, pa in enumerate(parents)}
         cause = None
     else:
         cause = "base" if slot < 0 else parents[slot]
-        when = {pa: ("yes" if pa == cause else "no") for pa in parents}
-    return {"node": net.node_ids[v], "when": when, "cpt": form, "cause": cause}
+        when = {pa: names[bit][int(pa == cause)] for bit, pa in enumerate(parents)}
+    return {"node": net.node_ids[v], "when": when, "cpt": form, "cause": cause,
+            "entry_state": net.states_of(v)[1]}
 
 
 def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
@@ -286,10 +289,9 @@ def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
                      meanings: list[dict] | None = None) -> list[SensitivityRow]:
     """The shape for one target (docs/json.md, `forecast sensitivity`): [{"node", "when", "low",
     "high", "swing_pp"}], widest first; `swing_pp` is |high - low| in percentage points. Extra
-    keys: the number's quantiles (`entry_low`, `entry_high`), its CPT form and cause
-    (parametric CPTs), and the target's forecast with every number at its prior mean.
-    `meanings` (one `parameter_meaning` per number of the result) saves recomputing them target
-    after target."""
+    keys: `entry_state` (yes), the number's quantiles (`entry_low`, `entry_high`), its CPT form
+    and cause (parametric CPTs), and the target's forecast with every number at its prior
+    mean. `meanings` (one `parameter_meaning` per number) saves recomputing them per target."""
     if meanings is None:
         meanings = [parameter_meaning(net, int(i)) for i in result.params]
     rows: list[SensitivityRow] = []
@@ -297,6 +299,7 @@ def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
         low, high = float(result.low[i, target]), float(result.high[i, target])
         meaning = meanings[i]
         rows.append({"node": meaning["node"], "when": dict(meaning["when"]),
+                     "entry_state": meaning["entry_state"],
                      "low": round(low, 6), "high": round(high, 6),
                      "swing_pp": round(100 * abs(high - low), 2),
                      "entry_low": round(float(result.param_low[i]), 6),
@@ -315,7 +318,10 @@ def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[
     hard conditions): numbers and node ids only, no analyst or evidence text. `available` is
     false, with the reason in words, where the page cannot do it exactly."""
     n = net.n_nodes
-    if not exact:
+    if net.multistate:
+        reason = ("this scenario has questions with more than two outcomes, which the page's "
+                  "what-ifs do not handle yet")
+    elif not exact:
         reason = ("this scenario has parametric CPTs, whose what-ifs need sampling: "
                   "run `forecast whatif --given NODE=yes` for them")
     elif n > PAGE_LIMIT:
@@ -348,19 +354,14 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
     forecast hangs on most) and `whatif_page` (the model for the page's own what-ifs, or why
     the page cannot compute them)."""
     net = problem.net
-    if net.node_states:
-        # questions with more than two outcomes: watch, sensitivity and the page's what-ifs
-        # speak of P(yes) and come to these scenarios with the k-state jobs
-        return {"watch": [],
-                "sensitivity": {"quantiles": list(SENSITIVITY_QUANTILES), "targets": {}},
-                "whatif_page": {"available": False, "limit": PAGE_LIMIT, "model": None,
-                                "reason": "this scenario has questions with more than two "
-                                          "outcomes, which the page's what-ifs do not handle yet"}}
     targets = [n.id for n in scenario.nodes
                if n.role == "consequence" and n.id not in problem.conditions]
     shown: dict[str, list[SensitivityRow]] = {}
     watch: list[WatchRow] = []
-    if targets:
+    if targets and net.multistate:
+        from .state_decisions import state_decisions  # it builds on this module
+        shown, watch = state_decisions(net, problem, targets, SENSITIVITY_SHOWN, WATCH_SHOWN)
+    elif targets:
         result = sensitivity(net, problem.node_log_weights, problem.conditions)
         meanings = [parameter_meaning(net, int(i)) for i in result.params]
         shown = {t: sensitivity_rows(net, result, net.index(t), SENSITIVITY_SHOWN, meanings)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..analysis.decisions import INTERVAL_PROB, value_of_information, watch_rows
 from ..analysis.document import as_of_date
+from ..analysis.state_decisions import state_value_of_information, state_watch_rows
 from ..errors import fail
 from ..inference import elimination
 from ..inference.exact import memory_budget, structure_of
@@ -48,9 +49,12 @@ def choose_targets(scenario: Scenario, conditions, values: Sequence[str], option
 def watch_work(problem: Problem, cpt_draws: int) -> Work:
     """The exact inferences of the values: the CPT draws, then at the prior means and at each
     draw, one unclamped and two clamped calibrations per open question."""
-    open_questions = problem.net.n_nodes - len(problem.conditions)
-    return Work("watch", cpt_draws + (cpt_draws + 1) * (2 * open_questions + 1),
-                "two clamped inferences per open question, at each CPT draw", "--cpt-draws")
+    net = problem.net
+    clamps = sum(net.cards[v] for v in range(net.n_nodes)
+                 if net.node_ids[v] not in problem.conditions)
+    return Work("watch", cpt_draws + (cpt_draws + 1) * (clamps + 1),
+                "a clamped inference per state of each open question, at each CPT draw",
+                "--cpt-draws")
 
 
 def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.date | None = None,
@@ -61,12 +65,22 @@ def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.
     problem = prepare(inputs)
     net = problem.net
     chosen = choose_engine(paths, problem, engine)
+    if net.multistate:      # never parametric: the Dirichlet rows integrate out, values are exact
+        chosen = "exact"
     check_budgets(paths, problem, chosen, watch_work(problem, cpt_draws))
     structure = structure_of(net)
     chosen_targets = choose_targets(inputs.scenario, problem.conditions, targets)
     target_index = [net.index(t) for t in chosen_targets]
     rng = np.random.default_rng(seed)
-    if chosen == "exact":
+    if net.multistate:
+        _p, cells = elimination.dirichlet_draws(
+            structure, net.concentration, net.fixed_cells, problem.state_log_weights,
+            net.state_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
+        state_result = state_value_of_information(net, problem.state_log_weights,
+                                                  problem.conditions, target_index,
+                                                  cell_draws=cells)
+        theta, items = cells, state_watch_rows(net, state_result)
+    elif chosen == "exact":
         _p, theta = elimination.conjugate_draws(
             structure, net.alpha, net.beta, net.fixed, problem.node_log_weights,
             net.node_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
@@ -75,9 +89,10 @@ def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.
         theta = _nuts_theta(paths, inputs, seed, settings, use_cache, net)
         keep = np.unique(np.linspace(0, len(theta) - 1, min(cpt_draws, len(theta))).round().astype(int))
         theta, integrated = theta[keep], False
-    result = value_of_information(net, problem.node_log_weights, problem.conditions, target_index,
-                                  theta_draws=theta, integrated=integrated)
-    items = watch_rows(net, result)
+    if not net.multistate:
+        result = value_of_information(net, problem.node_log_weights, problem.conditions,
+                                      target_index, theta_draws=theta, integrated=integrated)
+        items = watch_rows(net, result)
     return {"scenario": inputs.scenario.id,
             "as_of": (as_of or as_of_date(inputs)).isoformat(),
             "replay": as_of is not None,

@@ -23,33 +23,57 @@ WATCH_NOTE = (
     "draws under which the question ranks first (low shares: a fragile ranking).")
 
 
-def entry_label(node: str, when: dict, cause: str | None = None, cpt: str = "table") -> str:
-    """'P(node | parent = yes)' or 'P(node)' for a table entry; a parametric CPT's base or a
-    parent's number in words."""
+def entry_label(node: str, when: dict, cause: str | None = None, cpt: str = "table",
+                state: str = "yes") -> str:
+    """'P(node | parent = yes)' or 'P(node)' for a yes/no table entry, 'P(node = state | ...)'
+    for a state of a question with other outcomes; a parametric CPT's base or a parent's
+    number in words."""
     if cause == "base":
         return f"base of {node} ({cpt}: P({node}) with no parent yes)"
     if cause:
         return f"{cause}'s number on {node} ({cpt})"
+    event = node if state == "yes" else f"{node} = {state}"
     if not when:
-        return f"P({node})"
-    return f"P({node} | " + ", ".join(f"{k} = {v}" for k, v in when.items()) + ")"
+        return f"P({event})"
+    return f"P({event} | " + ", ".join(f"{k} = {v}" for k, v in when.items()) + ")"
 
 
 def row_label(row: SensitivityRow) -> str:
-    return entry_label(row["node"], row["when"], row.get("cause"), row.get("cpt", "table"))
+    return entry_label(row["node"], row["when"], row.get("cause"), row.get("cpt", "table"),
+                       row.get("entry_state", "yes"))
+
+
+def forecast_words(value) -> str:
+    """A forecast in a watch row: P(yes) as a percentage, or a distribution ({state: p}) as
+    its most likely state and that state's percentage."""
+    if isinstance(value, dict):
+        state = max(value, key=lambda s: value[s])
+        return f"{state} {pct(value[state])}"
+    return pct(value)
+
+
+def watch_forecast(item: WatchRow) -> str:
+    """The question's own forecast: P(yes), or its most likely outcome."""
+    if item.get("p_yes") is not None:
+        return pct(item["p_yes"])
+    return forecast_words(item.get("distribution") or {})
 
 
 def _console(buffer: io.StringIO, width: int) -> Console:
     return Console(file=buffer, width=width, force_terminal=False, color_system=None)
 
 
-def _moves_most(item: WatchRow, code: bool = False) -> str:
-    """The target whose forecast the question's outcome moves most, in words."""
+def moves_most(item: WatchRow, code: bool = False, labels: dict | None = None) -> str:
+    """The target whose forecast the question's outcome moves most, in words (its label from
+    `labels` where given)."""
     if not item["per_target"]:
         return ""
     target = max(item["per_target"], key=lambda t: (item["per_target"][t], t))
-    name = f"`{target}`" if code else target
-    return f"{name}: {pct(item['if_yes'][target])} if yes, {pct(item['if_no'][target])} if no"
+    name = f"`{target}`" if code else (labels or {}).get(target, target)
+    if item.get("if_state") is None:
+        return f"{name}: {pct(item['if_yes'][target])} if yes, {pct(item['if_no'][target])} if no"
+    return f"{name}: " + ", ".join(f"{forecast_words(given[target])} if {state}"
+                                   for state, given in item["if_state"].items())
 
 
 def render_watch_text(document: dict, width: int = 120) -> str:
@@ -66,15 +90,15 @@ def render_watch_text(document: dict, width: int = 120) -> str:
         console.print(Text("Every question is resolved: nothing left to watch."))
         return buffer.getvalue()
     table = Table(title_justify="left")
-    for name, justify in (("rank", "right"), ("question", "left"), ("P(yes)", "right"),
+    for name, justify in (("rank", "right"), ("question", "left"), ("forecast", "right"),
                           ("value", "right"), (f"{prob}% over CPT draws", "right"),
                           ("best in", "right"), ("moves most", "left")):
         table.add_column(name, justify=justify)
     for rank, item in enumerate(document["watch"], start=1):
         low, high = item["interval"]
-        table.add_row(str(rank), Text(item["node"]), pct(item["p_yes"]), f"{item['value']:.4f}",
+        table.add_row(str(rank), Text(item["node"]), watch_forecast(item), f"{item['value']:.4f}",
                       f"{low:.4f} – {high:.4f}", f"{100 * item['top_share']:.0f}%",
-                      Text(_moves_most(item)))
+                      Text(moves_most(item)))
     console.print(table)
     console.print(Text(WATCH_NOTE.format(prob=prob)), soft_wrap=True)
     console.print(Text(f"engine {document['engine']} · {document['cpt_draws']} CPT draws"))
@@ -92,7 +116,9 @@ def render_sensitivity_text(document: dict, top: int = 10, width: int = 120) -> 
         return buffer.getvalue()
     for target in document["targets"]:
         rows = document["sensitivity"][target]
-        table = Table(title=Text(f"{target}: forecast {pct(document['forecasts'][target])}"),
+        state = (document.get("states") or {}).get(target)
+        forecast = pct(document["forecasts"][target])
+        table = Table(title=Text(f"{target}: forecast {f'{state} {forecast}' if state else forecast}"),
                       title_justify="left")
         for name, justify in (("CPT number", "left"), (f"at its {low_q}% quantile", "right"),
                               (f"at its {high_q}% quantile", "right"), ("swing", "right")):
@@ -142,8 +168,8 @@ def sensitivity_markdown(document: ReportDocument) -> list[str]:
                   "(expected reduction of their summed Brier uncertainty; `forecast watch` gives all, "
                   "with each value's range over the CPT uncertainty):", ""]
         for w in document["watch"]:
-            lines.append(f"- `{w['node']}` ({pct(w['p_yes'])}): value {w['value']:.4f}"
-                         + (f"; moves most {_moves_most(w, code=True)}" if w["per_target"] else ""))
+            lines.append(f"- `{w['node']}` ({watch_forecast(w)}): value {w['value']:.4f}"
+                         + (f"; moves most {moves_most(w, code=True)}" if w["per_target"] else ""))
         lines.append("")
     lines += [f"One-way sensitivity: each forecast with one CPT entry at its prior's {low_q}% and "
              f"{high_q}% quantiles, every other entry at its prior mean (`forecast sensitivity` "

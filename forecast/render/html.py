@@ -75,10 +75,19 @@ def tornadoes(document: ReportDocument) -> list[dict]:
         if not rows or target not in by_id:
             continue
         forecast = rows[0]["forecast"]
-        charts.append({"node": by_id[target], "forecast": forecast,
+        charts.append({"node": by_id[target], "forecast": forecast, "state": rows[0].get("state"),
                        "sentence": hangs_on_sentence(target, rows[:1]),
                        **tornado_rows(rows, forecast)})
     return charts
+
+
+def watch_rows(document: ReportDocument) -> list[dict]:
+    """The page's watch table: each question's forecast and what it moves most, in words."""
+    from .decisions import moves_most, watch_forecast
+
+    labels = {n["id"]: n.get("label") or n["id"] for n in document["nodes"]}
+    return [{"node": w["node"], "value": w["value"], "forecast": watch_forecast(w),
+             "moves": moves_most(w, labels=labels)} for w in document.get("watch") or []]
 
 
 def _percent(q: float) -> int:
@@ -99,7 +108,7 @@ def render_html(document: ReportDocument, charts: dict[str, str | None] | None =
         as_of_words=as_of_words(document), current=current_point(document),
         engine_words=engine_words(document),
         structure=structure_layers(document["nodes"]), trust=trust_words(document),
-        page=page_parts(document), tornadoes=tornadoes(document),
+        page=page_parts(document), tornadoes=tornadoes(document), watch=watch_rows(document),
         labels={n["id"]: n.get("label") or n["id"] for n in document["nodes"]},
         team_items=disagreement_items(document), team_sentence=team_sentence(document),
         recalibration_sentence=recalibration_sentence(document),

@@ -1,0 +1,337 @@
+"""What to watch and what each forecast hangs on, on networks with questions of more than two
+outcomes (README, "Questions with more than two outcomes"): decisions.py's computations state
+by state, on the cell-by-cell CPT. numpy only, never PyMC.
+
+Value of information. A target t's uncertainty is half the sum over its states r of
+P(r)(1 - P(r)) (on a yes/no target P(yes)(1 - P(yes)), as before). If candidate v were
+resolved next, its expected reduction is the halved sum over r of the variance, over v's
+outcome x (with probability P(x)), of P(r | evidence, v = x):
+
+    1/2 sum_r sum_x P(x) (P(r | v = x) - P(r))^2,
+
+which on a yes/no candidate and target is P(v)(1 - P(v)) (P(t | yes) - P(t | no))^2. Every
+term is exact inference on the prior-mean network, one clamped calibration per possible state
+of each candidate; the spread comes from exact posterior draws of the Dirichlet rows.
+
+Sensitivity. One cell of a Dirichlet row moves to its Beta marginal's 5% (then 95%) quantile
+(Dirichlet(a) has cell x ~ Beta(a_x, sum(a) - a_x)); the row's other cells are rescaled in
+proportion so the row still sums to 1; every other row stays at its prior mean. A two-state
+row has one such number (its engine state 1: `yes` on a yes/no node), a k-state row k. On a
+target that is not yes/no, the rows describe its most likely state's probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..inference import elimination
+from ..inference.exact import memory_budget, structure_of
+from ..model.network import HARD_EXCLUDED, Network
+from ..parallel import InProcess
+from .decisions import (
+    INTERVAL_PROB,
+    SENSITIVITY_QUANTILES,
+    SENSITIVITY_TASK_ROWS,
+    SensitivityBatches,
+    SensitivityResult,
+    beta_quantiles,
+)
+from .report_document import SensitivityRow, WatchRow
+
+_OUTPUT_CELLS = 1 << 22          # rows x node-states of marginals held at once (32 MB)
+
+
+def yes_no(net: Network, v: int) -> bool:
+    return net.states_of(v) == ("no", "yes")
+
+
+def declared(net: Network, v: int) -> tuple[str, ...]:
+    """A node's states in declared order (yes/no nodes: yes first)."""
+    return ("yes", "no") if yes_no(net, v) else net.states_of(v)
+
+
+# ------------------------------------------------------------------------ value of information
+
+@dataclass(frozen=True)
+class StateWatchResult:
+    """The value of resolving each candidate next; per candidate, its states' probabilities
+    (engine order) and every node-state's forecast given each of them."""
+
+    candidates: tuple[int, ...]
+    targets: tuple[int, ...]
+    p_state: tuple[np.ndarray, ...]   # per candidate (k,) P(v = x | evidence)
+    given: tuple[np.ndarray, ...]     # per candidate (k, n_states) P(. | evidence, v = x)
+    base: np.ndarray                  # (n_states,) P(. | evidence)
+    per_target: np.ndarray            # (U, T), 0 where target == candidate
+    draws: np.ndarray | None          # (D, U) the value under each CPT draw, or None
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.per_target.sum(axis=1)
+
+    def spread(self, prob: float = INTERVAL_PROB) -> np.ndarray | None:
+        if self.draws is None:
+            return None
+        tail = (1 - prob) / 2
+        return np.quantile(self.draws, [tail, 1 - tail], axis=0).T
+
+    def top_share(self) -> np.ndarray | None:
+        if self.draws is None or not len(self.candidates):
+            return None
+        best = np.argmax(self.draws, axis=1)
+        return np.bincount(best, minlength=len(self.candidates)) / len(self.draws)
+
+    def ranking(self) -> list[int]:
+        return sorted(range(len(self.candidates)), key=lambda i: (-self.value[i], self.candidates[i]))
+
+
+def _reduction(net: Network, p_v: np.ndarray, q: np.ndarray, targets: Sequence[int]) -> np.ndarray:
+    """(..., T): half the sum over each target's states of the variance over v's outcome of
+    their forecasts; p_v (..., k), q (..., k, n_states)."""
+    mean = np.einsum("...k,...ks->...s", p_v, q)
+    spread = np.einsum("...k,...ks->...s", p_v, (q - mean[..., None, :]) ** 2)
+    per_node = np.add.reduceat(spread, net.state_offsets[:-1], axis=-1)
+    return 0.5 * per_node[..., list(targets)]
+
+
+def state_value_of_information(net: Network, state_log_weights: np.ndarray,
+                               conditions: Mapping | None, targets: Sequence[int],
+                               candidates: Sequence[int] | None = None,
+                               cell_draws: np.ndarray | None = None) -> StateWatchResult:
+    """The value of resolving each candidate next (default: every node without a condition),
+    exact at the prior-mean cells; `cell_draws` (D, n_cells), if given, give its spread."""
+    structure = structure_of(net)
+    weights = np.asarray(state_log_weights, dtype=float)
+    base_mask = net.state_mask(conditions)
+    if candidates is None:
+        candidates = [v for v in range(net.n_nodes) if net.node_ids[v] not in (conditions or {})]
+    candidates, targets = tuple(int(v) for v in candidates), tuple(int(t) for t in targets)
+    cells = net.prior_cells[None]
+    if cell_draws is not None and len(cell_draws):
+        cells = np.concatenate([cells, np.asarray(cell_draws, dtype=float)])
+    p, _ = elimination.state_marginals(structure, cells, weights, base_mask,
+                                       max_bytes=memory_budget())                  # (R, S)
+    # one clamp per state possible under every row of cells (an impossible state has
+    # probability 0, so its forecast does not count; clamping it would be contradictory)
+    masks, where = [], []
+    for i, v in enumerate(candidates):
+        lo, k = int(net.state_offsets[v]), net.cards[v]
+        for x in range(k):
+            if np.all(p[:, lo + x] > 0.0):
+                mask = base_mask.copy()
+                mask[lo:lo + k] = HARD_EXCLUDED
+                mask[lo + x] = 0.0
+                masks.append(mask)
+                where.append((i, x))
+    q = np.empty((len(cells), len(masks), net.n_states))
+    if masks:
+        stacked = np.stack(masks)
+        step = max(1, _OUTPUT_CELLS // (len(masks) * net.n_states))
+        for start in range(0, len(cells), step):
+            part = cells[start:start + step]
+            q[start:start + len(part)], _ = elimination.state_marginals(
+                structure, part[:, None, :], weights, stacked[None], max_bytes=memory_budget())
+    p_state, given = [], []
+    terms = np.zeros((len(cells), len(candidates), len(targets)))
+    for i, v in enumerate(candidates):
+        lo, k = int(net.state_offsets[v]), net.cards[v]
+        q_v = np.repeat(p[:, None, :], k, axis=1)                 # (R, k, S): impossible states
+        for row, (j, x) in enumerate(where):
+            if j == i:
+                q_v[:, x] = q[:, row]
+        p_v = p[:, lo:lo + k]
+        terms[:, i] = _reduction(net, p_v, q_v, targets)
+        p_state.append(p_v[0])
+        given.append(q_v[0])
+    same = np.asarray(candidates)[:, None] == np.asarray(targets)[None, :]
+    terms = np.where(same, 0.0, terms)
+    draws = terms[1:].sum(axis=2) if len(cells) > 1 else None
+    return StateWatchResult(candidates, targets, tuple(p_state), tuple(given), p[0], terms[0],
+                            draws)
+
+
+def _forecast(net: Network, t: int, probs: np.ndarray):
+    """A target's forecast in a watch row: P(yes) on a yes/no node, else its distribution
+    ({state: p}, declared order)."""
+    lo = int(net.state_offsets[t])
+    if yes_no(net, t):
+        return round(float(probs[lo + 1]), 6)
+    return {s: round(float(probs[lo + net.state_index(t, s)]), 6) for s in declared(net, t)}
+
+
+def state_watch_rows(net: Network, result: StateWatchResult, top: int | None = None
+                     ) -> list[WatchRow]:
+    """The watch shape (docs/json.md), best first, on a network with questions of more than two
+    outcomes: each row also gives the question's `distribution` ({state: P}) and `if_state`
+    ({state: {target: forecast if the question resolved so}}); a yes/no question keeps `p_yes`,
+    `if_yes` and `if_no` (null on the others). A target's forecast is P(yes) on a yes/no
+    target, its distribution on the others."""
+    spread, best = result.spread(), result.top_share()
+    names = [net.node_ids[t] for t in result.targets]
+    rows: list[WatchRow] = []
+    for i in result.ranking()[:top]:
+        v = result.candidates[i]
+        others = [j for j, t in enumerate(result.targets) if t != v]
+        row: dict = {"node": net.node_ids[v],
+                     "value": round(float(result.value[i]), 10),
+                     "per_target": {names[j]: round(float(result.per_target[i, j]), 10)
+                                    for j in others}}
+        if spread is not None:
+            row["interval"] = [round(float(spread[i, 0]), 10), round(float(spread[i, 1]), 10)]
+            row["top_share"] = round(float(best[i]), 4)
+        states = declared(net, v)
+        if_state = {s: {names[j]: _forecast(net, result.targets[j],
+                                            result.given[i][net.state_index(v, s)])
+                        for j in others} for s in states}
+        binary = yes_no(net, v)
+        row["p_yes"] = round(float(result.p_state[i][1]), 6) if binary else None
+        row["if_yes"] = if_state["yes"] if binary else None
+        row["if_no"] = if_state["no"] if binary else None
+        row["distribution"] = {s: round(float(result.p_state[i][net.state_index(v, s)]), 6)
+                               for s in states}
+        row["if_state"] = if_state
+        rows.append(row)  # type: ignore[arg-type]
+    return rows
+
+
+# ------------------------------------------------------------------------------- sensitivity
+
+def row_start(net: Network, cell: int) -> tuple[int, int, int]:
+    """(node, first cell of the row, row index within the node) of a flat CPT cell."""
+    v = int(np.searchsorted(net.cell_offsets, cell, side="right")) - 1
+    k = net.cards[v]
+    row = (cell - int(net.cell_offsets[v])) // k
+    return v, int(net.cell_offsets[v]) + row * k, row
+
+
+def free_cells(net: Network) -> np.ndarray:
+    """The cells that are sensitivity numbers: of every Dirichlet row, its engine state 1 on
+    a two-state node (P(yes) on a yes/no one: the binary entry), every cell on a k-state one."""
+    out = []
+    for v in range(net.n_nodes):
+        k = net.cards[v]
+        for start in range(int(net.cell_offsets[v]), int(net.cell_offsets[v + 1]), k):
+            if np.isnan(net.concentration[start]):
+                continue
+            out.extend([start + 1] if k == 2 else range(start, start + k))
+    return np.asarray(out, dtype=np.int64)
+
+
+def moved_cells(net: Network, cell: int, value: float) -> np.ndarray:
+    """The prior-mean cells with `cell` at `value` and its row's other cells rescaled in
+    proportion (on a two-state row: the other is 1 - value)."""
+    cells = net.prior_cells
+    v, start, _row = row_start(net, cell)
+    k = net.cards[v]
+    if k == 2:
+        cells[start:start + 2] = (1.0 - value, value) if cell == start + 1 else (value, 1.0 - value)
+        return cells
+    others = [c for c in range(start, start + k) if c != cell]
+    cells[others] *= (1.0 - value) / (1.0 - cells[cell])
+    cells[cell] = value
+    return cells
+
+
+def state_sensitivity_batch(shared: SensitivityBatches, rows: np.ndarray) -> np.ndarray:
+    """Every node-state's forecast (B, n_states) for a batch of rows (B, 2) = (cell, value);
+    a cell of -1 is every cell at its prior mean. The shared weights and mask are per state."""
+    net = shared.net
+    cells = np.stack([net.prior_cells if c < 0 else moved_cells(net, int(c), float(x))
+                      for c, x in rows])
+    p, _ = elimination.state_marginals(structure_of(net), cells, shared.node_log_weights,
+                                       shared.mask, max_bytes=shared.max_bytes)
+    return p
+
+
+def state_sensitivity(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
+                      probs: Sequence[float] = SENSITIVITY_QUANTILES, runner=None,
+                      progress=None) -> SensitivityResult:
+    """One-way sensitivity of every node-state's forecast to every free cell: `params` are
+    cell indices, `low`/`high`/`base` per node-state (n_states columns)."""
+    free = free_cells(net)
+    conc = net.concentration
+    alpha = conc[free]
+    totals = []
+    for c in free:
+        v, start, _row = row_start(net, int(c))
+        totals.append(np.nansum(conc[start:start + net.cards[v]]))
+    quantiles = (beta_quantiles(alpha, np.asarray(totals) - alpha, probs) if len(free)
+                 else np.empty((0, len(probs))))
+    spec = np.empty((2 * len(free) + 1, 2))
+    spec[0:-1:2, 0] = spec[1:-1:2, 0] = free
+    spec[0:-1:2, 1], spec[1:-1:2, 1] = quantiles[:, 0], quantiles[:, 1]
+    spec[-1] = (-1, np.nan)
+    shared = SensitivityBatches(net, np.asarray(state_log_weights, dtype=float),
+                                net.state_mask(conditions), memory_budget())
+    batches = [spec[start:start + SENSITIVITY_TASK_ROWS]
+               for start in range(0, len(spec), SENSITIVITY_TASK_ROWS)]
+    p = np.concatenate((runner or InProcess()).map(state_sensitivity_batch, batches, shared,
+                                                   progress))
+    return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], p[0:-1:2], p[1:-1:2], p[-1])
+
+
+def cell_meaning(net: Network, cell: int) -> dict:
+    """A cell as people and programs read it: its node, the parent configuration `when`
+    ({parent: state}, yes/no on yes/no parents) and `entry_state`, the state it is of."""
+    v, start, row = row_start(net, cell)
+    when, rest = {}, row
+    for parent in net.parents[v]:
+        k = net.cards[parent]
+        when[net.node_ids[parent]] = net.states_of(parent)[rest % k]
+        rest //= k
+    return {"node": net.node_ids[v], "when": when, "cpt": "table", "cause": None,
+            "entry_state": net.states_of(v)[cell - start]}
+
+
+def target_column(net: Network, base: np.ndarray, t: int) -> tuple[int, str | None]:
+    """The node-state a target's rows describe: yes on a yes/no target (state None), else its
+    most likely state (ties: the first in declared order)."""
+    lo = int(net.state_offsets[t])
+    if yes_no(net, t):
+        return lo + 1, None
+    states = net.states_of(t)
+    best = max(range(len(states)), key=lambda x: (base[lo + x], -x))
+    return lo + best, states[best]
+
+
+def state_sensitivity_rows(net: Network, result: SensitivityResult, target: int,
+                           top: int | None = None, meanings: list[dict] | None = None
+                           ) -> list[SensitivityRow]:
+    """sensitivity_rows' shape, widest first, for a target of a network with questions of more
+    than two outcomes: each row names `entry_state`, and on a target that is not yes/no,
+    `state` (its most likely state, whose probability low/high/forecast are)."""
+    if meanings is None:
+        meanings = [cell_meaning(net, int(c)) for c in result.params]
+    column, state = target_column(net, result.base, target)
+    rows: list[SensitivityRow] = []
+    for i in result.ranked(column)[:top]:
+        low, high = float(result.low[i, column]), float(result.high[i, column])
+        meaning = meanings[i]
+        row: dict = {"node": meaning["node"], "when": dict(meaning["when"]),
+                     "entry_state": meaning["entry_state"],
+                     "low": round(low, 6), "high": round(high, 6),
+                     "swing_pp": round(100 * abs(high - low), 2),
+                     "entry_low": round(float(result.param_low[i]), 6),
+                     "entry_high": round(float(result.param_high[i]), 6),
+                     "cpt": meaning["cpt"], "cause": meaning["cause"],
+                     "forecast": round(float(result.base[column]), 6)}
+        if state is not None:
+            row["state"] = state
+        rows.append(row)  # type: ignore[arg-type]
+    return rows
+
+
+def state_decisions(net: Network, problem, targets: Sequence[str], shown: int, watched: int
+                    ) -> tuple[dict[str, list[SensitivityRow]], list[WatchRow]]:
+    """The report's sensitivity rows per target and its watch rows, on a network with
+    questions of more than two outcomes."""
+    result = state_sensitivity(net, problem.state_log_weights, problem.conditions)
+    meanings = [cell_meaning(net, int(c)) for c in result.params]
+    rows = {t: state_sensitivity_rows(net, result, net.index(t), shown, meanings) for t in targets}
+    watch = state_watch_rows(net, state_value_of_information(
+        net, problem.state_log_weights, problem.conditions, [net.index(t) for t in targets]),
+        watched)
+    return rows, watch
