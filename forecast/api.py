@@ -307,35 +307,44 @@ class Project:
         """As `forecast watch`: one row per open question, most worth watching first: node,
         value (expected reduction of the targets' summed Brier uncertainty if it resolved
         next), low and high (its 5%-95% over `cpt_draws` CPT draws), top_share, p_yes, and
-        per_target / if_yes / if_no as {target: number}. Targets: the open consequences, or
-        `targets`."""
+        per_target / if_yes / if_no as {target: number}; with questions of more than two
+        outcomes also distribution and if_state (docs/json.md). Targets: the open consequences,
+        or `targets`."""
         from .jobs.watch import watch_document
 
         document = watch_document(self.paths(scenario), list(targets), _as_of(as_of), seed,
                                   cpt_draws, _engine(engine), self._settings(settings), use_cache)
         rows = [{"node": w["node"], "value": w["value"], "low": w["interval"][0],
                  "high": w["interval"][1], "top_share": w["top_share"], "p_yes": w["p_yes"],
-                 "per_target": w["per_target"], "if_yes": w["if_yes"], "if_no": w["if_no"]}
+                 "per_target": w["per_target"], "if_yes": w["if_yes"], "if_no": w["if_no"],
+                 **{k: w[k] for k in ("distribution", "if_state") if k in w}}
                 for w in document["watch"]]
-        return _pandas().DataFrame(rows, columns=["node", "value", "low", "high", "top_share",
-                                                  "p_yes", "per_target", "if_yes", "if_no"])
+        columns = ["node", "value", "low", "high", "top_share", "p_yes", "per_target", "if_yes",
+                   "if_no"]
+        if any("if_state" in w for w in document["watch"]):
+            columns += ["distribution", "if_state"]
+        return _pandas().DataFrame(rows, columns=columns)
 
     def sensitivity(self, targets: Iterable[str] = (), scenario: str | None = None,
                     as_of: dt.date | str | None = None, top: int | None = None,
                     workers: int | None = None, scheduler: str | None = None) -> pd.DataFrame:
         """As `forecast sensitivity`: one row per (target, CPT number), widest swing first
-        within each target: target, node, when ({parent: "yes"/"no"}), low, high (the target's
-        forecast with the number at its prior's 5% / 95% quantile), swing_pp, entry_low,
-        entry_high, cpt, cause, forecast. `workers`/`scheduler`: as --workers/--scheduler."""
+        within each target: target, node, when ({parent: state}), entry_state, low, high (the
+        target's forecast with the number at its prior's 5% / 95% quantile), swing_pp,
+        entry_low, entry_high, cpt, cause, forecast, and on scenarios with a target that is not
+        yes/no, state (its most likely state, which low/high describe). `workers`/`scheduler`:
+        as --workers/--scheduler."""
         from .jobs.sensitivity import sensitivity_document
         from .parallel import Where
 
         document = sensitivity_document(self.paths(scenario), list(targets), _as_of(as_of), top,
                                         Where(workers, scheduler))
-        columns = ["target", "node", "when", "low", "high", "swing_pp", "entry_low", "entry_high",
-                   "cpt", "cause", "forecast"]
+        columns = ["target", "node", "when", "entry_state", "low", "high", "swing_pp", "entry_low",
+                   "entry_high", "cpt", "cause", "forecast"]
         rows = [{"target": target, **row} for target, block in document["sensitivity"].items()
                 for row in block]
+        if any("state" in row for row in rows):
+            columns.append("state")
         return _pandas().DataFrame(rows, columns=columns)
 
     # -- writing -------------------------------------------------------------------------------

@@ -114,9 +114,11 @@ def read_history(path: Path, shown: str | None = None) -> list[dict]:
     return snapshots
 
 
-def _tolerant_snapshot(record) -> dict | None:
-    """`record` with only its well-formed nodes (an id and a mean in [0, 1]), or None if it
-    lacks what every tolerant reader needs: an object with an ISO `as_of` and a `nodes` list."""
+def _tolerant_snapshot(record, distributions: bool = False) -> dict | None:
+    """`record` with only its well-formed nodes (an id and a mean in [0, 1], or with
+    `distributions` also a question of more outcomes: a null mean and each state's mean in
+    [0, 1]), or None if it lacks what every tolerant reader needs: an object with an ISO
+    `as_of` and a `nodes` list."""
     if not isinstance(record, dict) or not isinstance(record.get("nodes"), list):
         return None
     try:
@@ -125,8 +127,15 @@ def _tolerant_snapshot(record) -> dict | None:
         return None
     nodes = [node for node in record["nodes"]
              if isinstance(node, dict) and isinstance(node.get("id"), str)
-             and is_probability(node.get("mean"))]
+             and (is_probability(node.get("mean")) or (distributions and _has_distribution(node)))]
     return {**record, "nodes": nodes}
+
+
+def _has_distribution(node: dict) -> bool:
+    rows = node.get("distribution")
+    return (node.get("mean") is None and isinstance(rows, list) and len(rows) >= 2
+            and all(isinstance(row, dict) and isinstance(row.get("state"), str)
+                    and is_probability(row.get("mean")) for row in rows))
 
 
 def _tolerant_text(path: Path, replace_undecodable: bool) -> str | None:
@@ -141,9 +150,11 @@ def _tolerant_text(path: Path, replace_undecodable: bool) -> str | None:
     return read_user_text(path, "a history file")
 
 
-def read_history_tolerant(path: Path, replace_undecodable: bool = False) -> tuple[list[dict], int]:
+def read_history_tolerant(path: Path, replace_undecodable: bool = False,
+                          distributions: bool = False) -> tuple[list[dict], int]:
     """Snapshots in file order (see `_tolerant_snapshot`), and how many non-blank lines were
     not snapshots (a torn last line, a future format): counted and skipped, not an error.
+    `distributions`: keep the nodes of questions with more outcomes too (scoring reads them).
 
     Bytes that are not UTF-8 are a user error, unless `replace_undecodable` (then they read
     as U+FFFD, for readers that only draw the history). No file means no history yet."""
@@ -155,7 +166,7 @@ def read_history_tolerant(path: Path, replace_undecodable: bool = False) -> tupl
         if not line.strip():
             continue
         try:
-            snapshot = _tolerant_snapshot(json.loads(line))
+            snapshot = _tolerant_snapshot(json.loads(line), distributions)
         except ValueError:
             snapshot = None
         if snapshot is None:

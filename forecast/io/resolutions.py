@@ -86,13 +86,26 @@ def retract_resolution(path: Path, shown: str, scenario: Scenario, node: str, da
     return retracted[-1]
 
 
+def scoring_node(node: dict) -> dict | None:
+    """What scoring needs of one snapshot node: its mean (P(yes)), or on a question that is
+    not yes/no its `distribution` ({state: mean}, in the snapshot's state order), and its
+    resolved state; None for a node with neither."""
+    if node.get("mean") is not None:
+        return {"mean": float(node["mean"]), "resolved": node.get("resolved")}
+    if node.get("distribution"):
+        return {"mean": None, "resolved": node.get("resolved"),
+                "distribution": {str(row["state"]): float(row["mean"])
+                                 for row in node["distribution"]}}
+    return None
+
+
 def _scoring_snapshot(record: dict) -> dict:
-    """What scoring needs of one snapshot: as_of, per-node mean and resolved state."""
+    """What scoring needs of one snapshot: as_of, and per node `scoring_node`."""
+    nodes = {node["id"]: scoring_node(node) for node in record["nodes"]}
     return {"as_of": dt.date.fromisoformat(str(record["as_of"])),
             "generated_at": str(record.get("generated_at") or ""),
             "evidence_hash": str(record.get("evidence_hash") or ""),
-            "nodes": {node["id"]: {"mean": float(node["mean"]), "resolved": node.get("resolved")}
-                      for node in record["nodes"] if node.get("mean") is not None}}
+            "nodes": {node_id: view for node_id, view in nodes.items() if view is not None}}
 
 
 def read_snapshots(path: Path) -> tuple[list[dict], int]:
@@ -102,5 +115,5 @@ def read_snapshots(path: Path) -> tuple[list[dict], int]:
     Tolerant on purpose (`read_history_tolerant`): scoring reads a history that another
     command writes and may extend; a line that is not a snapshot is counted (and reported)
     rather than failing the score. Bytes that are not UTF-8 are a user error."""
-    records, skipped = read_history_tolerant(path)
+    records, skipped = read_history_tolerant(path, distributions=True)
     return [_scoring_snapshot(record) for record in records], skipped

@@ -22,14 +22,15 @@ from pathlib import Path
 
 from .. import MODEL_VERSION
 from ..analysis.scoring import DEFAULT_BINS
-from ..analysis.summaries import node_forecasts
+from ..analysis.summaries import interval, node_forecasts, state_view
 from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
 from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
 from ..io.replay import inputs_as_of, replay_dates
-from ..model.network import conditions_of, node_log_weights
+from ..io.resolutions import scoring_node
+from ..model.network import conditions_of, node_log_weights, state_log_weights
 from ..model.spec import Inputs
 from ..parallel import IN_PROCESS, InProcess, Progress, Runner, Where, tasks
 from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
@@ -63,7 +64,9 @@ def replays(inputs: Inputs, base: Problem) -> list[Replay]:
         replay = inputs_as_of(inputs, day)
         problem = dataclasses.replace(
             base, node_log_weights=node_log_weights(node_ids, replay.evidence),
-            conditions=conditions_of(replay.resolutions))
+            conditions=conditions_of(replay.resolutions),
+            state_log_weights=(state_log_weights(base.net, replay.evidence)
+                               if base.net.multistate else None))
         out.append(Replay(day, problem, replay.evidence_hash,
                           len({it.item_id for it in replay.evidence}),
                           {r.node: r.state for r in replay.resolutions}))
@@ -78,35 +81,60 @@ class ReplayFit:
     settings: SamplerSettings
 
 
-def replay_forecasts(shared: ReplayFit, task: tuple[str, Problem]) -> list[tuple[float, list[float]]]:
+def replay_forecasts(shared: ReplayFit, task: tuple[str, Problem]) -> list[tuple]:
     """One replay's task (engine, problem): per node, the mean and interval `report --as-of D`
-    states (so every replay is fitted with the command's own seed, as that report would be)."""
+    states (so every replay is fitted with the command's own seed, as that report would be),
+    and on a question that is not yes/no, null ones and its distribution."""
     engine, problem = task
     posterior = fit(problem, engine, shared.seed, shared.settings)
-    return node_forecasts(posterior.p_yes, posterior.means)
+    forecasts = node_forecasts(posterior.p_yes, posterior.means)
+    net = problem.net
+    if not net.node_states:
+        return forecasts
+    means, draws = state_view(net, posterior)
+    bounds = interval(draws)
+    out = []
+    for v, (mean, limits) in enumerate(forecasts):
+        states = net.states_of(v)
+        if states == ("no", "yes"):
+            out.append((mean, limits))
+            continue
+        rows = []
+        for x, state in enumerate(states):
+            i = int(net.state_offsets[v]) + x
+            m = float(means[i])
+            rows.append({"state": state, "mean": round(m, 6),
+                         "interval": [round(min(float(bounds[i][0]), m), 6),
+                                      round(max(float(bounds[i][1]), m), 6)]})
+        out.append((None, None, rows))
+    return out
 
 
-def snapshot(replay: Replay, forecasts: list[tuple[float, list[float]]]) -> dict:
+def snapshot(replay: Replay, forecasts: list[tuple]) -> dict:
+    """A replay's snapshot: per node its mean and interval, and on a question that is not
+    yes/no (mean and interval null) its `distribution`, as a history snapshot has them."""
     node_ids = replay.problem.net.node_ids
     return {"as_of": replay.day.isoformat(),
             "evidence_hash": replay.evidence_hash,
             "evidence_items": replay.evidence_items,
-            "nodes": [{"id": node_id, "mean": mean, "interval": bounds,
-                       "resolved": replay.resolved.get(node_id)}
-                      for node_id, (mean, bounds) in zip(node_ids, forecasts, strict=True)]}
+            "nodes": [{"id": node_id, "mean": forecast[0], "interval": forecast[1],
+                       "resolved": replay.resolved.get(node_id),
+                       **({"distribution": forecast[2]} if len(forecast) > 2 else {})}
+                      for node_id, forecast in zip(node_ids, forecasts, strict=True)]}
 
 
 def _scoring_view(snapshot: dict) -> dict:
     """A replay as `scored_forecasts` reads a history snapshot."""
     return {"as_of": dt.date.fromisoformat(snapshot["as_of"]), "generated_at": "",
             "evidence_hash": snapshot["evidence_hash"],
-            "nodes": {n["id"]: {"mean": n["mean"], "resolved": n["resolved"]}
-                      for n in snapshot["nodes"]}}
+            "nodes": {n["id"]: view for n in snapshot["nodes"]
+                      if (view := scoring_node(n)) is not None}}
 
 
 def _score(document: dict) -> dict:
     """The contract's score ({brier, log_score, n}) and the rest of `forecast score`'s figures."""
     return {"brier": document["brier"], "log_score": document["log_score"], "n": document["count"],
+            "rps": document["rps"],
             "log_floor": document["log_floor"], "n_bins": document["n_bins"],
             "decomposition": document["decomposition"], "bins": document["bins"],
             "by_node": document["by_node"]}
@@ -145,7 +173,8 @@ def scenario_document(planned: PlannedBacktest, snapshots: list[dict], seed: int
     inputs = planned.inputs
     scenario = inputs.scenario
     forecasts = scored_forecasts(scenario.id, inputs.resolutions,
-                                 [_scoring_view(s) for s in snapshots])
+                                 [_scoring_view(s) for s in snapshots],
+                                 {n.id: n.ordered for n in scenario.nodes})
     scored = score_document([scenario.id], forecasts, {}, n_bins, generated_at)
     document = {
         "scenario": scenario.id,

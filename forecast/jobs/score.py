@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .. import MODEL_VERSION
-from ..analysis.scoring import DEFAULT_BINS, LOG_FLOOR, brier_score, log_score, score
+from ..analysis.scoring import DEFAULT_BINS, LOG_FLOOR, pair_scores, score_pairs
 from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
 from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
@@ -31,43 +33,76 @@ class ScoredForecast:
     as_of: dt.date
     generated_at: str
     evidence_hash: str
-    forecast: float
-    outcome: bool
+    forecast: float                  # P(yes); on a question that is not yes/no, P(outcome)
+    outcome: bool | str              # True/False, or the state that happened
     resolved_on: dt.date
+    states: tuple[str, ...] = ()     # a question that is not yes/no: its states, declared order,
+    distribution: tuple[float, ...] = ()    # and the forecast of each
+    ordered: bool = False
+
+    @property
+    def scored(self) -> tuple:
+        """(forecast, outcome) as `analysis.scoring.pair_scores` takes them."""
+        if self.states:
+            return self.distribution, self.states.index(str(self.outcome))
+        return self.forecast, int(self.outcome)
+
+    @property
+    def outcome_name(self) -> str:
+        if self.states:
+            return str(self.outcome)
+        return "yes" if self.outcome else "no"
 
 
-def scored_forecasts(scenario: str, resolutions, snapshots: list[dict]) -> list[ScoredForecast]:
+def scored_forecasts(scenario: str, resolutions, snapshots: list[dict],
+                     ordered: dict[str, bool] | None = None) -> list[ScoredForecast]:
     """Every (resolved node, snapshot) pair where the snapshot was made before the resolution:
-    its as-of date earlier than the resolution date, and the node not yet resolved in it."""
+    its as-of date earlier than the resolution date, and the node not yet resolved in it. A
+    snapshot node with a `distribution` ({state: mean}) is a question that is not yes/no;
+    `ordered` says which nodes' states are ordered."""
     pairs = []
     for r in sorted(resolutions, key=lambda r: r.node):
         for snap in snapshots:
             node = snap["nodes"].get(r.node)
             if node is None or node["resolved"] is not None or snap["as_of"] >= r.date:
                 continue
-            pairs.append(ScoredForecast(scenario, r.node, snap["as_of"], snap["generated_at"],
-                                        snap["evidence_hash"], node["mean"], r.outcome, r.date))
+            if node.get("distribution"):
+                states = tuple(node["distribution"])
+                if r.state not in states:
+                    continue
+                probs = tuple(float(p) for p in node["distribution"].values())
+                pairs.append(ScoredForecast(
+                    scenario, r.node, snap["as_of"], snap["generated_at"], snap["evidence_hash"],
+                    probs[states.index(r.state)], r.state, r.date, states, probs,
+                    bool((ordered or {}).get(r.node))))
+            else:
+                pairs.append(ScoredForecast(scenario, r.node, snap["as_of"], snap["generated_at"],
+                                            snap["evidence_hash"], node["mean"], r.outcome, r.date))
     return pairs
 
 
 def score_document(scenarios: list[str], forecasts: list[ScoredForecast], skipped: dict[str, int],
                    n_bins: int = DEFAULT_BINS, generated_at: dt.datetime | None = None,
                    as_of: dt.date | None = None) -> dict:
-    f = [x.forecast for x in forecasts]
-    y = [int(x.outcome) for x in forecasts]
-    summary = score(f, y, n_bins)
+    summary = score_pairs([x.scored[0] for x in forecasts], [x.scored[1] for x in forecasts],
+                          [x.ordered for x in forecasts], n_bins)
     d = summary.decomposition
     by_node = []
     for key in sorted({(x.scenario, x.node) for x in forecasts}):
         group = [x for x in forecasts if (x.scenario, x.node) == key]
         last = max(group, key=lambda x: (x.as_of, x.generated_at))
-        by_node.append({
-            "scenario": key[0], "node": key[1], "outcome": "yes" if group[0].outcome else "no",
+        brier, logs, rps = pair_scores([x.scored[0] for x in group], [x.scored[1] for x in group],
+                                       [x.ordered for x in group])
+        entry = {
+            "scenario": key[0], "node": key[1], "outcome": group[0].outcome_name,
             "resolved_on": group[0].resolved_on.isoformat(), "count": len(group),
             "last_forecast": round(last.forecast, 6),
-            "brier": _clean(brier_score([x.forecast for x in group], [x.outcome for x in group])),
-            "log_score": _clean(log_score([x.forecast for x in group], [x.outcome for x in group])),
-        })
+            "brier": _clean(np.mean(brier)), "log_score": _clean(np.mean(logs)),
+        }
+        if last.states:
+            entry["distribution"] = _rounded(last)
+            entry["rps"] = _clean(np.mean(rps)) if last.ordered else None
+        by_node.append(entry)
     return {
         "scenarios": scenarios,
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
@@ -76,6 +111,7 @@ def score_document(scenarios: list[str], forecasts: list[ScoredForecast], skippe
         "count": summary.count,
         "brier": _clean(summary.brier),
         "log_score": _clean(summary.log_score),
+        "rps": _clean(summary.rps),
         "log_floor": LOG_FLOOR,
         "n_bins": n_bins,
         "decomposition": {"reliability": _clean(d.reliability), "resolution": _clean(d.resolution),
@@ -85,16 +121,30 @@ def score_document(scenarios: list[str], forecasts: list[ScoredForecast], skippe
                   "mean_forecast": _clean(b.mean_forecast), "observed": _clean(b.observed),
                   "se": _clean(b.se), "z": _clean(b.z)} for b in summary.bins],
         "by_node": by_node,
-        "forecasts": [{"scenario": x.scenario, "node": x.node, "as_of": x.as_of.isoformat(),
-                       "generated_at": x.generated_at, "evidence_hash": x.evidence_hash,
-                       "forecast": round(x.forecast, 6), "outcome": "yes" if x.outcome else "no",
-                       "resolved_on": x.resolved_on.isoformat(),
-                       "brier": _clean((x.forecast - x.outcome) ** 2)} for x in forecasts],
+        "forecasts": [_forecast_row(x) for x in forecasts],
         "skipped_lines": {k: v for k, v in skipped.items() if v},
         "empty_reason": "" if forecasts else (
             "No resolved node has a snapshot in the forecast history made before it resolved: "
             "record outcomes with `forecast resolve` and snapshots with `forecast update`."),
     }
+
+
+def _rounded(x: ScoredForecast) -> dict[str, float]:
+    return {state: round(p, 6) for state, p in zip(x.states, x.distribution, strict=True)}
+
+
+def _forecast_row(x: ScoredForecast) -> dict:
+    """One scored pair: `forecast` is P(yes), or on a question that is not yes/no P(outcome),
+    with the whole `distribution` and (ordered states) its `rps`."""
+    row = {"scenario": x.scenario, "node": x.node, "as_of": x.as_of.isoformat(),
+           "generated_at": x.generated_at, "evidence_hash": x.evidence_hash,
+           "forecast": round(x.forecast, 6), "outcome": x.outcome_name,
+           "resolved_on": x.resolved_on.isoformat()}
+    if not x.states:
+        return {**row, "brier": _clean((x.forecast - x.outcome) ** 2)}
+    brier, _logs, rps = pair_scores([x.distribution], [x.scored[1]], [x.ordered])
+    return {**row, "distribution": _rounded(x), "brier": _clean(brier[0]),
+            **({"rps": _clean(rps[0])} if x.ordered else {})}
 
 
 @dataclass
@@ -112,7 +162,8 @@ def _scenario_forecasts(paths: ScenarioPaths, as_of: dt.date | None = None
     snapshots, skipped = read_snapshots(paths.history)
     if as_of is not None:
         snapshots = [snap for snap in snapshots if snap["as_of"] <= as_of]
-    forecasts = scored_forecasts(paths.scenario_id, inputs.resolutions, snapshots)
+    forecasts = scored_forecasts(paths.scenario_id, inputs.resolutions, snapshots,
+                                 {n.id: n.ordered for n in inputs.scenario.nodes})
     unscored = None
     if inputs.resolutions and not forecasts:
         sid = paths.scenario_id

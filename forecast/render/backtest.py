@@ -26,8 +26,19 @@ def score_line(score: dict) -> str:
     if not score["n"]:
         return "Nothing scored"
     nodes = len(score.get("by_node", [])) or "?"
+    rps = f" · RPS {num(score['rps'])}" if score.get("rps") is not None else ""
     return (f"{score['n']} scored forecasts of {nodes} resolved questions · Brier "
-            f"{num(score['brier'])} · log score {num(score['log_score'])}")
+            f"{num(score['brier'])} · log score {num(score['log_score'])}{rps}")
+
+
+def snapshot_cell(node: dict) -> str:
+    """A replayed node in words: P(yes), or the most likely state and its probability."""
+    if node["resolved"]:
+        return f"resolved {node['resolved']}"
+    if node["mean"] is None and node.get("distribution"):
+        top = max(node["distribution"], key=lambda row: row["mean"])
+        return f"{top['state']} {pct(top['mean'])}"
+    return pct(node["mean"])
 
 
 def print_backtest(document: dict, written, display, console: Console) -> None:
@@ -52,9 +63,8 @@ def print_backtest(document: dict, written, display, console: Console) -> None:
         for node in document["nodes"]:      # a narrow column folds its id, never cuts it
             table.add_column(Text(node["id"]), justify="right", overflow="fold")
         for snap in snapshots:
-            table.add_row(snap["as_of"], str(snap["evidence_items"]), *(
-                f"resolved {n['resolved']}" if n["resolved"] else pct(n["mean"])
-                for n in snap["nodes"]))
+            table.add_row(snap["as_of"], str(snap["evidence_items"]),
+                          *(snapshot_cell(n) for n in snap["nodes"]))
         console.print(table)
     score = document["score"]
     console.print("Pooled: " + score_line(score) if "scenarios" in document else score_line(score),

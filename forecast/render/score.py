@@ -23,6 +23,7 @@ def print_score(document: dict, written, console: Console) -> None:
         console.print(
             f"{title}\n{document['count']} forecasts of {len(document['by_node'])} resolved nodes · "
             f"Brier {num(document['brier'])} · log score {num(document['log_score'])} · "
+            + (f"RPS {num(document['rps'])} · " if document.get("rps") is not None else "") +
             f"reliability {num(d['reliability'])} · resolution {num(d['resolution'])} · "
             f"uncertainty {num(d['uncertainty'])} · within-bin {num(d['within_bin'])}",
             markup=False, highlight=False)
@@ -39,7 +40,8 @@ def print_score(document: dict, written, console: Console) -> None:
         for n in document["by_node"]:
             label = n["node"] if len(document["scenarios"]) == 1 else f"{n['scenario']}/{n['node']}"
             nodes.add_row(escape(label), n["outcome"], n["resolved_on"], str(n["count"]),
-                          pct(n["last_forecast"]), num(n["brier"]))
+                          pct(n["last_forecast"]) + (f" on {n['outcome']}" if "distribution" in n
+                                                     else ""), num(n["brier"]))
         console.print(nodes)
     for why in document.get("unscored", []):
         console.print(f"Not scored: {why['scenario']} ({why['resolutions']} resolutions): "

@@ -9,13 +9,35 @@ from xml.sax.saxutils import escape
 from ..svg import GRID, INK, MUTED, NO, POSTERIOR, POSTERIOR_BAND, YES, svg_data_uri
 
 
+def plotted_states(document: dict) -> dict[str, str]:
+    """Per question that is not yes/no, the state its panel follows: the one that happened,
+    else the most likely in the last replay."""
+    outcomes = {r["node"]: r["outcome"] for r in document["resolutions"]}
+    out: dict[str, str] = {}
+    for snapshot in document["snapshots"]:
+        for node in snapshot["nodes"]:
+            rows = node.get("distribution")
+            if rows:
+                states = [row["state"] for row in rows]
+                happened = outcomes.get(node["id"])
+                out[node["id"]] = happened if happened in states else max(
+                    rows, key=lambda row: row["mean"])["state"]
+    return out
+
+
 def paths_by_node(document: dict) -> dict[str, list[tuple[dt.date, float, list[float]]]]:
-    """Per node, its replayed forecast path: (as-of date, mean, interval), in date order."""
+    """Per node, its replayed forecast path: (as-of date, mean, interval), in date order; on a
+    question that is not yes/no, of the state `plotted_states` picks."""
     out: dict[str, list] = {n["id"]: [] for n in document["nodes"]}
+    picked = plotted_states(document)
     for snapshot in document["snapshots"]:
         day = dt.date.fromisoformat(snapshot["as_of"])
         for node in snapshot["nodes"]:
-            out[node["id"]].append((day, node["mean"], node["interval"]))
+            if node.get("distribution"):
+                row = next(r for r in node["distribution"] if r["state"] == picked[node["id"]])
+                out[node["id"]].append((day, row["mean"], row["interval"]))
+            else:
+                out[node["id"]].append((day, node["mean"], node["interval"]))
     return out
 
 
@@ -32,10 +54,12 @@ def _short_date(day: dt.date) -> str:
 def backtest_chart(document: dict) -> str | None:
     """Small multiples, as a hand-written SVG (no matplotlib: a cold backtest stays fast): each
     node's replayed mean (steps) and interval (band) over the replay dates; a resolution is a
-    dashed vertical line at its date and a star at 100% (yes) or 0% (no). A data URI."""
+    dashed vertical line at its date and a star at 100% (yes) or 0% (no). A question that is
+    not yes/no follows one state (`plotted_states`), named in its title. A data URI."""
     if not document["snapshots"]:
         return None
     paths = paths_by_node(document)
+    picked = plotted_states(document)
     resolutions = {r["node"]: r for r in document["resolutions"]}
     nodes = document["nodes"]
     days = [dt.date.fromisoformat(s["as_of"]) for s in document["snapshots"]]
@@ -62,6 +86,8 @@ def backtest_chart(document: dict) -> str | None:
         parts.append(f'<g transform="translate({ox},{oy})">')
         title = node.get("label") or node["id"]
         title = title if len(title) <= 46 else title[:45] + "…"
+        if node["id"] in picked:
+            title = f"{title[:34]}: P({picked[node['id']][:10]})"
         parts.append(f'<text x="{PLOT_LEFT - 36}" y="16" font-size="11.5" fill="{INK}">'
                      f'{escape(title)}</text>')
         for p in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -91,8 +117,9 @@ def backtest_chart(document: dict) -> str | None:
         resolution = resolutions.get(node["id"])
         if resolution is not None:
             day = dt.date.fromisoformat(resolution["date"])
-            colour = YES if resolution["outcome"] == "yes" else NO
-            top = y(1.0 if resolution["outcome"] == "yes" else 0.0)
+            happened = resolution["outcome"] in ("yes", picked.get(node["id"]))
+            colour = YES if happened else NO
+            top = y(1.0 if happened else 0.0)
             parts.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{PLOT_TOP}" '
                          f'y2="{PLOT_BOTTOM}" stroke="{colour}" stroke-dasharray="4 3"/>'
                          f'<text x="{x(day):.1f}" y="{top + 5:.1f}" text-anchor="middle" '
