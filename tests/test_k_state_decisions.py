@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from scipy import stats
 from test_k_states import EVIDENCE, SCENARIO_TEXT, brute_force, inputs_of
 
-from conftest import run_cli
 from forecast.analysis.state_decisions import (
     cell_meaning,
     state_sensitivity,

@@ -10,11 +10,11 @@ import math
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 from test_k_states import EVIDENCE, SCENARIO_TEXT, brute_force, inputs_of
 
-from conftest import run_cli
 from forecast.analysis.scoring import (
     brier_score,
     categorical_brier,
@@ -67,7 +67,7 @@ def snapshot(as_of: str, attacks, talks: float, mediator) -> str:
     """A history line as `forecast update` writes it: yes/no talks by its mean, the others by
     their distributions."""
     def dist(states, probs):
-        return [{"state": s, "mean": p, "interval": [0.0, 1.0]} for s, p in zip(states, probs)]
+        return [{"state": s, "mean": p, "interval": [0.0, 1.0]} for s, p in zip(states, probs, strict=True)]
 
     nodes = [{"id": "attacks", "mean": None, "interval": None, "interval_prob": 0.9,
               "resolved": None, "distribution": dist(("none", "sporadic", "sustained"), attacks)},
