@@ -126,26 +126,30 @@ def state_value_of_information(net: Network, state_log_weights: np.ndarray,
                 mask[lo + x] = 0.0
                 masks.append(mask)
                 where.append((i, x))
-    q = np.empty((len(cells), len(masks), net.n_states))
-    if masks:
-        stacked = np.stack(masks)
-        step = max(1, _OUTPUT_CELLS // (len(masks) * net.n_states))
-        for start in range(0, len(cells), step):
-            part = cells[start:start + step]
-            q[start:start + len(part)], _ = elimination.state_marginals(
-                structure, part[:, None, :], weights, stacked[None], max_bytes=memory_budget())
-    p_state, given = [], []
+    # the clamped marginals go chunk by chunk of CPT rows, each reduced to its terms at once,
+    # so memory stays bounded whatever the number of draws
+    stacked = np.stack(masks) if masks else np.empty((0, net.n_states))
     terms = np.zeros((len(cells), len(candidates), len(targets)))
-    for i, v in enumerate(candidates):
-        lo, k = int(net.state_offsets[v]), net.cards[v]
-        q_v = np.repeat(p[:, None, :], k, axis=1)                 # (R, k, S): impossible states
-        for row, (j, x) in enumerate(where):
-            if j == i:
-                q_v[:, x] = q[:, row]
-        p_v = p[:, lo:lo + k]
-        terms[:, i] = _reduction(net, p_v, q_v, targets)
-        p_state.append(p_v[0])
-        given.append(q_v[0])
+    given: list[np.ndarray] = []
+    step = max(1, _OUTPUT_CELLS // (max(1, len(masks)) * net.n_states))
+    for start in range(0, len(cells), step):
+        part = cells[start:start + step]
+        q = np.empty((len(part), 0, net.n_states))
+        if masks:
+            q, _ = elimination.state_marginals(structure, part[:, None, :], weights, stacked[None],
+                                               max_bytes=memory_budget())
+        base = p[start:start + len(part)]
+        for i, v in enumerate(candidates):
+            lo, k = int(net.state_offsets[v]), net.cards[v]
+            q_v = np.repeat(base[:, None, :], k, axis=1)          # impossible states: unclamped
+            for row, (j, x) in enumerate(where):
+                if j == i:
+                    q_v[:, x] = q[:, row]
+            terms[start:start + len(part), i] = _reduction(net, base[:, lo:lo + k], q_v, targets)
+            if start == 0:
+                given.append(q_v[0])
+    p_state = [p[0, int(net.state_offsets[v]):int(net.state_offsets[v]) + net.cards[v]]
+               for v in candidates]
     same = np.asarray(candidates)[:, None] == np.asarray(targets)[None, :]
     terms = np.where(same, 0.0, terms)
     draws = terms[1:].sum(axis=2) if len(cells) > 1 else None
@@ -220,10 +224,10 @@ def free_cells(net: Network) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def moved_cells(net: Network, cell: int, value: float) -> np.ndarray:
-    """The prior-mean cells with `cell` at `value` and its row's other cells rescaled in
-    proportion (on a two-state row: the other is 1 - value)."""
-    cells = net.prior_cells
+def moved_cells(net: Network, base: np.ndarray, cell: int, value: float) -> np.ndarray:
+    """The prior-mean cells `base` with `cell` at `value` and its row's other cells rescaled
+    in proportion (on a two-state row: the other is 1 - value)."""
+    cells = base.copy()
     v, start, _row = row_start(net, cell)
     k = net.cards[v]
     if k == 2:
@@ -239,8 +243,8 @@ def state_sensitivity_batch(shared: SensitivityBatches, rows: np.ndarray) -> np.
     """Every node-state's forecast (B, n_states) for a batch of rows (B, 2) = (cell, value);
     a cell of -1 is every cell at its prior mean. The shared weights and mask are per state."""
     net = shared.net
-    cells = np.stack([net.prior_cells if c < 0 else moved_cells(net, int(c), float(x))
-                      for c, x in rows])
+    base = net.prior_cells
+    cells = np.stack([base if c < 0 else moved_cells(net, base, int(c), float(x)) for c, x in rows])
     p, _ = elimination.state_marginals(structure_of(net), cells, shared.node_log_weights,
                                        shared.mask, max_bytes=shared.max_bytes)
     return p

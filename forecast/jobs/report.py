@@ -12,6 +12,7 @@ import numpy as np
 
 from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..analysis.report_document import ReportDocument
+from ..analysis.state_decisions import free_cells
 from ..analysis.summaries import influence
 from ..errors import problem as problem_error
 from ..inference.problem import Posterior, Problem, fit, prepare
@@ -153,8 +154,12 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
         fits = 2
     else:
         fits = exact_fit_inferences(settings) + prior_draws(settings)
-    # sensitivity and watch: two clamps per free entry and per node (yes/no scenarios only)
-    decisions = 0 if net.node_states else 2 * len(net.free) + 2 * net.n_nodes + 2
+    # sensitivity and watch: two inferences per free entry (a Dirichlet row's: per cell), and a
+    # clamp per state of each node
+    if net.multistate:
+        decisions = 2 * len(free_cells(net)) + net.n_states + 2
+    else:
+        decisions = 2 * len(net.free) + 2 * net.n_nodes + 2
     return Work("report", fits + 2 * len(inputs.evidence) + decisions,
                 "intervals, influence, sensitivity", "--draws")
 
