@@ -144,7 +144,8 @@ def key_assumptions(sensitivity: Mapping[str, Sequence[SensitivityRow]], scenari
     best: dict[tuple, tuple[str, SensitivityRow]] = {}
     for target, rows in sensitivity.items():
         for row in rows:
-            key = (row["node"], tuple(sorted(row["when"].items())), row.get("cause"))
+            key = (row["node"], tuple(sorted(row["when"].items())), row.get("cause"),
+                   row.get("entry_state", "yes"))
             if key not in best or row["swing_pp"] > best[key][1]["swing_pp"]:
                 best[key] = (target, row)
     # One judgement per node (its widest), and the drivers' first: a consequence's own base rate
@@ -159,17 +160,21 @@ def key_assumptions(sensitivity: Mapping[str, Sequence[SensitivityRow]], scenari
     out: list[Assumption] = []
     for target, row in ranked:
         node = scenario.node(row["node"])
-        wanted = {p: s == "yes" for p, s in row["when"].items()}
+        # a yes/no parent's state is a bool in the priors, any other parent's its name
+        wanted = {p: (s == "yes") if scenario.node(p).binary else s for p, s in row["when"].items()}
         prior = next((p for p in node.priors if dict(p.when) == wanted and p.cause == row.get("cause")),
                      node.priors[0])
+        state = row.get("entry_state", "yes")
+        mean = prior.mean if node.binary else prior.row_mean[node.states.index(state)]
         where = _when_words(row["when"], labels)
-        judgement = f"{labels.get(node.id, node.id)}" + (f" given {where}" if where else "")
+        judgement = (f"{labels.get(node.id, node.id)}" + ("" if node.binary else f" = {state}")
+                     + (f" given {where}" if where else ""))
         moved = "this forecast" if target == node.id else labels.get(target, target)
-        sentence = (f"{judgement}: judged {_pct(prior.mean)}. Anywhere in its prior's range, "
+        sentence = (f"{judgement}: judged {_pct(mean)}. Anywhere in its prior's range, "
                     f"{_pct(row['entry_low'])} to {_pct(row['entry_high'])}, it would put "
                     f"{moved} between {_pct(row['low'])} and {_pct(row['high'])}.")
         out.append({"node": node.id, "when": dict(row["when"]), "cause": row.get("cause"),
-                    "prior_mean": round(float(prior.mean), 6), "entry_low": row["entry_low"],
+                    "prior_mean": round(float(mean), 6), "entry_low": row["entry_low"],
                     "entry_high": row["entry_high"], "target": target, "low": row["low"],
                     "high": row["high"], "swing_pp": row["swing_pp"], "sentence": sentence,
                     "rationale": " ".join(prior.rationale.split()),

@@ -299,9 +299,11 @@ class WatchRow(TypedDict):
     per_target: dict[str, float]
     interval: NotRequired[list[float]]
     top_share: NotRequired[float]
-    p_yes: float
-    if_yes: dict[str, float]
-    if_no: dict[str, float]
+    p_yes: float | None                 # null on a question that is not yes/no
+    if_yes: dict[str, float | dict[str, float]] | None    # a target's forecast: P(yes), or
+    if_no: dict[str, float | dict[str, float]] | None     # {state: P} on one not yes/no
+    distribution: NotRequired[dict[str, float]]           # scenarios with such questions
+    if_state: NotRequired[dict[str, dict[str, float | dict[str, float]]]]
 
 
 class SensitivityRow(TypedDict):
@@ -311,6 +313,7 @@ class SensitivityRow(TypedDict):
 
     node: str
     when: dict[str, Outcome]
+    entry_state: str                    # the state whose probability the number is
     low: float
     high: float
     swing_pp: float
@@ -319,6 +322,7 @@ class SensitivityRow(TypedDict):
     cpt: CptForm
     cause: str | None
     forecast: float
+    state: NotRequired[str]             # a target that is not yes/no: its most likely state
 
 
 class Sensitivity(TypedDict):
