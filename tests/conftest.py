@@ -149,3 +149,12 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 _LIVE_KEY = pytest.StashKey[str]()
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_terminal_width(monkeypatch):
+    """Tables are as wide as the tests expect whatever terminal runs them: a $COLUMNS exported
+    by the developer's shell (or set in pytest-xdist's workers) would narrow every rich table;
+    tests that want a width pass COLUMNS to CliRunner themselves."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)

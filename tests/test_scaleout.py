@@ -242,4 +242,6 @@ def test_nuts_check_is_identical_on_a_cluster_and_compiles_once_per_worker(roots
 
     with distributed.Client(cluster) as client:
         per_worker = client.run(compiled_models)
-    assert sorted(per_worker.values()) == [1, 1]       # one structure: one compile per worker
+    # one structure: at most one compile per worker, however Dask placed the ten tasks (a worker
+    # it gave none, or one restarted by an earlier test, compiled nothing)
+    assert all(count <= 1 for count in per_worker.values()) and sum(per_worker.values()) >= 1
