@@ -205,3 +205,35 @@ def test_k_state_questions_pool_state_by_state(tmp_path):
     assert [row["mean"] for row in attacks["distribution"]] == pytest.approx(
         geometric / geometric.sum(), abs=1e-6)
     assert attacks["spread"] == pytest.approx(0.5)
+
+
+def test_snapshots_keep_each_analysts_numbers_and_score_scores_each(team_root):
+    report = report_json(team_root, TWO)
+    result = runner.invoke(app, ["update", "--root", str(team_root), "--scenario", TWO])
+    assert result.exit_code == 0, result.output
+    line = json.loads((team_root / "reports" / TWO / "history.jsonl").read_text().splitlines()[-1])
+    assert line["analysts"] == ["dove", "hawk"]
+    assert {n["id"]: n["by_analyst"] for n in line["nodes"]} == {
+        n["id"]: n["by_analyst"] for n in report["nodes"]}
+    # a changed analyst's file is a new forecast: the next update appends
+    (team_root / "priors" / TWO / "dove.toml").write_text(DOVE.replace("beta = [1, 3]", "beta = [1, 4]"))
+    again = runner.invoke(app, ["update", "--root", str(team_root), "--scenario", TWO])
+    assert again.exit_code == 0, again.output
+    assert len((team_root / "reports" / TWO / "history.jsonl").read_text().splitlines()) == 2
+    resolved = runner.invoke(app, ["resolve", "b", "yes", "--root", str(team_root), "--scenario",
+                                   TWO, "--date", "2025-06-01", "--source", "Test"])
+    assert resolved.exit_code == 0, resolved.output
+    scored = runner.invoke(app, ["score", "--root", str(team_root), "--scenario", TWO,
+                                 "--format", "json"])
+    assert scored.exit_code == 0, scored.output
+    document = json.loads(scored.stdout)
+    hawk = [n["by_analyst"]["hawk"] for n in
+            map(json.loads, (team_root / "reports" / TWO / "history.jsonl").read_text().splitlines())
+            for n in n["nodes"] if n["id"] == "b"]
+    assert document["pool"] == "log_odds" and set(document["analysts"]) == {"dove", "hawk"}
+    assert document["analysts"]["hawk"]["count"] == 2
+    assert document["analysts"]["hawk"]["brier"] == pytest.approx(
+        sum((1 - p) ** 2 for p in hawk) / 2, abs=1e-6)
+    table = runner.invoke(app, ["score", "--root", str(team_root), "--scenario", TWO])
+    assert "Each analyst" in table.output and "hawk" in table.output
+    assert "<h2>Each analyst</h2>" in (team_root / "reports" / TWO / "score.html").read_text()

@@ -91,7 +91,7 @@ def scoring_node(node: dict) -> dict | None:
     not yes/no its `distribution` ({state: mean}, in the snapshot's state order), and its
     resolved state; None for a node with neither."""
     if node.get("mean") is not None:
-        return {"mean": float(node["mean"]), "resolved": node.get("resolved")}
+        return {"mean": float(node["mean"]), "resolved": node.get("resolved"), **_by_analyst(node)}
     if node.get("distribution"):
         return {"mean": None, "resolved": node.get("resolved"),
                 "distribution": {str(row["state"]): float(row["mean"])
@@ -106,6 +106,13 @@ def _scoring_snapshot(record: dict) -> dict:
             "generated_at": str(record.get("generated_at") or ""),
             "evidence_hash": str(record.get("evidence_hash") or ""),
             "nodes": {node_id: view for node_id, view in nodes.items() if view is not None}}
+
+
+def _by_analyst(node: dict) -> dict:
+    """A team's snapshot keeps each analyst's P(yes) beside the pool (jobs/team.py)."""
+    numbers = {analyst: float(value) for analyst, value in (node.get("by_analyst") or {}).items()
+               if isinstance(value, int | float) and not isinstance(value, bool)}
+    return {"by_analyst": numbers} if numbers else {}
 
 
 def read_snapshots(path: Path) -> tuple[list[dict], int]:

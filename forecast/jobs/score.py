@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import MODEL_VERSION
-from ..analysis.scoring import DEFAULT_BINS, LOG_FLOOR, pair_scores, score_pairs
+from ..analysis.scoring import (
+    DEFAULT_BINS,
+    LOG_FLOOR,
+    brier_score,
+    log_score,
+    pair_scores,
+    score_pairs,
+)
 from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
 from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
@@ -39,6 +46,7 @@ class ScoredForecast:
     states: tuple[str, ...] = ()     # a question that is not yes/no: its states, declared order,
     distribution: tuple[float, ...] = ()    # and the forecast of each
     ordered: bool = False
+    by_analyst: tuple[tuple[str, float], ...] = ()     # a team's snapshot: each analyst's P(yes)
 
     @property
     def scored(self) -> tuple:
@@ -76,8 +84,10 @@ def scored_forecasts(scenario: str, resolutions, snapshots: list[dict],
                     probs[states.index(r.state)], r.state, r.date, states, probs,
                     bool((ordered or {}).get(r.node))))
             else:
-                pairs.append(ScoredForecast(scenario, r.node, snap["as_of"], snap["generated_at"],
-                                            snap["evidence_hash"], node["mean"], r.outcome, r.date))
+                pairs.append(ScoredForecast(
+                    scenario, r.node, snap["as_of"], snap["generated_at"], snap["evidence_hash"],
+                    node["mean"], r.outcome, r.date,
+                    by_analyst=tuple(sorted((node.get("by_analyst") or {}).items()))))
     return pairs
 
 
@@ -123,6 +133,7 @@ def score_document(scenarios: list[str], forecasts: list[ScoredForecast], skippe
         "by_node": by_node,
         "forecasts": [_forecast_row(x) for x in forecasts],
         "skipped_lines": {k: v for k, v in skipped.items() if v},
+        **analyst_scores(forecasts),
         "empty_reason": "" if forecasts else (
             "No resolved node has a snapshot in the forecast history made before it resolved: "
             "record outcomes with `forecast resolve` and snapshots with `forecast update`."),
@@ -145,6 +156,22 @@ def _forecast_row(x: ScoredForecast) -> dict:
     brier, _logs, rps = pair_scores([x.distribution], [x.scored[1]], [x.ordered])
     return {**row, "distribution": _rounded(x), "brier": _clean(brier[0]),
             **({"rps": _clean(rps[0])} if x.ordered else {})}
+
+
+def analyst_scores(forecasts: list[ScoredForecast]) -> dict:
+    """With analysts' numbers in the history: `analysts`, each analyst's Brier and log score
+    over the pairs they forecast (the top-level scores are the team's pool); {} without."""
+    names = sorted({a for x in forecasts for a, _p in x.by_analyst})
+    if not names:
+        return {}
+    out = {}
+    for name in names:
+        mine = [(dict(x.by_analyst)[name], x.outcome) for x in forecasts
+                if name in dict(x.by_analyst)]
+        f, y = [p for p, _o in mine], [int(o) for _p, o in mine]
+        out[name] = {"count": len(mine), "brier": _clean(brier_score(f, y)),
+                     "log_score": _clean(log_score(f, y))}
+    return {"analysts": out, "pool": "log_odds"}
 
 
 @dataclass

@@ -11,6 +11,7 @@ item, and why, is in docs/history.md: the line must stay small when the evidence
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -33,8 +34,17 @@ from ..io.history import append_snapshot, read_history, read_shown
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
 from .budget import Work
-from .report import cached_fit, cached_prior, checked_problem, prepare_fit, prior_draws, report_work
+from .report import (
+    cached_fit,
+    cached_prior,
+    checked_problem,
+    prepare_fit,
+    prior_draws,
+    report_work,
+    with_recalibration,
+)
 from .report_files import write_reports
+from .team import team_digest, team_fit, with_team
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
 INFLUENCE_DIGITS = 2          # percentage points to 0.01, as `update` prints them
@@ -64,9 +74,11 @@ def comparable_digest(digest: str) -> str:
     return digest
 
 
-def inputs_hash(inputs: Inputs) -> str:
+def inputs_hash(inputs: Inputs, team: str = "") -> str:
     """Hash of everything else a fit depends on: the network, its priors, and the weights and
-    LRs the scales give each row (a changed prior or grading table means a new forecast)."""
+    LRs the scales give each row (a changed prior or grading table means a new forecast), and
+    `team`, the analysts' files' digest (jobs/team.py `team_digest`; "" without analysts, so
+    histories written before analysts existed stay current)."""
     scenario = inputs.scenario
     blob = {
         # a parametric node adds its form and causes (table nodes hash as they always have,
@@ -80,6 +92,7 @@ def inputs_hash(inputs: Inputs) -> str:
         "rows": sorted([it.item_id, it.node, it.lr, it.weight, it.cluster_key]
                        + ([it.state] if it.state else []) + ([list(it.lrs)] if it.lrs else [])
                        for it in inputs.evidence),
+        **({"team": team} if team else {}),
     }
     text = json.dumps(blob, separators=(",", ":"), sort_keys=True)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -120,10 +133,12 @@ def top_state_effects(influences: list[Influence], scenario, limit: int = TOP_IN
 
 
 def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Influence],
-                  resolution_effects: dict[str, np.ndarray] | None = None) -> dict:
+                  resolution_effects: dict[str, np.ndarray] | None = None, team: str = "") -> dict:
     """One line of history.jsonl (keys are a contract for the history charts).
     `resolution_effects` (`resolution_influence`) is how far each resolution moves each node,
-    so a later diff can say which nodes a new resolution moved, through the network."""
+    so a later diff can say which nodes a new resolution moved, through the network. A team's
+    snapshot (analysts' files) keeps each analyst's numbers beside the pool (`analysts`, per
+    node `by_analyst`), so each analyst has a track record."""
     node_ids = inputs.scenario.node_ids
     clusters: dict[str, list[str]] = defaultdict(list)
     for it in inputs.evidence:
@@ -135,7 +150,8 @@ def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Inf
         "generated_at": document["generated_at"],
         "model_version": document["model_version"],
         "evidence_hash": document["evidence_hash"],
-        "inputs_hash": inputs_hash(inputs),
+        "inputs_hash": inputs_hash(inputs, team),
+        **({"analysts": list(document["analysts"])} if document.get("analysts") else {}),
         "seed": document["seed"],
         "versions": document["versions"],
         "engine": document["engine"],
@@ -150,7 +166,8 @@ def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Inf
              # a question with more outcomes keeps every state's forecast instead of a mean
              **({} if node["mean"] is not None else {"distribution": [
                  {"state": row["state"], "mean": row["mean"], "interval": row["interval"]}
-                 for row in node["distribution"]]})}
+                 for row in node["distribution"]]}),
+             **({"by_analyst": copy.deepcopy(node["by_analyst"])} if "by_analyst" in node else {})}
             for node in document["nodes"]
         ],
         "items": item_hashes(inputs.evidence),
@@ -173,10 +190,11 @@ def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Inf
 
 
 def snapshot_of(document: ReportDocument, inputs: Inputs, influences: list[Influence],
-                problem: Problem) -> dict:
+                problem: Problem, team: str = "") -> dict:
     """`make_snapshot` with each resolution's influence worked out on `problem`."""
     return make_snapshot(document, inputs, influences,
-                         resolution_influence(problem.net, inputs.evidence, problem.conditions))
+                         resolution_influence(problem.net, inputs.evidence, problem.conditions),
+                         team)
 
 
 def is_current(snapshot: dict | None, inputs: Inputs, fingerprint: str) -> bool:
@@ -399,18 +417,26 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     inputs = load_inputs(paths, as_of)
     shown = paths.display(paths.history)
     history = read_history(paths.history, shown)
-    fingerprint = inputs_hash(inputs)
+    team_files = team_digest(paths)
+    fingerprint = inputs_hash(inputs, team_files)
     if history and is_current(history[-1], inputs, fingerprint):
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
     prepared = prepare_fit(paths, inputs, settings, engine, update_work)
-    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
-                           engine=engine, work=update_work, prepared=prepared)
+    team = team_fit(paths, inputs, seed, prepared, settings, use_cache, strict)
+    if team is None:
+        posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
+                               engine=engine, work=update_work, prepared=prepared)
+        prior = cached_prior(paths, inputs, seed, use_cache, prepared, prior_draws(settings))
+    else:
+        posterior, prior = team.posterior, team.prior
     fitted = prepared.problem
     influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
-                            problem=fitted, prior=cached_prior(paths, inputs, seed, use_cache, prepared,
-                                                               prior_draws(settings)))
-    snapshot = snapshot_of(document, inputs, influences, fitted)
+                            problem=fitted, prior=prior)
+    if team is not None:
+        document = with_team(document, team, prepared)
+    document = with_recalibration(document, paths)
+    snapshot = snapshot_of(document, inputs, influences, fitted, team_files)
     appended, history = append_snapshot(
         paths.history, snapshot, shown,
         should_append=lambda now: not (now and is_current(now[-1], inputs, fingerprint)))

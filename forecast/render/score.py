@@ -43,6 +43,13 @@ def print_score(document: dict, written, console: Console) -> None:
                           pct(n["last_forecast"]) + (f" on {n['outcome']}" if "distribution" in n
                                                      else ""), num(n["brier"]))
         console.print(nodes)
+        if document.get("analysts"):
+            team = columns_table("Each analyst (the scores above are the team's pool)",
+                                 ("analyst", "forecasts", "Brier", "log score"))
+            for name, scores in document["analysts"].items():
+                team.add_row(escape(name), str(scores["count"]), num(scores["brier"]),
+                             num(scores["log_score"]))
+            console.print(team)
     for why in document.get("unscored", []):
         console.print(f"Not scored: {why['scenario']} ({why['resolutions']} resolutions): "
                       f"{why['reason']}.", markup=False, highlight=False)
