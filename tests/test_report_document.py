@@ -203,10 +203,23 @@ def documents(tmp_path_factory, shipped_root) -> dict[str, ReportDocument]:
     assert update.appended and update.document is not None
     docs["update"] = update.document
     docs["replay"] = make_report(tariffs, 1, write=False, as_of=dt.date(2025, 4, 30)).document
+    # a fitted recalibration under the root: every report shows the recalibrated forecasts
+    fitted = shipped / "reports" / "recalibration.json"
+    fitted.parent.mkdir(parents=True, exist_ok=True)
+    fitted.write_text(json.dumps(RECALIBRATION))
+    docs["recalibrated"] = make_report(turkey, 1, write=False).document
+    fitted.unlink()
     return docs
 
 
-KINDS = ("report", "analyst", "whatif", "whatif_replay", "update_replay", "update", "replay", "resolutions",
+RECALIBRATION = {"fitted_on": "2026-01-02", "n": 40, "questions": 40,
+                 "groups": {"team": {"a": 0.1, "b": 0.8, "a_interval": [-0.2, 0.4],
+                                     "b_interval": [0.6, 1.0], "n": 40}},
+                 "held_out": {"folds": 5, "by": "question", "n": 40, "raw_brier": 0.2,
+                              "recalibrated_brier": 0.18}}
+
+
+KINDS = ("report", "analyst", "recalibrated", "whatif", "whatif_replay", "update_replay", "update", "replay", "resolutions",
          "resolutions_whatif")
 
 
@@ -225,6 +238,7 @@ def test_the_optional_keys_are_there_exactly_when_they_should_be(documents):
         assert ("given" in document) == whatif, kind
         assert ("unconditional_diagnostics" in document) == whatif, kind
         charted = not whatif and kind != "analyst"      # one analyst's report charts no history
+        assert ("recalibration" in document) == (kind == "recalibrated"), kind
         assert ("history" in document) == ("history_skipped" in document) == charted, kind
         for node in document["nodes"]:
             assert node.keys() >= {"conditioned", "unconditional", "change_pp"} if whatif else (

@@ -13,6 +13,7 @@ from . import (
     evidence,
     network,
     new,
+    recalibrate,
     report,
     resolve,
     scenarios,
@@ -57,7 +58,7 @@ def reflow_help(typer_app: typer.Typer) -> None:
 
 for command in (backtest.backtest, check.check, new.new, report.report, resolve.resolve,
                 scenarios.scenarios, score.score, update.update, watch.watch, watch.sensitivity,
-                whatif.whatif):
+                whatif.whatif, recalibrate.recalibrate):
     app.command()(command)
 app.add_typer(evidence.evidence_app, name="evidence")
 app.add_typer(network.network_app, name="network")

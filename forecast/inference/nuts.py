@@ -449,3 +449,41 @@ def sample(net: Network, node_log_weights: np.ndarray, hard_mask: np.ndarray, se
     settings = settings or SamplerSettings()
     return sampler_for(net, backend or settings.backend_for(net.n_nodes)).sample(node_log_weights, hard_mask,
                                                                  seed, settings)
+
+
+def recalibration_draws(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int,
+                        seed: int, draws: int = 500, tune: int = 500,
+                        chains: int = 2) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Posterior draws (S, G) of a_g and b_g in logit P(y = 1) = a_g + b_g x, x = logit(p):
+    partial pooling across the groups (each analyst, and the team's pool), non-centred, with
+    priors centred on the identity (a = 0, b = 1: with no data a group keeps its forecasts).
+    b is positive (log b normal): a forecaster is assumed to discriminate in the right
+    direction, and is only told how far to temper or extremise. Returns (a, b, diagnostics)."""
+    with pm.Model() as model:
+        mu_a = pm.Normal("mu_a", 0.0, 0.5)
+        mu_log_b = pm.Normal("mu_log_b", 0.0, 0.5)
+        sigma_a = pm.HalfNormal("sigma_a", 0.5)
+        sigma_log_b = pm.HalfNormal("sigma_log_b", 0.3)
+        z_a = pm.Normal("z_a", 0.0, 1.0, shape=n_groups)
+        z_b = pm.Normal("z_b", 0.0, 1.0, shape=n_groups)
+        a = pm.Deterministic("a", mu_a + sigma_a * z_a)
+        b = pm.Deterministic("b", pt.exp(mu_log_b + sigma_log_b * z_b))
+        pm.Bernoulli("y", logit_p=a[group] + b[group] * x, observed=y)
+    quiet = logging.getLogger("pymc")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with model, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
+                              target_accept=0.9, progressbar=False,
+                              compute_convergence_checks=False, nuts_sampler="pymc")
+    finally:
+        quiet.setLevel(level)
+    posterior = idata.posterior
+    a_draws = np.asarray(posterior["a"].values).reshape(-1, n_groups)
+    b_draws = np.asarray(posterior["b"].values).reshape(-1, n_groups)
+    diverging = np.asarray(idata.sample_stats["diverging"].values)
+    stacked = np.concatenate([np.asarray(posterior["a"].values), np.asarray(posterior["b"].values)],
+                             axis=-1)
+    return a_draws, b_draws, diagnose(stacked, diverging, tune)

@@ -174,7 +174,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     alone, written under reports/<scenario>/analysts/<analyst>/.
 
     Under `strict`, sampling problems are a user error and nothing is written."""
-    from .team import team_fit, with_team
+    from .team import team_digest, team_fit, with_team
 
     inputs = load_inputs(paths, as_of, analyst)
     prepared = prepare_fit(paths, inputs, settings or SamplerSettings(), engine)
@@ -196,6 +196,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
                             history=read_chart_history(paths.history) if analyst is None else None)
     if team is not None:
         document = with_team(document, team, prepared)
+    document = with_recalibration(document, paths, analyst)
     if analyst is not None:
         document["analyst"] = analyst
         written = write_reports(paths.reports / "analysts" / analyst, document) if write else []
@@ -206,5 +207,20 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
         # the snapshot's form; imported here because update builds on this module)
         from .update import snapshot_of
 
-        write_shown(paths.shown, snapshot_of(document, inputs, influences, problem))
+        write_shown(paths.shown, snapshot_of(document, inputs, influences, problem,
+                                             team_digest(paths)))
     return ReportResult(document, written)
+
+
+def with_recalibration(document: ReportDocument, paths: ScenarioPaths,
+                       analyst: str | None = None) -> ReportDocument:
+    """Where reports/recalibration.json exists under the root, each yes/no question of the
+    document gains its recalibrated forecast and the document what it is learned from
+    (analysis/recalibration.py); otherwise `document` as it is."""
+    from ..analysis.recalibration import apply_recalibration
+    from ..io.recalibration import read_recalibration
+
+    fitted = read_recalibration(paths.root)
+    if fitted is None:
+        return document
+    return apply_recalibration(document, fitted, analyst or "team")

@@ -12,13 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import as_of_words, engine_words, ess_text, overdue_banner, pct, term_of
-from .team import (
-    analysts_words,
-    disagreement_items,
-    recalibrated_words,
-    recalibration_sentence,
-    team_sentence,
-)
+from .team import analysts_words, disagreement_items, recalibration_sentence, team_sentence
 
 if TYPE_CHECKING:
     from ..analysis.report_document import ReportDocument
@@ -47,11 +41,12 @@ def report_table(document: ReportDocument) -> Table:
     team = bool(document.get("analysts"))
     recalibrated = "recalibration" in document
     if recalibrated:
-        table.add_column("recalibrated", justify="right")
+        table.add_column("recalibrated", justify="right", min_width=12)
     if team:
-        table.add_column(" · ".join(document["analysts"]) + " (spread)", no_wrap=True)
+        table.add_column("analysts")
     for node in document["nodes"]:
-        extra = ([recalibrated_words(node)] if recalibrated else []) + (
+        extra = ([pct(node["recalibrated"]["mean"]) if node.get("recalibrated") else ""]
+                 if recalibrated else []) + (
             [Text(analysts_words(node, names=False))] if team else [])
         if node["mean"] is None:
             _add_state_rows(table, node, document["terms"], extra)
@@ -123,6 +118,9 @@ def print_banners(document: ReportDocument, console: Console) -> None:
     for sentence in (team_sentence(document), recalibration_sentence(document)):
         if sentence:
             console.print(Text(sentence.replace("`", "")), soft_wrap=True)
+    if document.get("analysts"):
+        console.print(Text("The analysts column: " + " · ".join(document["analysts"])
+                           + " (spread: the largest minus the smallest)"), soft_wrap=True)
 
 
 def render_table_text(document: ReportDocument, width: int = 110) -> str:
