@@ -347,6 +347,18 @@ def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[
     return {"available": True, "reason": None, "limit": PAGE_LIMIT, "model": model}
 
 
+# The report's watch list clamps every open question to each of its states: on a large imported
+# network (pigs: 441 questions, a minute) that is the whole report's time, so past this many
+# clamped inferences the report leaves it to `forecast watch`.
+REPORT_WATCH_CLAMPS = 300
+
+
+def report_watch_clamps(net: Network, conditions) -> int:
+    """The clamped inferences the report's watch list would take (one per state of each open
+    question)."""
+    return sum(net.cards[v] for v, node in enumerate(net.node_ids) if node not in conditions)
+
+
 def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) -> DecisionFields:
     """What the report adds for decisions: `watch` (the WATCH_SHOWN open questions most worth
     watching for the open consequences, exact values without their spread: `forecast watch`
@@ -358,15 +370,16 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
                if n.role == "consequence" and n.id not in problem.conditions]
     shown: dict[str, list[SensitivityRow]] = {}
     watch: list[WatchRow] = []
+    watched = WATCH_SHOWN if report_watch_clamps(net, problem.conditions) <= REPORT_WATCH_CLAMPS else 0
     if targets and net.multistate:
         from .state_decisions import state_decisions  # it builds on this module
-        shown, watch = state_decisions(net, problem, targets, SENSITIVITY_SHOWN, WATCH_SHOWN)
+        shown, watch = state_decisions(net, problem, targets, SENSITIVITY_SHOWN, watched)
     elif targets:
         result = sensitivity(net, problem.node_log_weights, problem.conditions)
         meanings = [parameter_meaning(net, int(i)) for i in result.params]
         shown = {t: sensitivity_rows(net, result, net.index(t), SENSITIVITY_SHOWN, meanings)
                  for t in targets}
-        if net.conjugate:
+        if net.conjugate and watched:
             watch = watch_rows(net, value_of_information(
                 net, problem.node_log_weights, problem.conditions, [net.index(t) for t in targets]),
                 WATCH_SHOWN)

@@ -335,6 +335,8 @@ def state_decisions(net: Network, problem, targets: Sequence[str], shown: int, w
     result = state_sensitivity(net, problem.state_log_weights, problem.conditions)
     meanings = [cell_meaning(net, int(c)) for c in result.params]
     rows = {t: state_sensitivity_rows(net, result, net.index(t), shown, meanings) for t in targets}
+    if not watched:                        # past the report's budget: `forecast watch` has it
+        return rows, []
     watch = state_watch_rows(net, state_value_of_information(
         net, problem.state_log_weights, problem.conditions, [net.index(t) for t in targets]),
         watched)

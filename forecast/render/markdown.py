@@ -257,6 +257,8 @@ def _history_lines(document: ReportDocument) -> list[str]:
     else:
         dates = sorted({point[0] for points in series.values() for point in points})
         means = {node_id: {point[0]: point[1] for point in points} for node_id, points in series.items()}
+        # questions with more outcomes have no single mean to chart here (their cards do)
+        nodes = [n for n in nodes if n["mean"] is not None]
         lines += ["| as of | " + " | ".join(f"`{n['id']}`" for n in nodes) + " |",
                   "|---|" + "---:|" * len(nodes)]
         for day in dates:
@@ -264,7 +266,7 @@ def _history_lines(document: ReportDocument) -> list[str]:
             lines.append(f"| {day.isoformat()} | " + " | ".join(cells) + " |")
         now = current_point(document)
         if now is not None and not now["is_snapshot"]:
-            cells = [pct(now["means"][n["id"]]) for n in nodes]
+            cells = [pct(now["means"].get(n["id"])) for n in nodes]
             lines.append(f"| {now['as_of'].isoformat()} (this report, not yet a snapshot) | "
                          + " | ".join(cells) + " |")
     skipped = document.get("history_skipped", 0)
