@@ -43,7 +43,7 @@ from .report_document import DecisionFields, PageModel, SensitivityRow, WatchRow
 
 INTERVAL_PROB = 0.9              # the spread of a node's value: its 5%-95% over the CPT draws
 SENSITIVITY_QUANTILES = (0.05, 0.95)
-PAGE_LIMIT = 20                  # nodes the report page enumerates (2^20 joint states)
+PAGE_CELLS = 1 << 21             # entries of all the report page's clique tables together
 SENSITIVITY_SHOWN = 5            # entries per consequence kept in the report document
 WATCH_SHOWN = 5                  # questions worth watching kept in the report document
 _OUTPUT_CELLS = 1 << 22          # rows x nodes of marginals held at once (32 MB)
@@ -311,40 +311,80 @@ def sensitivity_rows(net: Network, result: SensitivityResult, target: int,
 
 # ------------------------------------------------------------------- the report page's model
 
-def page_whatif(net: Network, node_log_weights: np.ndarray, conditions: Mapping[str, bool] | None,
+def page_cells(net: Network, order: Sequence[int]) -> int:
+    """Entries of every clique table the page builds: one clique per node, the node and its
+    neighbours still in the moral graph when `order` eliminates it."""
+    neighbours = [set(pa) for pa in net.parents]
+    for v, pa in enumerate(net.parents):
+        for p in pa:
+            neighbours[p].add(v)
+            neighbours[p].update(q for q in pa if q != p)
+    total = 0
+    for v in order:
+        clique = neighbours[v]
+        total += net.cards[v] * math.prod(net.cards[u] for u in clique)
+        for u in clique:
+            neighbours[u].discard(v)
+            neighbours[u].update(w for w in clique if w != u)
+    return total
+
+
+def page_whatif(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
                 terms: Mapping[str, Sequence[float]], exact: bool) -> WhatifPage:
     """What the report page needs to compute what-ifs itself, exactly as `forecast whatif`
     gives them (posterior means: the prior-mean network times the evidence weights, with the
-    hard conditions): numbers and node ids only, no analyst or evidence text. `available` is
-    false, with the reason in words, where the page cannot do it exactly."""
-    n = net.n_nodes
-    if net.multistate:
-        reason = ("this scenario has questions with more than two outcomes, which the page's "
-                  "what-ifs do not handle yet")
-    elif not exact:
+    hard conditions), by a junction tree in the page: numbers and node ids only, no analyst or
+    evidence text. The page eliminates nodes in the exact engine's order, so what bounds it is
+    the size of the cliques (the treewidth), not the number of questions: past PAGE_CELLS
+    entries over all clique tables, or with parametric CPTs, `available` is false, with the
+    reason in words. `state_log_weights` is flat per state in engine order (a yes/no node is
+    (no, yes))."""
+    if not exact:
         reason = ("this scenario has parametric CPTs, whose what-ifs need sampling: "
-                  "run `forecast whatif --given NODE=yes` for them")
-    elif n > PAGE_LIMIT:
-        reason = (f"this scenario has {n} questions and the page computes what-ifs exactly for "
-                  f"up to {PAGE_LIMIT}: run `forecast whatif --given NODE=yes` for them")
-    else:
-        reason = None
-    if reason:
-        return {"available": False, "reason": reason, "limit": PAGE_LIMIT, "model": None}
-    means = net.prior_means
+                  "run `forecast whatif --given NODE=STATE` for them")
+        return {"available": False, "reason": reason, "limit": PAGE_CELLS, "model": None}
+    order = structure_of(net).order
+    cells = page_cells(net, order)
+    if cells > PAGE_CELLS:
+        reason = (f"this scenario's questions are too entangled for the page: its junction tree "
+                  f"has {cells:,} table entries and the page computes what-ifs exactly for up to "
+                  f"{PAGE_CELLS:,}: run `forecast whatif --given NODE=STATE` for them")
+        return {"available": False, "reason": reason, "limit": PAGE_CELLS, "model": None}
+    offsets = net.state_offsets
+    if net.multistate:
+        cells_of = net.prior_cells
+        cpt = [[float(x) for x in cells_of[net.cell_offsets[v]:net.cell_offsets[v + 1]]]
+               for v in range(net.n_nodes)]
+    else:                        # P(yes) per parent configuration, as cells (no, yes)
+        means = net.prior_means
+        cpt = [[float(x) for c in range(2 ** len(net.parents[v]))
+                for x in (1.0 - means[net.first_entry[v] + c], means[net.first_entry[v] + c])]
+               for v in range(net.n_nodes)]
     model: PageModel = {
         "nodes": list(net.node_ids),
+        "states": [list(net.states_of(v)) for v in range(net.n_nodes)],
         "parents": [list(pa) for pa in net.parents],
-        "cpt": [[float(means[net.first_entry[v] + c]) for c in range(2 ** len(net.parents[v]))]
-                for v in range(n)],
-        "log_weights": [float(w) for w in node_log_weights],
-        "conditions": {node: int(bool(state)) for node, state in (conditions or {}).items()},
+        "order": [int(v) for v in order],
+        "cpt": cpt,
+        "log_weights": [[float(w) for w in state_log_weights[offsets[v]:offsets[v + 1]]]
+                        for v in range(net.n_nodes)],
+        "conditions": {node: net.state_index(net.index(node), state)
+                       for node, state in (conditions or {}).items()},
         "terms": [[name, float(bounds[0]), float(bounds[1])] for name, bounds in terms.items()],
     }
     if not all(math.isfinite(x) for row in model["cpt"] for x in row) or not all(
-            math.isfinite(x) for x in model["log_weights"]):
+            math.isfinite(x) for row in model["log_weights"] for x in row):
         raise ValueError("the page's model must be finite numbers")
-    return {"available": True, "reason": None, "limit": PAGE_LIMIT, "model": model}
+    return {"available": True, "reason": None, "limit": PAGE_CELLS, "model": model}
+
+
+def _page_weights(net: Network, problem) -> np.ndarray:
+    """The evidence per state in engine order: a yes/no network's P(yes) weight on state 1."""
+    if problem.state_log_weights is not None:
+        return np.asarray(problem.state_log_weights, dtype=float)
+    out = np.zeros(net.n_states)
+    out[net.state_offsets[:-1] + 1] = problem.node_log_weights
+    return out
 
 
 # The report's watch list clamps every open question to each of its states: on a large imported
@@ -385,8 +425,8 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
                 WATCH_SHOWN)
     return {"watch": watch,
             "sensitivity": {"quantiles": list(SENSITIVITY_QUANTILES), "targets": shown},
-            "whatif_page": page_whatif(net, problem.node_log_weights, problem.conditions, terms,
-                                       net.conjugate)}
+            "whatif_page": page_whatif(net, _page_weights(net, problem), problem.conditions,
+                                       terms, net.conjugate)}
 
 
 def watch_rows(net: Network, result: WatchResult, top: int | None = None) -> list[WatchRow]:

@@ -335,20 +335,23 @@ class Sensitivity(TypedDict):
 
 class PageModel(TypedDict):
     """`whatif_page.model`: the numbers report.html needs to compute what-ifs itself (node ids,
-    parent indices, prior-mean CPTs, evidence log-weights, conditions as 1/0, and terms as
-    [name, low, high]). Keys fixed by docs/json.md."""
+    their states in engine order, parent indices, the elimination order, prior-mean CPT cells,
+    evidence log-weights per state, conditions as state indices, and terms as [name, low,
+    high]). Keys fixed by docs/json.md."""
 
     nodes: list[str]
+    states: list[list[str]]
     parents: list[list[int]]
+    order: list[int]
     cpt: list[list[float]]
-    log_weights: list[float]
+    log_weights: list[list[float]]
     conditions: dict[str, int]
     terms: list[list[str | float]]
 
 
 class WhatifPage(TypedDict):
     """`whatif_page`: whether the page can compute what-ifs (`available`, else the `reason` in
-    words), the node `limit`, and the `model`. Keys fixed by docs/json.md."""
+    words), the `limit` (entries of the page's clique tables), and the `model`. Keys fixed by docs/json.md."""
 
     available: bool
     reason: str | None
