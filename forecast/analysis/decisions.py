@@ -23,6 +23,10 @@ P(v) = mean_d P(v | theta_d) and P(t | v) = mean_d [P(v | theta_d) P(t | v, thet
 Sensitivity. A target's forecast with one CPT entry at its Beta prior's 5% (then 95%) quantile
 and every other entry at its prior mean, with the evidence and resolutions as they are: batched
 calibrations of 2 rows per free entry, in fixed batches that can run as tasks on Dask.
+
+The page's model: the prior-mean CPT cells, the evidence per state, the conditions and the exact
+engine's elimination order, from which report.html builds its own junction tree. One module past
+400 lines because `report_decisions` makes all three from one prepared problem.
 """
 
 from __future__ import annotations
