@@ -193,8 +193,9 @@ def test_the_reports_watch_list_is_left_to_forecast_watch_past_its_clamp_budget(
     work = report_work(problem, inputs, SamplerSettings()).inferences
     assert full["watch"] and decisions.report_watch_clamps(problem.net, {}) == 8
     monkeypatch.setattr(decisions, "REPORT_WATCH_CLAMPS", 7)
-    import forecast.jobs.report as report_job
-    monkeypatch.setattr(report_job, "REPORT_WATCH_CLAMPS", 7)
     capped = decisions.report_decisions(scenario, problem, terms)
     assert capped["watch"] == [] and capped["sensitivity"] == full["sensitivity"]
     assert report_work(problem, inputs, SamplerSettings()).inferences == work - 8
+    monkeypatch.setattr(decisions, "REPORT_WATCH_CLAMPS", 300)
+    monkeypatch.setattr(decisions, "REPORT_WATCH_SECONDS", 1e-12)      # by time, likewise
+    assert decisions.report_decisions(scenario, problem, terms)["watch"] == []

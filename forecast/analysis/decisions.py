@@ -39,7 +39,7 @@ from typing import cast
 import numpy as np
 
 from ..inference import elimination
-from ..inference.exact import memory_budget, structure_of
+from ..inference.exact import SECONDS_PER_CELL, memory_budget, structure_of
 from ..model.beta import beta_ppf
 from ..model.network import Network
 from ..parallel import InProcess
@@ -392,15 +392,19 @@ def _page_weights(net: Network, problem) -> np.ndarray:
 
 
 # The report's watch list clamps every open question to each of its states: on a large imported
-# network (pigs: 441 questions, a minute) that is the whole report's time, so past this many
-# clamped inferences the report leaves it to `forecast watch`.
+# network (pigs: 441 questions, a minute; water: 32 questions of big tables, a second and a half)
+# that is most of the report's time, so past this many clamped inferences, or this many seconds
+# of them by the work budget's estimate, the report leaves it to `forecast watch`.
 REPORT_WATCH_CLAMPS = 300
+REPORT_WATCH_SECONDS = 0.5
 
 
 def report_watch_clamps(net: Network, conditions) -> int:
     """The clamped inferences the report's watch list would take (one per state of each open
-    question)."""
-    return sum(net.cards[v] for v, node in enumerate(net.node_ids) if node not in conditions)
+    question), or 0 where that is past the report's share (`forecast watch` computes it)."""
+    clamps = sum(net.cards[v] for v, node in enumerate(net.node_ids) if node not in conditions)
+    seconds = clamps * structure_of(net).total_cells * SECONDS_PER_CELL
+    return clamps if clamps <= REPORT_WATCH_CLAMPS and seconds <= REPORT_WATCH_SECONDS else 0
 
 
 def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) -> DecisionFields:
@@ -414,7 +418,7 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
                if n.role == "consequence" and n.id not in problem.conditions]
     shown: dict[str, list[SensitivityRow]] = {}
     watch: list[WatchRow] = []
-    watched = WATCH_SHOWN if report_watch_clamps(net, problem.conditions) <= REPORT_WATCH_CLAMPS else 0
+    watched = WATCH_SHOWN if report_watch_clamps(net, problem.conditions) else 0
     if targets and net.multistate:
         from .state_decisions import state_decisions  # it builds on this module
         shown, watch = state_decisions(net, problem, targets, SENSITIVITY_SHOWN, watched)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.decisions import REPORT_WATCH_CLAMPS, report_watch_clamps
+from ..analysis.decisions import report_watch_clamps
 from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..analysis.report_document import ReportDocument
 from ..analysis.state_decisions import free_cells
@@ -157,8 +157,7 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
         fits = exact_fit_inferences(settings) + prior_draws(settings)
     # sensitivity and watch: two inferences per free entry (a Dirichlet row's: per cell), and a
     # clamp per state of each node
-    clamps = report_watch_clamps(net, problem.conditions)
-    watch = clamps if clamps <= REPORT_WATCH_CLAMPS else 0
+    watch = report_watch_clamps(net, problem.conditions)        # 0 where the report skips it
     if net.multistate:
         decisions = 2 * len(free_cells(net)) + watch + 2
     else:
