@@ -158,3 +158,17 @@ def _no_inherited_terminal_width(monkeypatch):
     tests that want a width pass COLUMNS to CliRunner themselves."""
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.delenv("LINES", raising=False)
+
+
+@pytest.fixture
+def k_root(tmp_path) -> Path:
+    """A project root holding the k-state test scenario (tests/data/k_state_scenario.toml, id
+    "k-state") and test_k_states.py's evidence, for the tests of questions with more outcomes."""
+    from test_k_states import EVIDENCE
+
+    (tmp_path / "priors").mkdir()
+    (tmp_path / "evidence").mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "k_state_scenario.toml",
+                tmp_path / "priors" / "k-state.toml")
+    (tmp_path / "evidence" / "k-state.csv").write_text(EVIDENCE)
+    return tmp_path

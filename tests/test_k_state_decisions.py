@@ -5,7 +5,6 @@ candidate clamped or the Dirichlet entry set, and the CLI's JSON shape."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -169,23 +168,16 @@ def test_sensitivity_cli_rows_name_the_entry_state_and_the_targets_likeliest_sta
     assert "P(mediator = nobody | attacks = sporadic, talks = no)" in table.output
 
 
-def test_the_reports_watch_list_is_left_to_forecast_watch_past_its_clamp_budget(monkeypatch, tmp_path):
+def test_the_reports_watch_list_is_left_to_forecast_watch_past_its_clamp_budget(monkeypatch, k_root):
     """A large imported network would spend the report's whole time clamping every question:
     past REPORT_WATCH_CLAMPS the report has no watch list (and does not count its work), while
     sensitivity stays."""
-    import shutil
-
     from forecast.analysis import decisions
     from forecast.inference.settings import SamplerSettings
     from forecast.io.project import load_inputs, scenario_paths
     from forecast.jobs.report import report_work
 
-    (tmp_path / "priors").mkdir()
-    shutil.copy(Path(__file__).parent / "data" / "k_state_scenario.toml",
-                tmp_path / "priors" / "k-state.toml")
-    (tmp_path / "evidence").mkdir()
-    (tmp_path / "evidence" / "k-state.csv").write_text(EVIDENCE)
-    inputs = load_inputs(scenario_paths(tmp_path, "k-state"))
+    inputs = load_inputs(scenario_paths(k_root, "k-state"))
     problem = prepare(inputs)
     scenario = inputs.scenario
     terms = {name: list(bounds) for name, bounds in scenario.scales.terms.items()}

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from conftest import run_cli
-from test_k_states import EVIDENCE, brute_force
+from test_k_states import brute_force
 
 from forecast.api import FRAME_COLUMNS, HISTORY_COLUMNS, Project
 from forecast.io.evidence import load_evidence
@@ -24,15 +23,6 @@ DATA = Path(__file__).parent / "data"
 SCENARIO = "k-state"
 STATES = {"attacks": ["none", "sporadic", "sustained"], "talks": ["yes", "no"],
           "mediator": ["turkey", "qatar", "nobody"]}
-
-
-@pytest.fixture
-def k_root(tmp_path) -> Path:
-    (tmp_path / "priors").mkdir()
-    (tmp_path / "evidence").mkdir()
-    shutil.copy(DATA / "k_state_scenario.toml", tmp_path / "priors" / f"{SCENARIO}.toml")
-    (tmp_path / "evidence" / f"{SCENARIO}.csv").write_text(EVIDENCE)
-    return tmp_path
 
 
 def enumeration(root: Path, fixed: dict[str, str] | None = None) -> dict[str, dict[str, float]]:

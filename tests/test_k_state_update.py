@@ -6,12 +6,11 @@ states with and without the item."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from test_k_states import EVIDENCE, brute_force
+from test_k_states import brute_force
 
 from forecast.api import Project
 from forecast.io.evidence import parse_evidence
@@ -21,15 +20,6 @@ from forecast.io.priors import load_scenario
 DATA = Path(__file__).parent / "data"
 SCENARIO = "k-state"
 K_NODES = ("attacks", "mediator")
-
-
-@pytest.fixture
-def k_root(tmp_path) -> Path:
-    (tmp_path / "priors").mkdir()
-    (tmp_path / "evidence").mkdir()
-    shutil.copy(DATA / "k_state_scenario.toml", tmp_path / "priors" / f"{SCENARIO}.toml")
-    (tmp_path / "evidence" / f"{SCENARIO}.csv").write_text(EVIDENCE)
-    return tmp_path
 
 
 def enumeration(root: Path, leave_out: str = "") -> dict[str, dict[str, float]]:

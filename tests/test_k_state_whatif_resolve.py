@@ -7,13 +7,12 @@ a state is one line naming it and listing the node's states."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from conftest import data_files, run_cli
-from test_k_states import EVIDENCE, brute_force
+from test_k_states import brute_force
 
 from forecast.api import Project
 from forecast.io.evidence import load_evidence
@@ -21,15 +20,6 @@ from forecast.io.priors import load_scenario
 
 DATA = Path(__file__).parent / "data"
 SCENARIO = "k-state"
-
-
-@pytest.fixture
-def k_root(tmp_path) -> Path:
-    (tmp_path / "priors").mkdir()
-    (tmp_path / "evidence").mkdir()
-    shutil.copy(DATA / "k_state_scenario.toml", tmp_path / "priors" / f"{SCENARIO}.toml")
-    (tmp_path / "evidence" / f"{SCENARIO}.csv").write_text(EVIDENCE)
-    return tmp_path
 
 
 def enumeration(root: Path, fixed: dict[str, str]) -> dict[str, dict[str, float]]:
