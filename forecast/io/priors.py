@@ -610,14 +610,10 @@ class _Reader:
             if not (0 <= p <= 1 if form == "fixed" else 0 < p < 1):
                 raise fail(self.path, at, "p", inside, table["p"])
             if form == "fixed":
-                if table["fixed"] is not True:
-                    raise fail(self.path, at, "fixed", "true (or use p + strength)", table["fixed"])
+                self.fixed_flag(table, at)
                 fixed = p
             else:
-                strength = self.number(table["strength"], at, "strength", "a positive strength")
-                if strength <= 0:
-                    raise fail(self.path, at, "strength", "a positive strength",
-                               table["strength"])
+                strength = self.strength(table, at)
                 alpha, beta = p * strength, (1 - p) * strength
         elif form == "beta":
             value = table["beta"]
@@ -647,6 +643,18 @@ class _Reader:
             rationale=self.shared_text(table, "rationale", at, shared),
             reference_class=self.shared_text(table, "reference_class", at, shared),
         )
+
+    def fixed_flag(self, table: dict, at: str) -> None:
+        """`fixed` is only ever `true` (a constant); anything else is a slip."""
+        if table["fixed"] is not True:
+            raise fail(self.path, at, "fixed", "true (or use p + strength)", table["fixed"])
+
+    def strength(self, table: dict, at: str) -> float:
+        """A prior's strength (pseudo-counts): a positive number."""
+        strength = self.number(table["strength"], at, "strength", "a positive strength")
+        if strength <= 0:
+            raise fail(self.path, at, "strength", "a positive strength", table["strength"])
+        return strength
 
     def row_prior(self, table: dict, parents, config: int, at: str, states: tuple[str, ...],
                   shared: dict | None) -> Prior:
@@ -692,13 +700,10 @@ class _Reader:
             total = sum(values)
             values = tuple(v / total for v in values)
             if form == "fixed":
-                if table["fixed"] is not True:
-                    raise fail(self.path, at, "fixed", "true (or use p + strength)", table["fixed"])
+                self.fixed_flag(table, at)
                 fixed_row = values
             else:
-                strength = self.number(table["strength"], at, "strength", "a positive strength")
-                if strength <= 0:
-                    raise fail(self.path, at, "strength", "a positive strength", table["strength"])
+                strength = self.strength(table, at)
                 dirichlet = tuple(v * strength for v in values)
         when = self.when_of(parents, config)
         rationale = self.shared_text(table, "rationale", at, shared)
