@@ -55,18 +55,9 @@ _OUTPUT_CELLS = 1 << 22          # rows x nodes of marginals held at once (32 MB
 
 # ------------------------------------------------------------------------ value of information
 
-@dataclass(frozen=True)
-class WatchResult:
-    """The value of resolving each candidate next. Candidates and targets are node indices;
-    arrays are indexed [candidate] or [candidate, target]."""
-
-    candidates: tuple[int, ...]
-    targets: tuple[int, ...]
-    p_yes: np.ndarray            # (U,) P(candidate = yes | evidence)
-    given_yes: np.ndarray        # (U, T) P(target | evidence, candidate = yes)
-    given_no: np.ndarray         # (U, T) P(target | evidence, candidate = no)
-    per_target: np.ndarray       # (U, T) each target's term (0 where target == candidate)
-    draws: np.ndarray | None     # (D, U) the value under each CPT draw, or None
+class WatchRanking:
+    """How a watch result ranks its candidates, from `candidates`, `per_target` (U, T) and
+    `draws` (D, U) or None: shared by yes/no networks and those with more outcomes."""
 
     @property
     def value(self) -> np.ndarray:
@@ -89,6 +80,20 @@ class WatchResult:
     def ranking(self) -> list[int]:
         """Positions in `candidates`, most valuable first (ties: scenario order)."""
         return sorted(range(len(self.candidates)), key=lambda i: (-self.value[i], self.candidates[i]))
+
+
+@dataclass(frozen=True)
+class WatchResult(WatchRanking):
+    """The value of resolving each candidate next. Candidates and targets are node indices;
+    arrays are indexed [candidate] or [candidate, target]."""
+
+    candidates: tuple[int, ...]
+    targets: tuple[int, ...]
+    p_yes: np.ndarray            # (U,) P(candidate = yes | evidence)
+    given_yes: np.ndarray        # (U, T) P(target | evidence, candidate = yes)
+    given_no: np.ndarray         # (U, T) P(target | evidence, candidate = no)
+    per_target: np.ndarray       # (U, T) each target's term (0 where target == candidate)
+    draws: np.ndarray | None     # (D, U) the value under each CPT draw, or None
 
 
 def clamp_masks(base_mask: np.ndarray, candidates: Sequence[int]) -> np.ndarray:

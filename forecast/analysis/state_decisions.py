@@ -32,11 +32,11 @@ from ..inference.exact import memory_budget, structure_of
 from ..model.network import HARD_EXCLUDED, Network
 from ..parallel import InProcess
 from .decisions import (
-    INTERVAL_PROB,
     SENSITIVITY_QUANTILES,
     SENSITIVITY_TASK_ROWS,
     SensitivityBatches,
     SensitivityResult,
+    WatchRanking,
     beta_quantiles,
 )
 from .report_document import SensitivityRow, WatchRow
@@ -56,7 +56,7 @@ def declared(net: Network, v: int) -> tuple[str, ...]:
 # ------------------------------------------------------------------------ value of information
 
 @dataclass(frozen=True)
-class StateWatchResult:
+class StateWatchResult(WatchRanking):
     """The value of resolving each candidate next; per candidate, its states' probabilities
     (engine order) and every node-state's forecast given each of them."""
 
@@ -67,25 +67,6 @@ class StateWatchResult:
     base: np.ndarray                  # (n_states,) P(. | evidence)
     per_target: np.ndarray            # (U, T), 0 where target == candidate
     draws: np.ndarray | None          # (D, U) the value under each CPT draw, or None
-
-    @property
-    def value(self) -> np.ndarray:
-        return self.per_target.sum(axis=1)
-
-    def spread(self, prob: float = INTERVAL_PROB) -> np.ndarray | None:
-        if self.draws is None:
-            return None
-        tail = (1 - prob) / 2
-        return np.quantile(self.draws, [tail, 1 - tail], axis=0).T
-
-    def top_share(self) -> np.ndarray | None:
-        if self.draws is None or not len(self.candidates):
-            return None
-        best = np.argmax(self.draws, axis=1)
-        return np.bincount(best, minlength=len(self.candidates)) / len(self.draws)
-
-    def ranking(self) -> list[int]:
-        return sorted(range(len(self.candidates)), key=lambda i: (-self.value[i], self.candidates[i]))
 
 
 def _reduction(net: Network, p_v: np.ndarray, q: np.ndarray, targets: Sequence[int]) -> np.ndarray:
