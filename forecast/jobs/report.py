@@ -166,6 +166,17 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
                 "intervals, influence, sensitivity", "--draws")
 
 
+def fitted_pair(paths: ScenarioPaths, inputs: Inputs, seed: int, settings, prepared: PreparedFit,
+                team, use_cache: bool, strict: bool) -> tuple[Posterior, Posterior]:
+    """(posterior, prior) a report shows: the team's pool where the scenario has analysts,
+    else the scenario's own fit and prior, through the cache (report and update alike)."""
+    if team is not None:
+        return team.posterior, team.prior
+    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
+                           engine=prepared.engine, prepared=prepared)
+    return posterior, cached_prior(paths, inputs, seed, use_cache, prepared, prior_draws(settings))
+
+
 def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = False,
                 write: bool = True, use_cache: bool = True, engine: str = "auto",
                 as_of: dt.date | None = None, analyst: str | None = None) -> ReportResult:
@@ -185,12 +196,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
                                + b"\0analyst\0" + paths.analyst_priors(analyst).read_bytes())
     team = None if analyst is not None else team_fit(paths, inputs, seed, prepared, settings,
                                                      use_cache, strict)
-    if team is None:
-        posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
-                               engine=engine, prepared=prepared)
-        prior = cached_prior(paths, inputs, seed, use_cache, prepared, prior_draws(settings))
-    else:
-        posterior, prior = team.posterior, team.prior
+    posterior, prior = fitted_pair(paths, inputs, seed, settings, prepared, team, use_cache, strict)
     problem = prepared.problem
     influences = influence(problem.net, inputs.evidence, problem.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, problem=problem,

@@ -35,11 +35,9 @@ from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import EvidenceItem, Inputs
 from .budget import Work
 from .report import (
-    cached_fit,
-    cached_prior,
     checked_problem,
+    fitted_pair,
     prepare_fit,
-    prior_draws,
     report_work,
     with_recalibration,
 )
@@ -423,12 +421,7 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
     prepared = prepare_fit(paths, inputs, settings, engine, update_work)
     team = team_fit(paths, inputs, seed, prepared, settings, use_cache, strict)
-    if team is None:
-        posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, strict=strict,
-                               engine=engine, work=update_work, prepared=prepared)
-        prior = cached_prior(paths, inputs, seed, use_cache, prepared, prior_draws(settings))
-    else:
-        posterior, prior = team.posterior, team.prior
+    posterior, prior = fitted_pair(paths, inputs, seed, settings, prepared, team, use_cache, strict)
     fitted = prepared.problem
     influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
