@@ -6,6 +6,8 @@ carries, besides the forecasts, a short content hash of every item and the exact
 the items (and clusters) that moved each node most, so the diff can say which added, removed
 or changed items account for each node's shift without refitting anything. What is stored per
 item, and why, is in docs/history.md: the line must stay small when the evidence is large.
+One module past 400 lines because the snapshot and the diff read each other's keys: what
+`make_snapshot` stores is exactly what `what_changed` compares.
 """
 
 from __future__ import annotations

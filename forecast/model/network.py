@@ -6,6 +6,9 @@ A joint state x is a row of `states` (0/1 per node, in scenario order). CPT entr
 that configuration, `uses_no[s, k]` likewise for no. So for entry probabilities theta,
 
     log P(x_s | theta) = uses_yes[s] @ log(theta) + uses_no[s] @ log(1 - theta).
+
+One module past 400 lines because the network's arrays and the evidence weights laid over them
+share one indexing (entries, states, cells): split, each half would have to restate it.
 """
 
 from __future__ import annotations
