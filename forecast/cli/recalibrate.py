@@ -27,7 +27,8 @@ def recalibrate(
     root: RootOption = None,
     backtests: Annotated[bool, typer.Option(
         "--backtests", help="Also learn from the replayed forecasts (what `forecast backtest` "
-        "replays) of scenarios without analysts, for questions the histories do not hold.")] = False,
+        "replays: the team's pool and each analyst's own), for questions the histories do not "
+        "hold.")] = False,
     seed: SeedOption = DEFAULTS["seed"],
     fmt: TableOrJsonOption = TableOrJson.table,
     workers: WorkersOption = None,

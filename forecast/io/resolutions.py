@@ -95,7 +95,7 @@ def scoring_node(node: dict) -> dict | None:
     if node.get("distribution"):
         return {"mean": None, "resolved": node.get("resolved"),
                 "distribution": {str(row["state"]): float(row["mean"])
-                                 for row in node["distribution"]}}
+                                 for row in node["distribution"]}, **_by_analyst(node)}
     return None
 
 
@@ -109,9 +109,16 @@ def _scoring_snapshot(record: dict) -> dict:
 
 
 def _by_analyst(node: dict) -> dict:
-    """A team's snapshot keeps each analyst's P(yes) beside the pool (jobs/team.py)."""
-    numbers = {analyst: float(value) for analyst, value in (node.get("by_analyst") or {}).items()
-               if isinstance(value, int | float) and not isinstance(value, bool)}
+    """A team's snapshot keeps each analyst's numbers beside the pool (jobs/team.py): P(yes) on
+    a yes/no question, else their distribution ({state: mean})."""
+    numbers: dict[str, float | dict[str, float]] = {}
+    for analyst, value in (node.get("by_analyst") or {}).items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            numbers[analyst] = float(value)
+        elif isinstance(value, list) and all(isinstance(row, dict) and "state" in row
+                                             and isinstance(row.get("mean"), int | float)
+                                             for row in value):
+            numbers[analyst] = {str(row["state"]): float(row["mean"]) for row in value}
     return {"by_analyst": numbers} if numbers else {}
 
 

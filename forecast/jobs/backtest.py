@@ -17,17 +17,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import MODEL_VERSION
+from ..analysis.pooling import pool_posteriors
 from ..analysis.scoring import DEFAULT_BINS
 from ..analysis.summaries import interval, node_forecasts, state_view
 from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
-from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
+from ..io.project import ScenarioPaths, load_inputs, load_team, resolve_root, scenario_paths
 from ..io.replay import inputs_as_of, replay_dates
 from ..io.resolutions import scoring_node
 from ..model.network import conditions_of, node_log_weights, state_log_weights
@@ -37,39 +39,45 @@ from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 from .score import ScoredForecast, score_document, scored_forecasts
 
 
-def backtest_work(inputs: Inputs, settings: SamplerSettings | None = None) -> Work:
-    """One exact fit per replay date."""
-    return Work("backtest", len(replay_dates(inputs)) * exact_fit_inferences(
-        settings or SamplerSettings(progress=False)), "one fit per replay date")
+def backtest_work(inputs: Inputs, settings: SamplerSettings | None = None,
+                  fits_per_date: int = 1) -> Work:
+    """One exact fit per replay date (per analyst, on a scenario with analysts)."""
+    return Work("backtest", len(replay_dates(inputs)) * fits_per_date * exact_fit_inferences(
+        settings or SamplerSettings(progress=False)), "one fit per replay date (and analyst)")
 
 
 @dataclass(frozen=True)
 class Replay:
     """One replay date: its problem (the base structure with that day's evidence weights and
-    conditions) and what its snapshot says besides the forecasts."""
+    conditions), on a scenario with analysts each analyst's (their priors, the same weights and
+    conditions), and what its snapshot says besides the forecasts."""
 
     day: dt.date
     problem: Problem
     evidence_hash: str
     evidence_items: int
     resolved: dict[str, str]
+    team: tuple[tuple[str, Problem], ...] = ()
 
 
-def replays(inputs: Inputs, base: Problem) -> list[Replay]:
+def replays(inputs: Inputs, base: Problem,
+            team: Sequence[tuple[str, Problem]] = ()) -> list[Replay]:
     """One replay per distinct evidence date, sharing `base`'s network (`base`: the problem
-    prepared from `inputs`)."""
+    prepared from `inputs`), and each analyst's (`team`: (id, problem prepared from their
+    view of `inputs`))."""
     node_ids = base.net.node_ids
     out = []
     for day in replay_dates(inputs):
         replay = inputs_as_of(inputs, day)
-        problem = dataclasses.replace(
-            base, node_log_weights=node_log_weights(node_ids, replay.evidence),
-            conditions=conditions_of(replay.resolutions),
-            state_log_weights=(state_log_weights(base.net, replay.evidence)
-                               if base.net.multistate else None))
-        out.append(Replay(day, problem, replay.evidence_hash,
+        day_data = {"node_log_weights": node_log_weights(node_ids, replay.evidence),
+                    "conditions": conditions_of(replay.resolutions),
+                    "state_log_weights": (state_log_weights(base.net, replay.evidence)
+                                          if base.net.multistate else None)}
+        out.append(Replay(day, dataclasses.replace(base, **day_data), replay.evidence_hash,
                           len({it.item_id for it in replay.evidence}),
-                          {r.node: r.state for r in replay.resolutions}))
+                          {r.node: r.state for r in replay.resolutions},
+                          tuple((name, dataclasses.replace(mine, **day_data))
+                                for name, mine in team)))
     return out
 
 
@@ -81,14 +89,24 @@ class ReplayFit:
     settings: SamplerSettings
 
 
-def replay_forecasts(shared: ReplayFit, task: tuple[str, Problem]) -> list[tuple]:
-    """One replay's task (engine, problem): per node, the mean and interval `report --as-of D`
-    states (so every replay is fitted with the command's own seed, as that report would be),
-    and on a question that is not yes/no, null ones and its distribution."""
-    engine, problem = task
-    posterior = fit(problem, engine, shared.seed, shared.settings)
+def replay_forecasts(shared: ReplayFit, task: tuple) -> tuple[list[tuple], dict[str, list]]:
+    """One replay's task (engine, problem, team): per node, the mean and interval `report
+    --as-of D` states (so every replay is fitted with the command's own seed, as that report
+    would be), and on a question that is not yes/no, null ones and its distribution. With a
+    team ((analyst, problem), ...), as that report does: each analyst's fit, the forecasts
+    those of their logarithmic pool, and each analyst's own beside them."""
+    engine, problem, team = task
+    if not team:
+        return _forecasts(problem.net, fit(problem, engine, shared.seed, shared.settings)), {}
+    own = {name: fit(mine, engine, shared.seed, shared.settings) for name, mine in team}
+    pooled = pool_posteriors(problem.net, list(own.values()))
+    return (_forecasts(problem.net, pooled),
+            {name: _forecasts(problem.net, posterior) for name, posterior in own.items()})
+
+
+def _forecasts(net, posterior) -> list[tuple]:
+    """Per node (mean, interval), or on a question that is not yes/no (None, None, rows)."""
     forecasts = node_forecasts(posterior.p_yes, posterior.means)
-    net = problem.net
     if not net.node_states:
         return forecasts
     means, draws = state_view(net, posterior)
@@ -110,17 +128,30 @@ def replay_forecasts(shared: ReplayFit, task: tuple[str, Problem]) -> list[tuple
     return out
 
 
-def snapshot(replay: Replay, forecasts: list[tuple]) -> dict:
+def snapshot(replay: Replay, fitted: tuple[list[tuple], dict[str, list]]) -> dict:
     """A replay's snapshot: per node its mean and interval, and on a question that is not
-    yes/no (mean and interval null) its `distribution`, as a history snapshot has them."""
+    yes/no (mean and interval null) its `distribution`, as a history snapshot has them; a
+    team's also `analysts` and per node `by_analyst` (each analyst's mean, or distribution),
+    as a team's history snapshot has them."""
+    forecasts, own = fitted
     node_ids = replay.problem.net.node_ids
+
+    def by_analyst(v: int) -> dict:
+        if not own:
+            return {}
+        return {"by_analyst": {name: mine[v][0] if mine[v][0] is not None else mine[v][2]
+                               for name, mine in own.items()}}
+
     return {"as_of": replay.day.isoformat(),
             "evidence_hash": replay.evidence_hash,
             "evidence_items": replay.evidence_items,
+            **({"analysts": list(own)} if own else {}),
             "nodes": [{"id": node_id, "mean": forecast[0], "interval": forecast[1],
                        "resolved": replay.resolved.get(node_id),
-                       **({"distribution": forecast[2]} if len(forecast) > 2 else {})}
-                      for node_id, forecast in zip(node_ids, forecasts, strict=True)]}
+                       **({"distribution": forecast[2]} if len(forecast) > 2 else {}),
+                       **by_analyst(v)}
+                      for v, (node_id, forecast) in enumerate(zip(node_ids, forecasts,
+                                                                  strict=True))]}
 
 
 def _scoring_view(snapshot: dict) -> dict:
@@ -138,6 +169,12 @@ def _score(document: dict) -> dict:
             "log_floor": document["log_floor"], "n_bins": document["n_bins"],
             "decomposition": document["decomposition"], "bins": document["bins"],
             "by_node": document["by_node"]}
+
+
+def _team_scores(document: dict) -> dict:
+    """A team's replays: `analysts` (each analyst's own replayed forecasts scored as the pool's
+    are: count, brier, log_score, rps) and `pool`; {} without analysts."""
+    return {key: document[key] for key in ("analysts", "pool") if key in document}
 
 
 @dataclass
@@ -158,12 +195,16 @@ class PlannedBacktest:
 
 def plan_backtest(paths: ScenarioPaths, settings: SamplerSettings | None = None,
                   engine: str = "auto") -> PlannedBacktest:
-    """Load, choose the engine, hold the work to the budgets, and list the replays."""
+    """Load, choose the engine, hold the work to the budgets, and list the replays (on a
+    scenario with analysts, each replay fits every analyst and pools them, as report does)."""
     inputs = load_inputs(paths)
     base = prepare(inputs)
     chosen = choose_engine(paths, base, engine)
-    check_budgets(paths, base, chosen, backtest_work(inputs, settings))
-    return PlannedBacktest(paths, inputs, chosen, replays(inputs, base))
+    team = [(a.id, prepare(Inputs(a.scenario, inputs.evidence, inputs.resolutions,
+                                  inputs.evidence_hash)))
+            for a in load_team(paths, inputs.scenario)]
+    check_budgets(paths, base, chosen, backtest_work(inputs, settings, max(1, len(team))))
+    return PlannedBacktest(paths, inputs, chosen, replays(inputs, base, team))
 
 
 def scenario_document(planned: PlannedBacktest, snapshots: list[dict], seed: int,
@@ -192,6 +233,7 @@ def scenario_document(planned: PlannedBacktest, snapshots: list[dict], seed: int
                         for r in inputs.resolutions],
         "snapshots": snapshots,
         "score": _score(scored),
+        **_team_scores(scored),
         "forecasts": scored["forecasts"],
         "empty_reason": _empty_reason(snapshots, inputs, forecasts),
     }
@@ -202,7 +244,7 @@ def fit_replays(planned: list[PlannedBacktest], seed: int, settings: SamplerSett
                 runner: Runner | None = None, progress: Progress | None = None) -> list[list[dict]]:
     """Every scenario's replays as one list of tasks (so `--all` spreads them over every
     worker); per scenario, its snapshots in date order."""
-    items = [(p.engine, r.problem) for p in planned for r in p.replays]
+    items = [(p.engine, r.problem, r.team) for p in planned for r in p.replays]
     fitted = iter((runner or InProcess()).map(
         replay_forecasts, items, ReplayFit(seed, settings or SamplerSettings(progress=False)),
         progress))
@@ -231,9 +273,11 @@ def pooled_document(ids: list[str], backtests: list[ScenarioBacktest], n_bins: i
         "model_version": MODEL_VERSION,
         "backtests": [{"scenario": b.document["scenario"], "title": b.document["title"],
                        "engine": b.document["engine"], "snapshots": b.document["snapshots"],
-                       "score": {k: b.document["score"][k] for k in ("brier", "log_score", "n")}}
+                       "score": {k: b.document["score"][k] for k in ("brier", "log_score", "n")},
+                       **_team_scores(b.document)}
                       for b in backtests],
         "score": _score(scored),
+        **_team_scores(scored),
         "forecasts": scored["forecasts"],
         "empty_reason": "" if forecasts else "No replay of any scenario came before a resolution.",
     }

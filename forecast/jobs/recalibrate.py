@@ -70,9 +70,9 @@ def fit_task(shared: Shared, task: tuple[np.random.SeedSequence, np.ndarray, boo
 
 def collect_pairs(root: Path, backtests: bool = False) -> tuple[list[Pair], list[str]]:
     """Every resolved (group, yes/no question) pair in the histories under the root, each
-    question once per group; with `backtests`, also the replayed forecasts of scenarios without
-    analysts (the replay is the scenario's own forecast, its team's) for questions the history
-    does not already hold."""
+    question once per group; with `backtests`, also the replayed forecasts (the team's pool and,
+    on a scenario with analysts, each analyst's own) for questions the history does not already
+    hold."""
     pairs: list[Pair] = []
     ids = scenario_ids(root)
     for scenario_id in ids:
@@ -85,10 +85,7 @@ def collect_pairs(root: Path, backtests: bool = False) -> tuple[list[Pair], list
 
         have = {(p.group, p.scenario, p.node) for p in pairs}
         for scenario_id in ids:
-            paths = scenario_paths(root, scenario_id)
-            if paths.analysts.is_dir() and any(paths.analysts.glob("*.toml")):
-                continue
-            planned = plan_backtest(paths)
+            planned = plan_backtest(scenario_paths(root, scenario_id))
             replayed = fit_replays([planned], 0)[0]
             extra = pairs_from_snapshots(scenario_id, planned.inputs.resolutions,
                                          [_scoring_view(s) for s in replayed])

@@ -17,8 +17,6 @@ from .. import MODEL_VERSION
 from ..analysis.scoring import (
     DEFAULT_BINS,
     LOG_FLOOR,
-    brier_score,
-    log_score,
     pair_scores,
     score_pairs,
 )
@@ -46,7 +44,8 @@ class ScoredForecast:
     states: tuple[str, ...] = ()     # a question that is not yes/no: its states, declared order,
     distribution: tuple[float, ...] = ()    # and the forecast of each
     ordered: bool = False
-    by_analyst: tuple[tuple[str, float], ...] = ()     # a team's snapshot: each analyst's P(yes)
+    # a team's snapshot: each analyst's P(yes), or their distribution (the states' order)
+    by_analyst: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
 
     @property
     def scored(self) -> tuple:
@@ -79,15 +78,19 @@ def scored_forecasts(scenario: str, resolutions, snapshots: list[dict],
                 if r.state not in states:
                     continue
                 probs = tuple(float(p) for p in node["distribution"].values())
+                mine = tuple(sorted((a, tuple(float(d[s]) for s in states))
+                                    for a, d in (node.get("by_analyst") or {}).items()
+                                    if isinstance(d, dict) and set(d) == set(states)))
                 pairs.append(ScoredForecast(
                     scenario, r.node, snap["as_of"], snap["generated_at"], snap["evidence_hash"],
                     probs[states.index(r.state)], r.state, r.date, states, probs,
-                    bool((ordered or {}).get(r.node))))
+                    bool((ordered or {}).get(r.node)), mine))
             else:
                 pairs.append(ScoredForecast(
                     scenario, r.node, snap["as_of"], snap["generated_at"], snap["evidence_hash"],
                     node["mean"], r.outcome, r.date,
-                    by_analyst=tuple(sorted((node.get("by_analyst") or {}).items()))))
+                    by_analyst=tuple(sorted((a, p) for a, p in (node.get("by_analyst") or {}).items()
+                                            if isinstance(p, float)))))
     return pairs
 
 
@@ -160,17 +163,20 @@ def _forecast_row(x: ScoredForecast) -> dict:
 
 def analyst_scores(forecasts: list[ScoredForecast]) -> dict:
     """With analysts' numbers in the history: `analysts`, each analyst's Brier and log score
-    over the pairs they forecast (the top-level scores are the team's pool); {} without."""
+    (and RPS, null without ordered questions) over the pairs they forecast, scored exactly as
+    the pool's are (the top-level scores are the team's pool); {} without."""
     names = sorted({a for x in forecasts for a, _p in x.by_analyst})
     if not names:
         return {}
     out = {}
     for name in names:
-        mine = [(dict(x.by_analyst)[name], x.outcome) for x in forecasts
-                if name in dict(x.by_analyst)]
-        f, y = [p for p, _o in mine], [int(o) for _p, o in mine]
-        out[name] = {"count": len(mine), "brier": _clean(brier_score(f, y)),
-                     "log_score": _clean(log_score(f, y))}
+        mine = [(dict(x.by_analyst)[name], x) for x in forecasts if name in dict(x.by_analyst)]
+        brier, logs, rps = pair_scores([p for p, _x in mine], [x.scored[1] for _p, x in mine],
+                                       [x.ordered for _p, x in mine])
+        ranked = rps[~np.isnan(rps)]
+        out[name] = {"count": len(mine), "brier": _clean(np.mean(brier)),
+                     "log_score": _clean(np.mean(logs)),
+                     "rps": _clean(np.mean(ranked)) if len(ranked) else None}
     return {"analysts": out, "pool": "log_odds"}
 
 

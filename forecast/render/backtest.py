@@ -71,6 +71,15 @@ def print_backtest(document: dict, written, display, console: Console) -> None:
                   markup=False, highlight=False)
     if not score["n"]:
         console.print(document["empty_reason"], markup=False, highlight=False, soft_wrap=True)
+    elif document.get("analysts"):
+        team = Table(title="Each analyst's replays (the score above is the team's pool)",
+                     title_justify="left")
+        for name in ("analyst", "scored", "Brier", "log score", "RPS"):
+            team.add_column(name, justify="left" if name == "analyst" else "right")
+        for name, scores in document["analysts"].items():
+            team.add_row(Text(name), str(scores["count"]), num(scores["brier"]),
+                         num(scores["log_score"]), num(scores.get("rps")))
+        console.print(team)
     if written:
         console.print("Wrote " + ", ".join(display(p) for p in written), markup=False,
                       highlight=False, soft_wrap=True)

@@ -1,0 +1,198 @@
+"""The team's forecast beyond the report: backtest, whatif, watch, sensitivity and recalibrate
+on a scenario with analysts' files answer for the team (each analyst's own computation, then
+the logarithmic pool) and, with --analyst, for one analyst. Checked against enumerations of
+each analyst's network written out here. Exact engine only."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+TWO = "two-node-beta"
+K = "k-state"
+
+# each analyst's prior means of two-node-beta: P(a), P(b | a), P(b | not a); the scenario's
+# are 1/2, 3/4, 1/4 (tests/data/priors/two-node-beta.toml); hawk gives b | a, dove gives a
+VIEWS = {"dove": (0.25, 0.75, 0.25), "hawk": (0.5, 0.9, 0.25)}
+HAWK = """
+[analyst]
+name = "Hawk"
+
+[[node]]
+id = "b"
+  [[node.prior]]
+  when = { a = true }
+  p = 0.9
+  strength = 10
+  rationale = "A nearly always brings B."
+  reference_class = "Test."
+"""
+DOVE = """
+[[node]]
+id = "a"
+  [[node.prior]]
+  beta = [1, 3]
+  rationale = "A is rare."
+  reference_class = "Test."
+"""
+GRIM = """
+[[node]]
+id = "attacks"
+  [[node.prior]]
+  dirichlet = [1, 2, 7]
+  rationale = "Sustained attacks are the norm."
+  reference_class = "test"
+"""
+
+
+def invoke(*args) -> dict | list:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def logistic_pool(values: list[float]) -> float:
+    """The logarithmic pool of yes/no forecasts, written out: logistic of the mean log-odds."""
+    mean = sum(math.log(p / (1 - p)) for p in values) / len(values)
+    return 1 / (1 + math.exp(-mean))
+
+
+def enumerate_two(view: tuple[float, float, float], lr: dict[str, float],
+                  given: dict[str, bool]) -> dict[str, float]:
+    """P(a), P(b) by enumerating the four joint states of one analyst's network, each weighted
+    by the likelihood ratios (on the yes state) and zero where a condition fails."""
+    p_a, b_if_a, b_if_not = view
+    total, yes = 0.0, {"a": 0.0, "b": 0.0}
+    for a, b in itertools.product((True, False), repeat=2):
+        if any({"a": a, "b": b}[node] != state for node, state in given.items()):
+            continue
+        p_b = b_if_a if a else b_if_not
+        w = (p_a if a else 1 - p_a) * (p_b if b else 1 - p_b)
+        w *= (lr.get("a", 1.0) if a else 1.0) * (lr.get("b", 1.0) if b else 1.0)
+        total += w
+        yes["a"] += w * a
+        yes["b"] += w * b
+    return {node: value / total for node, value in yes.items()}
+
+
+@pytest.fixture
+def team_root(tmp_path) -> Path:
+    """two-node-beta with two analysts, evidence on two dates (E1: LR 3 on b on 2025-02-01;
+    E2: LR 2 on a on 2025-03-01, both grade A1, weight 1), a resolved no on 2025-02-15 and b
+    yes on 2025-04-01."""
+    root = tmp_path / "team"
+    (root / "priors" / TWO).mkdir(parents=True)
+    (root / "evidence").mkdir()
+    shutil.copy(DATA / "priors" / f"{TWO}.toml", root / "priors")
+    evidence = (DATA / "evidence" / f"{TWO}.csv").read_text()
+    (root / "evidence" / f"{TWO}.csv").write_text(
+        evidence + "E2,a,2025-03-01,Test,A,1,2,,A looks twice as likely,\n")
+    (root / "evidence" / f"{TWO}.resolutions.csv").write_text(
+        "node,outcome,date,source\na,no,2025-02-15,Test\nb,yes,2025-04-01,Test\n")
+    (root / "priors" / TWO / "hawk.toml").write_text(HAWK)
+    (root / "priors" / TWO / "dove.toml").write_text(DOVE)
+    return root
+
+
+@pytest.fixture
+def k_team(k_root) -> Path:
+    """The k-state scenario with two analysts (grim: attacks mostly sustained; same: the
+    scenario's priors) and attacks (ordered) resolved sustained after the evidence."""
+    (k_root / "priors" / K).mkdir()
+    (k_root / "priors" / K / "grim.toml").write_text(GRIM)
+    (k_root / "priors" / K / "same.toml").write_text("")
+    (k_root / "evidence" / f"{K}.resolutions.csv").write_text(
+        "node,outcome,date,source\nattacks,sustained,2025-04-01,Test\n")
+    return k_root
+
+
+# -- backtest ----------------------------------------------------------------------------------
+
+def test_backtest_scores_each_analysts_replays_and_their_pool(team_root):
+    """Replay 2025-02-01: E1 alone; replay 2025-03-01: E1, E2 and a resolved no. Each
+    analyst's replayed forecasts are enumerations of their network; the pool is the logistic
+    of the mean log-odds; the analysts' and the pool's Brier and log scores are over the three
+    scored pairs (a by the first replay, b by both)."""
+    doc = invoke("backtest", "--root", team_root, "-s", TWO, "--format", "json")
+    first = {a: enumerate_two(v, {"b": 3.0}, {}) for a, v in VIEWS.items()}
+    second = {a: enumerate_two(v, {"a": 2.0, "b": 3.0}, {"a": False}) for a, v in VIEWS.items()}
+    pairs = {a: [(first[a]["a"], 0), (first[a]["b"], 1), (second[a]["b"], 1)] for a in VIEWS}
+    for snap, expected in zip(doc["snapshots"], (first, second), strict=True):
+        assert snap["analysts"] == ["dove", "hawk"]
+        nodes = {n["id"]: n for n in snap["nodes"]}
+        for a in VIEWS:
+            assert nodes["b"]["by_analyst"][a] == pytest.approx(expected[a]["b"], abs=1e-6)
+        assert nodes["b"]["mean"] == pytest.approx(
+            logistic_pool([expected[a]["b"] for a in VIEWS]), abs=1e-6)
+    assert doc["pool"] == "log_odds"
+    for a, scored in pairs.items():
+        mine = doc["analysts"][a]
+        assert mine["count"] == 3
+        assert mine["brier"] == pytest.approx(sum((p - y) ** 2 for p, y in scored) / 3, abs=1e-5)
+        assert mine["log_score"] == pytest.approx(
+            sum(math.log(p if y else 1 - p) for p, y in scored) / 3, abs=1e-5)
+        assert mine["rps"] is None
+    pooled = [(logistic_pool([p[i][0] for p in pairs.values()]), y)
+              for i, (_p, y) in enumerate(pairs["dove"])]
+    assert doc["score"]["brier"] == pytest.approx(sum((p - y) ** 2 for p, y in pooled) / 3, abs=1e-5)
+    html = (team_root / "reports" / TWO / "backtest.html").read_text()
+    assert "<h2>Each analyst</h2>" in html
+    table = runner.invoke(app, ["backtest", "--root", str(team_root), "-s", TWO])
+    assert "Each analyst's replays" in table.output and "hawk" in table.output
+
+
+def test_each_team_replay_equals_that_days_team_and_analyst_reports(k_team):
+    """On questions with more outcomes: a replay's pool and each analyst's distribution are
+    what `report --as-of D` (and with --analyst) states that day; attacks is ordered, so each
+    analyst has a ranked probability score, computed here from their reports."""
+    doc = invoke("backtest", "--root", k_team, "-s", K, "--format", "json")
+    rps = {}
+    for snap in doc["snapshots"]:
+        team = invoke("report", "--root", k_team, "-s", K, "--as-of", snap["as_of"],
+                      "--format", "json")
+        attacks = {n["id"]: n for n in snap["nodes"]}["attacks"]
+        assert [r["mean"] for r in attacks["distribution"]] == pytest.approx(
+            [r["mean"] for r in team["nodes"][0]["distribution"]], abs=1e-6)
+        for a in ("grim", "same"):
+            alone = invoke("report", "--root", k_team, "-s", K, "--as-of", snap["as_of"],
+                           "--analyst", a, "--format", "json")
+            rows = {r["state"]: r["mean"] for r in alone["nodes"][0]["distribution"]}
+            mine = {r["state"]: r["mean"] for r in attacks["by_analyst"][a]}
+            assert mine == pytest.approx(rows, abs=1e-6)
+            cumulative = [rows["none"], rows["none"] + rows["sporadic"]]
+            rps.setdefault(a, []).append(sum(c ** 2 for c in cumulative) / 2)   # outcome: last
+    for a, scores in rps.items():
+        assert doc["analysts"][a]["count"] == len(scores)
+        assert doc["analysts"][a]["rps"] == pytest.approx(sum(scores) / len(scores), abs=1e-5)
+
+
+# -- recalibrate --backtests ------------------------------------------------------------------
+
+def test_recalibrate_backtests_take_each_analysts_and_the_pools_replays(team_root):
+    """No history: with backtests, every resolved question counts once per group (the team's
+    pool and each analyst), each at its latest replay before it resolved (a: the first
+    replay; b: the second), with the numbers the enumerations give."""
+    from forecast.jobs.recalibrate import collect_pairs
+
+    assert collect_pairs(team_root)[0] == []
+    pairs, _ids = collect_pairs(team_root, backtests=True)
+    got = {(p.group, p.node): (p.p, p.outcome) for p in pairs}
+    first = {a: enumerate_two(v, {"b": 3.0}, {}) for a, v in VIEWS.items()}
+    second = {a: enumerate_two(v, {"a": 2.0, "b": 3.0}, {"a": False}) for a, v in VIEWS.items()}
+    expected = {(a, "a"): (first[a]["a"], False) for a in VIEWS}
+    expected |= {(a, "b"): (second[a]["b"], True) for a in VIEWS}
+    expected[("team", "a")] = (logistic_pool([first[a]["a"] for a in VIEWS]), False)
+    expected[("team", "b")] = (logistic_pool([second[a]["b"] for a in VIEWS]), True)
+    assert set(got) == set(expected)
+    for key, (p, outcome) in expected.items():
+        assert got[key][0] == pytest.approx(p, abs=1e-6) and got[key][1] is outcome
