@@ -93,8 +93,9 @@ def test_charts_are_svg_with_no_external_reference_and_reproducible():
     doc = document(history=[{"as_of": "2025-03-06", "nodes": [{"id": "ceasefire", "mean": 0.4,
                                                                 "interval": [0.2, 0.6]}]}])
     charts = report_charts(doc)
-    assert set(charts) == {"forecast", "history", "structure"}
-    for uri in charts.values():
+    assert set(charts) == {"forecast", "history", "structure", "state_history"}
+    assert charts["state_history"] == {}                     # a yes/no scenario has none
+    for uri in (uri for name, uri in charts.items() if name != "state_history"):
         root = svg_of(uri)
         assert root.tag.endswith("svg")
         for element in root.iter():
@@ -118,7 +119,7 @@ def test_drawing_the_report_charts_never_imports_a_plotting_library():
             "'interval_prob': 0.9, 'term': 'unlikely', 'resolved': None}], 'terms': {}, "
             "'as_of': '2025-03-01', 'history': [{'as_of': '2025-02-01', 'nodes': [{'id': 'a', "
             "'mean': 0.35, 'interval': [0.2, 0.5]}]}]}\n"
-            "assert all(charts.report_charts(doc).values())\n"
+            "assert all(v for k, v in charts.report_charts(doc).items() if k != 'state_history')\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('matplotlib', 'pymc', 'pytensor', 'arviz'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

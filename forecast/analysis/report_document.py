@@ -371,13 +371,23 @@ class DecisionFields(TypedDict):
     whatif_page: WhatifPage
 
 
+class HistoryState(TypedDict):
+    """One state of a charted snapshot's question of more outcomes."""
+
+    state: str
+    mean: float
+    interval: list[float] | None
+
+
 class HistoryNode(TypedDict):
-    """A node of a charted snapshot: its mean and interval (null when the line had none).
+    """A node of a charted snapshot: its mean and interval (null when the line had none); a
+    question of more outcomes has a null mean and interval and each state's in `distribution`.
     Keys fixed by docs/json.md."""
 
     id: str
-    mean: float
+    mean: float | None
     interval: list[float] | None
+    distribution: NotRequired[list[HistoryState]]
 
 
 class HistoryEntry(TypedDict):

@@ -35,14 +35,25 @@ def _chart_snapshot(record: dict) -> HistoryEntry | None:
         return None
     nodes: list[HistoryNode] = []
     for node in record["nodes"]:
-        interval = node.get("interval")
-        if not (isinstance(interval, list) and len(interval) == 2 and all(map(is_probability, interval))):
-            interval = None
-        nodes.append({"id": node["id"], "mean": float(node["mean"]),
-                      "interval": [float(b) for b in interval] if interval else None})
+        if node.get("mean") is None:
+            # a question of more outcomes: each state's forecast (read_history_tolerant checked
+            # that every state has a name and a mean in [0, 1])
+            nodes.append({"id": node["id"], "mean": None, "interval": None, "distribution": [
+                {"state": row["state"], "mean": float(row["mean"]), "interval": _interval(row)}
+                for row in node["distribution"]]})
+            continue
+        nodes.append({"id": node["id"], "mean": float(node["mean"]), "interval": _interval(node)})
     return {"as_of": dt.date.fromisoformat(str(record["as_of"])).isoformat(),
             "generated_at": str(record.get("generated_at") or ""),
             "evidence_hash": str(record.get("evidence_hash") or ""), "nodes": nodes}
+
+
+def _interval(entry: dict) -> list[float] | None:
+    """An entry's interval as two probabilities, or None where it has no readable one."""
+    interval = entry.get("interval")
+    if not (isinstance(interval, list) and len(interval) == 2 and all(map(is_probability, interval))):
+        return None
+    return [float(b) for b in interval]
 
 
 def read_chart_history(path: Path) -> tuple[list[HistoryEntry], int]:
@@ -52,7 +63,7 @@ def read_chart_history(path: Path) -> tuple[list[HistoryEntry], int]:
     Read tolerantly (`read_history_tolerant`): the history is for display here, so a line that
     is not a snapshot, or has no node to draw, is counted and skipped rather than failing the
     report; undecodable bytes read as U+FFFD. No file means no history yet."""
-    records, skipped = read_history_tolerant(path, replace_undecodable=True)
+    records, skipped = read_history_tolerant(path, replace_undecodable=True, distributions=True)
     snapshots = []
     for record in records:
         snapshot = _chart_snapshot(record)

@@ -1,6 +1,7 @@
 """The forecast history as the pages show it: per question, the snapshots' points in date
-order, and the report's own forecast as the latest point. Data only; the chart draws it
-(charts/history.py) and Markdown tabulates it."""
+order (each state's probability for a question of more outcomes), and the report's own
+forecast as the latest point. Data only; the charts draw it (charts/history.py,
+charts/state_history.py), Markdown and the terminal tabulate it."""
 
 from __future__ import annotations
 
@@ -20,16 +21,26 @@ def current_point(document: ReportDocument) -> dict | None:
         return None
     day = dt.date.fromisoformat(document["as_of"])
     means = {n["id"]: n["mean"] for n in document["nodes"] if n["mean"] is not None}
+    distributions = {n["id"]: {row["state"]: row["mean"] for row in n["distribution"]}
+                     for n in document["nodes"] if n["mean"] is None and n.get("distribution")}
 
     def same(snapshot: HistoryEntry) -> bool:
         theirs = {n["id"]: n["mean"] for n in snapshot.get("nodes", []) if n.get("mean") is not None}
+        their_states = {n["id"]: {row["state"]: row["mean"] for row in n["distribution"]}
+                        for n in snapshot.get("nodes", []) if n.get("distribution")}
         return (snapshot.get("as_of") == document["as_of"]
                 and snapshot.get("evidence_hash") == document.get("evidence_hash")
                 and theirs.keys() == means.keys()
-                and all(abs(theirs[k] - means[k]) < 5e-7 for k in means))
+                and all(abs(theirs[k] - means[k]) < 5e-7 for k in means)
+                and all(_same_states(their_states.get(k), p) for k, p in distributions.items()))
 
-    return {"as_of": day, "means": means,
+    return {"as_of": day, "means": means, "distributions": distributions,
             "is_snapshot": any(same(s) for s in document.get("history") or [])}
+
+
+def _same_states(theirs: dict[str, float] | None, ours: dict[str, float]) -> bool:
+    return (theirs is not None and theirs.keys() == ours.keys()
+            and all(abs(theirs[s] - ours[s]) < 5e-7 for s in ours))
 
 
 def history_series(history: Sequence[HistoryEntry], node_ids: Sequence[str]
@@ -45,3 +56,26 @@ def history_series(history: Sequence[HistoryEntry], node_ids: Sequence[str]
                 interval = tuple(bounds) if bounds else None
                 by_date[node["id"]][day] = (day, node["mean"], interval)
     return {node_id: [points[d] for d in sorted(points)] for node_id, points in by_date.items()}
+
+
+def state_series(history: Sequence[HistoryEntry], node_id: str, states: Sequence[str]
+                 ) -> list[tuple[dt.date, dict[str, float]]]:
+    """A question of more outcomes through the history: (as-of date, {state: probability}) in
+    date order, the last snapshot of a day kept. A snapshot whose states are not the question's
+    (written before its states were renamed, or by hand) is left out: its numbers are not
+    comparable."""
+    by_date: dict[dt.date, dict[str, float]] = {}
+    wanted = set(states)
+    for snapshot in history:
+        for node in snapshot["nodes"]:
+            rows = node.get("distribution") if node["id"] == node_id else None
+            if rows and {row["state"] for row in rows} == wanted and len(rows) == len(wanted):
+                by_date[dt.date.fromisoformat(snapshot["as_of"])] = {
+                    row["state"]: row["mean"] for row in rows}
+    return [(day, by_date[day]) for day in sorted(by_date)]
+
+
+def leader(probabilities: dict[str, float], states: Sequence[str]) -> tuple[str, float]:
+    """The most likely state and its probability (ties: the first in the question's order)."""
+    best = max(states, key=lambda state: probabilities[state])
+    return best, probabilities[best]

@@ -94,7 +94,7 @@ def _percent(q: float) -> int:
     return int(round(100 * q))
 
 
-def render_html(document: ReportDocument, charts: dict[str, str | None] | None = None) -> str:
+def render_html(document: ReportDocument, charts: dict | None = None) -> str:
     """The report page; `charts` (from `charts.report_charts`) may come from a cache."""
     if charts is None:
         from .charts import report_charts

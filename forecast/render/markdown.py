@@ -12,7 +12,7 @@ from . import as_of_words, engine_words, ess_text, pct, term_of, timestamp, trus
 from .decisions import sensitivity_markdown
 from .evidence import INFLUENCE_SHOWN, evidence_log, influence_rows
 from .graph_layout import depths
-from .history import current_point, history_series
+from .history import current_point, history_series, leader, state_series
 from .team import (
     analysts_words,
     disagreement_items,
@@ -247,31 +247,58 @@ def _briefing_lines(document: ReportDocument) -> list[str]:
 
 
 def _history_lines(document: ReportDocument) -> list[str]:
-    """The history as a table: one row per as-of date, one column per node (the mean)."""
+    """The history as tables: one row per as-of date, one column per yes/no question (the
+    mean); then, per question of more outcomes, a table of its states' probabilities."""
     nodes = document["nodes"]
-    series = history_series(document.get("history") or [], [n["id"] for n in nodes])
+    history = document.get("history") or []
+    series = history_series(history, [n["id"] for n in nodes])
+    by_states = [(n, points) for n in nodes if n["mean"] is None and n.get("distribution")
+                 for points in [state_series(history, n["id"], n["states"])] if points]
+    now = current_point(document)
+    pending = now is not None and not now["is_snapshot"]
     lines = []
-    if not any(series.values()):
+    if not any(series.values()) and not by_states:
         lines.append(f"There is no forecast history yet: each `forecast update` adds a snapshot to "
                      f"`reports/{document['scenario']}/history.jsonl`.")
-    else:
+    elif any(series.values()):
         dates = sorted({point[0] for points in series.values() for point in points})
         means = {node_id: {point[0]: point[1] for point in points} for node_id, points in series.items()}
-        # questions with more outcomes have no single mean to chart here (their cards do)
+        # questions with more outcomes have a table each, below
         nodes = [n for n in nodes if n["mean"] is not None]
         lines += ["| as of | " + " | ".join(f"`{n['id']}`" for n in nodes) + " |",
                   "|---|" + "---:|" * len(nodes)]
         for day in dates:
             cells = [pct(means[n["id"]][day]) if day in means[n["id"]] else "" for n in nodes]
             lines.append(f"| {day.isoformat()} | " + " | ".join(cells) + " |")
-        now = current_point(document)
-        if now is not None and not now["is_snapshot"]:
+        if pending:
             cells = [pct(now["means"].get(n["id"])) for n in nodes]
             lines.append(f"| {now['as_of'].isoformat()} (this report, not yet a snapshot) | "
                          + " | ".join(cells) + " |")
+    for node, points in by_states:
+        lines += _state_history_lines(node, points, now if pending else None, first=not lines)
     skipped = document.get("history_skipped", 0)
     if skipped:
         lines += ["", f"{skipped} unreadable line(s) of the history were left out."]
+    return lines
+
+
+def _state_history_lines(node: NodeReport, points, now: dict | None, first: bool) -> list[str]:
+    """One question of more outcomes through the history: a row per as-of date, a column per
+    state (its probability), and the most likely state."""
+    states = node["states"]
+    order = "ordered, lowest first" if node["ordered"] else "unordered"
+    name = f"**{_label(node)}** (`{node['id']}`)" if node.get("label") else f"`{node['id']}`"
+    rows = [(day.isoformat(), probabilities) for day, probabilities in points]
+    if now is not None:
+        rows.append((f"{now['as_of'].isoformat()} (this report, not yet a snapshot)",
+                     now["distributions"][node["id"]]))
+    lines = ([] if first else [""]) + [
+        f"{name}: each outcome's probability ({len(states)} outcomes, {order})", "",
+        "| as of | " + " | ".join(md_escape(state) for state in states) + " | most likely |",
+        "|---|" + "---:|" * len(states) + "---|"]
+    for day, probabilities in rows:
+        lines.append(f"| {day} | " + " | ".join(pct(probabilities[state]) for state in states)
+                     + f" | {md_escape(leader(probabilities, states)[0])} |")
     return lines
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import as_of_words, engine_words, ess_text, overdue_banner, pct, term_of
+from .history import current_point, leader, state_series
 from .team import analysts_words, disagreement_items, recalibration_sentence, team_sentence
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ def render_text(document: ReportDocument, table: Table, width: int) -> str:
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     print_banners(document, console)
     console.print(table)
+    print_state_history(document, console)
     print_disagreement(document, console)
     console.print(diagnostics_line(document), markup=False)
     return buffer.getvalue()
@@ -141,6 +143,7 @@ def render_text(document: ReportDocument, table: Table, width: int) -> str:
 def print_report(document: ReportDocument, console: Console) -> None:
     print_banners(document, console)
     console.print(report_table(document))
+    print_state_history(document, console)
     print_disagreement(document, console)
     console.print(diagnostics_line(document), markup=False, style="dim")
 
@@ -164,3 +167,41 @@ def print_disagreement(document: ReportDocument, console: Console) -> None:
             for analyst, number, own, rationale in row["views"]:
                 why = rationale if own else "(the scenario's prior) " + rationale
                 console.print(Text(f"    {analyst} {number}: {why}"), soft_wrap=True)
+
+
+STATE_HISTORY_SHOWN = 5     # points per question: the first, then the last four
+
+
+def state_history_lines(document: ReportDocument) -> list[str]:
+    """Each question of more outcomes through its history, on one line: the most likely
+    outcome and its probability at each snapshot (the first and the last few), and at this
+    report where it is not a snapshot yet. The pages chart every state."""
+    history = document.get("history") or []
+    now = current_point(document)
+    pending = now is not None and not now["is_snapshot"]
+    lines = []
+    for node in document["nodes"]:
+        if node["mean"] is not None or not node.get("distribution"):
+            continue
+        points = [(day.isoformat(), p) for day, p in state_series(history, node["id"], node["states"])]
+        if not points:
+            continue
+        if pending:
+            points.append(("this report", now["distributions"][node["id"]]))
+        words = [f"{day} {state} {pct(p)}"
+                 for day, probabilities in points for state, p in [leader(probabilities, node["states"])]]
+        if len(words) > STATE_HISTORY_SHOWN:
+            words = [words[0], "…", *words[-(STATE_HISTORY_SHOWN - 1):]]
+        lines.append(f"  {node['id']}: " + " → ".join(words))
+    return lines
+
+
+def print_state_history(document: ReportDocument, console: Console) -> None:
+    """Below the table: how each question of more outcomes has moved (the yes/no questions'
+    history is charted in the pages)."""
+    lines = state_history_lines(document)
+    if lines:
+        console.print(Text("How the questions with more outcomes have moved (the most likely "
+                           "outcome at each snapshot):"), soft_wrap=True)
+        for line in lines:
+            console.print(Text(line), soft_wrap=True)
