@@ -287,7 +287,8 @@ def _state_history_lines(node: NodeReport, points, now: dict | None, first: bool
     state (its probability), and the most likely state."""
     states = node["states"]
     order = "ordered, lowest first" if node["ordered"] else "unordered"
-    name = f"**{_label(node)}** (`{node['id']}`)" if node.get("label") else f"`{node['id']}`"
+    named = node.get("label") not in (None, node["id"])
+    name = f"**{_label(node)}** (`{node['id']}`)" if named else f"`{node['id']}`"
     rows = [(day.isoformat(), probabilities) for day, probabilities in points]
     if now is not None:
         rows.append((f"{now['as_of'].isoformat()} (this report, not yet a snapshot)",
