@@ -192,3 +192,10 @@ def test_labels_never_overlap_and_stay_in_the_plot():
     assert placed[0] >= 55 and placed[-1] <= 215 and placed[0] == 100.0
     crowded = spread_labels([60.0] * 12, top=55, bottom=200, step=15)     # do not fit: evenly spaced
     assert crowded[0] == 55 and crowded[-1] == 200
+
+
+def test_the_pages_evidence_log_names_each_item(k_root):
+    _, _, html, _ = report(k_root)
+    log = html.split('id="evidence-log"')[1].split("</table>")[0]
+    for item in ("E001", "E002", "E003", "E004"):
+        assert f'<tr data-item="{item}"><td>{item}</td>' in log
