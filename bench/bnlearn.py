@@ -10,7 +10,7 @@ state), then
   loads the file, enters the evidence and computes every posterior.
 
     python bench/bnlearn.py                   # the networks in tests/data/bnlearn
-    python bench/bnlearn.py andes win95pts    # some of them
+    python bench/bnlearn.py andes barley      # some of them (fetched when not shipped)
     python bench/bnlearn.py --all             # also the large ones (scripts/bnlearn_networks.py)
     python bench/bnlearn.py --strength 20 andes   # Dirichlet rows around the CPTs: draws too
 
@@ -210,16 +210,16 @@ def main(argv: list[str]) -> None:
         at = argv.index("--strength")
         strength = float(argv[at + 1])
         argv = argv[:at] + argv[at + 2:]
-    if "--all" in argv:
+    chosen = [a for a in argv if not a.startswith("-")]
+    if "--all" in argv or any(not (SHIPPED / f"{name}.bif.gz").exists() for name in chosen):
         sys.path.insert(0, str(REPO / "scripts"))
         from bnlearn_networks import all_networks
 
         folder = all_networks()
-        names = sorted(p.name.removesuffix(".bif.gz") for p in folder.glob("*.bif.gz"))
+        names = chosen or sorted(p.name.removesuffix(".bif.gz") for p in folder.glob("*.bif.gz"))
     else:
         folder = SHIPPED
-        names = [a for a in argv if not a.startswith("-")] or sorted(
-            p.name.removesuffix(".bif.gz") for p in SHIPPED.glob("*.bif.gz"))
+        names = chosen or sorted(p.name.removesuffix(".bif.gz") for p in SHIPPED.glob("*.bif.gz"))
     print(f"CPTs: {'Dirichlet, strength ' + str(strength) if strength else 'fixed'}; evidence: "
           f"{RESOLVED_SHARE:.0%} of nodes resolved, {SOFT_SHARE:.0%} with soft evidence\n")
     print("| network | nodes | import s | ours ms cold / warm | pyAgrum ms cold / warm | "

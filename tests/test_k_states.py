@@ -157,6 +157,8 @@ def test_report_json_gives_every_state_in_declared_order(tmp_path):
     ('states = ["turkey", "qatar", "nobody"]', 'states = ["turkey", "turkey", "nobody"]'),
     ('states = ["turkey", "qatar", "nobody"]', 'states = ["Turkey", "qatar", "nobody"]'),
     ('states = ["turkey", "qatar", "nobody"]', 'states = ["turkey"]'),
+    ('states = ["turkey", "qatar", "nobody"]',
+     "states = [" + ", ".join(f'"s{i}"' for i in range(101)) + "]"),
     ('dirichlet = [4, 3, 1]', "dirichlet = [4, 3, 0]"),
     ('dirichlet = [4, 3, 1]', "beta = [4, 3]"),
     ('dirichlet = [4, 3, 1]', 'term = "likely"\n  confidence = "low"'),

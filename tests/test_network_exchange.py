@@ -360,9 +360,11 @@ def _bif(tmp_path: Path, body: str) -> Path:
 @pytest.mark.parametrize("make, message", [
     (lambda d: published("child", d),
      'child.bif:16: does not parse as BIF: column 69: Syntax error : "}" expected'),
-    (lambda d: published("munin1", d),
-     "munin1.bif:node[R_APB_REPSTIM_CMAPAMP]: states: 21 states; a node has 2 to 12 "
-     "(nothing written)"),
+    (lambda d: _bif(d, "variable b {\n  type discrete [ 101 ] { "
+                       + ", ".join(f"s{i}" for i in range(101)) + " };\n}\n"
+                       "probability ( a ) {\n  table 0.5, 0.5;\n}\n"
+                       "probability ( b ) {\n  table " + ", ".join(["0.01"] * 100) + ", 0;\n}\n"),
+     "bad.bif:node[b]: states: 101 states; a node has 2 to 100 (nothing written)"),
     (lambda d: _bif(d, 'variable b {\n  type discrete [ 2 ] { yes, no };\n}\n'
                        'probability ( a ) {\n  table 0.5, 0.5;\n}\n'
                        'probability ( b | a ) {\n  (yes) 0.0, 0.0;\n  (no) 0.3, 0.7;\n}\n'),

@@ -3,8 +3,8 @@ them all: no parser of ours. pyAgrum is an optional extra (`forecast[networks]`)
 here and only when a network is read or written.
 
 Reading checks what a scenario needs and the file may not give: names that stay distinct once
-lowercased, 2 to 12 states a node, CPT rows that are distributions. Every problem is one
-`ForecastError` naming the file and the node."""
+lowercased, 2 to 100 states a node (model.spec.MAX_STATES), CPT rows that are distributions.
+Every problem is one `ForecastError` naming the file and the node."""
 
 from __future__ import annotations
 

@@ -315,7 +315,7 @@ class _Reader:
         return node_id
 
     def states(self, table: dict) -> tuple[str, ...]:
-        """A node's states: 2 to 12 lowercase identifiers, each once; yes/no when absent."""
+        """A node's states: 2 to MAX_STATES lowercase identifiers, each once; yes/no when absent."""
         if "states" not in table:
             return BINARY_STATES
         where, value = f"node[{table['id']}]", table["states"]

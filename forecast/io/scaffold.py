@@ -110,7 +110,7 @@ parents = ["driver_event"]
   rationale = "How likely the consequence is without the driver, and why."
   reference_class = "Cases without the driver: how often the consequence happened anyway."
 
-# A question with more than two outcomes (2 to 12): `states` names them (lowercase identifiers),
+# A question with more than two outcomes (2 to 100): `states` names them (lowercase identifiers),
 # `ordered = true` says they run from least to most (or earliest to latest), which adds the
 # ranked probability score and cumulative charts. Each prior is a row over the states, in their
 # order, in exactly ONE of three forms:

@@ -46,7 +46,11 @@ CPT_FORMS = ("table", "noisy_or", "log_odds")
 OUTCOMES = {"yes": True, "no": False}
 # A node without `states` is a yes/no question (README, "Questions with more than two outcomes").
 BINARY_STATES = ("yes", "no")
-MIN_STATES, MAX_STATES = 2, 12
+# The cap on states is a sanity bound, not an engine limit: the largest published networks have
+# 63-67 (bnlearn's pathfinder, barley), every state is a row of the report and a cell of every
+# Dirichlet row, and a list of hundreds is more likely a data column pasted by mistake than a
+# question; cliques past the memory budget are refused by the budget whatever the cap.
+MIN_STATES, MAX_STATES = 2, 100
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Exact inference on a network of discrete nodes (2 to 12 states each) by a junction tree:
+"""Exact inference on a network of discrete nodes (2 to 255 states each) by a junction tree:
 the numerical kernel of the exact engine, in numpy alone, taking plain arrays (nothing from
 the rest of the project).
 

@@ -26,7 +26,7 @@ from .graph import (
 )
 
 SMALL_CLIQUE = 10       # cliques up to 2^this cells use precomputed gathers/matmuls
-MAX_CARD = 12           # states per node: 2 to this
+MAX_CARD = 255          # states per node: 2 to this (joint states are drawn as uint8)
 _REPORT_TABLE_CELLS = 2**20  # a large clique reads its marginals through a state table up to
                              # this many cells of its reported nodes, else node by node
 
@@ -152,7 +152,7 @@ class Structure:
 def build_structure(parents: Sequence[Sequence[int]], cards: Sequence[int] | None = None,
                     merge_up_to: int = 6, small_clique: int = SMALL_CLIQUE) -> Structure:
     """Compile `parents` (a DAG, parent indices per node in CPT row order) and `cards` (states
-    per node, 2 to 12; None: every node binary).
+    per node, 2 to MAX_CARD; None: every node binary).
 
     Two greedy orders are tried (min-fill with min-weight ties, and min-weight with min-fill
     ties); the one with the smaller largest table, then fewer total cells, is kept.
