@@ -199,3 +199,13 @@ def test_the_pages_evidence_log_names_each_item(k_root):
     log = html.split('id="evidence-log"')[1].split("</table>")[0]
     for item in ("E001", "E002", "E003", "E004"):
         assert f'<tr data-item="{item}"><td>{item}</td>' in log
+
+
+def test_a_snapshot_of_questions_with_more_outcomes_alone_counts_as_a_snapshot(k_root):
+    write_history(k_root, [{**HAND[0], "nodes": HAND[0]["nodes"][:1]}])     # attacks only
+    listed = run_cli(k_root, ["scenarios", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    row = json.loads(listed.stdout)["scenarios"][0]
+    assert (row["snapshots"], row["last_snapshot"]) == (1, "2025-03-12")
+    doc, *_ = report(k_root)
+    assert doc["history_skipped"] == 0 and len(doc["history"]) == 1
