@@ -209,3 +209,20 @@ def test_a_snapshot_of_questions_with_more_outcomes_alone_counts_as_a_snapshot(k
     assert (row["snapshots"], row["last_snapshot"]) == (1, "2025-03-12")
     doc, *_ = report(k_root)
     assert doc["history_skipped"] == 0 and len(doc["history"]) == 1
+
+
+def test_past_twelve_states_the_history_groups_neighbours_or_keeps_the_likeliest():
+    from forecast.render.history import group_probabilities, state_groups
+
+    states = [f"s{i:03d}" for i in range(100)]
+    assert state_groups(states[:12], True, []) == [(s, [s]) for s in states[:12]]
+    runs = state_groups(states, True, [])
+    assert [len(members) for _, members in runs] == [9] * 4 + [8] * 8         # 100 = 4 x 9 + 8 x 8
+    assert [s for _, members in runs for s in members] == states             # in order, each once
+    assert runs[0][0] == "s000–s008" and runs[-1][0] == "s092–s099"
+    peaks = [dict.fromkeys(states, 0.001) | {"s050": 0.3}, dict.fromkeys(states, 0.001) | {"s007": 0.2}]
+    groups = state_groups(states, False, peaks)
+    kept = [name for name, members in groups if len(members) == 1]
+    assert len(groups) == 12 and "s050" in kept and "s007" in kept and kept == sorted(kept)
+    assert groups[-1] == ("89 others", [s for s in states if s not in kept])
+    assert sum(group_probabilities(groups, peaks[0])) == pytest.approx(sum(peaks[0].values()))

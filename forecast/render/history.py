@@ -79,3 +79,35 @@ def leader(probabilities: dict[str, float], states: Sequence[str]) -> tuple[str,
     """The most likely state and its probability (ties: the first in the question's order)."""
     best = max(states, key=lambda state: probabilities[state])
     return best, probabilities[best]
+
+
+SHOWN_STATES = 12           # bands in a chart, columns in a table: past this, states are grouped
+
+
+def state_groups(states: Sequence[str], ordered: bool,
+                 points: Sequence[dict[str, float]]) -> list[tuple[str, list[str]]]:
+    """The states a history shows, as (name, member states) in the question's order: every
+    state alone up to SHOWN_STATES; past that (a question may have 100) an ordered question's
+    states in SHOWN_STATES runs of neighbours ("s1–s9", so cumulative boundaries stay true),
+    an unordered one's likeliest (by their peak over `points`) alone and the rest as one
+    "N others" group, last."""
+    if len(states) <= SHOWN_STATES:
+        return [(state, [state]) for state in states]
+    if ordered:
+        size, extra = divmod(len(states), SHOWN_STATES)
+        groups, start = [], 0
+        for index in range(SHOWN_STATES):
+            run = list(states[start:start + size + (index < extra)])
+            start += len(run)
+            groups.append((run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}", run))
+        return groups
+    peak = {state: max(p[state] for p in points) for state in states}
+    kept = set(sorted(states, key=lambda s: -peak[s])[:SHOWN_STATES - 1])
+    others = [state for state in states if state not in kept]
+    return ([(state, [state]) for state in states if state in kept]
+            + [(f"{len(others)} others", others)])
+
+
+def group_probabilities(groups: Sequence[tuple[str, list[str]]], probabilities: dict[str, float]
+                        ) -> list[float]:
+    return [sum(probabilities[state] for state in members) for _, members in groups]

@@ -12,7 +12,14 @@ from . import as_of_words, engine_words, ess_text, pct, term_of, timestamp, trus
 from .decisions import sensitivity_markdown
 from .evidence import INFLUENCE_SHOWN, evidence_log, influence_rows
 from .graph_layout import depths
-from .history import current_point, history_series, leader, state_series
+from .history import (
+    current_point,
+    group_probabilities,
+    history_series,
+    leader,
+    state_groups,
+    state_series,
+)
 from .team import (
     analysts_words,
     disagreement_items,
@@ -284,21 +291,25 @@ def _history_lines(document: ReportDocument) -> list[str]:
 
 def _state_history_lines(node: NodeReport, points, now: dict | None, first: bool) -> list[str]:
     """One question of more outcomes through the history: a row per as-of date, a column per
-    state (its probability), and the most likely state."""
+    state (its probability; past 12 states, the chart's groups) and the most likely state."""
     states = node["states"]
-    order = "ordered, lowest first" if node["ordered"] else "unordered"
-    named = node.get("label") not in (None, node["id"])
-    name = f"**{_label(node)}** (`{node['id']}`)" if named else f"`{node['id']}`"
     rows = [(day.isoformat(), probabilities) for day, probabilities in points]
     if now is not None:
         rows.append((f"{now['as_of'].isoformat()} (this report, not yet a snapshot)",
                      now["distributions"][node["id"]]))
+    groups = state_groups(states, node["ordered"], [p for _, p in rows])
+    order = "ordered, lowest first" if node["ordered"] else "unordered"
+    if len(groups) < len(states):
+        order += (f"; in {len(groups)} runs of neighbours" if node["ordered"]
+                  else f"; the {len(groups) - 1} likeliest, the rest together")
+    named = node.get("label") not in (None, node["id"])
+    name = f"**{_label(node)}** (`{node['id']}`)" if named else f"`{node['id']}`"
     lines = ([] if first else [""]) + [
         f"{name}: each outcome's probability ({len(states)} outcomes, {order})", "",
-        "| as of | " + " | ".join(md_escape(state) for state in states) + " | most likely |",
-        "|---|" + "---:|" * len(states) + "---|"]
+        "| as of | " + " | ".join(md_escape(group) for group, _ in groups) + " | most likely |",
+        "|---|" + "---:|" * len(groups) + "---|"]
     for day, probabilities in rows:
-        lines.append(f"| {day} | " + " | ".join(pct(probabilities[state]) for state in states)
+        lines.append(f"| {day} | " + " | ".join(pct(p) for p in group_probabilities(groups, probabilities))
                      + f" | {md_escape(leader(probabilities, states)[0])} |")
     return lines
 

@@ -6,7 +6,9 @@ Stacked, because the states share 100% and a reader wants to see the mass move b
 is at the bottom, so for an ordered question each boundary is a cumulative probability ("up to
 this state"). The legend is the labels at the right edge: each state's band at the latest
 point, led to its name, its probability and its change since the first snapshot, spread apart
-so none overlap whatever the number of states.
+so none overlap. Past 12 states (a question may have 100) the bands are groups
+(`render/history.state_groups`): an ordered question's runs of neighbours, an unordered one's
+likeliest states and the rest together.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..history import current_point, leader, state_series
-from ..svg import GRID, INK, MUTED, Svg, fmt, wrap
+from ..history import current_point, group_probabilities, leader, state_groups, state_series
+from ..svg import GRID, INK, MUTED, PRIOR, Svg, fmt, wrap
 from .history import _date_ticks, steps
 
 if TYPE_CHECKING:
@@ -99,8 +101,13 @@ def state_history_charts(document: ReportDocument) -> dict[str, str]:
 def _chart(node: NodeReport, points: list[tuple[dt.date, dict[str, float]]], now: dict | None,
            first: dt.date, last: dt.date) -> Svg:
     states = node["states"]
-    colours = state_colours(len(states), node["ordered"])
-    plot_height = max(170.0, LABEL_STEP * len(states) + 20)
+    latest = now["distributions"][node["id"]] if now is not None else points[-1][1]
+    best, best_p = leader(latest, states)
+    groups = state_groups(states, node["ordered"], [p for _, p in points] + [latest])
+    colours = state_colours(len(groups), node["ordered"])
+    if groups[-1][0].endswith(" others"):
+        colours[-1] = PRIOR
+    plot_height = max(170.0, LABEL_STEP * len(groups) + 20)
     top = 50.0
     bottom = top + plot_height
     svg = Svg(WIDTH, bottom + 34)
@@ -116,9 +123,10 @@ def _chart(node: NodeReport, points: list[tuple[dt.date, dict[str, float]]], now
     def y_of(p: float) -> float:
         return bottom - plot_height * min(max(p, 0.0), 1.0)
 
-    latest = now["distributions"][node["id"]] if now is not None else points[-1][1]
-    best, best_p = leader(latest, states)
     kind = "ordered, the first at the bottom" if node["ordered"] else "unordered"
+    if len(groups) < len(states):
+        kind += (f"; in {len(groups)} runs of neighbours" if node["ordered"]
+                 else f"; the {len(groups) - 1} likeliest, the rest together")
     svg.text(8, 16, wrap(node.get("label") or node["id"], 70)[0], size=13, weight="bold")
     svg.text(8, 34, f"{len(states)} outcomes ({kind}) · most likely now: {best} {_short_pct(best_p)}",
              size=11.5, fill=MUTED)
@@ -131,22 +139,21 @@ def _chart(node: NodeReport, points: list[tuple[dt.date, dict[str, float]]], now
                  size=9.5, fill=MUTED, anchor="middle")
 
     # the prior, a stacked bar left of the plot, so the start of the history reads against it
-    prior = {row["state"]: row["prior_mean"] for row in node["distribution"]}
+    prior = {row["state"]: row["prior_mean"] or 0.0 for row in node["distribution"]}
     below = 0.0
-    for state, colour in zip(states, colours, strict=True):
-        p = prior[state] or 0.0
+    for p, colour in zip(group_probabilities(groups, prior), colours, strict=True):
         svg.rect(48, y_of(below + p), 22, y_of(below) - y_of(below + p), colour, "white", width=0.6)
         below += p
     svg.text(59, bottom + 13, "prior", size=9.5, fill=MUTED, anchor="middle")
 
-    # the bands: each state's lower and upper boundaries as steps, held to the plot's end
-    held = points + [(now["as_of"], now["distributions"][node["id"]])] if now is not None else list(points)
+    # the bands: each group's lower and upper boundaries as steps, held to the plot's end
+    held = points + [(now["as_of"], latest)] if now is not None else list(points)
     end = stop if held[-1][0] < stop else held[-1][0]
     cumulative = []
     for day, probabilities in held:
         total, row = 0.0, [0.0]
-        for state in states:
-            total += probabilities[state]
+        for p in group_probabilities(groups, probabilities):
+            total += p
             row.append(total)
         cumulative.append((day, row))
     cumulative.append((end, cumulative[-1][1]))
@@ -165,25 +172,26 @@ def _chart(node: NodeReport, points: list[tuple[dt.date, dict[str, float]]], now
     for day, _ in points:
         svg.line(x_of(day), bottom, x_of(day), bottom + 4, INK, 1)
 
-    # the legend: each state led from its band's middle at the right edge to its label
+    # the legend: each group led from its band's middle at the right edge to its label
+    now_p = group_probabilities(groups, latest)
+    then_p = group_probabilities(groups, points[0][1])
     mids, total = [], 0.0
-    for state in states:
-        mids.append(y_of(total + latest[state] / 2))
-        total += latest[state]
-    order = sorted(range(len(states)), key=lambda i: mids[i])
+    for p in now_p:
+        mids.append(y_of(total + p / 2))
+        total += p
+    order = sorted(range(len(groups)), key=lambda i: mids[i])
     placed = spread_labels([mids[i] for i in order], top + 5, bottom - 5, LABEL_STEP)
-    first_probabilities = points[0][1]
     for i, y in zip(order, placed, strict=True):
-        state = states[i]
-        change = 100 * (latest[state] - first_probabilities[state])
+        name, members = groups[i]
+        change = 100 * (now_p[i] - then_p[i])
+        weight = "bold" if best in members else "normal"
         svg.add(f'<polyline points="{fmt(PLOT_RIGHT + 2)},{fmt(mids[i])} {fmt(PLOT_RIGHT + 12)},'
                 f'{fmt(mids[i])} {fmt(LABELS_LEFT - 6)},{fmt(y)}" fill="none" stroke="{MUTED}" '
                 f'stroke-width="0.7"/>')
         svg.rect(LABELS_LEFT, y - 5, 10, 10, colours[i], MUTED, width=0.5)
-        name = state if len(state) <= NAME_CHARS else state[:NAME_CHARS - 1] + "…"
-        svg.text(LABELS_LEFT + 16, y, name, size=11, weight="bold" if state == best else "normal")
-        svg.text(LABELS_LEFT + 170, y, _short_pct(latest[state]), size=11, anchor="end",
-                 weight="bold" if state == best else "normal")
+        shown = name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
+        svg.text(LABELS_LEFT + 16, y, shown, size=11, weight=weight)
+        svg.text(LABELS_LEFT + 170, y, _short_pct(now_p[i]), size=11, anchor="end", weight=weight)
         moved = "±0" if abs(change) < 0.5 else f"{change:+.0f}"
         svg.text(LABELS_LEFT + 178, y, f"{moved} pp since {points[0][0].strftime('%d %b')}",
                  size=10, fill=MUTED)
