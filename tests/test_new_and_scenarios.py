@@ -139,7 +139,7 @@ def test_scenarios_lists_counts_and_last_snapshot(repo_root):
         "error": None, "overdue": rows["turkey-peacekeeping"]["overdue"],
         "overdue_nodes": rows["turkey-peacekeeping"]["overdue_nodes"]}
     tariffs = rows["us-tariffs-2025"]
-    assert (tariffs["nodes"], tariffs["evidence_items"], tariffs["resolutions"]) == (6, 15, 6)
+    assert (tariffs["nodes"], tariffs["evidence_items"], tariffs["resolutions"]) == (7, 15, 7)
     assert tariffs["evidence_items"] >= 8
     assert (tariffs["snapshots"], tariffs["last_snapshot"]) == (2, "2025-04-30")
     assert tariffs["last_snapshot_generated_at"] == "2025-05-01T09:00:00+00:00"

@@ -8,6 +8,7 @@ own evidence and resolutions in the live files do not fail these checks."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
@@ -250,3 +251,29 @@ def test_turkey_exact_forecasts_match_an_independent_junction_tree(shipped_root)
     prior = exact_means(problem.net, np.zeros_like(problem.state_log_evidence))
     for v, node_id in enumerate(inputs.scenario.node_ids):
         assert (prior[v], with_evidence[v]) == pytest.approx(TURKEY_EXACT[node_id], abs=1e-6), node_id
+
+
+def test_tariffs_ordered_question_forecasts_the_mixture_of_its_rows_and_resolves_to_a_state(shipped_root):
+    """fed_cuts_2025 (four ordered outcomes) under its one binary parent: the prior forecast is
+    the parent's prior-mean mixture of the two Dirichlet rows, the parent's own prior mean summed
+    by hand over its two root parents; its resolution names one of its states."""
+    inputs = load_inputs(scenario_paths(shipped_root, TARIFFS))
+    scenario = inputs.scenario
+    cuts = scenario.node("fed_cuts_2025")
+    assert cuts.states == ("none", "one", "two", "three_or_more") and cuts.ordered
+    escalation = scenario.node("china_escalation").priors[0].mean
+    pause = scenario.node("reciprocal_pause").priors[0].mean
+    contraction = sum(
+        prior.mean * (escalation if dict(prior.when)["china_escalation"] else 1 - escalation)
+        * (pause if dict(prior.when)["reciprocal_pause"] else 1 - pause)
+        for prior in scenario.node("us_q2_contraction").priors)
+    rows = {dict(prior.when)["us_q2_contraction"]: np.array(prior.row_mean) for prior in cuts.priors}
+    expected = contraction * rows[True] + (1 - contraction) * rows[False]
+    result = CliRunner().invoke(app, ["report", "--root", str(shipped_root), "--scenario", TARIFFS,
+                                      "--format", "json", "--no-cache", "--draws", "200"])
+    assert result.exit_code == 0, result.output
+    node = next(n for n in json.loads(result.stdout)["nodes"] if n["id"] == "fed_cuts_2025")
+    assert [entry["state"] for entry in node["distribution"]] == list(cuts.states)
+    assert np.allclose([entry["prior_mean"] for entry in node["distribution"]], expected, atol=1e-6)
+    resolved = {r.node: r for r in inputs.resolutions}["fed_cuts_2025"]
+    assert resolved.outcome == "three_or_more" and node["resolved"] == "three_or_more"
