@@ -19,7 +19,7 @@ from conftest import REPO
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.inference.exact import exact_means
+from forecast.inference.exact import exact_means, state_means
 from forecast.inference.problem import prepare
 from forecast.io.project import load_inputs, scenario_paths
 from forecast.model.calendar import overdue_nodes
@@ -201,8 +201,14 @@ def test_turkey_questions_past_their_deadline_stay_unresolved_and_are_overdue(sh
 def test_shipped_scenario_has_exact_forecasts(scenario, shipped_root):
     inputs = load_inputs(scenario_paths(shipped_root, scenario))
     problem = prepare(inputs)
-    means = exact_means(problem.net, problem.state_log_evidence)
-    assert means.shape == (len(inputs.scenario.nodes),)
+    if problem.net.multistate:
+        means = state_means(problem.net, problem.state_log_weights)
+        per_node = np.add.reduceat(means, problem.net.state_offsets[:-1])
+        assert means.shape == (sum(len(node.states) for node in inputs.scenario.nodes),)
+        assert np.allclose(per_node, 1.0, atol=1e-12)
+    else:
+        means = exact_means(problem.net, problem.state_log_evidence)
+        assert means.shape == (len(inputs.scenario.nodes),)
     assert np.all((means >= 0) & (means <= 1))
 
 
