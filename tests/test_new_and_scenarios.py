@@ -176,7 +176,7 @@ def test_second_shipped_scenario_fits_and_agrees_with_the_exact_reference(repo_r
     problem = prepare(inputs)
     # Every state of every node (the scenario has a four-state question): NUTS within 4 MCSE of
     # the exact engine's junction tree.
-    exact = state_means(problem.net, problem.state_log_weights)
+    exact = state_means(problem.net, problem.state_log_weights, problem.conditions)
     draws = posterior.state_draws.reshape(-1, problem.net.n_states)
     mcse = mcse_mean(posterior.state_draws)
     for s in range(problem.net.n_states):

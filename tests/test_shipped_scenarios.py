@@ -202,7 +202,7 @@ def test_shipped_scenario_has_exact_forecasts(scenario, shipped_root):
     inputs = load_inputs(scenario_paths(shipped_root, scenario))
     problem = prepare(inputs)
     if problem.net.multistate:
-        means = state_means(problem.net, problem.state_log_weights)
+        means = state_means(problem.net, problem.state_log_weights, problem.conditions)
         per_node = np.add.reduceat(means, problem.net.state_offsets[:-1])
         assert means.shape == (sum(len(node.states) for node in inputs.scenario.nodes),)
         assert np.allclose(per_node, 1.0, atol=1e-12)
