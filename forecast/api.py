@@ -278,16 +278,18 @@ class Project:
     def whatif(self, given: Mapping[str, bool | str] | Iterable[str],
                scenario: str | None = None, engine: str = "auto",
                as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
-               settings: SamplerSettings | None = None, use_cache: bool = True) -> WhatIf:
+               settings: SamplerSettings | None = None, use_cache: bool = True,
+               analyst: str | None = None) -> WhatIf:
         """Conditional forecasts, as `forecast whatif`: `given` is {node: True/False, "yes"/"no",
-        or a state's name} or ["node=yes", "attacks=sporadic", ...]. Writes no report files."""
+        or a state's name} or ["node=yes", "attacks=sporadic", ...]. Writes no report files.
+        With analysts' files, the team's pool of each analyst's; `analyst`: one alone."""
         if isinstance(given, Mapping):
             values = [f"{node}={_state(state)}" for node, state in given.items()]
         else:
             values = list(given)
         return WhatIf(whatif_document(self.paths(scenario), values, seed, self._settings(settings),
                                       engine=_engine(engine), use_cache=use_cache,
-                                      as_of=_as_of(as_of)))
+                                      as_of=_as_of(as_of), analyst=analyst or None))
 
     def update(self, scenario: str | None = None, engine: str = "auto",
                as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
@@ -305,17 +307,19 @@ class Project:
     def watch(self, targets: Iterable[str] = (), scenario: str | None = None,
               engine: str = "auto", as_of: dt.date | str | None = None, seed: int = DEFAULT_SEED,
               cpt_draws: int = 200, settings: SamplerSettings | None = None,
-              use_cache: bool = True) -> pd.DataFrame:
+              use_cache: bool = True, analyst: str | None = None) -> pd.DataFrame:
         """As `forecast watch`: one row per open question, most worth watching first: node,
         value (expected reduction of the targets' summed Brier uncertainty if it resolved
         next), low and high (its 5%-95% over `cpt_draws` CPT draws), top_share, p_yes, and
         per_target / if_yes / if_no as {target: number}; with questions of more than two
         outcomes also distribution and if_state (docs/json.md). Targets: the open consequences,
-        or `targets`."""
+        or `targets`. With analysts' files, the team's, and by_analyst ({analyst: {value,
+        interval}}); `analyst`: one alone."""
         from .jobs.watch import watch_document
 
         document = watch_document(self.paths(scenario), list(targets), _as_of(as_of), seed,
-                                  cpt_draws, _engine(engine), self._settings(settings), use_cache)
+                                  cpt_draws, _engine(engine), self._settings(settings), use_cache,
+                                  analyst or None)
         rows = [{"node": w["node"], "value": w["value"], "low": w["interval"][0],
                  "high": w["interval"][1], "top_share": w["top_share"], "p_yes": w["p_yes"],
                  "per_target": w["per_target"], "if_yes": w["if_yes"], "if_no": w["if_no"],
@@ -325,28 +329,36 @@ class Project:
                    "if_no"]
         if any("if_state" in w for w in document["watch"]):
             columns += ["distribution", "if_state"]
+        if document.get("analysts"):
+            columns.append("by_analyst")
+            for row, w in zip(rows, document["watch"], strict=True):
+                row["by_analyst"] = w["by_analyst"]
         return _pandas().DataFrame(rows, columns=columns)
 
     def sensitivity(self, targets: Iterable[str] = (), scenario: str | None = None,
                     as_of: dt.date | str | None = None, top: int | None = None,
-                    workers: int | None = None, scheduler: str | None = None) -> pd.DataFrame:
+                    workers: int | None = None, scheduler: str | None = None,
+                    analyst: str | None = None) -> pd.DataFrame:
         """As `forecast sensitivity`: one row per (target, CPT number), widest swing first
         within each target: target, node, when ({parent: state}), entry_state, low, high (the
         target's forecast with the number at its prior's 5% / 95% quantile), swing_pp,
         entry_low, entry_high, cpt, cause, forecast, and on scenarios with a target that is not
         yes/no, state (its most likely state, which low/high describe). `workers`/`scheduler`:
-        as --workers/--scheduler."""
+        as --workers/--scheduler. With analysts' files, the team's, and by_analyst (each
+        analyst's own low, high, swing_pp, entry_low, entry_high); `analyst`: one alone."""
         from .jobs.sensitivity import sensitivity_document
         from .parallel import Where
 
         document = sensitivity_document(self.paths(scenario), list(targets), _as_of(as_of), top,
-                                        Where(workers, scheduler))
+                                        Where(workers, scheduler), analyst=analyst or None)
         columns = ["target", "node", "when", "entry_state", "low", "high", "swing_pp", "entry_low",
                    "entry_high", "cpt", "cause", "forecast"]
         rows = [{"target": target, **row} for target, block in document["sensitivity"].items()
                 for row in block]
         if any("state" in row for row in rows):
             columns.append("state")
+        if document.get("analysts"):
+            columns.append("by_analyst")
         return _pandas().DataFrame(rows, columns=columns)
 
     # -- writing -------------------------------------------------------------------------------

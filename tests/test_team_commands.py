@@ -196,3 +196,85 @@ def test_recalibrate_backtests_take_each_analysts_and_the_pools_replays(team_roo
     assert set(got) == set(expected)
     for key, (p, outcome) in expected.items():
         assert got[key][0] == pytest.approx(p, abs=1e-6) and got[key][1] is outcome
+
+
+# -- whatif, watch and sensitivity -------------------------------------------------------------
+
+AS_OF = "2025-02-01"        # E1 alone, nothing resolved yet
+
+
+def test_whatif_is_the_pool_of_each_analysts_conditional_forecast(team_root):
+    doc = invoke("whatif", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "-g", "a=yes",
+                 "--format", "json")
+    each = {a: enumerate_two(v, {"b": 3.0}, {"a": True}) for a, v in VIEWS.items()}
+    before = {a: enumerate_two(v, {"b": 3.0}, {}) for a, v in VIEWS.items()}
+    b = {n["id"]: n for n in doc["nodes"]}["b"]
+    assert doc["analysts"] == ["dove", "hawk"] and doc["pool"] == "log_odds"
+    assert b["mean"] == pytest.approx(logistic_pool([each[a]["b"] for a in VIEWS]), abs=1e-6)
+    assert b["by_analyst"] == pytest.approx({a: each[a]["b"] for a in VIEWS}, abs=1e-6)
+    assert b["unconditional"]["mean"] == pytest.approx(
+        logistic_pool([before[a]["b"] for a in VIEWS]), abs=1e-6)
+    alone = invoke("whatif", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "-g", "a=yes",
+                   "--analyst", "hawk", "--format", "json")
+    assert alone["analyst"] == "hawk" and "analysts" not in alone
+    assert {n["id"]: n for n in alone["nodes"]}["b"]["mean"] == pytest.approx(each["hawk"]["b"],
+                                                                            abs=1e-6)
+
+
+def test_watch_pools_the_forecasts_and_averages_the_analysts_values(team_root):
+    """Watching a for the target b: each analyst's value is P(a)(1 - P(a))(P(b | a) -
+    P(b | not a))^2 on their own network (as `watch --analyst` gives it); the team's row has
+    the pooled forecasts and the mean of the values."""
+    doc = invoke("watch", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "--format", "json")
+    (row,) = [r for r in doc if r["node"] == "a"]
+    values, p_a, if_yes, if_no = {}, [], [], []
+    for a, view in VIEWS.items():
+        p = enumerate_two(view, {"b": 3.0}, {})["a"]
+        yes = enumerate_two(view, {"b": 3.0}, {"a": True})["b"]
+        no = enumerate_two(view, {"b": 3.0}, {"a": False})["b"]
+        values[a] = p * (1 - p) * (yes - no) ** 2
+        p_a.append(p), if_yes.append(yes), if_no.append(no)
+        alone = invoke("watch", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "--analyst", a,
+                       "--format", "json")
+        assert alone[0]["value"] == pytest.approx(values[a], abs=1e-9)
+        assert row["by_analyst"][a]["value"] == pytest.approx(values[a], abs=1e-9)
+        assert row["by_analyst"][a]["interval"] == pytest.approx(alone[0]["interval"], abs=1e-9)
+    assert row["value"] == pytest.approx(sum(values.values()) / 2, abs=1e-9)
+    assert row["p_yes"] == pytest.approx(logistic_pool(p_a), abs=1e-6)
+    assert row["if_yes"]["b"] == pytest.approx(logistic_pool(if_yes), abs=1e-6)
+    assert row["if_no"]["b"] == pytest.approx(logistic_pool(if_no), abs=1e-6)
+
+
+def test_sensitivity_pools_each_analysts_forecast_at_their_own_quantiles(team_root):
+    """P(b | a) is Beta(3, 1) to dove (the scenario's) and Beta(9, 1) to hawk: the team's row
+    for it pools b's forecast with each one's entry at their own 5% and 95% quantile."""
+    from scipy.stats import beta
+
+    result = runner.invoke(app, ["sensitivity", "--root", str(team_root), "-s", TWO, "--as-of",
+                                 AS_OF, "--target", "b", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["b"]
+    (row,) = [r for r in rows if r["node"] == "b" and r["when"] == {"a": "yes"}]
+    shape = {"dove": (3, 1), "hawk": (9, 1)}
+    low, high = {}, {}
+    for a, (p_a, _b_if_a, b_if_not) in VIEWS.items():
+        q5, q95 = beta.ppf([0.05, 0.95], *shape[a])
+        low[a] = enumerate_two((p_a, q5, b_if_not), {"b": 3.0}, {})["b"]
+        high[a] = enumerate_two((p_a, q95, b_if_not), {"b": 3.0}, {})["b"]
+        assert row["by_analyst"][a]["low"] == pytest.approx(low[a], abs=1e-6)
+        assert row["by_analyst"][a]["entry_low"] == pytest.approx(q5, abs=1e-6)
+    assert row["low"] == pytest.approx(logistic_pool(list(low.values())), abs=1e-6)
+    assert row["high"] == pytest.approx(logistic_pool(list(high.values())), abs=1e-6)
+    assert row["forecast"] == pytest.approx(
+        logistic_pool([enumerate_two(v, {"b": 3.0}, {})["b"] for v in VIEWS.values()]), abs=1e-6)
+
+
+@pytest.mark.parametrize("command", [["whatif", "-g", "a=yes"], ["watch"], ["sensitivity"],
+                                     ["report"]])
+def test_an_unknown_analyst_is_one_line_naming_the_analysts(team_root, command):
+    result = runner.invoke(app, [command[0], "--root", str(team_root), "-s", TWO, *command[1:],
+                                 "--analyst", "owl"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: --analyst: analyst: expected one of dove, hawk, found 'owl'"]
+    assert "Traceback" not in result.output

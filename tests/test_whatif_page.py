@@ -413,3 +413,78 @@ def test_a_published_network_clamps_exactly_in_the_page_and_its_time_is_printed(
     with capsys.disabled():
         print(f"\nin-page clamp on {name} ({len(nodes)} nodes): clicks took {times[0]:.0f} ms and "
               f"{times[1]:.0f} ms (building the junction tree on load {setup:.0f} ms)")
+
+
+def pooled(values: list[float]) -> float:
+    """The logarithmic pool of yes/no forecasts written out (each held in [1e-9, 1 - 1e-9], as
+    analysis/pooling.py holds them): the logistic of the mean log-odds."""
+    clipped = [min(1 - 1e-9, max(1e-9, p)) for p in values]
+    mean = sum(np.log(p) - np.log1p(-p) for p in clipped) / len(clipped)
+    return float(1 / (1 + np.exp(-mean)))
+
+
+def test_a_teams_page_pools_each_analysts_exact_whatif_as_forecast_whatif_does(chromium, repo_root,
+                                                                                tmp_path):
+    """The shipped Turkey scenario with its two analysts' files: the report page's what-ifs
+    are the team's, each card the logarithmic pool of every analyst's exact conditional
+    forecast (enumerated by the exact engine on each analyst's priors) to 1e-9, and `forecast
+    whatif` states the same numbers (to its rounding)."""
+    from forecast.api import Project
+
+    scenario = "turkey-peacekeeping"
+    project = Project(repo_root)
+    report = project.report(scenario, write=True)
+    analysts = report.document["analysts"]
+    assert len(analysts) >= 2 and len(report.document["whatif_page"]["model"]["team_cpt"]) == len(analysts)
+    views = [load_inputs(scenario_paths(repo_root, scenario), analyst=a) for a in analysts]
+    page = Page(repo_root / "reports" / scenario / "report.html", tmp_path)
+    try:
+        assert page.evaluate("document.body.classList.contains('whatif-ready')")
+        for node, clamp, clamps in (("ceasefire", "yes", {"ceasefire": True}),
+                                    ("direct_talks", "no", {"ceasefire": True, "direct_talks": False})):
+            page.click(node, clamp)
+            each = [exact_means(inputs, clamps) for inputs in views]
+            expected = {n: pooled([means[n] for means in each]) for n in each[0]}
+            assert_cards_equal(page.cards(), expected)
+            whatif = project.whatif(clamps, scenario).document
+            for n in whatif["nodes"]:
+                assert n["mean"] == pytest.approx(expected[n["id"]], abs=1e-6), n["id"]
+                assert n["by_analyst"] == pytest.approx(
+                    {a: means[n["id"]] for a, means in zip(analysts, each, strict=True)}, abs=1e-6)
+    finally:
+        errors, _requests = page.close()
+    assert errors == []
+
+
+def test_a_teams_page_pools_the_states_of_questions_with_more_outcomes(chromium, tmp_path):
+    """The k-state scenario with two analysts (grim: attacks mostly sustained; same: the
+    scenario's priors): clamping talks makes every state's data-p the normalised geometric
+    mean of the two analysts' exact state probabilities, to 1e-9."""
+    from forecast.jobs.report import make_report
+
+    root = tmp_path / "root"
+    k_state_inputs(root)
+    (root / "priors" / "k-state").mkdir()
+    (root / "priors" / "k-state" / "grim.toml").write_text(
+        '[[node]]\nid = "attacks"\n  [[node.prior]]\n  dirichlet = [1, 2, 7]\n'
+        '  rationale = "Sustained attacks are the norm."\n  reference_class = "test"\n')
+    (root / "priors" / "k-state" / "same.toml").write_text("")
+    paths = scenario_paths(root, "k-state")
+    make_report(paths, seed=1)
+    views = [load_inputs(paths, analyst=a) for a in ("grim", "same")]
+    page = Page(paths.reports / "report.html", tmp_path)
+    try:
+        page.click("talks", "yes")
+        shown = {c["node"]: c for c in json.loads(page.evaluate(K_CARDS))}
+        each = [exact_states(inputs, {"talks": True}) for inputs in views]
+        for name, card in shown.items():
+            if name == "talks":
+                continue
+            geometric = {s: np.sqrt(max(1e-9, each[0][name][s]) * max(1e-9, each[1][name][s]))
+                         for s in each[0][name]}
+            total = sum(geometric.values())
+            for state, p in card["p"].items():
+                assert abs(float(p) - geometric[state] / total) <= 1e-9, (name, state)
+    finally:
+        errors, _requests = page.close()
+    assert errors == []

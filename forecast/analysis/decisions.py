@@ -360,15 +360,7 @@ def page_whatif(net: Network, state_log_weights: np.ndarray, conditions: Mapping
                   f"{PAGE_CELLS:,}: run `forecast whatif --given NODE=STATE` for them")
         return {"available": False, "reason": reason, "limit": PAGE_CELLS, "model": None}
     offsets = net.state_offsets
-    if net.multistate:
-        cells_of = net.prior_cells
-        cpt = [[float(x) for x in cells_of[net.cell_offsets[v]:net.cell_offsets[v + 1]]]
-               for v in range(net.n_nodes)]
-    else:                        # P(yes) per parent configuration, as cells (no, yes)
-        means = net.prior_means
-        cpt = [[float(x) for c in range(2 ** len(net.parents[v]))
-                for x in (1.0 - means[net.first_entry[v] + c], means[net.first_entry[v] + c])]
-               for v in range(net.n_nodes)]
+    cpt = page_cpt(net)
     model: PageModel = {
         "nodes": list(net.node_ids),
         "states": [list(net.states_of(v)) for v in range(net.n_nodes)],
@@ -387,7 +379,20 @@ def page_whatif(net: Network, state_log_weights: np.ndarray, conditions: Mapping
     return {"available": True, "reason": None, "limit": PAGE_CELLS, "model": model}
 
 
-def _page_weights(net: Network, problem) -> np.ndarray:
+def page_cpt(net: Network) -> list[list[float]]:
+    """Each node's prior-mean CPT cells as the page reads them: parent configuration-major,
+    then the node's state (a yes/no node's P(yes) per configuration as cells (no, yes))."""
+    if net.multistate:
+        cells_of = net.prior_cells
+        return [[float(x) for x in cells_of[net.cell_offsets[v]:net.cell_offsets[v + 1]]]
+                for v in range(net.n_nodes)]
+    means = net.prior_means
+    return [[float(x) for c in range(2 ** len(net.parents[v]))
+             for x in (1.0 - means[net.first_entry[v] + c], means[net.first_entry[v] + c])]
+            for v in range(net.n_nodes)]
+
+
+def page_weights(net: Network, problem) -> np.ndarray:
     """The evidence per state in engine order: a yes/no network's P(yes) weight on state 1."""
     if problem.state_log_weights is not None:
         return np.asarray(problem.state_log_weights, dtype=float)
@@ -438,7 +443,7 @@ def report_decisions(scenario, problem, terms: Mapping[str, Sequence[float]]) ->
                 WATCH_SHOWN)
     return {"watch": watch,
             "sensitivity": {"quantiles": list(SENSITIVITY_QUANTILES), "targets": shown},
-            "whatif_page": page_whatif(net, _page_weights(net, problem), problem.conditions,
+            "whatif_page": page_whatif(net, page_weights(net, problem), problem.conditions,
                                        terms, net.conjugate)}
 
 

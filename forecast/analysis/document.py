@@ -6,7 +6,7 @@ json", shows it, and tests/test_report_document.py and tests/test_render.py chec
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypedDict, cast
 
 import numpy as np
@@ -23,6 +23,7 @@ from .decisions import report_decisions
 from .report_document import (
     AsOfBasis,
     CptForm,
+    DecisionFields,
     Diagnostics,
     Engine,
     EvidenceRow,
@@ -162,7 +163,8 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  influences: list[Influence] | None = None,
                  history: tuple[list[HistoryEntry], int] | None = None,
                  unconditional: ReportDocument | None = None,
-                 problem: Problem | None = None) -> ReportDocument:
+                 problem: Problem | None = None,
+                 decide: Callable[..., DecisionFields] = report_decisions) -> ReportDocument:
     """The report document, complete: renderers only read it and no later layer adds to it
     (its type, key for key: analysis/report_document.py).
 
@@ -172,7 +174,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     come precomputed (a cache, or a caller that needs them too); otherwise they are computed
     here, exactly. `history` (chart snapshots, count of unreadable lines) adds the forecast
     history the reports chart; `unconditional` (the document without `given`) adds the what-if
-    columns: each node's unconditional forecast and the change in percentage points."""
+    columns: each node's unconditional forecast and the change in percentage points. `decide`
+    makes the watch, sensitivity and page what-if fields from (scenario, problem, terms): a
+    team's report has the team's (analysis/team_decisions.py)."""
     scenario = inputs.scenario
     evaluated_on = replay or evaluated_on or dt.date.today()
     problem = problem if problem is not None else prepare(inputs, given)
@@ -252,7 +256,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     terms = {name.replace("_", " "): list(bounds)
              for name, bounds in sorted(scenario.scales.terms.items(), key=lambda kv: kv[1])}
     diagnostics = _diagnostics(posterior.diagnostics)
-    decisions = report_decisions(scenario, problem, terms)
+    decisions = decide(scenario, problem, terms)
     labels = {n.id: n.display for n in scenario.nodes}
     document: ReportDocument = {
         "scenario": scenario.id,

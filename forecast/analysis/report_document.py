@@ -291,6 +291,24 @@ class ResolutionRow(TypedDict):
     source: str
 
 
+class AnalystValue(TypedDict):
+    """One analyst's own value of watching a question (a team's `watch[].by_analyst`)."""
+
+    value: float
+    interval: NotRequired[list[float]]
+
+
+class AnalystSwing(TypedDict):
+    """One analyst's own sweep of a CPT number (a team's sensitivity rows' `by_analyst`):
+    null quantiles where they fixed the number."""
+
+    low: float
+    high: float
+    swing_pp: float
+    entry_low: float | None
+    entry_high: float | None
+
+
 class WatchRow(TypedDict):
     """A question worth watching (`watch[]`, and `forecast watch --format json`): the value of
     resolving it next, per target, and the targets' forecasts if it resolved yes or no; with
@@ -307,6 +325,7 @@ class WatchRow(TypedDict):
     if_no: dict[str, float | dict[str, float]] | None     # {state: P} on one not yes/no
     distribution: NotRequired[dict[str, float]]           # scenarios with such questions
     if_state: NotRequired[dict[str, dict[str, float | dict[str, float]]]]
+    by_analyst: NotRequired[dict[str, AnalystValue]]      # a team's: each analyst's own value
 
 
 class SensitivityRow(TypedDict):
@@ -326,6 +345,7 @@ class SensitivityRow(TypedDict):
     cause: str | None
     forecast: float
     state: NotRequired[str]             # a target that is not yes/no: its most likely state
+    by_analyst: NotRequired[dict[str, AnalystSwing]]      # a team's: each analyst's own sweep
 
 
 class Sensitivity(TypedDict):
@@ -350,6 +370,7 @@ class PageModel(TypedDict):
     log_weights: list[list[float]]
     conditions: dict[str, int]
     terms: list[list[str | float]]
+    team_cpt: NotRequired[list[list[list[float]]]]    # a team's: each analyst's `cpt`
 
 
 class WhatifPage(TypedDict):

@@ -73,6 +73,11 @@ AnalystOption = Annotated[str, typer.Option(
     help="Report one analyst alone (priors/<scenario>/NAME.toml), written under "
     "reports/<scenario>/analysts/NAME/; without it a scenario with analysts' files reports "
     "the team's pooled forecast.", show_default=False)]
+OneAnalystOption = Annotated[str, typer.Option(
+    "--analyst", metavar="NAME",
+    help="Answer for one analyst alone (priors/<scenario>/NAME.toml); without it a scenario "
+    "with analysts' files answers for the team (each analyst's own, then their pool).",
+    show_default=False)]
 AsOfOption = Annotated[str, typer.Option(
     "--as-of", metavar="DATE",
     help="Replay: use only the evidence and resolutions dated on or before DATE (YYYY-MM-DD), "

@@ -15,6 +15,7 @@ from .options import (
     CacheOption,
     Engine,
     EngineOption,
+    OneAnalystOption,
     RootOption,
     SamplerSettings,
     ScenarioOption,
@@ -49,11 +50,14 @@ def watch(
     engine: EngineOption = Engine.auto,
     settings: SamplerSettings | None = None,
     cache: CacheOption = True,
+    analyst: OneAnalystOption = "",
 ) -> None:
     """Which unresolved question is most worth watching: for each, the expected reduction of
     the targets' summed Brier uncertainty if it were resolved next (value of information),
     best first, with its spread over the CPT uncertainty. Exact on table-CPT scenarios; on
-    NUTS scenarios, averaged over the sampler's draws (--draws/--tune/--chains). Writes no files.
+    NUTS scenarios, averaged over the sampler's draws (--draws/--tune/--chains). With
+    analysts' files, the team's: the forecasts are the pool of the analysts', each value the
+    mean of the analysts' own values (--analyst NAME: one analyst alone). Writes no files.
 
     Example: forecast watch --target f35_reinstatement --format json
     """
@@ -62,7 +66,8 @@ def watch(
     from ..render.decisions import render_watch_text
 
     document = watch_document(scenario_paths(root, scenario), target or [], parse_as_of(as_of),
-                              seed, cpt_draws, engine.value, settings, use_cache=cache)
+                              seed, cpt_draws, engine.value, settings, use_cache=cache,
+                              analyst=analyst or None)
     if fmt is TableOrJson.json:
         typer.echo(json_lines(document["watch"]))
     else:
@@ -83,10 +88,12 @@ def sensitivity(
     scheduler: SchedulerOption = None,
     progress: Annotated[bool, typer.Option(help="Show progress on stderr (with --workers or "
                                                 "--scheduler).")] = True,
+    analyst: OneAnalystOption = "",
 ) -> None:
     """Which prior each forecast hangs on: per target, its forecast with one CPT entry at its
     prior's 5% and 95% quantiles (every other entry at its prior mean), widest swing first.
-    Exact; writes no files.
+    Exact; writes no files. With analysts' files, the team's: the pool of each analyst's
+    forecast with the number at their own quantile (--analyst NAME: one analyst alone).
 
     Example: forecast sensitivity --target russia_ties_strained --top 5
     """
@@ -97,7 +104,8 @@ def sensitivity(
     where = where_of(workers, scheduler)
     with task_progress(progress and not where.in_process) as report:
         document = sensitivity_document(scenario_paths(root, scenario), target or [],
-                                        parse_as_of(as_of), top, where, report("sensitivity rows"))
+                                        parse_as_of(as_of), top, where, report("sensitivity rows"),
+                                        analyst=analyst or None)
     if fmt is TableOrJson.json:
         typer.echo(json_lines(document["sensitivity"]))
     else:

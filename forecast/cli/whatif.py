@@ -13,6 +13,7 @@ from .options import (
     CacheOption,
     Engine,
     EngineOption,
+    OneAnalystOption,
     RootOption,
     SamplerSettings,
     ScenarioOption,
@@ -44,12 +45,15 @@ def whatif(
     engine: EngineOption = Engine.auto,
     settings: SamplerSettings | None = None,
     cache: CacheOption = True,
+    analyst: OneAnalystOption = "",
 ) -> None:
     """Conditional forecasts of every node if some nodes resolve a given way, beside the
     unconditional forecasts (the condition is hard evidence, as a resolution would be).
     Writes no files.
 
     On a question of more than two outcomes, name a state: --given attacks=sporadic.
+    With analysts' files, each analyst's conditional forecast and the team's pool of them
+    (--analyst NAME: one analyst alone).
 
     Example: forecast whatif --given turkish_deployment=yes
     """
@@ -58,7 +62,7 @@ def whatif(
     from ..render.whatif import render_whatif_markdown, render_whatif_text
 
     document = Project(root).whatif(given, scenario, engine.value, as_of, seed, settings,
-                                    use_cache=cache).document
+                                    use_cache=cache, analyst=analyst).document
     if fmt is WhatifFormat.json:
         typer.echo(render_json(document), nl=False)
     elif fmt is WhatifFormat.md:

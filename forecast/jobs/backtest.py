@@ -29,7 +29,7 @@ from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.catalog import chosen_scenarios
-from ..io.project import ScenarioPaths, load_inputs, load_team, resolve_root, scenario_paths
+from ..io.project import ScenarioPaths, load_inputs, resolve_root, scenario_paths
 from ..io.replay import inputs_as_of, replay_dates
 from ..io.resolutions import scoring_node
 from ..model.network import conditions_of, node_log_weights, state_log_weights
@@ -37,6 +37,7 @@ from ..model.spec import Inputs
 from ..parallel import IN_PROCESS, InProcess, Progress, Runner, Where, tasks
 from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
 from .score import ScoredForecast, score_document, scored_forecasts
+from .team import team_problems
 
 
 def backtest_work(inputs: Inputs, settings: SamplerSettings | None = None,
@@ -200,9 +201,7 @@ def plan_backtest(paths: ScenarioPaths, settings: SamplerSettings | None = None,
     inputs = load_inputs(paths)
     base = prepare(inputs)
     chosen = choose_engine(paths, base, engine)
-    team = [(a.id, prepare(Inputs(a.scenario, inputs.evidence, inputs.resolutions,
-                                  inputs.evidence_hash)))
-            for a in load_team(paths, inputs.scenario)]
+    team = team_problems(paths, inputs)
     check_budgets(paths, base, chosen, backtest_work(inputs, settings, max(1, len(team))))
     return PlannedBacktest(paths, inputs, chosen, replays(inputs, base, team))
 

@@ -187,7 +187,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     alone, written under reports/<scenario>/analysts/<analyst>/.
 
     Under `strict`, sampling problems are a user error and nothing is written."""
-    from .team import team_digest, team_fit, with_team
+    from .team import team_decisions, team_digest, team_fit, with_team
 
     inputs = load_inputs(paths, as_of, analyst)
     prepared = prepare_fit(paths, inputs, settings or SamplerSettings(), engine)
@@ -201,7 +201,8 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     influences = influence(problem.net, inputs.evidence, problem.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, problem=problem,
                             prior=prior, influences=influences,
-                            history=read_chart_history(paths.history) if analyst is None else None)
+                            history=read_chart_history(paths.history) if analyst is None else None,
+                            **({} if team is None else {"decide": team_decisions(team)}))
     if team is not None:
         document = with_team(document, team, prepared)
     document = with_recalibration(document, paths, analyst)

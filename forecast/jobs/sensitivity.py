@@ -2,69 +2,56 @@
 target's forecast to each CPT entry (that entry at its Beta prior's 5% and 95% quantiles, every
 other at its prior mean, the evidence and resolutions as they are), widest first. On a
 parametric CPT the numbers are its base and its parents' numbers. Exact inference at fixed CPT
-numbers, so numpy only on every scenario."""
+numbers, so numpy only on every scenario. On a scenario with analysts, the team's sweep: each
+analyst's own, pooled (analysis/team_decisions.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from ..analysis.decisions import (
-    SENSITIVITY_QUANTILES,
-    parameter_meaning,
-    sensitivity,
-    sensitivity_rows,
-)
+from ..analysis.decisions import SENSITIVITY_QUANTILES
 from ..analysis.document import as_of_date
-from ..analysis.state_decisions import (
-    cell_meaning,
-    free_cells,
-    state_sensitivity,
-    state_sensitivity_rows,
-    target_column,
-)
+from ..analysis.state_decisions import free_cells
+from ..analysis.team_decisions import pool_sensitivity, sensitivity_table, sweep
 from ..inference.problem import Problem, prepare
 from ..io.project import ScenarioPaths, load_inputs
 from ..parallel import IN_PROCESS, Progress, Where, tasks
 from .budget import Work, check_budgets
+from .team import team_keys, team_problems
 from .watch import choose_targets
 
 
-def sensitivity_work(problem: Problem) -> Work:
-    """One calibration at the prior means and two per uncertain CPT number."""
+def sensitivity_work(problem: Problem, analysts: int = 1) -> Work:
+    """One calibration at the prior means and two per uncertain CPT number (per analyst)."""
     net = problem.net
     numbers = len(free_cells(net)) if net.multistate else len(net.parameters.free)
-    return Work("sensitivity", 2 * numbers + 1,
-                "two per uncertain CPT number")
+    return Work("sensitivity", analysts * (2 * numbers + 1),
+                "two per uncertain CPT number" + (" and analyst" if analysts > 1 else ""))
 
 
 def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
                          as_of: dt.date | None = None, top: int | None = None,
-                         where: Where = IN_PROCESS, progress: Progress | None = None) -> dict:
+                         where: Where = IN_PROCESS, progress: Progress | None = None,
+                         analyst: str | None = None) -> dict:
     """{"scenario", "as_of", "targets", "quantiles", "sensitivity": {target: rows}}, and
     `forecasts` (each target's forecast, of the state in `states` on a target that is not
     yes/no: its most likely state). The rows
     are computed in batches, as tasks run `where` (in process by default), with the same
-    result wherever they ran."""
-    inputs = load_inputs(paths, as_of)
+    result wherever they ran. On a scenario with analysts the sweep is the team's (each
+    analyst's own sweep, pooled: analysis/team_decisions.py), each row with `by_analyst`;
+    `analyst` sweeps one analyst's priors alone."""
+    inputs = load_inputs(paths, as_of, analyst)
     problem = prepare(inputs)
     net = problem.net
-    check_budgets(paths, problem, "exact", sensitivity_work(problem))   # exact inference only
+    team = [] if analyst is not None else team_problems(paths, inputs)
+    check_budgets(paths, problem, "exact", sensitivity_work(problem, max(1, len(team))))
     chosen = choose_targets(inputs.scenario, problem.conditions, targets)
-    if net.multistate:
-        with tasks(where) as runner:
-            result = state_sensitivity(net, problem.state_log_weights, problem.conditions,
-                                       runner=runner, progress=progress)
-        meanings = [cell_meaning(net, int(c)) for c in result.params]
-        rows = {t: state_sensitivity_rows(net, result, net.index(t), top, meanings) for t in chosen}
-        columns = {t: target_column(net, result.base, net.index(t)) for t in chosen}
-    else:
-        with tasks(where) as runner:
-            result = sensitivity(net, problem.node_log_weights, problem.conditions,
-                                 runner=runner, progress=progress)
-        meanings = [parameter_meaning(net, int(i)) for i in result.params]
-        rows = {t: sensitivity_rows(net, result, net.index(t), top, meanings) for t in chosen}
-        columns = {t: (net.index(t), None) for t in chosen}
+    with tasks(where) as runner:
+        own = {name: sweep(mine, runner, progress) for name, mine in team}
+        result = (pool_sensitivity([(mine.net, own[name]) for name, mine in team]) if team
+                  else sweep(problem, runner, progress))
+    rows, columns = sensitivity_table(net, result, chosen, top, own)
     return {"scenario": inputs.scenario.id,
             "as_of": (as_of or as_of_date(inputs)).isoformat(),
             "replay": as_of is not None,
@@ -72,4 +59,5 @@ def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
             "quantiles": list(SENSITIVITY_QUANTILES),
             "forecasts": {t: round(float(result.base[columns[t][0]]), 6) for t in chosen},
             "states": {t: columns[t][1] for t in chosen if columns[t][1] is not None},
-            "sensitivity": rows}
+            "sensitivity": rows,
+            **team_keys(list(own), analyst)}

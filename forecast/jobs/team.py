@@ -8,12 +8,14 @@ from __future__ import annotations
 import copy
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 
 from ..analysis.document import node_distributions
 from ..analysis.pooling import POOL, pool_posteriors, spread
 from ..analysis.report_document import ReportDocument
 from ..analysis.summaries import node_forecasts
-from ..inference.problem import Posterior, prepare
+from ..analysis.team_decisions import team_report_decisions
+from ..inference.problem import Posterior, Problem, prepare
 from ..inference.settings import SamplerSettings
 from ..io.analysts import Analyst
 from ..io.project import ScenarioPaths, load_team
@@ -29,6 +31,7 @@ class Member:
     analyst: Analyst
     posterior: Posterior
     prior: Posterior
+    problem: Problem            # the analyst's view: their priors, the scenario's evidence
 
 
 @dataclass(frozen=True)
@@ -53,25 +56,41 @@ def team_digest(paths: ScenarioPaths) -> str:
 
 def team_fit(paths: ScenarioPaths, inputs: Inputs, seed: int, base: PreparedFit,
              settings: SamplerSettings | None = None, use_cache: bool = True,
-             strict: bool = False) -> TeamFit | None:
+             strict: bool = False, given: dict | None = None) -> TeamFit | None:
     """Each analyst's fit (on the engine chosen for the scenario, cached under the scenario's
-    and the analyst's bytes), and their pool; None when the scenario has no analysts."""
+    and the analyst's bytes; with `given`, a what-if's conditions), and their pool; None when
+    the scenario has no analysts."""
     team = load_team(paths, inputs.scenario)
     if not team:
         return None
     members = []
     for analyst in team:
         mine = Inputs(analyst.scenario, inputs.evidence, inputs.resolutions, inputs.evidence_hash)
-        prepared = PreparedFit(prepare(mine), base.engine,
+        prepared = PreparedFit(prepare(mine, given), base.engine,
                                base.priors_bytes + b"\0analyst\0" + analyst.path.read_bytes())
-        posterior = cached_fit(paths, mine, seed, settings, use_cache=use_cache, strict=strict,
-                               engine=base.engine, prepared=prepared)
+        posterior = cached_fit(paths, mine, seed, settings, given=given, use_cache=use_cache,
+                               strict=strict, engine=base.engine, prepared=prepared)
         members.append(Member(analyst, posterior,
                               cached_prior(paths, mine, seed, use_cache, prepared,
-                                           prior_draws(settings))))
+                                           prior_draws(settings)), prepared.problem))
     net = base.problem.net
     return TeamFit(pool_posteriors(net, [m.posterior for m in members]),
                    pool_posteriors(net, [m.prior for m in members]), members)
+
+
+def team_problems(paths: ScenarioPaths, inputs: Inputs) -> list[tuple[str, Problem]]:
+    """(analyst, the problem of their view of `inputs`) for every analyst; [] without."""
+    return [(a.id, prepare(Inputs(a.scenario, inputs.evidence, inputs.resolutions,
+                                  inputs.evidence_hash)))
+            for a in load_team(paths, inputs.scenario)]
+
+
+def team_keys(analysts: list[str], analyst: str | None = None) -> dict:
+    """What a decision document says of whose priors it is on: `analysts` and `pool` for a
+    team, `analyst` for one analyst alone, nothing for a scenario without analysts."""
+    if analyst is not None:
+        return {"analyst": analyst}
+    return {"analysts": analysts, "pool": POOL} if analysts else {}
 
 
 def with_team(document: ReportDocument, team: TeamFit, base: PreparedFit) -> ReportDocument:
@@ -103,6 +122,12 @@ def with_team(document: ReportDocument, team: TeamFit, base: PreparedFit) -> Rep
                                                   for m in team.members}}
     team_doc["disagreement"] = disagreement(team_doc, [m.analyst for m in team.members])
     return team_doc
+
+
+def team_decisions(team: TeamFit):
+    """The report's `decide` for a team: its watch, sensitivity and page what-ifs are the
+    team's (analysis/team_decisions.py)."""
+    return partial(team_report_decisions, [(m.analyst.id, m.problem) for m in team.members])
 
 
 def disagreement(document: ReportDocument, analysts: list[Analyst]) -> list[dict]:

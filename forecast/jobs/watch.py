@@ -3,7 +3,9 @@ and how firm that ranking is over what we do not know about the mechanism.
 
 On the exact engine the values are exact and their spread comes from exact iid posterior draws
 of the CPT entries; on a NUTS scenario every forecast behind a value is an average over the
-sampler's draws (analysis/decisions.py). Nothing here prints or writes."""
+sampler's draws (analysis/decisions.py). On a scenario with analysts, the team's values: each
+analyst's on their own network, combined (analysis/team_decisions.py). Nothing here prints or
+writes."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 from ..analysis.decisions import INTERVAL_PROB, value_of_information, watch_rows
 from ..analysis.document import as_of_date
 from ..analysis.state_decisions import state_value_of_information, state_watch_rows
+from ..analysis.team_decisions import watch_table
 from ..errors import fail
 from ..inference import elimination
 from ..inference.exact import memory_budget, structure_of
@@ -23,7 +26,8 @@ from ..inference.settings import WATCH_DRAWS
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import Scenario
 from .budget import Work, check_budgets, choose_engine
-from .report import cached_fit
+from .report import PreparedFit, cached_fit
+from .team import team_keys, team_problems
 
 
 def choose_targets(scenario: Scenario, conditions, values: Sequence[str], option: str = "--target"
@@ -46,70 +50,96 @@ def choose_targets(scenario: Scenario, conditions, values: Sequence[str], option
     return targets
 
 
-def watch_work(problem: Problem, cpt_draws: int) -> Work:
+def watch_work(problem: Problem, cpt_draws: int, analysts: int = 1) -> Work:
     """The exact inferences of the values: the CPT draws, then at the prior means and at each
-    draw, one unclamped and two clamped calibrations per open question."""
+    draw, one unclamped and two clamped calibrations per open question (per analyst)."""
     net = problem.net
     clamps = sum(net.cards[v] for v in range(net.n_nodes)
                  if net.node_ids[v] not in problem.conditions)
-    return Work("watch", cpt_draws + (cpt_draws + 1) * (clamps + 1),
-                "a clamped inference per state of each open question, at each CPT draw",
-                "--cpt-draws")
+    return Work("watch", analysts * (cpt_draws + (cpt_draws + 1) * (clamps + 1)),
+                "a clamped inference per state of each open question, at each CPT draw"
+                + (", per analyst" if analysts > 1 else ""), "--cpt-draws")
 
 
 def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.date | None = None,
                    seed: int = 0, cpt_draws: int = WATCH_DRAWS, engine: str = "auto",
-                   settings=None, use_cache: bool = True) -> dict:
-    """Every unresolved node's value of information for the targets, best first."""
-    inputs = load_inputs(paths, as_of)
+                   settings=None, use_cache: bool = True, analyst: str | None = None) -> dict:
+    """Every unresolved node's value of information for the targets, best first. On a scenario
+    with analysts the team's (each analyst's values on their own network, combined as
+    analysis/team_decisions.py says), each row with `by_analyst` (each one's value and
+    interval); `analyst` computes one analyst's alone."""
+    inputs = load_inputs(paths, as_of, analyst)
     problem = prepare(inputs)
     net = problem.net
     chosen = choose_engine(paths, problem, engine)
     if net.multistate:      # never parametric: the Dirichlet rows integrate out, values are exact
         chosen = "exact"
-    check_budgets(paths, problem, chosen, watch_work(problem, cpt_draws))
-    structure = structure_of(net)
+    team = [] if analyst is not None else team_problems(paths, inputs)
+    check_budgets(paths, problem, chosen, watch_work(problem, cpt_draws, max(1, len(team))))
     chosen_targets = choose_targets(inputs.scenario, problem.conditions, targets)
     target_index = [net.index(t) for t in chosen_targets]
-    rng = np.random.default_rng(seed)
-    if net.multistate:
-        _p, cells = elimination.dirichlet_draws(
-            structure, net.concentration, net.fixed_cells, problem.state_log_weights,
-            net.state_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
-        state_result = state_value_of_information(net, problem.state_log_weights,
-                                                  problem.conditions, target_index,
-                                                  cell_draws=cells)
-        theta, items = cells, state_watch_rows(net, state_result)
-    elif chosen == "exact":
-        _p, theta = elimination.conjugate_draws(
-            structure, net.alpha, net.beta, net.fixed, problem.node_log_weights,
-            net.node_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
-        integrated = True
+    priors_bytes = paths.priors.read_bytes()
+    if analyst is not None:
+        priors_bytes += b"\0analyst\0" + paths.analyst_priors(analyst).read_bytes()
+    own = {name: _values(paths, inputs, mine, chosen, target_index, seed, cpt_draws, settings,
+                         use_cache, priors_bytes + b"\0analyst\0"
+                         + paths.analyst_priors(name).read_bytes())
+           for name, mine in team}
+    if own:
+        items = watch_table(net, own)
+        result = next(iter(own.values()))
     else:
-        theta = _nuts_theta(paths, inputs, seed, settings, use_cache, net)
-        keep = np.unique(np.linspace(0, len(theta) - 1, min(cpt_draws, len(theta))).round().astype(int))
-        theta, integrated = theta[keep], False
-    if not net.multistate:
-        result = value_of_information(net, problem.node_log_weights, problem.conditions,
-                                      target_index, theta_draws=theta, integrated=integrated)
-        items = watch_rows(net, result)
+        result = _values(paths, inputs, problem, chosen, target_index, seed, cpt_draws, settings,
+                         use_cache, priors_bytes)
+        items = state_watch_rows(net, result) if net.multistate else watch_rows(net, result)
     return {"scenario": inputs.scenario.id,
             "as_of": (as_of or as_of_date(inputs)).isoformat(),
             "replay": as_of is not None,
             "engine": chosen,
             "targets": chosen_targets,
             "resolved": sorted(problem.conditions),
-            "cpt_draws": int(len(theta)),
+            "cpt_draws": 0 if result.draws is None else int(len(result.draws)),
             "interval_prob": INTERVAL_PROB,
-            "watch": items}
+            "watch": items,
+            **team_keys(list(own), analyst)}
 
 
-def _nuts_theta(paths, inputs, seed, settings, use_cache, net) -> np.ndarray:
+def _values(paths: ScenarioPaths, inputs, problem: Problem, chosen: str, target_index: list[int],
+            seed: int, cpt_draws: int, settings, use_cache: bool, priors_bytes: bytes):
+    """The watch result of one network (the scenario's, or an analyst's view of it), its CPT
+    draws from `seed` afresh, so an analyst's values in the team's watch are their own."""
+    net = problem.net
+    structure = structure_of(net)
+    rng = np.random.default_rng(seed)
+    if net.multistate:
+        _p, cells = elimination.dirichlet_draws(
+            structure, net.concentration, net.fixed_cells, problem.state_log_weights,
+            net.state_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
+        return state_value_of_information(net, problem.state_log_weights, problem.conditions,
+                                          target_index, cell_draws=cells)
+    if chosen == "exact":
+        _p, theta = elimination.conjugate_draws(
+            structure, net.alpha, net.beta, net.fixed, problem.node_log_weights,
+            net.node_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
+        integrated = True
+    else:
+        # the cache key is the view's priors' bytes; `inputs` gives the evidence hash
+        theta = _nuts_theta(paths, inputs, seed, settings, use_cache, net,
+                            PreparedFit(problem, "nuts", priors_bytes))
+        keep = np.unique(np.linspace(0, len(theta) - 1, min(cpt_draws, len(theta))).round().astype(int))
+        theta, integrated = theta[keep], False
+    return value_of_information(net, problem.node_log_weights, problem.conditions,
+                                target_index, theta_draws=theta, integrated=integrated)
+
+
+def _nuts_theta(paths, inputs, seed, settings, use_cache, net, prepared) -> np.ndarray:
     """The NUTS posterior's CPT draws, (draws, K), refitting when a cached fit lacks them."""
-    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, engine="nuts")
+    posterior = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, engine="nuts",
+                           prepared=prepared)
     parameters = net.parameters
     if posterior.theta is None and not len(parameters.free):
         return parameters.theta(parameters.prior_means)[None]
     if posterior.theta is None:
-        posterior = cached_fit(paths, inputs, seed, settings, use_cache=False, engine="nuts")
+        posterior = cached_fit(paths, inputs, seed, settings, use_cache=False, engine="nuts",
+                               prepared=prepared)
     return np.asarray(posterior.theta, dtype=float).reshape(-1, net.n_entries)

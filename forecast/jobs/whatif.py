@@ -20,7 +20,7 @@ from ..inference.settings import SamplerSettings
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import OUTCOMES, Inputs, Scenario
 from .budget import Work
-from .report import cached_fit, cached_prior, report_work
+from .report import PreparedFit, cached_fit, cached_prior, prepare_fit, prior_draws, report_work
 
 
 def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool | str]:
@@ -54,19 +54,47 @@ def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool | s
 
 def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int,
                     settings=None, engine: str = "auto", use_cache: bool = True,
-                    as_of: dt.date | None = None) -> ReportDocument:
+                    as_of: dt.date | None = None, analyst: str | None = None) -> ReportDocument:
     """The conditional report (it carries `given`), each node extended with its unconditional
-    forecast and the change in percentage points. With `as_of`, both are replays."""
-    inputs = load_inputs(paths, as_of)
+    forecast and the change in percentage points. With `as_of`, both are replays. On a
+    scenario with analysts both are the team's: each analyst's fit with the conditions and
+    without (through the one seam and its cache), then their logarithmic pool, and the
+    conditional report carries each analyst's conditional forecast (`by_analyst`), as a team's
+    report does; `analyst` answers for one analyst alone."""
+    from .team import team_fit, with_team
+
+    inputs = load_inputs(paths, as_of, analyst)
     given = parse_given(given_values, inputs.scenario)
-    fitted = cached_fit(paths, inputs, seed, settings, engine=engine, use_cache=use_cache,
-                        work=whatif_work)
-    prior = cached_prior(paths, inputs, seed, use_cache)
-    base = build_report(inputs, fitted, seed, replay=as_of, prior=prior)
-    conditional = cached_fit(paths, inputs, seed, settings, given=given, engine=engine,
-                             use_cache=use_cache, work=whatif_work)
-    return build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior,
-                        unconditional=base)
+    settings = settings or SamplerSettings()
+    base = _with_analyst(paths, prepare_fit(paths, inputs, settings, engine, whatif_work), analyst)
+    clamped = _with_analyst(paths, prepare_fit(paths, inputs, settings, engine, whatif_work, given),
+                            analyst)
+    team = None if analyst is not None else team_fit(paths, inputs, seed, base, settings,
+                                                     use_cache)
+    if team is not None:
+        conditional_team = team_fit(paths, inputs, seed, base, settings, use_cache, given=given)
+        fitted, prior, conditional = (team.posterior, team.prior, conditional_team.posterior)
+    else:
+        fitted = cached_fit(paths, inputs, seed, settings, use_cache=use_cache, prepared=base)
+        prior = cached_prior(paths, inputs, seed, use_cache, base, prior_draws(settings))
+        conditional = cached_fit(paths, inputs, seed, settings, given=given, use_cache=use_cache,
+                                 prepared=clamped)
+    unconditional = build_report(inputs, fitted, seed, replay=as_of, prior=prior)
+    document = build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior,
+                            unconditional=unconditional)
+    if team is not None:
+        document = with_team(document, conditional_team, clamped)
+    elif analyst is not None:
+        document["analyst"] = analyst
+    return document
+
+
+def _with_analyst(paths: ScenarioPaths, prepared: PreparedFit, analyst: str | None) -> PreparedFit:
+    """`prepared`, its cache keys made of the analyst's file too when it is one analyst's."""
+    if analyst is None:
+        return prepared
+    return PreparedFit(prepared.problem, prepared.engine, prepared.priors_bytes + b"\0analyst\0"
+                       + paths.analyst_priors(analyst).read_bytes())
 
 
 def whatif_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:

@@ -76,12 +76,27 @@ def moves_most(item: WatchRow, code: bool = False, labels: dict | None = None) -
                                    for state, given in item["if_state"].items())
 
 
+def team_words(document: dict, how: str) -> str:
+    """Whose priors a decision document is on: the team's (and how its numbers combine the
+    analysts'), one analyst's, or "" for a scenario without analysts."""
+    if document.get("analyst"):
+        return f"Analyst {document['analyst']} alone (their priors, the shared evidence)."
+    if document.get("analysts"):
+        return (f"The team of {len(document['analysts'])} analysts ("
+                + ", ".join(document["analysts"]) + f"): {how}; --analyst NAME for one alone.")
+    return ""
+
+
 def render_watch_text(document: dict, width: int = 120) -> str:
     buffer = io.StringIO()
     console = _console(buffer, width)
     prob = int(round(100 * document["interval_prob"]))
     title = f"What to watch — {document['scenario']}, as of {document['as_of']}"
     console.print(Text(title + (" (replay)" if document["replay"] else "")))
+    whose = team_words(document, "each question's forecasts are the pool of the analysts', its "
+                       "value the mean of their own values")
+    if whose:
+        console.print(Text(whose), soft_wrap=True)
     if not document["targets"]:
         console.print(Text("No unresolved consequence to forecast: name targets with --target NODE."))
         return buffer.getvalue()
@@ -111,6 +126,10 @@ def render_sensitivity_text(document: dict, top: int = 10, width: int = 120) -> 
     low_q, high_q = (int(round(100 * q)) for q in document["quantiles"])
     title = f"What each forecast hangs on — {document['scenario']}, as of {document['as_of']}"
     console.print(Text(title + (" (replay)" if document["replay"] else "")))
+    whose = team_words(document, "each forecast is the pool of the analysts' forecasts with the "
+                       "number at each one's own quantile (the quantiles shown are pooled too)")
+    if whose:
+        console.print(Text(whose), soft_wrap=True)
     if not document["targets"]:
         console.print(Text("No unresolved consequence to forecast: name targets with --target NODE."))
         return buffer.getvalue()

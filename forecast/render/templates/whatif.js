@@ -76,23 +76,61 @@
     if (c.parent >= 0) { c.fromParent = projection(cliques[c.parent].vars, c.sep); }
   });
   // each node's CPT times its evidence weights goes into the clique of its family's first
-  // eliminated member, which holds the whole family
-  var base = cliques.map(function (c) { return new Float64Array(c.size).fill(1); });
-  model.parents.forEach(function (pa, v) {
-    var family = [v].concat(pa), home = v;
-    family.forEach(function (u) { if (pos[u] < pos[home]) { home = u; } });
-    var c = cliques[pos[home]], map = projection(c.vars, family), cells = model.cpt[v];
-    var top = Math.max.apply(null, model.log_weights[v]);
-    var weight = model.log_weights[v].map(function (w) { return Math.exp(w - top); });
-    var table = base[pos[home]];
-    for (var idx = 0; idx < c.size; idx++) {
-      // family index: v fastest, then the parents first-parent fastest; cells are config-major
-      var f = map[idx], state = f % card[v], config = (f - state) / card[v];
-      table[idx] *= cells[config * card[v] + state] * weight[state];
+  // eliminated member, which holds the whole family; a team's page has one set of CPTs per
+  // analyst (model.team_cpt), so one set of potentials each
+  function potentials(cpt) {
+    var tables = cliques.map(function (c) { return new Float64Array(c.size).fill(1); });
+    model.parents.forEach(function (pa, v) {
+      var family = [v].concat(pa), home = v;
+      family.forEach(function (u) { if (pos[u] < pos[home]) { home = u; } });
+      var c = cliques[pos[home]], map = projection(c.vars, family), cells = cpt[v];
+      var top = Math.max.apply(null, model.log_weights[v]);
+      var weight = model.log_weights[v].map(function (w) { return Math.exp(w - top); });
+      var table = tables[pos[home]];
+      for (var idx = 0; idx < c.size; idx++) {
+        // family index: v fastest, then the parents first-parent fastest; cells are config-major
+        var f = map[idx], state = f % card[v], config = (f - state) / card[v];
+        table[idx] *= cells[config * card[v] + state] * weight[state];
+      }
+    });
+    return tables;
+  }
+  var bases = (model.team_cpt || [model.cpt]).map(potentials);
+
+  // the logarithmic pool of the analysts' forecasts (analysis/pooling.py): per node the
+  // normalised geometric mean over its states, each probability held in [FLOOR, 1 - FLOOR]
+  var FLOOR = 1e-9;
+  function pool(each) {
+    var out = new Array(n);
+    for (var v = 0; v < n; v++) {
+      var k = card[v], logs = new Float64Array(k), s, top = -Infinity, z = 0;
+      for (var a = 0; a < each.length; a++) {
+        for (s = 0; s < k; s++) {
+          logs[s] += Math.log(Math.min(1 - FLOOR, Math.max(FLOOR, each[a][v][s]))) / each.length;
+        }
+      }
+      for (s = 0; s < k; s++) { if (logs[s] > top) { top = logs[s]; } }
+      var p = new Float64Array(k);
+      for (s = 0; s < k; s++) { p[s] = Math.exp(logs[s] - top); z += p[s]; }
+      for (s = 0; s < k; s++) { p[s] /= z; }
+      out[v] = p;
     }
-  });
+    return out;
+  }
 
   function posterior(clamps) {
+    // every node's forecast given the clamps: the exact conditional forecast, or on a team's
+    // page the pool of every analyst's; null when the conditions are impossible
+    var each = [];
+    for (var a = 0; a < bases.length; a++) {
+      var p = exactPosterior(bases[a], clamps);
+      if (!p) { return null; }
+      each.push(p);
+    }
+    return each.length === 1 ? each[0] : pool(each);
+  }
+
+  function exactPosterior(base, clamps) {
     // P(node = state | evidence, resolutions, clamps) for every node, as arrays over its
     // states; a clamp overrides a resolution of the same node. null when the conditions are
     // impossible.
