@@ -179,3 +179,84 @@ def test_questions_with_more_than_two_outcomes_are_briefed_by_their_most_likely_
     for prior in attacks["priors"]:
         assert prior["mean"] is None and sum(prior["row_mean"]) == pytest.approx(1.0)
     assert f"interval for {attacks['most_likely']} runs" in attacks["confidence"]["statement"]
+
+
+LEAF = """
+[[node]]
+id = "cuts"
+label = "Rate cuts"
+role = "consequence"
+question = "How many cuts?"
+resolution = "Count them."
+opens = 2025-04-03
+deadline = 2025-12-31
+states = ["none", "one", "more"]
+ordered = true
+parents = ["us_q2_contraction"]
+  [[node.prior]]
+  when = { us_q2_contraction = true }
+  p = [0.1, 0.3, 0.6]
+  strength = 6
+  rationale = "r"
+  reference_class = "c"
+  [[node.prior]]
+  when = { us_q2_contraction = false }
+  p = [0.3, 0.4, 0.3]
+  strength = 6
+  rationale = "r"
+  reference_class = "c"
+"""
+
+
+def test_yes_no_questions_keep_their_briefing_beside_a_question_with_more_outcomes(tmp_path):
+    """A leaf with three outcomes changes no other forecast, so the yes/no questions' forecasts
+    if their main driver happens or not, and the resolutions' effects, equal those of the same
+    network without it (enumeration over yes/no joint states); the leaf gets no conditional and
+    is named by its most likely outcome in the bottom line."""
+    import datetime as dt
+
+    from conftest import FROZEN
+
+    from forecast.analysis.summaries import resolution_influence
+
+    plain_root = copy_root(FROZEN, tmp_path / "plain")
+    leaf_root = copy_root(FROZEN, tmp_path / "leaf")
+    toml = leaf_root / "priors" / "us-tariffs-2025.toml"
+    toml.write_text(toml.read_text() + LEAF)
+    roots = {"plain": plain_root, "leaf": leaf_root}
+    # before the drivers resolved (9 April), so both are open and every consequence has one
+    inputs = {name: load_inputs(scenario_paths(root, "us-tariffs-2025"), as_of=dt.date(2025, 4, 8))
+              for name, root in roots.items()}
+    leaf_inputs = inputs["leaf"]
+    problem = prepare(leaf_inputs)
+    assert problem.net.multistate
+    from forecast.inference.problem import fit
+    from forecast.inference.settings import SamplerSettings
+
+    posterior = fit(problem, "exact", 1, SamplerSettings(draws=200, chains=1))
+    leaf_doc = build_report(leaf_inputs, posterior, seed=1)
+    plain_doc = report_of(inputs["plain"])
+    plain = {n["id"]: n for n in plain_doc["nodes"]}
+    checked = 0
+    for node in leaf_doc["nodes"]:
+        if node["id"] == "cuts":
+            assert node["conditional"] is None
+            continue
+        want, got = plain[node["id"]]["conditional"], node["conditional"]
+        assert (want is None) == (got is None), node["id"]
+        if want is not None:
+            assert got["driver"] == want["driver"]
+            for key in ("driver_p", "if_yes", "if_no"):
+                assert got[key] == pytest.approx(want[key], abs=1e-9), (node["id"], key)
+            checked += 1
+    assert checked >= 2
+    cuts = next(n for n in leaf_doc["nodes"] if n["id"] == "cuts")
+    assert f"Rate cuts is most likely {cuts['most_likely']}" in " ".join(leaf_doc["bottom_line"])
+    assert 3 <= len(leaf_doc["bottom_line"]) <= 5
+    now = {name: load_inputs(scenario_paths(root, "us-tariffs-2025")) for name, root in roots.items()}
+    plain_problem, leaf_problem = prepare(now["plain"]), prepare(now["leaf"])
+    want = resolution_influence(plain_problem.net, now["plain"].evidence, plain_problem.conditions)
+    got = resolution_influence(leaf_problem.net, now["leaf"].evidence, leaf_problem.conditions)
+    assert sorted(got) == sorted(want) and want
+    for node, effect in want.items():
+        assert np.allclose(got[node][:-1], effect, atol=1e-9), node

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..inference.exact import state_means
 from .decisions import value_of_information
 from .report_document import (
     Assumption,
@@ -68,20 +69,48 @@ def conditionals(scenario, problem) -> dict[str, ConditionalForecast | None]:
     targets = [n.id for n in scenario.nodes
                if n.role == "consequence" and n.id not in problem.conditions]
     drivers = [n.id for n in scenario.nodes if n.role == "driver" and n.id not in problem.conditions]
-    if net.node_states or not net.conjugate or not targets or not drivers:
-        # questions with more than two outcomes: "if it happens" has no single meaning there
-        return dict.fromkeys(targets)
+    if net.multistate:
+        # "if it happens" has one meaning for a yes/no driver and a yes/no consequence only: the
+        # other questions of a network with more outcomes get none, the yes/no ones keep theirs
+        drivers = [d for d in drivers if scenario.node(d).binary]
+        asked = [t for t in targets if scenario.node(t).binary]
+    else:
+        asked = targets
+    out: dict[str, ConditionalForecast | None] = dict.fromkeys(targets)
+    if not net.conjugate or not asked or not drivers:
+        return out
+    p_yes, given_yes, given_no = (_state_conditionals(net, problem, drivers, asked) if net.multistate
+                                  else _yes_no_conditionals(net, problem, drivers, asked))
+    swing = np.abs(given_yes - given_no)                                 # (drivers, targets)
+    for j, target in enumerate(asked):
+        i = int(np.argmax(swing[:, j]))
+        out[target] = {"driver": drivers[i], "driver_p": round(float(p_yes[i]), 6),
+                       "if_yes": round(float(given_yes[i, j]), 6),
+                       "if_no": round(float(given_no[i, j]), 6)}
+    return out
+
+
+def _yes_no_conditionals(net, problem, drivers, targets):
     result = value_of_information(net, problem.node_log_weights, problem.conditions,
                                   [net.index(t) for t in targets],
                                   candidates=[net.index(d) for d in drivers])
-    swing = np.abs(result.given_yes - result.given_no)                   # (drivers, targets)
-    out: dict[str, ConditionalForecast | None] = {}
-    for j, target in enumerate(targets):
-        i = int(np.argmax(swing[:, j]))
-        out[target] = {"driver": drivers[i], "driver_p": round(float(result.p_yes[i]), 6),
-                       "if_yes": round(float(result.given_yes[i, j]), 6),
-                       "if_no": round(float(result.given_no[i, j]), 6)}
-    return out
+    return result.p_yes, result.given_yes, result.given_no
+
+
+def _state_conditionals(net, problem, drivers, targets):
+    """(P(driver = yes), P(target = yes | driver yes), ... | driver no) on a network with nodes
+    of more states: one exact calibration per clamp (two per driver)."""
+    yes = [net.state_offsets[net.index(t)] + net.state_index(net.index(t), True) for t in targets]
+
+    def p_yes_of(conditions) -> np.ndarray:
+        return state_means(net, problem.state_log_weights, conditions)
+
+    now = p_yes_of(problem.conditions)
+    p_driver = np.array([now[net.state_offsets[net.index(d)] + net.state_index(net.index(d), True)]
+                         for d in drivers])
+    given_yes = np.array([p_yes_of({**problem.conditions, d: True})[yes] for d in drivers])
+    given_no = np.array([p_yes_of({**problem.conditions, d: False})[yes] for d in drivers])
+    return p_driver, given_yes, given_no
 
 
 def confidence(node: NodeReport, priors: Sequence[PriorRow],
@@ -200,6 +229,8 @@ def bottom_line(nodes: Sequence[NodeReport], evidence: Sequence[EvidenceRow],
             return f"most likely {n['most_likely']}, {_pct(top['mean'])}"
         return f"{n['term']}, {_pct(n['mean'])}"
 
+    several = [n for n in nodes if n["role"] == "consequence" and n["mean"] is None]
+    noun = "yes/no consequences" if several else "consequences"
     sentences = []
     mains = [n["conditional"]["driver"] for n in consequences if n.get("conditional")]
     driver = (max(set(mains), key=lambda d: (mains.count(d), -list(by_id).index(d)))
@@ -218,12 +249,19 @@ def bottom_line(nodes: Sequence[NodeReport], evidence: Sequence[EvidenceRow],
         elif likely:
             lead = "; ".join(f"{labels[n['id']]} ({said(n)})" for n in likely)
             which = "the only likely one is" if len(likely) == 1 else "the likely ones are"
-            sentences.append(f"Of the {len(consequences)} consequences, {which} {lead}; "
+            sentences.append(f"Of the {len(consequences)} {noun}, {which} {lead}; "
                              f"the least likely is {labels[bottom['id']]} ({said(bottom)}).")
         else:
-            sentences.append(f"None of the {len(consequences)} consequences is likely: the highest "
+            sentences.append(f"None of the {len(consequences)} {noun} is likely: the highest "
                              f"is {labels[top['id']]} ({said(top)}), the lowest "
                              f"{labels[bottom['id']]} ({said(bottom)}).")
+    if several:         # one clause, so the bottom line keeps its three to five sentences
+        clause = "; ".join(f"{labels[n['id']]} is {said(n)}" for n in several)
+        if consequences:
+            sentences[-1] = f"{sentences[-1][:-1]}; of the questions with more outcomes, {clause}."
+        else:
+            sentences.append(f"Of the consequences, {clause}.")
+    if consequences:
         moved = [n for n in consequences if (n.get("conditional") or {}).get("driver") == driver]
         if moved:
             c = max(moved, key=lambda n: abs(n["conditional"]["if_yes"] - n["conditional"]["if_no"]))

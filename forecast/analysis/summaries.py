@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference.exact import posterior_means_batch, state_means_batch
+from ..inference.exact import posterior_means_batch, state_means, state_means_batch
 from ..model.network import Network, cluster_log_weights, node_log_weights, state_log_weights
 from ..model.spec import EvidenceItem
 from .report_document import InfluenceRow, MovedRow
@@ -121,10 +121,7 @@ def _state_influence(net: Network, items: tuple[EvidenceItem, ...], conditions,
     rows = [state_log_weights(net, items)] + [
         state_log_weights(net, [it for it in items if it.item_id not in gone]) for gone in leave_outs]
     batch = state_means_batch(net, np.vstack(rows), conditions)
-    picked = np.empty(net.n_nodes, dtype=np.int64)
-    for v in range(net.n_nodes):
-        lo, hi = net.state_offsets[v], net.state_offsets[v + 1]
-        picked[v] = lo + (1 if net.cards[v] == 2 else int(np.argmax(batch[0, lo:hi])))
+    picked = _picked_states(net, batch[0])
     full_means, means = batch[0, picked], batch[1:, picked]
     pp = (full_means[None, :] - means) * 100
     lo = logit(full_means)[None, :] - logit(means)
@@ -134,6 +131,16 @@ def _state_influence(net: Network, items: tuple[EvidenceItem, ...], conditions,
             for row, (key, kind, cluster) in enumerate(keys)]
 
 
+def _picked_states(net: Network, means: np.ndarray) -> np.ndarray:
+    """Per node, the flat index of the state an effect is reported on: engine state 1 (yes)
+    of a yes/no node, else the state most likely under `means`."""
+    picked = np.empty(net.n_nodes, dtype=np.int64)
+    for v in range(net.n_nodes):
+        lo, hi = net.state_offsets[v], net.state_offsets[v + 1]
+        picked[v] = lo + (1 if net.cards[v] == 2 else int(np.argmax(means[lo:hi])))
+    return picked
+
+
 def resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
                          conditions: dict[str, bool]) -> dict[str, np.ndarray]:
     """How far each resolution in force moves every node, in percentage points: the mean with
@@ -141,8 +148,10 @@ def resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
     from its forecast to 0 or 1; its neighbours move through the network). Exact where the
     closed form holds; with parametric CPTs, importance sampling over the same prior draws for
     both means, as `influence` does."""
-    if not conditions or net.multistate:        # yes/no networks only in this version
+    if not conditions:
         return {}
+    if net.multistate:
+        return _state_resolution_influence(net, items, conditions)
     weights = node_log_weights(net.node_ids, items)
 
     def means(kept: dict[str, bool]) -> np.ndarray:
@@ -216,3 +225,16 @@ def node_forecasts(p_yes: np.ndarray, means: np.ndarray) -> list[tuple[float, li
         mean = float(mean)
         out.append((round(mean, 6), [round(min(low, mean), 6), round(max(high, mean), 6)]))
     return out
+
+
+def _state_resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
+                                conditions) -> dict[str, np.ndarray]:
+    """`resolution_influence` on a network with nodes of more states, exact: per node, the
+    effect on the state `_state_influence` reports (yes on a yes/no node, else the state most
+    likely with every resolution in force)."""
+    weights = state_log_weights(net, items)
+    full = state_means(net, weights, conditions)
+    picked = _picked_states(net, full)
+    return {node: (full[picked] - state_means(
+                net, weights, {k: v for k, v in conditions.items() if k != node})[picked]) * 100
+            for node in sorted(conditions)}

@@ -225,8 +225,8 @@ def _briefing_lines(document: ReportDocument) -> list[str]:
                   f"   *Why:* {md_escape(a['rationale'])} "
                   f"*Reference class:* {md_escape(a['reference_class'])}"]
     if not document.get("key_assumptions"):
-        lines.append("None to show: every consequence is resolved, or the scenario has questions with "
-                     "more than two outcomes, whose sensitivity is not computed yet.")
+        lines.append("None to show: every consequence is resolved, or every prior the open "
+                     "consequences hang on is fixed (a fixed number has no range to swing over).")
     lines += ["", "## The questions", ""]
     for n in document["nodes"]:
         said = (f"resolved {n['resolved']}" if n["resolved"] else
