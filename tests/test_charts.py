@@ -202,3 +202,65 @@ def test_the_readme_says_which_shipped_scenario_gets_the_structure_diagram(shipp
 
     assert graph_layout.diagram_fits(nodes(found[3]))
     assert not graph_layout.diagram_fits(nodes("turkey-peacekeeping"))
+
+
+def _circle_xs(root: ET.Element, radius: str) -> list[float]:
+    return [float(c.get("cx")) for c in root.iter("{http://www.w3.org/2000/svg}circle")
+            if c.get("r") == radius]
+
+
+def test_the_forecast_chart_draws_each_state_of_a_question_with_more_outcomes_beside_its_prior():
+    """Every state gets a row: its forecast's dot at its mean on the same axis as the yes/no
+    questions' (x = left + width * p), its percentage, and an ordered question a cumulative strip
+    whose segments end at the running sums of the means; past STATE_ROWS states the likeliest."""
+    from forecast.render.charts.forecast import CHART_LEFT, CHART_WIDTH, STATE_ROWS, forecast_chart
+
+    doc = document(TURKEY[:1])
+    states = [("none", 0.5, 0.3), ("some", 0.2, 0.3), ("<lots>", 0.3, 0.4)]
+    doc["nodes"].append({
+        "id": "attacks", "label": "Attacks & raids", "role": "consequence", "parents": [],
+        "mean": None, "interval": None, "prior_mean": None, "prior_interval": None,
+        "interval_prob": 0.9, "resolved": None, "ordered": True, "states": [s for s, _, _ in states],
+        "distribution": [{"state": s, "mean": m, "prior_mean": p, "interval": [m / 2, (1 + m) / 2],
+                          "prior_interval": [p / 2, (1 + p) / 2]} for s, m, p in states]})
+    root = svg_of(forecast_chart(doc))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"none", "some", "<lots>", "50%", "20%", "30%"} <= set(texts)
+    assert "Attacks & raids (consequence)" in texts
+    dots = _circle_xs(root, "5.5")[:4]      # the legend's own dot comes last
+    expected = [CHART_LEFT + CHART_WIDTH * p for p in (doc["nodes"][0]["mean"], 0.5, 0.2, 0.3)]
+    assert all(abs(a - b) < 0.05 for a, b in zip(dots, expected, strict=True)), (dots, expected)
+    ends = sorted({round(float(r.get("x")) + float(r.get("width")), 1)
+                   for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("height") == "8"})
+    assert [round(CHART_LEFT + CHART_WIDTH * c, 1) for c in (0.5, 0.7, 1.0)] == ends[-3:]
+    many = [{"state": f"s{k}", "mean": (k + 1) / 210, "prior_mean": 1 / 20,
+             "interval": [0.0, 0.5], "prior_interval": [0.0, 0.2]} for k in range(20)]
+    doc["nodes"][-1] = {**doc["nodes"][-1], "ordered": False, "distribution": many,
+                        "states": [s["state"] for s in many]}
+    texts = [t.text for t in svg_of(forecast_chart(doc)).iter("{http://www.w3.org/2000/svg}text")]
+    assert [t for t in texts if t.startswith("s") and t[1:].isdigit()] == [
+        f"s{k}" for k in range(20 - STATE_ROWS, 20)]
+    assert any(f"{STATE_ROWS} likeliest of 20" in t for t in texts)
+
+
+def test_report_json_gives_each_state_its_prior_interval_from_the_dirichlet(k_root):
+    """The k-state test scenario's root question has a Dirichlet(5, 3, 2) prior (p = [.5, .3, .2],
+    strength 10): each state's prior interval is its Beta marginal's 5% and 95% quantiles, within
+    the Monte Carlo error of the 4,000 prior draws."""
+    import numpy as np
+    from scipy import stats
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--root", str(k_root), "--scenario", "k-state",
+                                      "--format", "json", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    attacks = next(n for n in json.loads(result.stdout)["nodes"] if n["id"] == "attacks")
+    for row, a in zip(attacks["distribution"], (5, 3, 2), strict=True):
+        marginal = stats.beta(a, 10 - a)
+        for q, got in zip((0.05, 0.95), row["prior_interval"], strict=True):
+            x = marginal.ppf(q)
+            se = np.sqrt(q * (1 - q) / 4000) / marginal.pdf(x)
+            assert abs(got - x) <= 4.5 * se, (row["state"], q, got, x, se)
+        assert row["prior_interval"][0] <= row["prior_mean"] <= row["prior_interval"][1]

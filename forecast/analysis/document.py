@@ -306,18 +306,23 @@ def node_distributions(net: Network, scenario, posterior: Posterior, prior: Post
     """Per node, in its declared state order: each state's prior and posterior mean and its
     credible interval (widened to hold the mean), rounded to 6 decimals."""
     means, draws = state_view(net, posterior)
-    prior_means, _prior_draws = state_view(net, prior)
+    prior_means, prior_draws = state_view(net, prior)
     bounds = interval(draws)
+    prior_bounds = (interval(prior_draws) if len(prior_draws)
+                    else np.column_stack([prior_means, prior_means]))
+
+    def held(bound, mean: float) -> list[float]:
+        return [round(min(float(bound[0]), mean), 6), round(max(float(bound[1]), mean), 6)]
+
     out = []
     for v, node in enumerate(scenario.nodes):
         rows: list[StateForecast] = []
         for state in node.states:
             i = int(net.state_offsets[v]) + node.engine_index(state)
-            mean = float(means[i])
-            rows.append({"state": state, "prior_mean": round(float(prior_means[i]), 6),
-                         "mean": round(mean, 6),
-                         "interval": [round(min(float(bounds[i][0]), mean), 6),
-                                      round(max(float(bounds[i][1]), mean), 6)]})
+            mean, prior_mean = float(means[i]), float(prior_means[i])
+            rows.append({"state": state, "prior_mean": round(prior_mean, 6),
+                         "mean": round(mean, 6), "interval": held(bounds[i], mean),
+                         "prior_interval": held(prior_bounds[i], prior_mean)})
         out.append(rows)
     return out
 

@@ -87,6 +87,7 @@ class StateForecast(TypedDict):
     prior_mean: float
     mean: float
     interval: list[float]
+    prior_interval: list[float]
 
 
 class UnconditionalForecast(TypedDict):
