@@ -278,3 +278,31 @@ def test_an_unknown_analyst_is_one_line_naming_the_analysts(team_root, command):
     assert result.output.strip().splitlines() == [
         "Error: --analyst: analyst: expected one of dove, hawk, found 'owl'"]
     assert "Traceback" not in result.output
+
+
+def test_update_writes_the_teams_decisions_as_report_does(team_root):
+    """The report `forecast update` writes has the team's watch list, sensitivity rows and page
+    model (each analyst's CPTs), as `forecast report` has them."""
+    report = invoke("report", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "--format", "json")
+    assert report["whatif_page"]["model"]["team_cpt"]
+    assert all("by_analyst" in row for rows in report["sensitivity"]["targets"].values()
+               for row in rows)
+    result = runner.invoke(app, ["update", "--root", str(team_root), "-s", TWO, "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    written = json.loads((team_root / "reports" / TWO / "report.json").read_text())
+    for key in ("watch", "sensitivity", "whatif_page", "key_assumptions"):
+        assert written[key] == report[key], key
+
+
+def test_the_work_budget_counts_each_analysts_inferences(team_root):
+    from forecast.inference.problem import prepare
+    from forecast.inference.settings import SamplerSettings
+    from forecast.io.project import load_inputs, scenario_paths
+    from forecast.jobs.report import per_analyst, report_work
+
+    inputs = load_inputs(scenario_paths(team_root, TWO))
+    problem, settings = prepare(inputs), SamplerSettings(progress=False)
+    one = report_work(problem, inputs, settings)
+    team = per_analyst(report_work, 2)(problem, inputs, settings)
+    assert team.inferences == 2 * one.inferences and "each of 2 analysts" in team.what
+    assert per_analyst(report_work, 0)(problem, inputs, settings) == one

@@ -18,6 +18,7 @@ from ..analysis.summaries import influence
 from ..errors import problem as problem_error
 from ..inference.problem import Posterior, Problem, fit, prepare
 from ..inference.settings import SamplerSettings
+from ..io.analysts import analyst_ids
 from ..io.catalog import read_chart_history
 from ..io.history import write_shown
 from ..io.posterior_cache import cache_key, load_posterior, store_posterior
@@ -166,6 +167,19 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
                 "intervals, influence, sensitivity", "--draws")
 
 
+def per_analyst(work: WorkOf, analysts: int) -> WorkOf:
+    """`work` for a team of `analysts`: each analyst's fits and decisions are their own, so
+    the budgets count them once per analyst (unchanged for one network)."""
+    if analysts <= 1:
+        return work
+
+    def team(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:
+        one = work(problem, inputs, settings)
+        return Work(one.command, analysts * one.inferences,
+                    f"{one.what}, for each of {analysts} analysts", one.fewer)
+    return team
+
+
 def fitted_pair(paths: ScenarioPaths, inputs: Inputs, seed: int, settings, prepared: PreparedFit,
                 team, use_cache: bool, strict: bool) -> tuple[Posterior, Posterior]:
     """(posterior, prior) a report shows: the team's pool where the scenario has analysts,
@@ -190,7 +204,9 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     from .team import team_decisions, team_digest, team_fit, with_team
 
     inputs = load_inputs(paths, as_of, analyst)
-    prepared = prepare_fit(paths, inputs, settings or SamplerSettings(), engine)
+    team_size = 0 if analyst is not None else len(analyst_ids(paths.analysts))
+    prepared = prepare_fit(paths, inputs, settings or SamplerSettings(), engine,
+                           per_analyst(report_work, team_size))
     if analyst is not None:
         prepared = PreparedFit(prepared.problem, prepared.engine, prepared.priors_bytes
                                + b"\0analyst\0" + paths.analyst_priors(analyst).read_bytes())

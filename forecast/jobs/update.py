@@ -30,6 +30,7 @@ from ..analysis.report_document import ReportDocument
 from ..analysis.summaries import Influence, influence, resolution_influence
 from ..inference.problem import Problem
 from ..inference.settings import SamplerSettings
+from ..io.analysts import analyst_ids
 from ..io.catalog import read_chart_history
 from ..io.evidence import evidence_hash
 from ..io.history import append_snapshot, read_history, read_shown
@@ -39,12 +40,13 @@ from .budget import Work
 from .report import (
     checked_problem,
     fitted_pair,
+    per_analyst,
     prepare_fit,
     report_work,
     with_recalibration,
 )
 from .report_files import write_reports
-from .team import team_digest, team_fit, with_team
+from .team import team_decisions, team_digest, team_fit, with_team
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
 INFLUENCE_DIGITS = 2          # percentage points to 0.01, as `update` prints them
@@ -421,13 +423,15 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     fingerprint = inputs_hash(inputs, team_files)
     if history and is_current(history[-1], inputs, fingerprint):
         return UpdateResult(False, history[-1], history[-1], None, shown, len(history))
-    prepared = prepare_fit(paths, inputs, settings, engine, update_work)
+    prepared = prepare_fit(paths, inputs, settings, engine,
+                           per_analyst(update_work, len(analyst_ids(paths.analysts))))
     team = team_fit(paths, inputs, seed, prepared, settings, use_cache, strict)
     posterior, prior = fitted_pair(paths, inputs, seed, settings, prepared, team, use_cache, strict)
     fitted = prepared.problem
     influences = influence(fitted.net, inputs.evidence, fitted.conditions)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
-                            problem=fitted, prior=prior)
+                            problem=fitted, prior=prior,
+                            **({} if team is None else {"decide": team_decisions(team)}))
     if team is not None:
         document = with_team(document, team, prepared)
     document = with_recalibration(document, paths)

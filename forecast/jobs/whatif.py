@@ -17,10 +17,19 @@ from ..analysis.report_document import ReportDocument
 from ..errors import fail
 from ..inference.problem import Problem
 from ..inference.settings import SamplerSettings
+from ..io.analysts import analyst_ids
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import OUTCOMES, Inputs, Scenario
 from .budget import Work
-from .report import PreparedFit, cached_fit, cached_prior, prepare_fit, prior_draws, report_work
+from .report import (
+    PreparedFit,
+    cached_fit,
+    cached_prior,
+    per_analyst,
+    prepare_fit,
+    prior_draws,
+    report_work,
+)
 
 
 def parse_given(values: Sequence[str], scenario: Scenario) -> dict[str, bool | str]:
@@ -66,8 +75,9 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
     inputs = load_inputs(paths, as_of, analyst)
     given = parse_given(given_values, inputs.scenario)
     settings = settings or SamplerSettings()
-    base = _with_analyst(paths, prepare_fit(paths, inputs, settings, engine, whatif_work), analyst)
-    clamped = _with_analyst(paths, prepare_fit(paths, inputs, settings, engine, whatif_work, given),
+    work = per_analyst(whatif_work, 0 if analyst is not None else len(analyst_ids(paths.analysts)))
+    base = _with_analyst(paths, prepare_fit(paths, inputs, settings, engine, work), analyst)
+    clamped = _with_analyst(paths, prepare_fit(paths, inputs, settings, engine, work, given),
                             analyst)
     team = None if analyst is not None else team_fit(paths, inputs, seed, base, settings,
                                                      use_cache)
