@@ -306,3 +306,27 @@ def test_the_work_budget_counts_each_analysts_inferences(team_root):
     team = per_analyst(report_work, 2)(problem, inputs, settings)
     assert team.inferences == 2 * one.inferences and "each of 2 analysts" in team.what
     assert per_analyst(report_work, 0)(problem, inputs, settings) == one
+
+
+def test_k_state_watch_and_sensitivity_answer_for_the_team(k_team):
+    """On questions with more outcomes: a watch row's distribution is the normalised geometric
+    mean of the analysts' (each as `--analyst` gives it), its value their mean; a sensitivity
+    row's low is the pool of theirs."""
+    args = ("--root", k_team, "-s", K, "--as-of", "2025-03-20", "--format", "json")
+    team = invoke("watch", *args)
+    alone = {a: {r["node"]: r for r in invoke("watch", *args, "--analyst", a)}
+             for a in ("grim", "same")}
+    for row in team:
+        mine = [alone[a][row["node"]] for a in ("grim", "same")]
+        assert row["value"] == pytest.approx(sum(r["value"] for r in mine) / 2, abs=1e-9)
+        geometric = {s: math.sqrt(mine[0]["distribution"][s] * mine[1]["distribution"][s])
+                     for s in row["distribution"]}
+        total = sum(geometric.values())
+        assert row["distribution"] == pytest.approx(
+            {s: g / total for s, g in geometric.items()}, abs=2e-6)
+    sens = invoke("sensitivity", *args)
+    for target, rows in sens.items():
+        for row in rows:
+            lows = [row["by_analyst"][a]["low"] for a in ("grim", "same")]
+            if row.get("state") is None:            # a yes/no target: the log-odds pool
+                assert row["low"] == pytest.approx(logistic_pool(lows), abs=2e-6), target

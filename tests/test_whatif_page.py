@@ -446,6 +446,8 @@ def test_a_teams_page_pools_each_analysts_exact_whatif_as_forecast_whatif_does(c
             each = [exact_means(inputs, clamps) for inputs in views]
             expected = {n: pooled([means[n] for means in each]) for n in each[0]}
             assert_cards_equal(page.cards(), expected)
+            status = page.evaluate("document.getElementById('whatif-status').textContent")
+            assert f"the team's, the logarithmic pool of each of the {len(analysts)} analysts'" in status
             whatif = project.whatif(clamps, scenario).document
             for n in whatif["nodes"]:
                 assert n["mean"] == pytest.approx(expected[n["id"]], abs=1e-6), n["id"]

@@ -317,8 +317,10 @@
       status.textContent = "These conditions cannot all hold together: clear one.";
     } else {
       var given = keys.map(function (k) { return model.nodes[k] + "=" + stateName(Number(k), clamps[k]); });
-      status.textContent = "What if " + given.join(", ") + ": every forecast above is the exact " +
-        "conditional forecast (posterior mean), as \u201cforecast whatif " +
+      status.textContent = "What if " + given.join(", ") + ": every forecast above is " +
+        (bases.length > 1 ? "the team's, the logarithmic pool of each of the " + bases.length +
+         " analysts' exact conditional forecasts (posterior means)" :
+         "the exact conditional forecast (posterior mean)") + ", as \u201cforecast whatif " +
         given.map(function (g) { return "--given " + g; }).join(" ") + "\u201d gives; the " +
         "intervals are not recomputed here. Computed in this page in " + ms.toFixed(0) + " ms.";
     }
