@@ -10,7 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference.exact import posterior_means_batch, state_means, state_means_batch
+from ..inference.exact import (
+    posterior_means_batch,
+    posterior_means_leave_outs,
+    state_means,
+    state_means_leave_outs,
+)
 from ..model.network import Network, cluster_log_weights, node_log_weights, state_log_weights
 from ..model.spec import EvidenceItem
 from .report_document import InfluenceRow, MovedRow
@@ -96,7 +101,7 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
     full = node_log_weights(net.node_ids, items)
     rows = np.vstack([full[None, :], weights])
     if net.conjugate:
-        batch = posterior_means_batch(net, rows, conditions)
+        batch = posterior_means_leave_outs(net, full, rows, conditions)
     else:
         # Parametric CPTs: no closed form. The documented approximation: every row's posterior
         # mean by importance sampling over the SAME prior draws of the parameters (common
@@ -115,12 +120,13 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
 
 def _state_influence(net: Network, items: tuple[EvidenceItem, ...], conditions,
                      leave_outs: list[set[str]], keys) -> list[Influence]:
-    """Influence on a network with k-state nodes, all leave-outs in one batch of the exact
-    kernel: per node, the effect on its engine state 1 (yes on a yes/no node) or, on a node
-    of more states, on the state most likely with all the evidence."""
-    rows = [state_log_weights(net, items)] + [
+    """Influence on a network with k-state nodes, every leave-out retracted from the one
+    calibrated tree of the full evidence: per node, the effect on its engine state 1 (yes on a
+    yes/no node) or, on a node of more states, on the state most likely with all the evidence."""
+    full = state_log_weights(net, items)
+    rows = [full] + [
         state_log_weights(net, [it for it in items if it.item_id not in gone]) for gone in leave_outs]
-    batch = state_means_batch(net, np.vstack(rows), conditions)
+    batch = state_means_leave_outs(net, full, np.vstack(rows), conditions)
     picked = _picked_states(net, batch[0])
     full_means, means = batch[0, picked], batch[1:, picked]
     pp = (full_means[None, :] - means) * 100

@@ -239,6 +239,16 @@ def posterior_means_batch(net: Network, node_log_weights: np.ndarray,
     return p_yes
 
 
+def posterior_means_leave_outs(net: Network, full: np.ndarray, rows: np.ndarray,
+                               conditions: Mapping[str, bool] | None = None) -> np.ndarray:
+    """`posterior_means_batch(net, rows, conditions)` where each row of node log-weights
+    differs from `full` on a few nodes (evidence left out): by retraction from the one
+    calibrated tree of `full` (see `elimination.retract`), not one calibration per row."""
+    return elimination.binary_leave_outs(structure_of(net), net.prior_means, full, rows,
+                                         _condition_mask(net, conditions),
+                                         max_bytes=memory_budget())
+
+
 def posterior_draws(net: Network, node_log_weights: np.ndarray,
                     conditions: Mapping[str, bool] | None, n_draws: int,
                     rng: np.random.Generator) -> np.ndarray:
@@ -278,6 +288,14 @@ def state_means_batch(net: Network, state_log_weights: np.ndarray,
     probs, _ = elimination.state_marginals(structure_of(net), net.prior_cells, state_log_weights,
                                            net.state_mask(conditions), max_bytes=memory_budget())
     return probs
+
+
+def state_means_leave_outs(net: Network, full: np.ndarray, rows: np.ndarray,
+                           conditions: Mapping | None = None) -> np.ndarray:
+    """`state_means_batch(net, rows, conditions)` for rows that each differ from `full` on a
+    few nodes, by retraction from the one calibrated tree of `full`."""
+    return elimination.leave_out_marginals(structure_of(net), net.prior_cells, full, rows,
+                                           net.state_mask(conditions), max_bytes=memory_budget())
 
 
 def state_draws(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,

@@ -45,6 +45,7 @@ API (all arrays plain numpy):
     states = sample_joint(s, cpt, state_log_weights, conditions, n_draws, rng)
     counts = cell_counts(s, states)              # (D, n_cells) pseudo-observations
     probs, cpts = dirichlet_draws(s, concentration, fixed, weights, conditions, D, rng)
+    probs = leave_out_marginals(s, cpt, full_weights, rows_weights, conditions, max_bytes=...)
     # binary networks: marginals, sample_states, entry_counts, used_entries, conjugate_draws
 
 Tiny networks. Neighbouring cliques are merged while their union has at most 2^merge_up_to
@@ -54,11 +55,12 @@ network's time is made of. A network of 64 joint states or fewer becomes one cli
 Modules: graph (moral graph, orders, elimination tree), factor (table index arithmetic),
 structure (the compiled plans), evidence (inputs in one form), observed (hard evidence folded
 into the tables), backends (linear and log-space arithmetic), calibrate (collect/distribute,
-marginals), sample (backward sampling, draws).
+marginals), sample (backward sampling, draws), retract (leave-outs from one calibrated tree).
 """
 
 from .calibrate import DEFAULT_MAX_BYTES, ContradictoryEvidence, TooLarge, marginals, state_marginals
 from .evidence import HARD_EXCLUDED, condition_mask, state_condition_mask
+from .retract import binary_leave_outs, leave_out_marginals
 from .sample import (
     cell_counts,
     conjugate_draws,
@@ -72,6 +74,7 @@ from .sample import (
 from .structure import MAX_CARD, Structure, build_structure
 
 __all__ = ["DEFAULT_MAX_BYTES", "HARD_EXCLUDED", "MAX_CARD", "ContradictoryEvidence", "Structure",
-           "TooLarge", "build_structure", "cell_counts", "condition_mask", "conjugate_draws",
-           "dirichlet_draws", "entry_counts", "marginals", "sample_joint", "sample_states",
-           "state_condition_mask", "state_marginals", "used_entries", "used_rows"]
+           "TooLarge", "binary_leave_outs", "build_structure", "cell_counts", "condition_mask",
+           "conjugate_draws", "dirichlet_draws", "entry_counts", "leave_out_marginals", "marginals",
+           "sample_joint", "sample_states", "state_condition_mask", "state_marginals",
+           "used_entries", "used_rows"]

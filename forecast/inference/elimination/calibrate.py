@@ -102,16 +102,7 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
             log_z = log_z + log_total
             if not ops.log_space:
                 rescue |= ~(log_total >= _LOG_RESCUE_BELOW)
-        if c.report_sum is not None:
-            shape, axes = c.report_sum[:2]
-            small = belief.reshape(shape + (rows,)).sum(axis=axes)
-            if c.bits is not None:
-                masses.append(c.bits.T @ small.reshape(-1, rows))
-            else:
-                small = small.reshape(c.report_sum[2] + (rows,))
-                masses.extend(small.sum(axis=others) for others in c.report_sum[3])
-        elif c.reports:
-            masses.append(c.bits.T @ belief)
+        masses.extend(report_masses(c, belief))
         if want_beliefs:
             beliefs[i] = belief
         for j in c.children:
@@ -121,8 +112,28 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
             if ops.log_space:
                 new = np.log(new)
             down[j] = ops.divide(new, up.pop(j))
-    # each state over its node's states, not over the belief's total: a conditioned node
-    # comes out exactly 0 or 1
+    return node_probabilities(s, masses, rows), log_z, rescue, beliefs
+
+
+def report_masses(c, belief: np.ndarray) -> list[np.ndarray]:
+    """A clique's belief (cells, rows) summed to the states of the nodes it reports."""
+    rows = belief.shape[-1]
+    if c.report_sum is not None:
+        shape, axes = c.report_sum[:2]
+        small = belief.reshape(shape + (rows,)).sum(axis=axes)
+        if c.bits is not None:
+            return [c.bits.T @ small.reshape(-1, rows)]
+        small = small.reshape(c.report_sum[2] + (rows,))
+        return [small.sum(axis=others) for others in c.report_sum[3]]
+    if c.reports:
+        return [c.bits.T @ belief]
+    return []
+
+
+def node_probabilities(s: Structure, masses: list[np.ndarray], rows: int) -> np.ndarray:
+    """The cliques' report masses (in reversed post order) as (n_states, rows), each state
+    over its node's states, not over the belief's total: a conditioned node comes out exactly
+    0 or 1."""
     probs = np.empty((s.n_states, rows))
     probs[s.report_states] = np.concatenate(masses)
     if s.uniform_card:
@@ -131,7 +142,7 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
     else:
         totals = np.add.reduceat(probs, s.state_offsets, axis=0)
         probs /= np.maximum(totals, 1e-300)[s.state_node]
-    return probs, log_z, rescue, beliefs
+    return probs
 
 
 def _chunking(s: Structure, total: int, max_bytes: int) -> tuple[int, bool]:
