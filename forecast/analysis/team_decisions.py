@@ -1,6 +1,6 @@
 """Decision support for a team of analysts (priors/<scenario>/<analyst>.toml): each analyst's
 watch values and sensitivity sweep are computed on their own network, as `--analyst` computes
-them, and combined here. Pure numpy.
+them, and combined here. numpy only, never PyMC.
 
 Forecasts are pooled as the team's report pools them (the logarithmic pool, analysis/pooling.py):
 a watch row's P(question) and the targets' forecasts if it resolved a given way are the pool of
