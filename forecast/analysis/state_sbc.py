@@ -33,6 +33,7 @@ from ..inference import elimination
 from ..inference.exact import memory_budget, structure_of
 from ..inference.importance import prior_cell_draws
 from ..model.network import HARD_EXCLUDED, Network
+from ..model.structure import configuration
 
 
 def topological_order(net: Network) -> list[int]:
@@ -50,10 +51,8 @@ def forward_sample(net: Network, cells: np.ndarray, rng: np.random.Generator) ->
     """One joint state (n,) of state indices from the CPT cells (n_cells,), parents first."""
     state = np.zeros(net.n_nodes, dtype=np.int64)
     for v in topological_order(net):
-        row, stride = 0, 1
-        for p in net.parents[v]:                 # parents[0] varies fastest
-            row += int(state[p]) * stride
-            stride *= net.cards[p]
+        row = configuration([int(state[p]) for p in net.parents[v]],
+                            [net.cards[p] for p in net.parents[v]])
         k = net.cards[v]
         start = int(net.cell_offsets[v]) + row * k
         probs = cells[start:start + k]

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from ..errors import fail, one_of
 from ..model.spec import Node, Prior, Scenario
-from .priors import _load_toml, _Reader
+from .prior_rows import Rows, configuration_of, describe, parametric_priors, prior
+from .problems import Problems
 from .text import read_user_text
+from .toml_fields import load_toml, text_field, unknown_keys
 
 ANALYST_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 ANALYST_KEYS = {"name", "note"}
@@ -58,19 +60,20 @@ def parse_analyst(text: str, path: Path | str, scenario: Scenario) -> Analyst:
     if not ANALYST_PATTERN.match(path.stem):
         raise fail(path, None, "analyst", "a file name of lowercase letters, digits, - and _",
                    path.stem)
-    doc = _load_toml(text, path)
-    reader = _Reader(path)
-    reader.unknown(doc, {"analyst", "node"}, "top level")
+    doc = load_toml(text, path)
+    for extra in unknown_keys(path, doc, {"analyst", "node"}, "top level"):
+        raise extra
     meta = doc.get("analyst", {})
     if not isinstance(meta, dict):
         raise fail(path, "analyst", "analyst", "an [analyst] table", meta)
-    reader.unknown(meta, ANALYST_KEYS, "analyst")
-    name = reader.text(meta, "name", "analyst", False) or path.stem
-    note = reader.text(meta, "note", "analyst", False)
+    for extra in unknown_keys(path, meta, ANALYST_KEYS, "analyst"):
+        raise extra
+    name = text_field(path, meta, "name", "analyst", False) or path.stem
+    note = text_field(path, meta, "note", "analyst", False)
     raw = doc.get("node", [])
     if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
         raise fail(path, "node", "node", "[[node]] tables", raw)
-    reader.states_of = {n.id: n.states for n in scenario.nodes}
+    states_of = {n.id: n.states for n in scenario.nodes}
     known = {n.id: n for n in scenario.nodes}
     given: dict[str, object] = {}
     for index, table in enumerate(raw):
@@ -88,36 +91,40 @@ def parse_analyst(text: str, path: Path | str, scenario: Scenario) -> Analyst:
         if "prior" not in table:
             raise fail(path, where, "prior", "[[node.prior]] tables", "nothing (missing)")
         node = known[node_id]
-        shared = {key: reader.text(table, key, where, False)
+        shared = {key: text_field(path, table, key, where, False)
                   for key in ("rationale", "reference_class")}
+        rows = Rows(path, scenario.scales, states_of, shared)
+        problems = Problems()
         if node.cpt == "table":
-            given[node_id] = _table_rows(reader, table["prior"], node, where, scenario, shared)
+            given[node_id] = _table_rows(rows, table["prior"], node, where, problems)
         else:
-            given[node_id] = reader.parametric_priors(table["prior"], node.parents, where,
-                                                      scenario.scales, shared)
+            given[node_id] = problems.attempt(parametric_priors, rows, table["prior"],
+                                              node.parents, where, problems)
+        problems.raise_first()
     nodes = tuple(replace(n, priors=given[n.id]) if n.id in given else n for n in scenario.nodes)
     return Analyst(path.stem, name, note, replace(scenario, nodes=nodes),
                    tuple(n for n in scenario.node_ids if n in given), path)
 
 
-def _table_rows(reader: _Reader, raw, node: Node, where: str, scenario: Scenario,
-                shared: dict) -> tuple[Prior, ...]:
+def _table_rows(rows: Rows, raw, node: Node, where: str, problems: Problems) -> tuple[Prior, ...]:
     """A table node's rows as the analyst gives them: any of its parent configurations (each
-    once); a configuration the analyst leaves out keeps the scenario's row."""
+    once); a configuration the analyst leaves out keeps the scenario's row. Stops at the first
+    problem (an analyst's file is read whole or not at all)."""
     if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
-        raise fail(reader.path, where, "prior", "[[node.prior]] tables", raw)
-    rows = list(node.priors)
+        raise fail(rows.path, where, "prior", "[[node.prior]] tables", raw)
+    given = list(node.priors)
     seen: set[int] = set()
     for index, table in enumerate(raw):
         at = f"{where}.prior[{index}]"
         if "cause" in table:
-            raise fail(reader.path, at, "cause", 'no `cause` in a table CPT (cause belongs to '
+            raise fail(rows.path, at, "cause", 'no `cause` in a table CPT (cause belongs to '
                        'cpt = "noisy_or" or "log_odds")', table["cause"])
-        config = reader.config(table, node.parents, at)
+        config = configuration_of(rows, table, node.parents, at)
         if config in seen:
-            raise fail(reader.path, at, "when", "each parent configuration once",
-                       f"a second row for {reader.describe(node.parents, config)}")
+            raise fail(rows.path, at, "when", "each parent configuration once",
+                       f"a second row for {describe(rows, node.parents, config)}")
         seen.add(config)
-        rows[config] = reader.prior(table, node.parents, config, at, scenario.scales, shared,
-                                    node.id)
-    return tuple(rows)
+        given[config] = problems.attempt(prior, rows, table, node.parents, config, at, node.id,
+                                         problems)
+        problems.raise_first()
+    return tuple(given)

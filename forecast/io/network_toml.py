@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ..model.placeholders import PLACEHOLDER
-from ..model.tables import TableNetwork, TableNode, configurations, logical
+from ..model.structure import configurations
+from ..model.tables import TableNetwork, TableNode, logical
 from .scaffold import toml_string
 
 

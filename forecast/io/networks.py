@@ -14,11 +14,11 @@ from pathlib import Path
 
 from ..errors import fail, problem
 from ..model.spec import MAX_STATES, MIN_STATES
+from ..model.structure import configurations
 from ..model.tables import (
     SUM_TOLERANCE,
     TableNetwork,
     TableNode,
-    configurations,
     identifier,
     normalised_row,
 )

@@ -1,5 +1,5 @@
 """Scales as data: the defaults shipped in `defaults/scales.toml`, merged with a scenario's
-own `[scales.*]` tables entry by entry. Validation of the values lives in `io.priors`."""
+own `[scales.*]` tables entry by entry. Validation of the values lives in `io.scales_toml`."""
 
 from __future__ import annotations
 

@@ -4,20 +4,21 @@ the tests can build and check it without the formats' library.
 
 A node's rows are its CPT, one per parent configuration, each a distribution over the node's
 states in their order. Configurations run with the first parent varying fastest (as the
-compact table form of a scenario lists them): configuration r gives parent j the state index
-(r // stride_j) % len(states of parent j), stride_1 = 1, stride_{j+1} = stride_j * card_j.
+compact table form of a scenario lists them, model/structure.py): configuration r gives parent j
+the state index (r // stride_j) % len(states of parent j), stride_1 = 1, stride_{j+1} = stride_j *
+card_j.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .parametric import cpt_table
 from .spec import BINARY_STATES, Scenario
+from .structure import configurations
 
 YES_NO = BINARY_STATES
 # A row whose probabilities sum to 1 within this is kept exactly as the file gives it (a
@@ -60,12 +61,6 @@ def identifier(name: str, prefix: str) -> str:
     states are numbers)."""
     text = _NOT_ID.sub("_", name.lower())
     return text if text[:1].isalpha() and text[:1].isascii() else prefix + text
-
-
-def configurations(cards: Sequence[int]) -> Iterator[tuple[int, ...]]:
-    """Every parent configuration as state indices, first parent fastest."""
-    for reversed_config in itertools.product(*(range(c) for c in reversed(cards))):
-        yield tuple(reversed(reversed_config))
 
 
 def normalised_row(values: Sequence[float]) -> tuple[float, ...] | None:

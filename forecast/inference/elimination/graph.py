@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...model.structure import find_cycle
+
 
 def _moral_graph(parents: Sequence[Sequence[int]]) -> list[int]:
     """Adjacency bitsets of the moral graph (a node, its parents and co-parents are joined)."""
@@ -161,21 +163,8 @@ def _merge_tree(cliques: list[int], tree_parent: list[int], merge_up_to: int,
 
 
 def _check_acyclic(parents: tuple[tuple[int, ...], ...]) -> None:
-    state = [0] * len(parents)          # 0 new, 1 on the stack, 2 done
-    for start in range(len(parents)):
-        stack = [(start, iter(parents[start]))]
-        if state[start]:
-            continue
-        state[start] = 1
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[node] = 2
-                stack.pop()
-            elif state[nxt] == 1:
-                raise ValueError(f"the parents form a cycle through node {nxt}")
-            elif state[nxt] == 0:
-                state[nxt] = 1
-                stack.append((nxt, iter(parents[nxt])))
+    """The scenario's one acyclicity check (model/structure.py), on node indices."""
+    cycle = find_cycle(dict(enumerate(parents)))
+    if cycle is not None:
+        raise ValueError(f"the parents form a cycle through node {cycle[0]}")
 
