@@ -29,7 +29,7 @@ from .inference.settings import ENGINES, SamplerSettings
 from .io.history import read_history
 from .io.project import ScenarioPaths, resolve_root, scenario_paths
 from .io.replay import parse_as_of
-from .jobs.evidence import EvidenceFilter, NewItem, add_item, item_record, list_items
+from .jobs.evidence import EvidenceFilter, NewItem, add_item, list_items
 from .jobs.report import make_report
 from .jobs.resolve import resolve as resolve_job
 from .jobs.resolve import undo as undo_job
@@ -38,6 +38,7 @@ from .jobs.update import run_update
 from .jobs.whatif import whatif_document
 from .render import render_json
 from .render.csv import render_csv, report_rows
+from .render.evidence import item_record
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -53,8 +53,8 @@ def test_the_readmes_example_ids_are_the_next_free_id_of_the_shipped_evidence(sh
     import re
     from pathlib import Path
 
+    from forecast.io.evidence_rows import next_item_id
     from forecast.io.project import load_inputs, scenario_paths
-    from forecast.jobs.evidence import next_item_id
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     edited = set(re.findall(r"forecast evidence (?:edit|remove) (E\d+)", readme))

@@ -64,7 +64,8 @@ def test_renderers_leave_the_document_unchanged(data_root):
 
 
 def test_generated_evidence_uses_the_contract_header():
-    from forecast.io.evidence import EVIDENCE_COLUMNS, csv_header
+    from forecast.io.csv_rows import csv_header
+    from forecast.io.evidence import EVIDENCE_COLUMNS
     from forecast.model.generate import EVIDENCE_HEADER
 
     assert EVIDENCE_HEADER == csv_header(EVIDENCE_COLUMNS)

@@ -14,9 +14,10 @@ from conftest import data_files, evidence_rows, run_cli
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.io.evidence import parse_evidence
+from forecast.io.evidence import evidence_problems, parse_evidence
+from forecast.io.evidence_rows import next_item_id
 from forecast.io.priors import load_scenario
-from forecast.jobs.evidence import collect_errors, neutralise, next_item_id
+from forecast.io.text import neutralise
 
 runner = CliRunner()
 SCENARIO = "two-node-beta"
@@ -321,14 +322,14 @@ def test_validate_with_broken_priors_reports_them_and_skips_the_rest(data_root):
     assert result.stderr.splitlines()[0].startswith("Error: priors/two-node-beta.toml:1: toml:")
 
 
-def test_collect_errors_finds_the_same_first_error_as_the_parser():
+def test_listing_every_problem_finds_the_same_first_error_as_the_parser():
     scenario = load_scenario(__import__("conftest").DATA / "priors" / f"{SCENARIO}.toml")
     text = HEADER + "E1,b,2025-02-01,T,A,1,3,,x,\nE2,b,2025-02-01,T,A,1,0,,x,\n"
     with pytest.raises(Exception) as caught:
         parse_evidence(text, "f.csv", scenario)
-    found = collect_errors(text, "f.csv", parse_evidence, scenario)
+    found = evidence_problems(text, "f.csv", scenario)
     assert [str(e) for e in found] == [str(caught.value)]
-    assert collect_errors(HEADER, "f.csv", parse_evidence, scenario) == []
+    assert evidence_problems(HEADER, "f.csv", scenario) == []
 
 
 def test_every_evidence_command_and_update_have_help_with_an_example():

@@ -32,8 +32,7 @@ PrintFormatOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="
 
 
 def _print_written(written, fmt: TableOrJson, verb: str) -> None:
-    from ..jobs.evidence import item_record
-    from ..render.evidence import written_line
+    from ..render.evidence import item_record, written_line
 
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": written.path, "item_ids": list(written.item_ids),
@@ -124,8 +123,7 @@ ItemArgument = Annotated[str, typer.Argument(help="The item's id, e.g. E012.", s
 
 
 def _print_changed(changed, fmt: TableOrJson, verb: str) -> None:
-    from ..jobs.evidence import item_record
-    from ..render.evidence import changed_line
+    from ..render.evidence import changed_line, item_record
 
     if fmt is TableOrJson.json:
         typer.echo(json.dumps({"path": changed.path, "item_id": changed.item_id,
@@ -223,7 +221,8 @@ def list_(
 
     Example: forecast evidence list --node ceasefire --since 2025-03-01 --format csv
     """
-    from ..jobs.evidence import EvidenceFilter, export_csv, item_record, list_items
+    from ..jobs.evidence import EvidenceFilter, list_items
+    from ..render.evidence import export_csv, item_record
 
     where = EvidenceFilter(nodes=tuple(node or ()), clusters=tuple(cluster or ()), since=since,
                            until=until, grade=grade, states=tuple(state or ()))
@@ -250,7 +249,7 @@ def validate(
 
     Example: forecast evidence validate --scenario turkey-peacekeeping
     """
-    from ..jobs.evidence import validate_scenario
+    from ..jobs.validate import validate_scenario
 
     paths = scenario_paths(root, scenario)
     result = validate_scenario(paths)

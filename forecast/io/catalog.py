@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import problem
 from .atomic import atomic_write_many, file_lock
-from .evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS, csv_header
+from .csv_rows import csv_header
+from .evidence import ALL_EVIDENCE_COLUMNS, RESOLUTION_COLUMNS
 from .history import is_probability, read_history_tolerant
 from .project import ScenarioPaths, default_scenario, scenario_ids
 

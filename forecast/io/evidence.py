@@ -8,18 +8,18 @@ formula, and a resolution is only retracted by an appended row.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import math
 import re
 from pathlib import Path
 
-from ..errors import fail, one_of, problem
+from ..errors import ForecastError, fail, one_of
 from ..model.spec import OUTCOMES, EvidenceItem, Resolution, Scenario
-from .text import CONTROL_CHARACTERS, FORMULA_PREFIXES, read_user_text
+from .csv_rows import csv_rows
+from .problems import Problems
+from .text import FORMULA_PREFIXES, read_user_text
 
 EVIDENCE_COLUMNS = ("item_id", "node", "date", "source", "reliability", "credibility", "lr",
                     "cluster", "summary", "url")
@@ -41,80 +41,14 @@ ITEM_FIELDS = ("date", "source", "reliability", "credibility", "summary", "url")
 TEXT_COLUMNS = ("source", "summary", "cluster", "quote")
 
 
-def csv_header(columns) -> str:
-    """The header line of a new CSV with these columns."""
-    return ",".join(columns) + "\n"
-
 OPTIONAL_EVIDENCE = {"cluster", "url", "quote", "state"}
-MAX_FIELD = 5000
+# `evidence validate` lists at most this many problems of one file.
+MAX_LISTED = 500
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ITEM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 # A number as a person or a spreadsheet writes it: ASCII digits, optional point and exponent
 # (Python's float() would also take "1_000", "infinity" or non-ASCII digits).
 NUMBER_PATTERN = re.compile(r"^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
-
-
-def read_rows(text: str, path: Path, columns: tuple[str, ...],
-              optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs of a CSV whose header must be exactly `columns`, in any order,
-    plus any of the `optional` columns; a row lacks the optional columns its file lacks."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as e:
-        raise problem(path, 1, "header", f"malformed CSV: {e}") from e
-    if header is None:
-        raise fail(path, 1, "header", "a header row: " + ",".join(columns), "an empty file")
-    header = [h.strip() for h in header]
-    known = columns + optional
-    if len(header) == 1:
-        _refuse_other_delimiter(header[0], path, known)
-    for name in header:
-        if name not in known:
-            raise fail(path, 1, name or "header", f"a known column ({one_of(known)})", name)
-    for name in columns:
-        if name not in header:
-            raise fail(path, 1, name, "this column in the header", "no such column")
-    if len(set(header)) != len(header):
-        twice = next(h for h in header if header.count(h) > 1)
-        raise fail(path, 1, twice, "each column once", "a repeated column")
-    rows = []
-    start = reader.line_num + 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            raise problem(path, start, "row", f"malformed CSV: {e}") from e
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(header):
-            raise fail(path, line, "row", f"{len(header)} fields", f"{len(record)} fields")
-        for name, cell in zip(header, record, strict=True):
-            if len(cell) > MAX_FIELD:
-                raise fail(path, line, name, f"at most {MAX_FIELD} characters",
-                           f"{len(cell)} characters")
-            if control := CONTROL_CHARACTERS.search(cell):
-                raise fail(path, line, name, "text without control characters",
-                           f"character U+{ord(control.group()):04X}")
-        rows.append((line, {name: cell.strip() for name, cell in zip(header, record, strict=True)}))
-    return rows
-
-
-def _refuse_other_delimiter(header: str, path: Path, known: tuple[str, ...]) -> None:
-    """A one-column header that splits into known columns on `;` or a tab is a file saved with
-    another delimiter (Excel does this in locales whose decimal mark is a comma). It is refused
-    with that diagnosis rather than read: in those files `1,5` means 1.5, so reading them as
-    commas would silently misread numbers, and rows added later would mix two delimiters."""
-    for delimiter, name in ((";", "semicolons"), ("\t", "tabs")):
-        cells = [cell.strip().strip('"') for cell in header.split(delimiter)]
-        if len(cells) > 1 and sum(cell in known for cell in cells) >= 2:
-            raise problem(path, 1, "header",
-                          f"this file is separated by {name}, expected commas: save it as "
-                          "\"CSV UTF-8 (Comma delimited)\" (or export with a comma delimiter "
-                          "and a point as decimal mark)")
 
 
 def check_text(row: dict[str, str], columns, path, line) -> None:
@@ -223,72 +157,121 @@ def parse_state_and_lr(row: dict[str, str], scenario: Scenario, path, line
 
 def parse_evidence(text: str, path: Path | str, scenario: Scenario, *,
                    today: dt.date | None = None) -> tuple[EvidenceItem, ...]:
-    path = Path(path)
-    return parse_evidence_rows(read_rows(text, path, EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS),
-                               path, scenario, today=today)
+    """The evidence items, or the first problem in the file."""
+    problems = Problems()
+    items = _evidence(text, Path(path), scenario, today, problems)
+    problems.raise_first()
+    return items
 
 
 def parse_evidence_rows(rows, path: Path | str, scenario: Scenario, *,
                         today: dt.date | None = None) -> tuple[EvidenceItem, ...]:
     """Evidence items from (line number, row) pairs as `read_rows` gives them. `today` (the
     real date, by default) is the latest date a row may carry."""
-    path = Path(path)
+    problems = Problems()
+    items = evidence_items(rows, Path(path), scenario, today, problems)
+    problems.raise_first()
+    return items
+
+
+def evidence_problems(text: str, path: Path | str, scenario: Scenario) -> list[ForecastError]:
+    """Every problem in an evidence CSV (`forecast evidence validate`), by line."""
+    return listed(_evidence, text, Path(path), scenario)
+
+
+def resolution_problems(text: str, path: Path | str, scenario: Scenario) -> list[ForecastError]:
+    """Every problem in a resolutions CSV, by line."""
+    return listed(_resolutions, text, Path(path), scenario)
+
+
+def listed(read, text: str, path: Path, scenario: Scenario,
+           limit: int = MAX_LISTED) -> list[ForecastError]:
+    """The problems `read` notes (a bad row is one problem; the rows after it are read as if it
+    were not there), the first `limit` found, by line. A problem with the header ends it."""
+    problems = Problems()
+    try:
+        read(text, path, scenario, None, problems)
+    except ForecastError as error:
+        problems.note(error)
+    return sorted(problems.found[:limit],
+                  key=lambda error: error.row if isinstance(error.row, int) else 0)
+
+
+def _evidence(text: str, path: Path, scenario: Scenario, today: dt.date | None,
+              problems: Problems) -> tuple[EvidenceItem, ...]:
+    rows = csv_rows(text, path, EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS, problems)
+    return evidence_items(rows, path, scenario, today, problems)
+
+
+def evidence_items(rows, path: Path, scenario: Scenario, today: dt.date | None,
+                   problems: Problems) -> tuple[EvidenceItem, ...]:
+    """The items of the rows that read; a row with a problem is noted and counts nowhere (not
+    as the first of its id, nor as a taken (item_id, node))."""
     today = today or dt.date.today()
     items: list[EvidenceItem] = []
     seen: dict[tuple[str, str], int] = {}
     first_row: dict[str, EvidenceItem] = {}
-    scales = scenario.scales
     for line, row in rows:
-        for name in EVIDENCE_COLUMNS:
-            if name not in OPTIONAL_EVIDENCE and not row[name]:
-                raise fail(path, line, name, "a value", "an empty field")
-        item_id, node = row["item_id"], row["node"]
-        if not ITEM_ID_PATTERN.match(item_id):
-            raise fail(path, line, "item_id", "an id of letters, digits, _ . : -", item_id)
-        if node not in scenario.node_ids:
-            raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
-                       node)
-        key = (item_id, node)
-        if key in seen:
-            raise fail(path, line, "item_id", f"a unique (item_id, node) pair (first at line {seen[key]})",
-                       f"{item_id}, {node} again")
-        seen[key] = line
-        if row["reliability"] not in scales.reliability:
-            raise fail(path, line, "reliability", f"a grade ({one_of(scales.reliability)})",
-                       row["reliability"])
-        if row["credibility"] not in scales.credibility:
-            raise fail(path, line, "credibility", f"a grade ({one_of(scales.credibility)})",
-                       row["credibility"])
-        url = row["url"]
-        if url and not re.match(r"^https?://\S+$", url):
-            raise fail(path, line, "url", "an http(s) URL or nothing", url)
-        check_text(row, TEXT_COLUMNS, path, line)
-        date = parse_date(row["date"], path, line, "date")
-        check_not_future(date, row["date"], today, path, line, "date")
-        state, lr, lrs = parse_state_and_lr(row, scenario, path, line)
-        item = EvidenceItem(
-            item_id=item_id,
-            node=node,
-            date=date,
-            source=row["source"],
-            reliability=row["reliability"],
-            credibility=row["credibility"],
-            lr=lr,
-            lr_text=row["lr"],
-            cluster=row["cluster"],
-            summary=row["summary"],
-            url=url,
-            weight=scales.grading_weight(row["reliability"], row["credibility"]),
-            row=line,
-            quote=row.get("quote", ""),
-            state=state,
-            lrs=lrs,
-        )
-        first = first_row.setdefault(item_id, item)
-        if item_disagreement(first, item):
-            raise same_item_error(path, item, first, f"line {first.row}")
-        items.append(item)
+        item = problems.attempt(_item, row, line, path, scenario, today, seen, first_row)
+        if item is not None:
+            seen[item.item_id, item.node] = line
+            first_row.setdefault(item.item_id, item)
+            items.append(item)
     return tuple(items)
+
+
+def _item(row: dict[str, str], line: int, path: Path, scenario: Scenario, today: dt.date,
+          seen: dict[tuple[str, str], int], first_row: dict[str, EvidenceItem]) -> EvidenceItem:
+    """One row's item, checked against the rows before it (`seen`, `first_row`)."""
+    scales = scenario.scales
+    for name in EVIDENCE_COLUMNS:
+        if name not in OPTIONAL_EVIDENCE and not row[name]:
+            raise fail(path, line, name, "a value", "an empty field")
+    item_id, node = row["item_id"], row["node"]
+    if not ITEM_ID_PATTERN.match(item_id):
+        raise fail(path, line, "item_id", "an id of letters, digits, _ . : -", item_id)
+    if node not in scenario.node_ids:
+        raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
+                   node)
+    key = (item_id, node)
+    if key in seen:
+        raise fail(path, line, "item_id", f"a unique (item_id, node) pair (first at line {seen[key]})",
+                   f"{item_id}, {node} again")
+    if row["reliability"] not in scales.reliability:
+        raise fail(path, line, "reliability", f"a grade ({one_of(scales.reliability)})",
+                   row["reliability"])
+    if row["credibility"] not in scales.credibility:
+        raise fail(path, line, "credibility", f"a grade ({one_of(scales.credibility)})",
+                   row["credibility"])
+    url = row["url"]
+    if url and not re.match(r"^https?://\S+$", url):
+        raise fail(path, line, "url", "an http(s) URL or nothing", url)
+    check_text(row, TEXT_COLUMNS, path, line)
+    date = parse_date(row["date"], path, line, "date")
+    check_not_future(date, row["date"], today, path, line, "date")
+    state, lr, lrs = parse_state_and_lr(row, scenario, path, line)
+    item = EvidenceItem(
+        item_id=item_id,
+        node=node,
+        date=date,
+        source=row["source"],
+        reliability=row["reliability"],
+        credibility=row["credibility"],
+        lr=lr,
+        lr_text=row["lr"],
+        cluster=row["cluster"],
+        summary=row["summary"],
+        url=url,
+        weight=scales.grading_weight(row["reliability"], row["credibility"]),
+        row=line,
+        quote=row.get("quote", ""),
+        state=state,
+        lrs=lrs,
+    )
+    first = first_row.get(item_id, item)
+    if item_disagreement(first, item):
+        raise same_item_error(path, item, first, f"line {first.row}")
+    return item
 
 
 def parse_resolutions(text: str, path: Path | str, scenario: Scenario, *,
@@ -297,45 +280,61 @@ def parse_resolutions(text: str, path: Path | str, scenario: Scenario, *,
     follows it (`forecast resolve --undo`). A node is resolved once until retracted, and a
     retraction needs a resolution to retract; nothing is dated after `today` (the real date,
     by default). A retracted resolution counts nowhere, not even in replays: it was a mistake."""
-    path = Path(path)
+    problems = Problems()
+    resolutions = _resolutions(text, Path(path), scenario, today, problems)
+    problems.raise_first()
+    return resolutions
+
+
+def _resolutions(text: str, path: Path, scenario: Scenario, today: dt.date | None,
+                 problems: Problems) -> tuple[Resolution, ...]:
     today = today or dt.date.today()
     current: dict[str, Resolution] = {}
-    for line, row in read_rows(text, path, RESOLUTION_COLUMNS):
-        for name in RESOLUTION_COLUMNS:
-            if not row[name]:
-                raise fail(path, line, name, "a value", "an empty field")
-        node = row["node"]
-        if node not in scenario.node_ids:
-            raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
-                       node)
-        outcome = row["outcome"].lower()
-        check_text(row, ("source",), path, line)
-        states = scenario.node(node).states
-        if outcome != RETRACTED:
-            if scenario.node(node).binary:
-                if outcome not in OUTCOMES:
-                    raise fail(path, line, "outcome", "yes or no", row["outcome"])
-                outcome = OUTCOMES[outcome]
-            elif outcome not in states:
-                raise fail(path, line, "outcome", f"a state of {node} ({', '.join(states)}) or "
-                           f"{RETRACTED}", row["outcome"])
-        date = parse_date(row["date"], path, line, "date")
-        check_not_future(date, row["date"], today, path, line, "date")
-        if outcome == RETRACTED:
-            if node not in current:
-                raise fail(path, line, "outcome", f"a resolution of {node} above to retract",
-                           RETRACTED)
-            del current[node]
-            continue
-        if node in current:
-            raise fail(path, line, "node", f"one resolution per node (first at line "
-                       f"{current[node].row}); `forecast resolve --undo {node}` retracts that one",
-                       node)
-        opens = scenario.node(node).opens
-        if date < opens:
-            raise fail(path, line, "date", f"a date on or after the node opens ({opens})", row["date"])
-        current[node] = Resolution(node, outcome, date, row["source"], line)
+    for line, row in csv_rows(text, path, RESOLUTION_COLUMNS, (), problems):
+        resolution = problems.attempt(_resolution, row, line, path, scenario, today, current)
+        if resolution == RETRACTED:
+            del current[row["node"]]
+        elif resolution is not None:
+            current[resolution.node] = resolution
     return tuple(sorted(current.values(), key=lambda r: r.row))
+
+
+def _resolution(row: dict[str, str], line: int, path: Path, scenario: Scenario, today: dt.date,
+                current: dict[str, Resolution]) -> Resolution | str:
+    """One row's resolution, or RETRACTED for a retraction of the node's resolution in force."""
+    for name in RESOLUTION_COLUMNS:
+        if not row[name]:
+            raise fail(path, line, name, "a value", "an empty field")
+    node = row["node"]
+    if node not in scenario.node_ids:
+        raise fail(path, line, "node", f"a node of {scenario.id} ({one_of(scenario.node_ids)})",
+                   node)
+    outcome = row["outcome"].lower()
+    check_text(row, ("source",), path, line)
+    states = scenario.node(node).states
+    if outcome != RETRACTED:
+        if scenario.node(node).binary:
+            if outcome not in OUTCOMES:
+                raise fail(path, line, "outcome", "yes or no", row["outcome"])
+            outcome = OUTCOMES[outcome]
+        elif outcome not in states:
+            raise fail(path, line, "outcome", f"a state of {node} ({', '.join(states)}) or "
+                       f"{RETRACTED}", row["outcome"])
+    date = parse_date(row["date"], path, line, "date")
+    check_not_future(date, row["date"], today, path, line, "date")
+    if outcome == RETRACTED:
+        if node not in current:
+            raise fail(path, line, "outcome", f"a resolution of {node} above to retract",
+                       RETRACTED)
+        return RETRACTED
+    if node in current:
+        raise fail(path, line, "node", f"one resolution per node (first at line "
+                   f"{current[node].row}); `forecast resolve --undo {node}` retracts that one",
+                   node)
+    opens = scenario.node(node).opens
+    if date < opens:
+        raise fail(path, line, "date", f"a date on or after the node opens ({opens})", row["date"])
+    return Resolution(node, outcome, date, row["source"], line)
 
 
 def load_evidence(path: Path, scenario: Scenario, *,

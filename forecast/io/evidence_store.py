@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, file_lock
-from .evidence import ALL_EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS, csv_header
+from .csv_rows import csv_header
+from .evidence import ALL_EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS
 from .text import encode_like, line_ending, read_user_text
 
 HEADER = csv_header(ALL_EVIDENCE_COLUMNS)

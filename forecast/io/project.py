@@ -10,11 +10,12 @@ from pathlib import Path
 
 from .. import DEFAULT_SCENARIO
 from ..errors import fail, one_of, problem
-from ..model.spec import Inputs
+from ..model.spec import Inputs, Scenario
 from .analysts import ANALYST_PATTERN, Analyst, analyst_ids, load_analyst
 from .evidence import evidence_hash, load_evidence, load_resolutions
-from .priors import load_scenario
+from .priors import load_scenario, parse_scenario
 from .replay import check_as_of, inputs_as_of
+from .text import read_user_text
 
 SCENARIO_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -114,6 +115,12 @@ def scenario_paths(root: Path | str | None, scenario_id: str | None = None) -> S
         raise fail("--scenario", None, "scenario",
                    "a scenario id of lowercase letters, digits, - and _", scenario_id)
     return ScenarioPaths(resolve_root(root), scenario_id)
+
+
+def load_scenario_of(paths: ScenarioPaths) -> Scenario:
+    """The scenario, with errors named by the path as the user sees it (relative to the root)."""
+    return parse_scenario(read_user_text(paths.priors, "a scenario TOML file"),
+                          paths.display(paths.priors))
 
 
 def load_inputs(paths: ScenarioPaths, as_of: dt.date | None = None,

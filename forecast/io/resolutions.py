@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..errors import fail, one_of
 from ..model.spec import Resolution, Scenario
-from .evidence import RESOLUTION_COLUMNS, RETRACTED, csv_header, parse_resolutions
+from .csv_rows import csv_header
+from .evidence import RESOLUTION_COLUMNS, RETRACTED, parse_resolutions
 from .evidence_store import change_csv, format_rows, header_of
 from .history import read_history_tolerant
 from .text import line_ending, neutralise, read_user_text

@@ -1,5 +1,6 @@
-"""The evidence jobs: add one item, import a CSV, remove or edit an item, list with filters,
-validate a scenario.
+"""The evidence jobs: add one item, import a CSV, remove or edit an item, list with filters
+(`evidence validate` is jobs/validate.py). The rows an add or import writes, and their ids, are
+built by io/evidence_rows.py.
 
 Every write goes through `io.evidence_store.change_evidence`: the whole resulting file is
 checked with the same parser `forecast report` uses before anything is renamed into place, so
@@ -8,33 +9,35 @@ a bad value is one located error and every file stays as it was. Nothing here pr
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ForecastError, fail, problem
+from ..errors import fail
+from ..io.csv_rows import read_rows
 from ..io.evidence import (
-    ALL_EVIDENCE_COLUMNS,
     EVIDENCE_COLUMNS,
     ITEM_FIELDS,
     OPTIONAL_EVIDENCE_COLUMNS,
-    RESOLUTION_COLUMNS,
-    RETRACTED,
-    TEXT_COLUMNS,
     item_disagreement,
     load_evidence,
     load_resolutions,
     parse_date,
     parse_evidence,
     parse_evidence_rows,
-    parse_resolutions,
-    parse_state_and_lr,
-    read_rows,
     same_item_error,
+)
+from ..io.evidence_rows import (
+    NewItem,
+    check_state_option,
+    item_rows,
+    neutralised,
+    neutralised_note,
+    next_item_id,
+    per_node,
+    with_item_ids,
 )
 from ..io.evidence_store import (
     change_evidence,
@@ -43,32 +46,11 @@ from ..io.evidence_store import (
     with_columns,
     with_rows_appended,
 )
-from ..io.priors import parse_scenario, scenario_problems
-from ..io.project import ScenarioPaths
-from ..io.text import line_ending, neutralise, read_user_text
-from ..model.placeholders import PLACEHOLDER, unwritten
+from ..io.project import ScenarioPaths, load_scenario_of
+from ..io.text import line_ending, read_user_text
 from ..model.spec import EvidenceItem, Resolution, Scenario
 
-NEXT_ID_PATTERN = re.compile(r"^E(\d+)$")
 GRADE_PATTERN = re.compile(r"^([A-Za-z])([0-9])?$")
-
-
-@dataclass(frozen=True)
-class NewItem:
-    """One evidence item as the analyst gives it on the command line (raw text, unparsed)."""
-
-    nodes: tuple[str, ...]
-    lrs: tuple[str, ...]
-    source: str
-    reliability: str
-    credibility: str
-    summary: str
-    date: str = ""
-    cluster: str = ""
-    url: str = ""
-    item_id: str = ""
-    quote: str = ""
-    states: tuple[str, ...] = ()     # the state each --lr is for: none, one for all, or one per node
 
 
 @dataclass(frozen=True)
@@ -79,26 +61,6 @@ class Written:
     item_ids: tuple[str, ...]
     rows: tuple[EvidenceItem, ...]
     notes: tuple[str, ...] = ()       # what the analyst should know: cells neutralised, ...
-
-
-def neutralised(rows: list[dict[str, str]], labels: list[str]
-                ) -> tuple[list[dict[str, str]], list[str]]:
-    """The rows with every text cell a spreadsheet would run given a leading apostrophe (the
-    evidence file is meant to be opened in one), and "<label> <column>" per cell changed."""
-    out, changed = [], []
-    for row, label in zip(rows, labels, strict=True):
-        safe = {name: neutralise(cell) if name in TEXT_COLUMNS else cell
-                for name, cell in row.items()}
-        changed += [f"{label} {name}" for name in TEXT_COLUMNS if safe.get(name) != row.get(name)]
-        out.append(safe)
-    return out, list(dict.fromkeys(changed))
-
-
-def neutralised_note(cells: list[str]) -> tuple[str, ...]:
-    if not cells:
-        return ()
-    return (f"Neutralised {len(cells)} cell(s) a spreadsheet would run as a formula (a ' put "
-            f"before them): {', '.join(cells[:6])}" + (" ..." if len(cells) > 6 else "") + ".",)
 
 
 def resolved_refusals(items, resolutions: tuple[Resolution, ...], where) -> tuple[str, ...]:
@@ -123,69 +85,10 @@ def resolved_refusals(items, resolutions: tuple[Resolution, ...], where) -> tupl
     return tuple(notes)
 
 
-def load_priors(paths: ScenarioPaths) -> Scenario:
-    """The scenario, with errors named by the path as the user sees it (relative to the root)."""
-    return parse_scenario(read_user_text(paths.priors, "a scenario TOML file"),
-                          paths.display(paths.priors))
-
-
-def next_item_id(items: tuple[EvidenceItem, ...]) -> str:
-    """One past the largest `E<number>` id, as wide as the widest (E018 -> E019); E001 first."""
-    return next_free_id(it.item_id for it in items)
-
-
-def next_free_id(ids) -> str:
-    """`next_item_id` over plain id strings."""
-    numbered = [m for item_id in ids if (m := NEXT_ID_PATTERN.match(item_id))]
-    if not numbered:
-        return "E001"
-    width = max(len(m.group(1)) for m in numbered)
-    return f"E{max(int(m.group(1)) for m in numbered) + 1:0{width}d}"
-
-
-def per_node(values: tuple[str, ...], nodes: tuple[str, ...], option: str) -> tuple[str, ...]:
-    """One value of a repeatable option per node: one given for all, or one per --node."""
-    if len(values) not in (1, len(nodes)):
-        name = option.removeprefix("--")
-        raise fail(option, None, name, f"one {option} for every node, or one per --node "
-                   f"({len(nodes)}, in the same order)", len(values))
-    return values * len(nodes) if len(values) == 1 else values
-
-
-def check_state_option(scenario: Scenario, node: str, state: str) -> None:
-    """A `--state` names a state of its node: the error names the state and lists the node's
-    states (the file parser says the same, located in the file, for rows written by hand)."""
-    if node not in scenario.node_ids or not state:
-        return
-    states = scenario.node(node).states
-    if state not in states:
-        raise fail("--state", None, "state", f"a state of {node} ({', '.join(states)})", state)
-
-
-def item_rows(new: NewItem, item_id: str, today: dt.date,
-              scenario: Scenario | None = None) -> list[dict[str, str]]:
-    lrs = per_node(new.lrs, new.nodes, "--lr")
-    states = per_node(new.states, new.nodes, "--state") if new.states else ("",) * len(new.nodes)
-    if scenario is not None:
-        for node, lr, state in zip(new.nodes, lrs, states, strict=True):
-            check_state_option(scenario, node, state)
-            if node in scenario.node_ids and not scenario.node(node).binary:
-                # the LR and state of a question with more outcomes, located by its --node
-                parse_state_and_lr({"node": node, "lr": lr, "state": state}, scenario,
-                                   f"--node {node}", None)
-    return [
-        {"item_id": item_id, "node": node, "date": new.date or today.isoformat(),
-         "source": new.source, "reliability": new.reliability.upper(),
-         "credibility": new.credibility, "lr": lr, "cluster": new.cluster,
-         "summary": new.summary, "url": new.url, "quote": new.quote, "state": state}
-        for node, lr, state in zip(new.nodes, lrs, states, strict=True)
-    ]
-
-
 def add_item(paths: ScenarioPaths, new: NewItem, today: dt.date | None = None) -> Written:
     """Append one item (one row per node) to the scenario's evidence, or change nothing. Text
     a spreadsheet would run is neutralised; an item on a node resolved by its date is refused."""
-    scenario = load_priors(paths)
+    scenario = load_scenario_of(paths)
     shown = paths.display(paths.evidence)
     if not new.nodes:
         raise fail("--node", None, "node", "at least one --node", "none")
@@ -213,7 +116,7 @@ def import_items(paths: ScenarioPaths, source: Path, today: dt.date | None = Non
     file and its line; so does an (item_id, node) already in the evidence, an id the evidence
     gives to an item with another date, source, grade, summary or url, and an item on a node
     resolved by its date. Text a spreadsheet would run is neutralised."""
-    scenario = load_priors(paths)
+    scenario = load_scenario_of(paths)
     shown_source = str(source)
     text = read_user_text(source, "an evidence CSV to import")
     read = read_rows(text, Path(shown_source), EVIDENCE_COLUMNS, OPTIONAL_EVIDENCE_COLUMNS)
@@ -311,7 +214,7 @@ def _item_nodes(text: str, item_id: str, nodes: tuple[str, ...], shown: str) -> 
 def remove_item(paths: ScenarioPaths, item_id: str, nodes: tuple[str, ...] = ()) -> Changed:
     """Delete an item's rows (or only its rows on `nodes`). The whole resulting file must
     parse, under the same lock as `add`; every other row stays byte for byte."""
-    scenario = load_priors(paths)
+    scenario = load_scenario_of(paths)
     shown = paths.display(paths.evidence)
     done: list[Changed] = []
 
@@ -333,7 +236,7 @@ def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, 
     """Change fields of an item's rows (or only of its rows on `nodes`), checked like `add`.
     The fields every row of an item shares (date, source, grade, summary, url) change on all
     its rows or not at all."""
-    scenario = load_priors(paths)
+    scenario = load_scenario_of(paths)
     shown = paths.display(paths.evidence)
     fields, cells = neutralised([edit.fields()], [item_id])
     fields = fields[0]
@@ -384,31 +287,6 @@ def edit_item(paths: ScenarioPaths, item_id: str, edit: Edit, nodes: tuple[str, 
 
     change_evidence(paths.evidence, change)
     return done[-1]
-
-
-def with_item_ids(rows: list[tuple[int, dict[str, str]]],
-                  taken: list[str]) -> list[tuple[int, dict[str, str]]]:
-    """The import's rows with every blank item_id filled as `evidence add` would: the next free
-    `E<number>` past the ids in the evidence file and in the import. Consecutive blank-id rows
-    with the same date, source and summary on different nodes are one item (one row per node,
-    as `add --node a --node b` writes it); any other blank-id row starts a new item. Linear in
-    the rows (an import of 23,000 items is as quick as one of ten)."""
-    first = next_free_id(list(taken) + [row["item_id"] for _line, row in rows if row["item_id"]])
-    width, number = len(first) - 1, int(first[1:]) - 1
-    filled, key, current, nodes = [], None, "", set()
-    for line, row in rows:
-        if row["item_id"]:
-            filled.append((line, row))
-            key = None
-            continue
-        row_key = (row["date"], row["source"], row["summary"])
-        if row_key != key or row["node"] in nodes:
-            number += 1
-            current = f"E{number:0{width}d}"
-            key, nodes = row_key, set()
-        nodes.add(row["node"])
-        filled.append((line, {**row, "item_id": current}))
-    return filled
 
 
 @dataclass(frozen=True)
@@ -483,124 +361,6 @@ def select(items: tuple[EvidenceItem, ...], scenario: Scenario,
 
 
 def list_items(paths: ScenarioPaths, where: EvidenceFilter) -> tuple[EvidenceItem, ...]:
-    scenario = load_priors(paths)
+    scenario = load_scenario_of(paths)
     items = load_evidence(paths.evidence, scenario) if paths.evidence.exists() else ()
     return select(items, scenario, where)
-
-
-def item_record(it: EvidenceItem) -> dict:
-    """One row as data (`--format json`): the CSV's columns plus the resolved LR and weight."""
-    return {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
-            "source": it.source, "reliability": it.reliability, "credibility": it.credibility,
-            "lr": it.lr_text, "lr_value": it.lr, "weight": round(it.weight, 4),
-            "cluster": it.cluster or None, "summary": it.summary, "url": it.url or None,
-            "quote": it.quote or None, "line": it.row,
-            "state": it.state or None, "lrs": list(it.lrs) if it.lrs else None}
-
-
-def export_csv(items: tuple[EvidenceItem, ...]) -> str:
-    """The rows in the evidence CSV's columns, safe to open in a spreadsheet; with a `state`
-    column when a row names a state (as the evidence file has it), so the export imports back."""
-    with_state = any(it.state for it in items)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ALL_EVIDENCE_COLUMNS + (("state",) if with_state else ()))
-    for it in items:
-        cells = (it.item_id, it.node, it.date.isoformat(), it.source, it.reliability,
-                 it.credibility, it.lr_text, it.cluster, it.summary, it.url, it.quote)
-        writer.writerow([neutralise(cell) for cell in cells + ((it.state,) if with_state else ())])
-    return buffer.getvalue()
-
-
-def collect_errors(text: str, path: str, parse, scenario: Scenario,
-                   limit: int = 500) -> list[ForecastError]:
-    """Every problem in a CSV, by running the one parser repeatedly: after each error the
-    offending record is blanked (same line count, so later line numbers stay true) and the
-    file is parsed again. A problem with the header or the CSV structure ends the search."""
-    lines = io.StringIO(text, newline="").readlines()
-    problems: list[ForecastError] = []
-    while len(problems) < limit:
-        try:
-            parse("".join(lines), path, scenario)
-            break
-        except ForecastError as error:
-            problems.append(error)
-            span = _record_span(lines, error.row)
-            if span is None or all(lines[i] == "\n" for i in span):
-                break
-            for i in span:
-                lines[i] = "\n"
-    return sorted(problems, key=lambda error: error.row if isinstance(error.row, int) else 0)
-
-
-def _record_span(lines: list[str], row) -> range | None:
-    """Indices into `lines` of the CSV record that starts on line `row` (1-based)."""
-    if not isinstance(row, int) or row <= 1:
-        return None
-    reader = csv.reader(iter(lines))
-    start = 1
-    try:
-        for _record in reader:
-            if start == row:
-                return range(start - 1, reader.line_num)
-            start = reader.line_num + 1
-    except csv.Error:
-        return None
-    return None
-
-
-@dataclass
-class Validation:
-    """The outcome of `evidence validate`: every problem, and what was checked."""
-
-    problems: list[ForecastError] = field(default_factory=list)
-    checked: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def validate_scenario(paths: ScenarioPaths) -> Validation:
-    """Check the priors, the evidence and the resolutions of a scenario and collect every
-    problem. Evidence can only be checked against readable priors (nodes, LR scale)."""
-    result = Validation()
-    shown_priors = paths.display(paths.priors)
-    try:
-        found = scenario_problems(read_user_text(paths.priors, "a scenario TOML file"),
-                                  shown_priors)
-    except ForecastError as error:
-        found = [error]
-    if found:
-        result.problems.extend(found)
-        result.problems.append(problem(paths.display(paths.evidence), None, None,
-                                       "not checked: the priors must be valid first"))
-        return result
-    scenario = load_priors(paths)
-    result.checked[shown_priors] = f"{len(scenario.nodes)} nodes"
-    result.problems.extend(
-        problem(shown_priors, where, key, f"still to be written (replace the placeholder that "
-                f"starts with '{PLACEHOLDER}')") for where, key in unwritten(scenario))
-    files = ((paths.evidence, parse_evidence, "an evidence CSV", "rows"),
-             (paths.resolutions, parse_resolutions, "a resolutions CSV", "resolutions"))
-    for path, parse, what, noun in files:
-        shown = paths.display(path)
-        if parse is parse_resolutions and not path.exists():
-            continue
-        try:
-            text = read_user_text(path, what)
-        except ForecastError as error:
-            result.problems.append(error)
-            continue
-        found = collect_errors(text, shown, parse, scenario)
-        result.problems.extend(found)
-        if not found:
-            parsed = parse(text, shown, scenario)
-            extra = ""
-            if parse is parse_evidence:
-                extra = f", {len({it.item_id for it in parsed})} items"
-            elif retracted := sum(row["outcome"].lower() == RETRACTED
-                                  for _line, row in read_rows(text, shown, RESOLUTION_COLUMNS)):
-                extra = f" in force, {retracted} retracted"
-            result.checked[shown] = f"{len(parsed)} {noun}{extra}"
-    return result

@@ -1,17 +1,23 @@
 """Evidence as the pages and the terminal show it: the report's influence section and evidence
 log (Markdown and HTML alike), the rows `forecast evidence list` finds, and the line that says
-what an add, import, remove or edit wrote. Evidence text is data, never markup."""
+what an add, import, remove or edit wrote, and those rows as data (`--format json`) and as CSV
+(`--format csv`). Evidence text is data, never markup."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import TYPE_CHECKING
 
+from ..io.evidence import ALL_EVIDENCE_COLUMNS
+from ..io.text import neutralise
 from . import id_list
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from ..analysis.report_document import EvidenceRow, ReportDocument
+    from ..model.spec import EvidenceItem
 
 # Items shown per node in the influence section (report.json keeps the full top list).
 INFLUENCE_SHOWN = 3
@@ -116,3 +122,27 @@ def changed_line(changed, verb: str) -> str:
             f"{len(changed.nodes)} row(s): "
             + (rows or ", ".join(changed.nodes))
             + ". `forecast update` will say what this moved.")
+
+
+def item_record(it: EvidenceItem) -> dict:
+    """One row as data (`--format json`): the CSV's columns plus the resolved LR and weight."""
+    return {"item_id": it.item_id, "node": it.node, "date": it.date.isoformat(),
+            "source": it.source, "reliability": it.reliability, "credibility": it.credibility,
+            "lr": it.lr_text, "lr_value": it.lr, "weight": round(it.weight, 4),
+            "cluster": it.cluster or None, "summary": it.summary, "url": it.url or None,
+            "quote": it.quote or None, "line": it.row,
+            "state": it.state or None, "lrs": list(it.lrs) if it.lrs else None}
+
+
+def export_csv(items: tuple[EvidenceItem, ...]) -> str:
+    """The rows in the evidence CSV's columns, safe to open in a spreadsheet; with a `state`
+    column when a row names a state (as the evidence file has it), so the export imports back."""
+    with_state = any(it.state for it in items)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ALL_EVIDENCE_COLUMNS + (("state",) if with_state else ()))
+    for it in items:
+        cells = (it.item_id, it.node, it.date.isoformat(), it.source, it.reliability,
+                 it.credibility, it.lr_text, it.cluster, it.summary, it.url, it.quote)
+        writer.writerow([neutralise(cell) for cell in cells + ((it.state,) if with_state else ())])
+    return buffer.getvalue()
