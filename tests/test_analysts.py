@@ -130,6 +130,10 @@ def test_an_analyst_changes_only_the_rows_they_give():
      '  rationale = "x"\n  reference_class = "x"\n',
      "hawk.toml:node[b].prior[0]: p: expected a probability strictly between 0 and 1"),
     ('[analyst]\nrole = "lead"\n', "hawk.toml:analyst: role: expected a known key"),
+    # a misspelt key is the first problem, before the form it leaves incomplete
+    ('[[node]]\nid = "b"\n  [[node.prior]]\n  when = { a = true }\n  p = 0.5\n  strenght = 2\n'
+     '  rationale = "x"\n  reference_class = "x"\n',
+     "hawk.toml:node[b].prior[0]: strenght: expected a known key"),
 ])
 def test_structure_in_an_analysts_file_is_a_located_error(text, message):
     scenario = load_scenario(DATA / "priors" / f"{TWO}.toml")
