@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 from . import DEFAULT_SEED
 from .errors import ForecastError, fail
 from .inference.settings import ENGINES, SamplerSettings
+from .io.evidence_rows import NewItem
 from .io.history import read_history
 from .io.project import ScenarioPaths, resolve_root, scenario_paths
 from .io.replay import parse_as_of
-from .jobs.evidence import EvidenceFilter, NewItem, add_item, list_items
+from .jobs.evidence import EvidenceFilter, add_item, list_items
 from .jobs.report import make_report
 from .jobs.resolve import resolve as resolve_job
 from .jobs.resolve import undo as undo_job

@@ -86,7 +86,8 @@ def add(
     Example: forecast evidence add --node ceasefire --lr 2 --source Reuters --reliability B
     --credibility 2 --summary "Talks resume"
     """
-    from ..jobs.evidence import NewItem, add_item
+    from ..io.evidence_rows import NewItem
+    from ..jobs.evidence import add_item
 
     new = NewItem(nodes=tuple(node), lrs=tuple(lr), source=source, reliability=reliability,
                   credibility=credibility, summary=summary, date=date, cluster=cluster, url=url,

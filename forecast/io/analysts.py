@@ -13,7 +13,14 @@ from pathlib import Path
 
 from ..errors import fail, one_of
 from ..model.spec import Node, Prior, Scenario
-from .prior_rows import Rows, configuration_of, describe, parametric_priors, prior
+from .prior_rows import (
+    Rows,
+    cause_in_table,
+    configuration_of,
+    parametric_priors,
+    prior,
+    repeated_configuration,
+)
 from .problems import Problems
 from .text import read_user_text
 from .toml_fields import load_toml, text_field, unknown_keys
@@ -117,12 +124,10 @@ def _table_rows(rows: Rows, raw, node: Node, where: str, problems: Problems) -> 
     for index, table in enumerate(raw):
         at = f"{where}.prior[{index}]"
         if "cause" in table:
-            raise fail(rows.path, at, "cause", 'no `cause` in a table CPT (cause belongs to '
-                       'cpt = "noisy_or" or "log_odds")', table["cause"])
+            raise cause_in_table(rows, table, at)
         config = configuration_of(rows, table, node.parents, at)
         if config in seen:
-            raise fail(rows.path, at, "when", "each parent configuration once",
-                       f"a second row for {describe(rows, node.parents, config)}")
+            raise repeated_configuration(rows, node.parents, config, at)
         seen.add(config)
         given[config] = problems.attempt(prior, rows, table, node.parents, config, at, node.id,
                                          problems)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import fail, one_of
+from ..errors import ForecastError, fail, one_of
 from ..model.priors import beta_of, dirichlet_of, normalised, state_row_prior, term_beta
 from ..model.spec import BINARY_STATES, Prior, Scales
 from ..model.structure import configuration, configuration_states, n_configurations
@@ -48,6 +48,18 @@ class Rows:
         return self.states_of.get(node_id) or BINARY_STATES
 
 
+def cause_in_table(rows: Rows, table: Mapping, at: str) -> ForecastError:
+    """A table CPT's row that names a `cause` (scenario and analysts' files alike)."""
+    return fail(rows.path, at, "cause", 'no `cause` in a table CPT (cause belongs to '
+                'cpt = "noisy_or" or "log_odds")', table["cause"])
+
+
+def repeated_configuration(rows: Rows, parents: tuple[str, ...], config: int, at: str) -> ForecastError:
+    """A second row for one parent configuration (scenario and analysts' files alike)."""
+    return fail(rows.path, at, "when", "each parent configuration once",
+                f"a second row for {describe(rows, parents, config)}")
+
+
 def table_priors(rows: Rows, raw, node_id: str, parents: tuple[str, ...], where: str,
                  problems: Problems) -> tuple[Prior, ...] | None:
     """One prior per parent configuration, in configuration order. A row that failed still
@@ -60,8 +72,7 @@ def table_priors(rows: Rows, raw, node_id: str, parents: tuple[str, ...], where:
     for index, table in enumerate(raw):
         at = f"{where}.prior[{index}]"
         if "cause" in table:
-            problems.note(fail(rows.path, at, "cause", 'no `cause` in a table CPT (cause belongs to '
-                               'cpt = "noisy_or" or "log_odds")', table["cause"]))
+            problems.note(cause_in_table(rows, table, at))
             unplaced = True
             continue
         config = problems.attempt(configuration_of, rows, table, parents, at)
@@ -69,8 +80,7 @@ def table_priors(rows: Rows, raw, node_id: str, parents: tuple[str, ...], where:
             unplaced = True
             continue
         if config in by_config:
-            problems.note(fail(rows.path, at, "when", "each parent configuration once",
-                               f"a second row for {describe(rows, parents, config)}"))
+            problems.note(repeated_configuration(rows, parents, config, at))
             problems.attempt(prior, rows, table, parents, config, at, node_id, problems)  # its own
             continue
         by_config[config] = problems.attempt(prior, rows, table, parents, config, at, node_id,
