@@ -24,37 +24,9 @@ from forecast.io.priors import load_scenario
 runner = CliRunner()
 K = "k-state"
 TWO = "two-node-beta"
+HAWK, DOVE, K_ANALYST = (
+    (DATA / "analysts" / f"{name}.toml").read_text() for name in ("hawk", "dove", "grim"))
 
-HAWK = """
-[analyst]
-name = "Hawk"
-note = "reads B as likely"
-
-[[node]]
-id = "b"
-  [[node.prior]]
-  when = { a = true }
-  p = 0.9
-  strength = 10
-  rationale = "A nearly always brings B."
-  reference_class = "Test."
-"""
-DOVE = """
-[[node]]
-id = "a"
-  [[node.prior]]
-  beta = [1, 3]
-  rationale = "A is rare."
-  reference_class = "Test."
-"""
-K_ANALYST = """
-[[node]]
-id = "attacks"
-  [[node.prior]]
-  dirichlet = [1, 2, 7]
-  rationale = "Sustained attacks are the norm."
-  reference_class = "test"
-"""
 
 
 @pytest.fixture

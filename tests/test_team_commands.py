@@ -24,35 +24,8 @@ K = "k-state"
 # each analyst's prior means of two-node-beta: P(a), P(b | a), P(b | not a); the scenario's
 # are 1/2, 3/4, 1/4 (tests/data/priors/two-node-beta.toml); hawk gives b | a, dove gives a
 VIEWS = {"dove": (0.25, 0.75, 0.25), "hawk": (0.5, 0.9, 0.25)}
-HAWK = """
-[analyst]
-name = "Hawk"
-
-[[node]]
-id = "b"
-  [[node.prior]]
-  when = { a = true }
-  p = 0.9
-  strength = 10
-  rationale = "A nearly always brings B."
-  reference_class = "Test."
-"""
-DOVE = """
-[[node]]
-id = "a"
-  [[node.prior]]
-  beta = [1, 3]
-  rationale = "A is rare."
-  reference_class = "Test."
-"""
-GRIM = """
-[[node]]
-id = "attacks"
-  [[node.prior]]
-  dirichlet = [1, 2, 7]
-  rationale = "Sustained attacks are the norm."
-  reference_class = "test"
-"""
+HAWK, DOVE, GRIM = (
+    (DATA / "analysts" / f"{name}.toml").read_text() for name in ("hawk", "dove", "grim"))
 
 
 def invoke(*args) -> dict | list:
