@@ -19,6 +19,17 @@ _TINY = np.finfo(float).tiny
 # Tables keep the batch axis LAST: (cards..., rows). numpy's inner loops then run over the
 # rows, contiguous, instead of over axes of length 2 (ten times faster on a batch).
 
+def add_over(table: np.ndarray, axes) -> np.ndarray:
+    """table summed over `axes`, by einsum: numpy's `sum` reduces an axis that is not last
+    element by element when the axes it keeps are short (a chunk of 4 rows of a large table),
+    4-8x slower than einsum's loop on the same numbers."""
+    axes = set(axes)
+    if not axes:
+        return table
+    return np.einsum(table, list(range(table.ndim)),
+                     [a for a in range(table.ndim) if a not in axes])
+
+
 def over_states(op: np.ufunc, table: np.ndarray) -> np.ndarray:
     """op reduced over axis 1 (the states) of (nodes or rows, k, batch): for k = 2 one
     elementwise call, which numpy runs several times faster than a reduction over a short
@@ -77,7 +88,7 @@ class _Linear:
 
     @staticmethod
     def sum_to(table, size):
-        return table.reshape(size, -1, table.shape[-1]).sum(axis=1)
+        return np.einsum("smr->sr", table.reshape(size, -1, table.shape[-1]))
 
     combine = staticmethod(np.prod)
 
@@ -107,7 +118,7 @@ class _Linear:
     @staticmethod
     def normalise(table2d):
         """Divide in place by the total per row; returns the table and the total."""
-        total = table2d.sum(axis=0)
+        total = np.einsum("cr->r", table2d)
         table2d /= total
         return table2d, total
 

@@ -8,15 +8,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .backends import _LOG_RESCUE_BELOW, _Linear, _Log, over_states
+from .backends import _LOG_RESCUE_BELOW, _Linear, _Log, add_over, over_states
 from .evidence import binary_cells, binary_evidence, check_cpt, check_theta, state_evidence
 from .factor import product
 from .observed import fold
 from .structure import Structure
 
 DEFAULT_MAX_BYTES = 256 * 2**20  # working memory per call unless the caller says otherwise
-_CHUNK_TARGET_BYTES = 24 * 2**20  # rows per chunk: enough to amortise numpy's per-call cost,
-                                  # few enough that the working set stays near the caches
+_CHUNK_TARGET_BYTES = 96 * 2**20  # rows per chunk: enough to amortise numpy's per-call cost
+                                  # (andes' exact draws: 17-21 ms each at 96 MB, 23-27 at 24 MB,
+                                  # 36-40 at 6 MB, measured side by side)
 
 
 class ContradictoryEvidence(ValueError):
@@ -31,6 +32,7 @@ class TooLarge(ValueError):
         self.needed_bytes, self.max_bytes, self.treewidth = needed_bytes, max_bytes, treewidth
         super().__init__(f"exact inference needs about {needed_bytes / 2**20:.0f} MiB "
                          f"(treewidth {treewidth}), over the budget of {max_bytes / 2**20:.0f} MiB")
+
 
 
 def _calibrate(s: Structure, cpt, log_weights, ops, keep_tables: bool,
@@ -108,7 +110,7 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
         for j in c.children:
             shape, axes = cl[j].sep_sum
             new = belief.reshape(shape + (rows,))
-            new = (new.sum(axis=axes) if axes else new).reshape(cl[j].sep_cells, rows)
+            new = add_over(new, axes).reshape(cl[j].sep_cells, rows)
             if ops.log_space:
                 new = np.log(new)
             down[j] = ops.divide(new, up.pop(j))
@@ -120,11 +122,11 @@ def report_masses(c, belief: np.ndarray) -> list[np.ndarray]:
     rows = belief.shape[-1]
     if c.report_sum is not None:
         shape, axes = c.report_sum[:2]
-        small = belief.reshape(shape + (rows,)).sum(axis=axes)
+        small = add_over(belief.reshape(shape + (rows,)), axes)
         if c.bits is not None:
             return [c.bits.T @ small.reshape(-1, rows)]
         small = small.reshape(c.report_sum[2] + (rows,))
-        return [small.sum(axis=others) for others in c.report_sum[3]]
+        return [add_over(small, others) for others in c.report_sum[3]]
     if c.reports:
         return [c.bits.T @ belief]
     return []
