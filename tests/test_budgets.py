@@ -191,3 +191,18 @@ def test_a_network_whose_wide_nodes_are_parametric_is_not_told_to_use_a_parametr
     line = refused(runner.invoke(app, ["report", "--root", str(root), "--no-progress"]))
     assert line.startswith("Error: priors/wide.toml: network: this network is too wide"), line
     assert "parametric CPT" not in line and "fewer parents" in line, line
+
+
+def test_draws_past_the_memory_budget_are_one_line_naming_the_option(k_root, monkeypatch):
+    """One inference of the k-state scenario fits in 1 MiB; its exact draws' CPT cells side by
+    side (about 1.7 KB a draw) do not at 4,000 draws: refused before anything is drawn, with
+    the option that lowers them; at 100 draws the same budget answers."""
+    before = snapshot_files(k_root)
+    monkeypatch.setenv("FORECAST_MEMORY_BUDGET", "1M")
+    args = ["report", "--root", str(k_root), "--scenario", "k-state", "--engine", "exact",
+            "--no-progress", "--format", "json"]
+    line = refused(runner.invoke(app, [*args, "--draws", "4000"]))
+    assert line.startswith("Error: priors/k-state.toml: network: "), line
+    assert "exact draws" in line and "--draws" in line and "nothing written" in line, line
+    assert snapshot_files(k_root) == before
+    assert runner.invoke(app, [*args, "--draws", "100"]).exit_code == 0

@@ -219,6 +219,19 @@ def check_size(net: Network, budget: int | None = None) -> elimination.Structure
     return structure
 
 
+def check_draws_size(net: Network, n_draws: int, budget: int | None = None) -> None:
+    """`elimination.DrawsTooLarge` before anything is drawn when `n_draws` conjugate draws of
+    this network's free CPT rows would not fit in the memory budget (nothing to draw when
+    every entry is fixed)."""
+    if net.all_fixed or n_draws <= 0:
+        return
+    structure = structure_of(net)
+    budget = memory_budget() if budget is None else budget
+    needed = elimination.draw_bytes(structure, n_draws)
+    if needed > budget:
+        raise elimination.DrawsTooLarge(needed, budget, structure.treewidth, n_draws)
+
+
 def posterior_means(net: Network, node_log_weights: np.ndarray,
                     conditions: Mapping[str, bool] | None = None) -> np.ndarray:
     """Exact P(node = yes | evidence) for every node (CPT entries integrated out: the

@@ -16,11 +16,12 @@ import numpy as np
 
 from ..errors import ForecastError
 from ..errors import problem as problem_error
-from ..inference.elimination import ContradictoryEvidence, TooLarge
+from ..inference.elimination import ContradictoryEvidence, DrawsTooLarge, TooLarge
 from ..inference.exact import (
     MEMORY_BUDGET_ENV,
     WORK_BUDGET_ENV,
     TooSlow,
+    check_draws_size,
     check_size,
     check_work,
     memory_budget,
@@ -41,6 +42,7 @@ class Work:
     inferences: int
     what: str
     fewer: str = ""
+    draws: int = 0        # the most conjugate draws made at once (their CPT cells are kept)
 
 
 def exact_fit_inferences(settings) -> int:
@@ -72,7 +74,10 @@ def check_budgets(paths: ScenarioPaths, problem: Problem, engine: str, work: Wor
             check_nuts_size(net)
         check_size(net)
         if engine == "exact":
+            check_draws_size(net, work.draws)
             check_work(net, work.inferences)
+    except DrawsTooLarge as error:
+        raise problem_error(shown, None, "network", draws_too_large_message(error, work)) from None
     except TooLarge as error:
         raise problem_error(shown, None, "network",
                             too_large_message(error, engine, _tables_to_shrink(net))) from None
@@ -161,6 +166,14 @@ def too_large_message(error: TooLarge, engine: str, tables: bool = True) -> str:
             f"of {_size(error.max_bytes)}; give nodes fewer parents (or fewer shared parents), "
             f"{PARAMETRIC_ADVICE if tables else ''}or raise the budget with "
             f"$FORECAST_MEMORY_BUDGET (e.g. 8G); nothing written")
+
+
+def draws_too_large_message(error: DrawsTooLarge, work: Work) -> str:
+    """The refusal when one inference fits but the draws' CPT cells, side by side, do not."""
+    fewer = f"lower {work.fewer} " if work.fewer else ""
+    return (f"{error.n_draws:,} exact draws of this network's CPT rows need about "
+            f"{_size(error.needed_bytes)}, over the memory budget of {_size(error.max_bytes)}; "
+            f"{fewer}or raise the budget with $FORECAST_MEMORY_BUDGET (e.g. 8G); nothing written")
 
 
 def _size(n_bytes: int) -> str:

@@ -163,8 +163,9 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
         decisions = 2 * len(free_cells(net)) + watch + 2
     else:
         decisions = 2 * len(net.free) + watch + 2
+    draws = 0 if net.all_fixed else max(exact_fit_inferences(settings) - 1, prior_draws(settings))
     return Work("report", fits + 2 * len(inputs.evidence) + decisions,
-                "intervals, influence, sensitivity", "--draws")
+                "intervals, influence, sensitivity", "--draws", draws)
 
 
 def per_analyst(work: WorkOf, analysts: int) -> WorkOf:

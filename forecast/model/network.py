@@ -232,9 +232,13 @@ class Network:
         return self._incidence[1]
 
     def log_state_prior(self, theta: np.ndarray) -> np.ndarray:
-        """log P(x | theta) for every joint state; theta is (..., K), result (..., S)."""
+        """log P(x | theta) for every joint state; theta is (..., K), result (..., S). A 0 or 1
+        entry (a fixed logical row) gives HARD_EXCLUDED, not -inf, where its log enters: a
+        state not using the entry multiplies it by 0, and 0 * -inf would be NaN."""
         with np.errstate(divide="ignore"):
-            return np.log(theta) @ self.uses_yes.T + np.log1p(-theta) @ self.uses_no.T
+            log_yes = np.maximum(np.log(theta), HARD_EXCLUDED)
+            log_no = np.maximum(np.log1p(-theta), HARD_EXCLUDED)
+        return log_yes @ self.uses_yes.T + log_no @ self.uses_no.T
 
     def node_mask(self, conditions: Mapping[str, bool] | None = None) -> np.ndarray:
         """Hard evidence per node as log-indicators, shape (n, 2): column b is 0 where

@@ -58,13 +58,21 @@ into the tables), backends (linear and log-space arithmetic), calibrate (collect
 marginals), sample (backward sampling, draws), retract (leave-outs from one calibrated tree).
 """
 
-from .calibrate import DEFAULT_MAX_BYTES, ContradictoryEvidence, TooLarge, marginals, state_marginals
+from .calibrate import (
+    DEFAULT_MAX_BYTES,
+    ContradictoryEvidence,
+    DrawsTooLarge,
+    TooLarge,
+    marginals,
+    state_marginals,
+)
 from .evidence import HARD_EXCLUDED, condition_mask, state_condition_mask
 from .retract import binary_leave_outs, leave_out_marginals
 from .sample import (
     cell_counts,
     conjugate_draws,
     dirichlet_draws,
+    draw_bytes,
     entry_counts,
     sample_joint,
     sample_states,
@@ -73,8 +81,8 @@ from .sample import (
 )
 from .structure import MAX_CARD, Structure, build_structure
 
-__all__ = ["DEFAULT_MAX_BYTES", "HARD_EXCLUDED", "MAX_CARD", "ContradictoryEvidence", "Structure",
-           "TooLarge", "binary_leave_outs", "build_structure", "cell_counts", "condition_mask",
-           "conjugate_draws", "dirichlet_draws", "entry_counts", "leave_out_marginals", "marginals",
-           "sample_joint", "sample_states", "state_condition_mask", "state_marginals",
-           "used_entries", "used_rows"]
+__all__ = ["DEFAULT_MAX_BYTES", "HARD_EXCLUDED", "MAX_CARD", "ContradictoryEvidence",
+           "DrawsTooLarge", "Structure", "TooLarge", "binary_leave_outs", "build_structure",
+           "cell_counts", "condition_mask", "conjugate_draws", "dirichlet_draws", "draw_bytes",
+           "entry_counts", "leave_out_marginals", "marginals", "sample_joint", "sample_states",
+           "state_condition_mask", "state_marginals", "used_entries", "used_rows"]

@@ -34,6 +34,14 @@ class TooLarge(ValueError):
                          f"(treewidth {treewidth}), over the budget of {max_bytes / 2**20:.0f} MiB")
 
 
+class DrawsTooLarge(TooLarge):
+    """The conjugate draws (every draw's CPT cells side by side) need more memory than the
+    budget allows, though one inference fits."""
+
+    def __init__(self, needed_bytes: int, max_bytes: int, treewidth: int, n_draws: int):
+        super().__init__(needed_bytes, max_bytes, treewidth)
+        self.n_draws = n_draws
+
 
 def _calibrate(s: Structure, cpt, log_weights, ops, keep_tables: bool,
                want_beliefs: bool = False):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibrate import DEFAULT_MAX_BYTES, ContradictoryEvidence, TooLarge, _batched, run
+from .calibrate import DEFAULT_MAX_BYTES, ContradictoryEvidence, DrawsTooLarge, TooLarge, _batched, run
 from .evidence import binary_cells, binary_evidence, check_cpt, check_theta, state_evidence
 from .factor import row_strides
 from .structure import Structure
@@ -146,7 +146,16 @@ def _free_rows(s: Structure, concentration, fixed) -> tuple[np.ndarray, np.ndarr
     return concentration, fixed, row_free
 
 
+def draw_bytes(s: Structure, n_draws: int) -> int:
+    """Peak working memory of `n_draws` conjugate draws: backward sampling's beliefs, then per
+    draw its joint state and pseudo-counts (uint8), its CPT cells and the gamma draws'
+    temporaries (float64, about three per cell)."""
+    return s.sample_bytes() + n_draws * (s.n_nodes + s.n_cells * (1 + 8 + 3 * 8))
+
+
 def _dirichlet(s: Structure, concentration, fixed, log_weights, n_draws, rng, max_bytes):
+    if draw_bytes(s, n_draws) > max_bytes:
+        raise DrawsTooLarge(draw_bytes(s, n_draws), max_bytes, s.treewidth, n_draws)
     concentration, fixed, row_free = _free_rows(s, concentration, fixed)
     two = s.row_cards == 2
     yes2 = s.row_cells[row_free & two] + 1            # binary free rows: the "yes" cell
