@@ -274,6 +274,23 @@ def posterior_draws(net: Network, node_log_weights: np.ndarray,
     return p_yes
 
 
+def cpt_draws(net: Network, problem_weights: np.ndarray, conditions: Mapping | None,
+              n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact iid posterior draws of the CPT itself: (n_draws, n_cells) cells on a network with
+    k-state nodes (`problem_weights` per node-state), (n_draws, K) theta on a yes/no network
+    (`problem_weights` per node). The same draws as `state_draws`/`posterior_draws` make."""
+    structure = structure_of(net)
+    if net.multistate:
+        _p, cells = elimination.dirichlet_draws(
+            structure, net.concentration, net.fixed_cells, problem_weights,
+            net.state_mask(conditions), n_draws, rng, max_bytes=memory_budget())
+        return cells
+    _p, theta = elimination.conjugate_draws(
+        structure, net.alpha, net.beta, net.fixed, problem_weights, _condition_mask(net, conditions),
+        n_draws, rng, max_bytes=memory_budget())
+    return theta
+
+
 def _condition_mask(net: Network, conditions: Mapping[str, bool] | None) -> np.ndarray:
     return net.node_mask(conditions)
 
@@ -309,6 +326,33 @@ def state_means_leave_outs(net: Network, full: np.ndarray, rows: np.ndarray,
     few nodes, by retraction from the one calibrated tree of `full`."""
     return elimination.leave_out_marginals(structure_of(net), net.prior_cells, full, rows,
                                            net.state_mask(conditions), max_bytes=memory_budget())
+
+
+def means_without_each(net: Network, weights: np.ndarray, conditions: Mapping
+                       ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The exact means with every condition, and with each condition left out in turn (per
+    node-state on a network with k-state nodes, else P(yes) per node; `weights` in the same
+    form). Two batches: each half's leave-outs share the other half's conditions, which fold
+    into the tables once, instead of a tree re-planned for every leave-out."""
+    names = sorted(conditions)
+    multistate = net.multistate
+    mask_of = net.state_mask if multistate else net.node_mask
+    masks = np.stack([mask_of(conditions)] + [
+        mask_of({k: v for k, v in conditions.items() if k != node}) for node in names])
+    half = 1 + len(names) // 2
+    out = []
+    for rows in (slice(0, half), slice(half, len(masks))):
+        if rows.start == rows.stop:
+            continue
+        if multistate:
+            probs, _ = elimination.state_marginals(structure_of(net), net.prior_cells, weights,
+                                                   masks[rows], max_bytes=memory_budget())
+        else:
+            probs, _ = elimination.marginals(structure_of(net), net.prior_means, weights,
+                                             masks[rows], max_bytes=memory_budget())
+        out.append(probs)
+    means = np.concatenate(out)
+    return means[0], dict(zip(names, means[1:], strict=True))
 
 
 def state_draws(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,

@@ -118,6 +118,18 @@ def fit(problem: Problem, engine: str = "auto", seed: int = 0, settings=None) ->
     return _fit_nuts(problem, seed, settings)
 
 
+def exact_cpt_draws(problem: Problem, seed: int, n_draws: int) -> np.ndarray:
+    """The exact engine's posterior draws of the CPT (cells on a k-state network, theta on a
+    yes/no one) from `seed`: what a NUTS fit's `theta` is on that engine, and what `forecast
+    watch` spreads its values over. Through this seam, so no command calls the kernel."""
+    from . import exact
+
+    net = problem.net
+    exact.check_size(net)
+    weights = problem.state_log_weights if net.multistate else problem.node_log_weights
+    return exact.cpt_draws(net, weights, problem.conditions, n_draws, np.random.default_rng(seed))
+
+
 def _fit_exact(problem: Problem, seed: int, settings) -> Posterior:
     from . import exact
 

@@ -19,14 +19,12 @@ from ..analysis.document import as_of_date
 from ..analysis.state_decisions import state_value_of_information, state_watch_rows
 from ..analysis.team_decisions import watch_table
 from ..errors import fail
-from ..inference import elimination
-from ..inference.exact import memory_budget, structure_of
-from ..inference.problem import Problem, prepare
-from ..inference.settings import WATCH_DRAWS
+from ..inference.problem import Problem, exact_cpt_draws
+from ..inference.settings import WATCH_DRAWS, SamplerSettings
 from ..io.project import ScenarioPaths, load_inputs
 from ..model.spec import Scenario
-from .budget import Work, check_budgets, choose_engine
-from .report import PreparedFit, cached_fit
+from .budget import Work
+from .report import PreparedFit, cached_fit, prepare_fit
 from .team import team_keys, team_problems
 
 
@@ -58,7 +56,7 @@ def watch_work(problem: Problem, cpt_draws: int, analysts: int = 1) -> Work:
                  if net.node_ids[v] not in problem.conditions)
     return Work("watch", analysts * (cpt_draws + (cpt_draws + 1) * (clamps + 1)),
                 "a clamped inference per state of each open question, at each CPT draw"
-                + (", per analyst" if analysts > 1 else ""), "--cpt-draws")
+                + (", per analyst" if analysts > 1 else ""), "--cpt-draws", cpt_draws)
 
 
 def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.date | None = None,
@@ -69,16 +67,16 @@ def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.
     analysis/team_decisions.py says), each row with `by_analyst` (each one's value and
     interval); `analyst` computes one analyst's alone."""
     inputs = load_inputs(paths, as_of, analyst)
-    problem = prepare(inputs)
+    team = [] if analyst is not None else team_problems(paths, inputs)
+    prepared = prepare_fit(paths, inputs, settings or SamplerSettings(), engine,
+                           lambda problem, _i, _s: watch_work(problem, cpt_draws, max(1, len(team))))
+    problem, chosen = prepared.problem, prepared.engine
     net = problem.net
-    chosen = choose_engine(paths, problem, engine)
     if net.multistate:      # never parametric: the Dirichlet rows integrate out, values are exact
         chosen = "exact"
-    team = [] if analyst is not None else team_problems(paths, inputs)
-    check_budgets(paths, problem, chosen, watch_work(problem, cpt_draws, max(1, len(team))))
     chosen_targets = choose_targets(inputs.scenario, problem.conditions, targets)
     target_index = [net.index(t) for t in chosen_targets]
-    priors_bytes = paths.priors.read_bytes()
+    priors_bytes = prepared.priors_bytes
     if analyst is not None:
         priors_bytes += b"\0analyst\0" + paths.analyst_priors(analyst).read_bytes()
     own = {name: _values(paths, inputs, mine, chosen, target_index, seed, cpt_draws, settings,
@@ -109,19 +107,12 @@ def _values(paths: ScenarioPaths, inputs, problem: Problem, chosen: str, target_
     """The watch result of one network (the scenario's, or an analyst's view of it), its CPT
     draws from `seed` afresh, so an analyst's values in the team's watch are their own."""
     net = problem.net
-    structure = structure_of(net)
-    rng = np.random.default_rng(seed)
     if net.multistate:
-        _p, cells = elimination.dirichlet_draws(
-            structure, net.concentration, net.fixed_cells, problem.state_log_weights,
-            net.state_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
         return state_value_of_information(net, problem.state_log_weights, problem.conditions,
-                                          target_index, cell_draws=cells)
+                                          target_index,
+                                          cell_draws=exact_cpt_draws(problem, seed, cpt_draws))
     if chosen == "exact":
-        _p, theta = elimination.conjugate_draws(
-            structure, net.alpha, net.beta, net.fixed, problem.node_log_weights,
-            net.node_mask(problem.conditions), cpt_draws, rng, max_bytes=memory_budget())
-        integrated = True
+        theta, integrated = exact_cpt_draws(problem, seed, cpt_draws), True
     else:
         # the cache key is the view's priors' bytes; `inputs` gives the evidence hash
         theta = _nuts_theta(paths, inputs, seed, settings, use_cache, net,
