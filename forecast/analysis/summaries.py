@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..inference.exact import (
-    posterior_means_batch,
+    means_without_each,
     posterior_means_leave_outs,
-    state_means,
     state_means_leave_outs,
 )
 from ..model.network import Network, cluster_log_weights, node_log_weights, state_log_weights
@@ -159,10 +158,11 @@ def resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
     if net.multistate:
         return _state_resolution_influence(net, items, conditions)
     weights = node_log_weights(net.node_ids, items)
+    if net.conjugate:
+        full, without = means_without_each(net, weights, conditions)
+        return {node: (full - means) * 100 for node, means in without.items()}
 
     def means(kept: dict[str, bool]) -> np.ndarray:
-        if net.conjugate:
-            return posterior_means_batch(net, weights[None, :], kept)[0]
         from ..inference.importance import INFLUENCE_DRAWS, importance_means
 
         return importance_means(net, weights, kept, INFLUENCE_DRAWS,
@@ -238,9 +238,6 @@ def _state_resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
     """`resolution_influence` on a network with nodes of more states, exact: per node, the
     effect on the state `_state_influence` reports (yes on a yes/no node, else the state most
     likely with every resolution in force)."""
-    weights = state_log_weights(net, items)
-    full = state_means(net, weights, conditions)
+    full, without = means_without_each(net, state_log_weights(net, items), conditions)
     picked = _picked_states(net, full)
-    return {node: (full[picked] - state_means(
-                net, weights, {k: v for k, v in conditions.items() if k != node})[picked]) * 100
-            for node in sorted(conditions)}
+    return {node: (full[picked] - means[picked]) * 100 for node, means in without.items()}
