@@ -6,6 +6,7 @@ import json
 import os
 import re
 
+import numpy as np
 import pytest
 from conftest import REPO, cached_fit
 from hypothesis import given, settings
@@ -202,3 +203,27 @@ def test_markdown_escape_property_any_text_reads_as_written(text):
     from forecast.render.markdown import md_escape
 
     assert markdown_text(md_escape(text)) == " ".join(text.split())
+
+
+def test_a_question_of_many_outcomes_lists_its_likeliest_twelve_in_the_terminal():
+    """bnlearn's barley has a 67-state node: the terminal table keeps the 12 likeliest states
+    in their declared order and sums the others in one row (report.md and .json keep all)."""
+    from rich.table import Table
+
+    from forecast.render.terminal import _add_state_rows
+
+    means = np.linspace(1.0, 2.0, 67)
+    means /= means.sum()
+    node = {"id": "yield", "role": "consequence", "resolved": None, "ordered": True,
+            "states": [f"s{i}" for i in range(67)],
+            "distribution": [{"state": f"s{i}", "prior_mean": 1 / 67, "mean": float(m),
+                              "interval": [float(m), float(m)]} for i, m in enumerate(means)]}
+    table = Table()
+    for column in range(6):
+        table.add_column(str(column))
+    _add_state_rows(table, node, {"likely": [0.55, 0.8]}, [])
+    assert table.row_count == 1 + 12 + 1
+    cells = [str(c) for c in table.columns[0].cells]
+    assert cells[1:13] == [f"  · s{i}" for i in range(55, 67)]
+    assert cells[13] == "  · 55 other states"
+    assert list(table.columns[3].cells)[13] == f"{100 * means[:55].sum():.1f}%"

@@ -61,6 +61,9 @@ def report_table(document: ReportDocument) -> Table:
     return table
 
 
+SHOWN_STATES = 12       # a question of more outcomes lists its likeliest this many here
+
+
 def _add_state_rows(table: Table, node, terms, extra: list) -> None:
     """A question with more than two outcomes: a row naming the most likely outcome in words,
     then one row per state (cumulative "or earlier" shares are left to the reports)."""
@@ -81,10 +84,19 @@ def _add_state_rows(table: Table, node, terms, extra: list) -> None:
     kind = "ordered" if node["ordered"] else f"{len(node['states'])} outcomes"
     table.add_row(node["id"], node["role"], "", "", "",
                   summary if node["resolved"] else f"{summary} ({kind})", *extra)
-    for row in node["distribution"]:
+    rows = node["distribution"]
+    shown = range(len(rows))
+    if len(rows) > SHOWN_STATES:      # bnlearn's barley has 67: the likeliest, in their order
+        shown = sorted(sorted(shown, key=lambda i: -rows[i]["mean"])[:SHOWN_STATES])
+    for row in (rows[i] for i in shown):
         low, high = row["interval"]
         table.add_row(Text(f"  · {row['state']}"), "", pct(row["prior_mean"]), pct(row["mean"]),
                       f"{pct(low)} – {pct(high)}", "", *([""] * len(extra)))
+    if len(shown) < len(rows):
+        rest = [row for i, row in enumerate(rows) if i not in set(shown)]
+        table.add_row(Text(f"  · {len(rest)} other states"), "",
+                      pct(sum(r["prior_mean"] for r in rest)), pct(sum(r["mean"] for r in rest)),
+                      "", "(report.md lists every state)", *([""] * len(extra)))
 
 
 def diagnostics_line(document: ReportDocument) -> str:
