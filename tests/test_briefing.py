@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import copy_root
 
-from forecast.analysis.briefing import confidence
+from forecast.analysis.briefing import conditionals, confidence
 from forecast.analysis.document import build_report
 from forecast.inference.exact import conjugate_draws, exact_means
 from forecast.inference.problem import Posterior, prepare
@@ -260,3 +260,35 @@ def test_yes_no_questions_keep_their_briefing_beside_a_question_with_more_outcom
     assert sorted(got) == sorted(want) and want
     for node, effect in want.items():
         assert np.allclose(got[node][:-1], effect, atol=1e-9), node
+
+
+def test_a_driver_outcome_a_logical_row_rules_out_has_no_conditional(tmp_path):
+    """A k-state network whose resolution makes a yes/no driver's yes impossible (a published
+    CPT's zero): the report answers, and the consequence that driver alone could explain gets
+    no 'if it happens' forecast (there is none), instead of stopping on a zero-probability
+    clamp."""
+    pytest.importorskip("pyagrum")
+    import datetime as dt
+
+    from forecast.jobs.network import import_network
+    from forecast.jobs.report import make_report
+
+    bif = tmp_path / "logic.bif"
+    bif.write_text(
+        "network logic {\n}\n"
+        "variable a {\n  type discrete [ 2 ] { yes, no };\n}\n"
+        "variable b {\n  type discrete [ 3 ] { low, mid, high };\n}\n"
+        "variable c {\n  type discrete [ 2 ] { yes, no };\n}\n"
+        "probability ( a ) {\n  table 0.3, 0.7;\n}\n"
+        "probability ( b | a ) {\n  (yes) 1.0, 0.0, 0.0;\n  (no) 0.0, 0.5, 0.5;\n}\n"
+        "probability ( c | a ) {\n  (yes) 0.9, 0.1;\n  (no) 0.2, 0.8;\n}\n")
+    imported = import_network(tmp_path, bif, dt.date(2025, 1, 1), "logic")
+    imported.paths.resolutions.write_text("node,outcome,date,source\nb,mid,2025-01-01,test\n")
+    inputs = load_inputs(imported.paths)
+    assert conditionals(inputs.scenario, prepare(inputs)) == {"c": None}
+    document = make_report(imported.paths, seed=0).document
+    roles = {n["id"]: n["role"] for n in document["nodes"]}
+    assert roles["a"] == "driver" and roles["c"] == "consequence"
+    node_c = next(n for n in document["nodes"] if n["id"] == "c")
+    assert node_c["conditional"] is None
+    assert node_c["mean"] == pytest.approx(0.2, abs=1e-6)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..inference.exact import state_means
+from ..inference.exact import state_means, state_means_clamped
 from .decisions import value_of_information
 from .report_document import (
     Assumption,
@@ -81,9 +81,12 @@ def conditionals(scenario, problem) -> dict[str, ConditionalForecast | None]:
         return out
     p_yes, given_yes, given_no = (_state_conditionals(net, problem, drivers, asked) if net.multistate
                                   else _yes_no_conditionals(net, problem, drivers, asked))
-    swing = np.abs(given_yes - given_no)                                 # (drivers, targets)
+    # (drivers, targets); -1 where a driver outcome is ruled out (NaN: no conditional)
+    swing = np.nan_to_num(np.abs(given_yes - given_no), nan=-1.0)
     for j, target in enumerate(asked):
         i = int(np.argmax(swing[:, j]))
+        if swing[i, j] < 0:
+            continue
         out[target] = {"driver": drivers[i], "driver_p": round(float(p_yes[i]), 6),
                        "if_yes": round(float(given_yes[i, j]), 6),
                        "if_no": round(float(given_no[i, j]), 6)}
@@ -99,18 +102,15 @@ def _yes_no_conditionals(net, problem, drivers, targets):
 
 def _state_conditionals(net, problem, drivers, targets):
     """(P(driver = yes), P(target = yes | driver yes), ... | driver no) on a network with nodes
-    of more states: one exact calibration per clamp (two per driver)."""
+    of more states: every clamp (two per driver) in one exact batch. A driver outcome the
+    evidence rules out (a logical CPT's zero) has no conditional: that driver swings nothing."""
     yes = [net.state_offsets[net.index(t)] + net.state_index(net.index(t), True) for t in targets]
-
-    def p_yes_of(conditions) -> np.ndarray:
-        return state_means(net, problem.state_log_weights, conditions)
-
-    now = p_yes_of(problem.conditions)
+    now = state_means(net, problem.state_log_weights, problem.conditions)
     p_driver = np.array([now[net.state_offsets[net.index(d)] + net.state_index(net.index(d), True)]
                          for d in drivers])
-    given_yes = np.array([p_yes_of({**problem.conditions, d: True})[yes] for d in drivers])
-    given_no = np.array([p_yes_of({**problem.conditions, d: False})[yes] for d in drivers])
-    return p_driver, given_yes, given_no
+    clamped = state_means_clamped(net, problem.state_log_weights, problem.conditions,
+                                  [(d, outcome) for d in drivers for outcome in (True, False)])
+    return p_driver, clamped[0::2][:, yes], clamped[1::2][:, yes]
 
 
 def confidence(node: NodeReport, priors: Sequence[PriorRow],

@@ -355,6 +355,24 @@ def means_without_each(net: Network, weights: np.ndarray, conditions: Mapping
     return means[0], dict(zip(names, means[1:], strict=True))
 
 
+def state_means_clamped(net: Network, weights: np.ndarray, conditions: Mapping,
+                        clamps: list[tuple[str, object]]) -> np.ndarray:
+    """The exact means (n_states per row) with `conditions` and each (node, outcome) clamp in
+    turn, in one batch (the shared conditions fold into the tables once); NaN rows for a clamp
+    the evidence rules out (probability zero: no conditional exists)."""
+    now = state_means(net, weights, conditions)
+    out = np.full((len(clamps), net.n_states), np.nan)
+    possible = [i for i, (node, outcome) in enumerate(clamps)
+                if now[net.state_offsets[net.index(node)]
+                       + net.state_index(net.index(node), outcome)] > 0.0]
+    if possible:
+        masks = np.stack([net.state_mask({**conditions, clamps[i][0]: clamps[i][1]})
+                          for i in possible])
+        out[possible], _ = elimination.state_marginals(structure_of(net), net.prior_cells,
+                                                       weights, masks, max_bytes=memory_budget())
+    return out
+
+
 def state_draws(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
                 n_draws: int, rng: np.random.Generator) -> np.ndarray:
     """Exact iid posterior draws of P(node = state | evidence, CPT), (n_draws, n_states)."""
