@@ -6,6 +6,7 @@ Pure functions over numpy arrays and spec objects; no I/O, no PyMC.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..inference.exact import (
 )
 from ..model.network import Network, cluster_log_weights, node_log_weights, state_log_weights
 from ..model.spec import EvidenceItem
+from .pooling import log_pool
 from .report_document import InfluenceRow, MovedRow
 
 INTERVAL_PROB = 0.9
@@ -80,6 +82,33 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
     """Influence of every item and every multi-item cluster, computed exactly (the closed
     form makes each leave-one-out mean one enumeration, no refit), all in one batch. With
     parametric CPTs, by importance sampling with common random numbers (see below)."""
+    leave_outs, keys = _leave_outs(items)
+    if not leave_outs:
+        return []
+    return _influences(net, leave_out_means(net, items, conditions, leave_outs), leave_outs, keys)
+
+
+def pooled_influence(team: Sequence[tuple[Network, Mapping[str, bool]]],
+                     items: tuple[EvidenceItem, ...]) -> list[Influence]:
+    """`influence` on a team's forecast (`team`: each analyst's network and conditions):
+    leaving an item (a cluster) out moves the pool from the logarithmic pool of the analysts'
+    forecasts with all the evidence to the pool of their forecasts without it. Each analyst's
+    leave-outs are one batch on their own network, as `influence` runs them."""
+    if len(team) == 1:
+        return influence(team[0][0], items, dict(team[0][1]))
+    leave_outs, keys = _leave_outs(items)
+    if not leave_outs:
+        return []
+    net = team[0][0]
+    batches = np.stack([leave_out_means(mine, items, conditions, leave_outs)
+                        for mine, conditions in team])
+    pooled = log_pool(batches, np.asarray(net.state_offsets) if net.multistate else None)
+    return _influences(net, pooled, leave_outs, keys)
+
+
+def _leave_outs(items: tuple[EvidenceItem, ...]) -> tuple[list[set[str]], list[tuple]]:
+    """What `influence` leaves out, in order: every item alone, then every cluster of two or
+    more items whole; and for each its (key, kind, cluster)."""
     first_cluster: dict[str, str] = {}
     members: dict[str, set[str]] = defaultdict(set)
     for it in items:
@@ -89,50 +118,51 @@ def influence(net: Network, items: tuple[EvidenceItem, ...],
     item_ids = sorted(first_cluster)
     clusters = sorted(c for c, ids in members.items() if len(ids) >= 2)
     leave_outs = [{i} for i in item_ids] + [members[c] for c in clusters]
-    if not leave_outs:
-        return []
     keys = [(i, "item", first_cluster[i]) for i in item_ids] + [(c, "cluster", c) for c in clusters]
+    return leave_outs, keys
+
+
+def leave_out_means(net: Network, items: tuple[EvidenceItem, ...], conditions: Mapping[str, bool],
+                    leave_outs: list[set[str]]) -> np.ndarray:
+    """The forecasts with all of `items` (row 0) and with each set of `leave_outs` left out
+    (a row each): P(yes) per node, or on a network with k-state nodes every node-state's
+    probability (engine order)."""
     if net.multistate:
-        return _state_influence(net, items, conditions, leave_outs, keys)
-    weights = _leave_out_weights(net, items, leave_outs)
+        full = state_log_weights(net, items)
+        rows = [full] + [state_log_weights(net, [it for it in items if it.item_id not in gone])
+                         for gone in leave_outs]
+        return state_means_leave_outs(net, full, np.vstack(rows), conditions)
     # The full evidence rides in the same batch as the leave-outs, so an item that changes
     # nothing (a weaker restatement in its cluster) moves nothing by exactly zero.
     full = node_log_weights(net.node_ids, items)
-    rows = np.vstack([full[None, :], weights])
+    rows = np.vstack([full[None, :], _leave_out_weights(net, items, leave_outs)])
     if net.conjugate:
-        batch = posterior_means_leave_outs(net, full, rows, conditions)
+        return posterior_means_leave_outs(net, full, rows, conditions)
+    # Parametric CPTs: no closed form. The documented approximation: every row's posterior
+    # mean by importance sampling over the SAME prior draws of the parameters (common random
+    # numbers), so most Monte Carlo error cancels in each difference with the full evidence;
+    # tests/test_parametric_nuts.py holds it to real leave-one-out NUTS refits.
+    from ..inference.importance import INFLUENCE_DRAWS, importance_means
+
+    return importance_means(net, rows, dict(conditions), INFLUENCE_DRAWS,
+                            np.random.default_rng(INFLUENCE_SEED)).mean
+
+
+def _influences(net: Network, batch: np.ndarray, leave_outs: list[set[str]],
+                keys: list[tuple]) -> list[Influence]:
+    """Each leave-out's effect from `leave_out_means`' rows. On a network with k-state nodes,
+    per node the effect on its engine state 1 (yes on a yes/no node) or, on a node of more
+    states, on the state most likely with all the evidence, and every node-state's besides."""
+    if net.multistate:
+        picked = _picked_states(net, batch[0])
+        full_means, means = batch[0, picked], batch[1:, picked]
+        every = (batch[0][None, :] - batch[1:]) * 100
     else:
-        # Parametric CPTs: no closed form. The documented approximation: every row's posterior
-        # mean by importance sampling over the SAME prior draws of the parameters (common
-        # random numbers), so most Monte Carlo error cancels in each difference with the full
-        # evidence; tests/test_parametric_nuts.py holds it to real leave-one-out NUTS refits.
-        from ..inference.importance import INFLUENCE_DRAWS, importance_means
-
-        batch = importance_means(net, rows, conditions, INFLUENCE_DRAWS,
-                                 np.random.default_rng(INFLUENCE_SEED)).mean
-    full_means, means = batch[0], batch[1:]
+        full_means, means, every = batch[0], batch[1:], None
     pp = (full_means[None, :] - means) * 100
     lo = logit(full_means)[None, :] - logit(means)
-    return [Influence(key, kind, cluster, pp[row], lo[row], tuple(sorted(leave_outs[row])))
-            for row, (key, kind, cluster) in enumerate(keys)]
-
-
-def _state_influence(net: Network, items: tuple[EvidenceItem, ...], conditions,
-                     leave_outs: list[set[str]], keys) -> list[Influence]:
-    """Influence on a network with k-state nodes, every leave-out retracted from the one
-    calibrated tree of the full evidence: per node, the effect on its engine state 1 (yes on a
-    yes/no node) or, on a node of more states, on the state most likely with all the evidence."""
-    full = state_log_weights(net, items)
-    rows = [full] + [
-        state_log_weights(net, [it for it in items if it.item_id not in gone]) for gone in leave_outs]
-    batch = state_means_leave_outs(net, full, np.vstack(rows), conditions)
-    picked = _picked_states(net, batch[0])
-    full_means, means = batch[0, picked], batch[1:, picked]
-    pp = (full_means[None, :] - means) * 100
-    lo = logit(full_means)[None, :] - logit(means)
-    every = (batch[0][None, :] - batch[1:]) * 100
     return [Influence(key, kind, cluster, pp[row], lo[row], tuple(sorted(leave_outs[row])),
-                      every[row])
+                      None if every is None else every[row])
             for row, (key, kind, cluster) in enumerate(keys)]
 
 
@@ -152,25 +182,54 @@ def resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
     every condition minus the mean with that one resolution left out (the node itself goes
     from its forecast to 0 or 1; its neighbours move through the network). Exact where the
     closed form holds; with parametric CPTs, importance sampling over the same prior draws for
-    both means, as `influence` does."""
+    both means, as `influence` does. On a network with k-state nodes, per node the effect on
+    the state `influence` reports (yes on a yes/no node, else the state most likely with every
+    resolution in force)."""
     if not conditions:
         return {}
+    return _resolution_effects(net, *_resolution_means(net, items, conditions))
+
+
+def pooled_resolution_influence(team: Sequence[tuple[Network, Mapping[str, bool]]],
+                                items: tuple[EvidenceItem, ...]) -> dict[str, np.ndarray]:
+    """`resolution_influence` on a team's forecast (`team`: each analyst's network and
+    conditions, the same resolutions): the pool of the analysts' forecasts with every
+    resolution less the pool of theirs with one left out."""
+    net, conditions = team[0]
+    if len(team) == 1 or not conditions:
+        return resolution_influence(net, items, dict(conditions))
+    offsets = np.asarray(net.state_offsets) if net.multistate else None
+    each = [_resolution_means(mine, items, given) for mine, given in team]
+    full = log_pool(np.stack([f for f, _w in each]), offsets)
+    without = {node: log_pool(np.stack([w[node] for _f, w in each]), offsets)
+               for node in each[0][1]}
+    return _resolution_effects(net, full, without)
+
+
+def _resolution_means(net: Network, items: tuple[EvidenceItem, ...], conditions: Mapping
+                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The forecasts with every condition, and with each resolved node's left out (P(yes) per
+    node, or every node-state's probability on a network with k-state nodes)."""
     if net.multistate:
-        return _state_resolution_influence(net, items, conditions)
+        return means_without_each(net, state_log_weights(net, items), conditions)
     weights = node_log_weights(net.node_ids, items)
     if net.conjugate:
-        full, without = means_without_each(net, weights, conditions)
-        return {node: (full - means) * 100 for node, means in without.items()}
+        return means_without_each(net, weights, conditions)
 
-    def means(kept: dict[str, bool]) -> np.ndarray:
+    def means(kept: Mapping) -> np.ndarray:
         from ..inference.importance import INFLUENCE_DRAWS, importance_means
 
-        return importance_means(net, weights, kept, INFLUENCE_DRAWS,
+        return importance_means(net, weights, dict(kept), INFLUENCE_DRAWS,
                                 np.random.default_rng(INFLUENCE_SEED)).mean.reshape(-1)
 
-    full = means(dict(conditions))
-    return {node: (full - means({k: v for k, v in conditions.items() if k != node})) * 100
-            for node in sorted(conditions)}
+    return means(conditions), {node: means({k: v for k, v in conditions.items() if k != node})
+                               for node in sorted(conditions)}
+
+
+def _resolution_effects(net: Network, full: np.ndarray, without: dict[str, np.ndarray]
+                        ) -> dict[str, np.ndarray]:
+    picked = _picked_states(net, full) if net.multistate else slice(None)
+    return {node: (full[picked] - means[picked]) * 100 for node, means in without.items()}
 
 
 def top_evidence(influences: list[Influence], node_index: int, limit: int = 5) -> list[InfluenceRow]:
@@ -231,13 +290,3 @@ def node_forecasts(p_yes: np.ndarray, means: np.ndarray) -> list[tuple[float, li
         mean = float(mean)
         out.append((round(mean, 6), [round(min(low, mean), 6), round(max(high, mean), 6)]))
     return out
-
-
-def _state_resolution_influence(net: Network, items: tuple[EvidenceItem, ...],
-                                conditions) -> dict[str, np.ndarray]:
-    """`resolution_influence` on a network with nodes of more states, exact: per node, the
-    effect on the state `_state_influence` reports (yes on a yes/no node, else the state most
-    likely with every resolution in force)."""
-    full, without = means_without_each(net, state_log_weights(net, items), conditions)
-    picked = _picked_states(net, full)
-    return {node: (full[picked] - means[picked]) * 100 for node, means in without.items()}

@@ -14,7 +14,7 @@ from ..analysis.decisions import report_watch_clamps
 from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..analysis.report_document import ReportDocument
 from ..analysis.state_decisions import free_cells
-from ..analysis.summaries import influence
+from ..analysis.summaries import pooled_influence
 from ..errors import problem as problem_error
 from ..inference.problem import Posterior, Problem, fit, prepare
 from ..inference.settings import SamplerSettings
@@ -202,7 +202,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
     alone, written under reports/<scenario>/analysts/<analyst>/.
 
     Under `strict`, sampling problems are a user error and nothing is written."""
-    from .team import team_decisions, team_digest, team_fit, with_team
+    from .team import team_decisions, team_digest, team_fit, views_of, with_team
 
     inputs = load_inputs(paths, as_of, analyst)
     team_size = 0 if analyst is not None else len(analyst_ids(paths.analysts))
@@ -215,7 +215,8 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
                                                      use_cache, strict)
     posterior, prior = fitted_pair(paths, inputs, seed, settings, prepared, team, use_cache, strict)
     problem = prepared.problem
-    influences = influence(problem.net, inputs.evidence, problem.conditions)
+    views = views_of(problem, team)     # the team's influence: each leave-out pooled
+    influences = pooled_influence(views, inputs.evidence)
     document = build_report(inputs, posterior, seed, replay=as_of, problem=problem,
                             prior=prior, influences=influences,
                             history=read_chart_history(paths.history) if analyst is None else None,
@@ -233,7 +234,7 @@ def make_report(paths: ScenarioPaths, seed: int, settings=None, strict: bool = F
         # the snapshot's form; imported here because update builds on this module)
         from .update import snapshot_of
 
-        write_shown(paths.shown, snapshot_of(document, inputs, influences, problem,
+        write_shown(paths.shown, snapshot_of(document, inputs, influences, views,
                                              team_digest(paths)))
     return ReportResult(document, written)
 

@@ -19,6 +19,7 @@ from ..inference.problem import Posterior, Problem, prepare
 from ..inference.settings import SamplerSettings
 from ..io.analysts import Analyst
 from ..io.project import ScenarioPaths, load_team
+from ..model.network import Network
 from ..model.spec import Inputs, Node, Prior
 from .report import PreparedFit, cached_fit, cached_prior, prior_draws
 
@@ -41,6 +42,18 @@ class TeamFit:
     posterior: Posterior
     prior: Posterior
     members: list[Member]
+
+    @property
+    def views(self) -> list[tuple[Network, dict]]:
+        """Each analyst's network and conditions: what the team's influence is pooled from
+        (analysis/summaries.py `pooled_influence`)."""
+        return [(m.problem.net, m.problem.conditions) for m in self.members]
+
+
+def views_of(problem: Problem, team: TeamFit | None) -> list[tuple[Network, dict]]:
+    """The networks whose pooled forecast a report shows: the team's analysts', or `problem`'s
+    alone (a scenario without analysts, or one analyst)."""
+    return team.views if team is not None else [(problem.net, problem.conditions)]
 
 
 def team_digest(paths: ScenarioPaths) -> str:

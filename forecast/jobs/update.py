@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import numpy as np
 from .. import MODEL_VERSION
 from ..analysis.document import build_report, with_history
 from ..analysis.report_document import ReportDocument
-from ..analysis.summaries import Influence, influence, resolution_influence
+from ..analysis.summaries import Influence, pooled_influence, pooled_resolution_influence
 from ..inference.problem import Problem
 from ..inference.settings import SamplerSettings
 from ..io.analysts import analyst_ids
@@ -35,6 +36,7 @@ from ..io.catalog import read_chart_history
 from ..io.evidence import evidence_hash
 from ..io.history import append_snapshot, read_history, read_shown
 from ..io.project import ScenarioPaths, load_inputs
+from ..model.network import Network
 from ..model.spec import EvidenceItem, Inputs
 from .budget import Work
 from .report import (
@@ -46,7 +48,7 @@ from .report import (
     with_recalibration,
 )
 from .report_files import write_reports
-from .team import team_decisions, team_digest, team_fit, with_team
+from .team import team_decisions, team_digest, team_fit, views_of, with_team
 
 ITEM_HASH_BYTES = 6           # 48 bits, 8 characters of base64url: enough to see a change
 INFLUENCE_DIGITS = 2          # percentage points to 0.01, as `update` prints them
@@ -192,11 +194,11 @@ def make_snapshot(document: ReportDocument, inputs: Inputs, influences: list[Inf
 
 
 def snapshot_of(document: ReportDocument, inputs: Inputs, influences: list[Influence],
-                problem: Problem, team: str = "") -> dict:
-    """`make_snapshot` with each resolution's influence worked out on `problem`."""
+                views: Sequence[tuple[Network, Mapping[str, bool]]], team: str = "") -> dict:
+    """`make_snapshot` with each resolution's influence worked out on the forecast of `views`
+    (each analyst's network and conditions, pooled; one network: its own forecast)."""
     return make_snapshot(document, inputs, influences,
-                         resolution_influence(problem.net, inputs.evidence, problem.conditions),
-                         team)
+                         pooled_resolution_influence(views, inputs.evidence), team)
 
 
 def is_current(snapshot: dict | None, inputs: Inputs, fingerprint: str) -> bool:
@@ -428,14 +430,15 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     team = team_fit(paths, inputs, seed, prepared, settings, use_cache, strict)
     posterior, prior = fitted_pair(paths, inputs, seed, settings, prepared, team, use_cache, strict)
     fitted = prepared.problem
-    influences = influence(fitted.net, inputs.evidence, fitted.conditions)
+    views = views_of(fitted, team)      # the team's influence: each leave-out pooled
+    influences = pooled_influence(views, inputs.evidence)
     document = build_report(inputs, posterior, seed, replay=as_of, influences=influences,
                             problem=fitted, prior=prior,
                             **({} if team is None else {"decide": team_decisions(team)}))
     if team is not None:
         document = with_team(document, team, prepared)
     document = with_recalibration(document, paths)
-    snapshot = snapshot_of(document, inputs, influences, fitted, team_files)
+    snapshot = snapshot_of(document, inputs, influences, views, team_files)
     appended, history = append_snapshot(
         paths.history, snapshot, shown,
         should_append=lambda now: not (now and is_current(now[-1], inputs, fingerprint)))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from ..analysis.document import build_report
 from ..analysis.report_document import ReportDocument
+from ..analysis.summaries import pooled_influence
 from ..errors import fail
 from ..inference.problem import Problem
 from ..inference.settings import SamplerSettings
@@ -90,8 +91,11 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
         conditional = cached_fit(paths, inputs, seed, settings, given=given, use_cache=use_cache,
                                  prepared=clamped)
     unconditional = build_report(inputs, fitted, seed, replay=as_of, prior=prior)
+    # a team's conditional forecast was moved by the evidence as the pool of the analysts' was
+    influences = (None if team is None else
+                  pooled_influence(conditional_team.views, inputs.evidence))
     document = build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior,
-                            unconditional=unconditional)
+                            unconditional=unconditional, influences=influences)
     if team is not None:
         document = with_team(document, conditional_team, clamped)
     elif analyst is not None:
