@@ -124,6 +124,34 @@ def test_backtest_scores_each_analysts_replays_and_their_pool(team_root):
     assert "Each analyst's replays" in table.output and "hawk" in table.output
 
 
+def test_backtest_of_one_analyst_replays_and_scores_their_priors_alone(team_root):
+    """hawk alone: each replay is the enumeration of hawk's network that day, scored as the
+    team's backtest scores hawk, written under reports/<scenario>/analysts/hawk/."""
+    team = invoke("backtest", "--root", team_root, "-s", TWO, "--format", "json")
+    (team_root / "reports" / TWO / "backtest.json").unlink()
+    doc = invoke("backtest", "--root", team_root, "-s", TWO, "--analyst", "hawk", "--format", "json")
+    assert doc["analyst"] == "hawk" and "analysts" not in doc and "pool" not in doc
+    first = enumerate_two(VIEWS["hawk"], {"b": 3.0}, {})
+    second = enumerate_two(VIEWS["hawk"], {"a": 2.0, "b": 3.0}, {"a": False})
+    for snap, expected in zip(doc["snapshots"], (first, second), strict=True):
+        nodes = {n["id"]: n for n in snap["nodes"]}
+        assert "by_analyst" not in nodes["b"]
+        assert nodes["b"]["mean"] == pytest.approx(expected["b"], abs=1e-6)
+    assert doc["score"]["n"] == team["analysts"]["hawk"]["count"] == 3
+    for key in ("brier", "log_score"):
+        assert doc["score"][key] == pytest.approx(team["analysts"]["hawk"][key], abs=1e-9)
+    written = team_root / "reports" / TWO / "analysts" / "hawk"
+    assert json.loads((written / "backtest.json").read_text())["analyst"] == "hawk"
+    assert "(hawk alone)" in (written / "backtest.html").read_text()
+    assert not (team_root / "reports" / TWO / "backtest.json").exists()
+    table = runner.invoke(app, ["backtest", "--root", str(team_root), "-s", TWO, "--analyst",
+                                "hawk"])
+    assert "Backtest of two-node-beta (hawk alone)" in table.output
+    every = runner.invoke(app, ["backtest", "--root", str(team_root), "--all", "--analyst", "hawk"])
+    assert every.exit_code == 1 and len(every.output.strip().splitlines()) == 1
+    assert "not with --all" in every.output
+
+
 def test_each_team_replay_equals_that_days_team_and_analyst_reports(k_team):
     """On questions with more outcomes: a replay's pool and each analyst's distribution are
     what `report --as-of D` (and with --analyst) states that day; attacks is ordered, so each
@@ -243,7 +271,7 @@ def test_sensitivity_pools_each_analysts_forecast_at_their_own_quantiles(team_ro
 
 
 @pytest.mark.parametrize("command", [["whatif", "-g", "a=yes"], ["watch"], ["sensitivity"],
-                                     ["report"]])
+                                     ["report"], ["backtest"]])
 def test_an_unknown_analyst_is_one_line_naming_the_analysts(team_root, command):
     result = runner.invoke(app, [command[0], "--root", str(team_root), "-s", TWO, *command[1:],
                                  "--analyst", "owl"])

@@ -39,6 +39,11 @@ def backtest(
     scheduler: SchedulerOption = None,
     progress: Annotated[bool, progress_option("Show progress on stderr (with --workers or "
                                               "--scheduler).")] = True,
+    analyst: Annotated[str, typer.Option(
+        "--analyst", metavar="NAME",
+        help="Replay and score one analyst alone (priors/<scenario>/NAME.toml), written under "
+        "reports/<scenario>/analysts/NAME/; without it a scenario with analysts' files replays "
+        "each analyst and scores their pool.", show_default=False)] = "",
 ) -> None:
     """Replay the forecast at each distinct evidence date (what `report --as-of DATE` gives
     that day) and score the replays against the resolutions as `forecast score` scores the
@@ -46,6 +51,7 @@ def backtest(
     reports/backtest.*, every scenario pooled).
 
     Example: forecast backtest --scenario us-tariffs-2025 --format json
+    (one analyst alone: forecast backtest --analyst alice)
     """
     from ..io.project import resolve_root
     from ..jobs.backtest import run_backtest  # loaded by this command only
@@ -53,7 +59,8 @@ def backtest(
     where = where_of(workers, scheduler)
     with task_progress(progress and not where.in_process) as report:
         result = run_backtest(root, scenario, every=every, seed=seed, settings=sampler_settings(),
-                              engine=engine.value, where=where, progress=report("replays"))
+                              engine=engine.value, where=where, progress=report("replays"),
+                              analyst=analyst or None)
     if fmt is TableJsonOrHtml.json:
         typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
     elif fmt is TableJsonOrHtml.html:

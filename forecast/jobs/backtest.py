@@ -25,6 +25,7 @@ from .. import MODEL_VERSION
 from ..analysis.pooling import pool_posteriors
 from ..analysis.scoring import DEFAULT_BINS
 from ..analysis.summaries import interval, node_forecasts, state_view
+from ..errors import fail
 from ..inference.problem import Problem, fit, prepare
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
@@ -192,18 +193,27 @@ class PlannedBacktest:
     inputs: Inputs
     engine: str
     replays: list[Replay]
+    analyst: str | None = None      # one analyst alone (their priors), else the scenario's team
+
+    @property
+    def reports(self) -> Path:
+        """Where its backtest is written: the scenario's reports, or one analyst's alone under
+        reports/<scenario>/analysts/<analyst>/ (as `report --analyst` writes theirs)."""
+        base = self.paths.reports
+        return base if self.analyst is None else base / "analysts" / self.analyst
 
 
 def plan_backtest(paths: ScenarioPaths, settings: SamplerSettings | None = None,
-                  engine: str = "auto") -> PlannedBacktest:
+                  engine: str = "auto", analyst: str | None = None) -> PlannedBacktest:
     """Load, choose the engine, hold the work to the budgets, and list the replays (on a
-    scenario with analysts, each replay fits every analyst and pools them, as report does)."""
-    inputs = load_inputs(paths)
+    scenario with analysts, each replay fits every analyst and pools them, as report does;
+    with `analyst`, that analyst's priors alone, as `report --analyst` does)."""
+    inputs = load_inputs(paths, analyst=analyst)
     base = prepare(inputs)
     chosen = choose_engine(paths, base, engine)
-    team = team_problems(paths, inputs)
+    team = [] if analyst is not None else team_problems(paths, inputs)
     check_budgets(paths, base, chosen, backtest_work(inputs, settings, max(1, len(team))))
-    return PlannedBacktest(paths, inputs, chosen, replays(inputs, base, team))
+    return PlannedBacktest(paths, inputs, chosen, replays(inputs, base, team), analyst)
 
 
 def scenario_document(planned: PlannedBacktest, snapshots: list[dict], seed: int,
@@ -219,6 +229,7 @@ def scenario_document(planned: PlannedBacktest, snapshots: list[dict], seed: int
     document = {
         "scenario": scenario.id,
         "title": scenario.title,
+        **({} if planned.analyst is None else {"analyst": planned.analyst}),
         "generated_at": scored["generated_at"],
         "model_version": MODEL_VERSION,
         "engine": planned.engine,
@@ -298,14 +309,19 @@ def _files(directory: Path, document: dict) -> dict[Path, str]:
 def run_backtest(root: Path | str | None, scenario: str | None, every: bool = False,
                  seed: int = 0, settings: SamplerSettings | None = None, engine: str = "auto",
                  n_bins: int = DEFAULT_BINS, write: bool = True, where: Where = IN_PROCESS,
-                 progress: Progress | None = None) -> BacktestResult:
+                 progress: Progress | None = None, analyst: str | None = None) -> BacktestResult:
     """Backtest one scenario (reports/<id>/backtest.{json,html}) or, with `every`, each scenario
-    under the root and all of them pooled (reports/backtest.{json,html}). The replays are tasks
-    run `where` (in process by default); the documents are the same wherever they ran."""
+    under the root and all of them pooled (reports/backtest.{json,html}). With `analyst`, one
+    analyst alone replayed and scored (reports/<id>/analysts/<analyst>/backtest.{json,html});
+    an analyst is a scenario's, so not with `every`. The replays are tasks run `where` (in
+    process by default); the documents are the same wherever they ran."""
+    if analyst is not None and every:
+        raise fail("--analyst", None, "analyst", "one scenario's analyst (not with --all)",
+                   analyst)
     root_dir = resolve_root(root)
     ids = chosen_scenarios(root_dir, scenario, every)
     moment = dt.datetime.now(dt.UTC)
-    planned = [plan_backtest(scenario_paths(root, scenario_id), settings, engine)
+    planned = [plan_backtest(scenario_paths(root, scenario_id), settings, engine, analyst)
                for scenario_id in ids]
     with tasks(where) as runner:
         snapshots = fit_replays(planned, seed, settings, runner, progress)
@@ -314,7 +330,7 @@ def run_backtest(root: Path | str | None, scenario: str | None, every: bool = Fa
     for plan, replayed in zip(planned, snapshots, strict=True):
         backtests.append(scenario_document(plan, replayed, seed, n_bins, moment))
         if write:
-            files.update(_files(plan.paths.reports, backtests[-1].document))
+            files.update(_files(plan.reports, backtests[-1].document))
     document = backtests[0].document
     if every:
         document = pooled_document(ids, backtests, n_bins, moment)

@@ -55,7 +55,8 @@ def print_backtest(document: dict, written, display, console: Console) -> None:
     else:
         snapshots = document["snapshots"]
         span = f", {snapshots[0]['as_of']} to {snapshots[-1]['as_of']}" if snapshots else ""
-        table = Table(title=Text(f"Backtest of {document['scenario']}: {len(snapshots)} replays"
+        alone = f" ({document['analyst']} alone)" if document.get("analyst") else ""
+        table = Table(title=Text(f"Backtest of {document['scenario']}{alone}: {len(snapshots)} replays"
                                  f"{span} (engine {document['engine']}, seed {document['seed']})"),
                       title_justify="left")
         table.add_column("as of", no_wrap=True, min_width=10)      # a date is never cut
