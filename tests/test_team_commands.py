@@ -124,6 +124,40 @@ def test_backtest_scores_each_analysts_replays_and_their_pool(team_root):
     assert "Each analyst's replays" in table.output and "hawk" in table.output
 
 
+def test_the_backtest_chart_draws_each_analysts_path_beside_the_pools(team_root):
+    """Per question a dashed line per analyst through their own replayed forecasts (hawk's b:
+    the enumerations of hawk's network), under a key naming the pool and each analyst; a
+    backtest of one analyst alone has no such lines."""
+    import base64
+    import re
+
+    from forecast.render.charts.backtest import PLOT_BOTTOM, PLOT_TOP, analyst_paths
+
+    doc = invoke("backtest", "--root", team_root, "-s", TWO, "--format", "json")
+    first = enumerate_two(VIEWS["hawk"], {"b": 3.0}, {})
+    second = enumerate_two(VIEWS["hawk"], {"a": 2.0, "b": 3.0}, {"a": False})
+    paths = analyst_paths(doc)
+    assert sorted(paths) == ["dove", "hawk"]
+    assert [p for _d, p in paths["hawk"]["b"]] == pytest.approx([first["b"], second["b"]],
+                                                                  abs=1e-6)
+
+    def chart(html: str) -> str:
+        (data,) = re.findall(r'id="backtest-chart" src="data:image/svg\+xml;base64,([^"]+)"', html)
+        return base64.b64decode(data).decode()
+
+    svg = chart((team_root / "reports" / TWO / "backtest.html").read_text())
+    lines = re.findall(r'<polyline class="analyst" data-analyst="(\w+)" points="([^"]+)"', svg)
+    assert sorted(a for a, _p in lines) == ["dove", "dove", "hawk", "hawk"]   # a per question
+    assert ">team (pool)<" in svg and ">hawk<" in svg and ">dove<" in svg
+    hawk_b = [p for a, p in lines if a == "hawk"][1].split()     # panels in node order: a, b
+    heights = [float(point.split(",")[1]) for point in hawk_b[::2]]
+    assert heights == pytest.approx([PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * p
+                                     for p in (first["b"], second["b"])], abs=0.06)
+    invoke("backtest", "--root", team_root, "-s", TWO, "--analyst", "hawk", "--format", "json")
+    alone = (team_root / "reports" / TWO / "analysts" / "hawk" / "backtest.html").read_text()
+    assert 'class="analyst"' not in chart(alone)
+
+
 def test_backtest_of_one_analyst_replays_and_scores_their_priors_alone(team_root):
     """hawk alone: each replay is the enumeration of hawk's network that day, scored as the
     team's backtest scores hawk, written under reports/<scenario>/analysts/hawk/."""

@@ -1,5 +1,6 @@
 """The backtest chart: small multiples of each question's replayed forecast over the replay
-dates, with its resolution marked."""
+dates, with its resolution marked; on a team's backtest, each analyst's own path beside the
+pool's."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 from xml.sax.saxutils import escape
 
 from ..svg import GRID, INK, MUTED, NO, POSTERIOR, POSTERIOR_BAND, YES, svg_data_uri
+from ..team import ANALYST_COLOURS
 
 
 def plotted_states(document: dict) -> dict[str, str]:
@@ -41,10 +43,33 @@ def paths_by_node(document: dict) -> dict[str, list[tuple[dt.date, float, list[f
     return out
 
 
+def team_of(document: dict) -> list[str]:
+    """The analysts of a team's backtest, in the snapshots' order ([] without analysts)."""
+    return next((list(s["analysts"]) for s in document["snapshots"] if s.get("analysts")), [])
+
+
+def analyst_paths(document: dict) -> dict[str, dict[str, list[tuple[dt.date, float]]]]:
+    """Per analyst of a team's backtest, per node, their own replayed forecast: (as-of date,
+    mean) in date order; on a question that is not yes/no, of the state the pool's panel
+    follows (`plotted_states`). {} without analysts."""
+    picked = plotted_states(document)
+    out = {a: {n["id"]: [] for n in document["nodes"]} for a in team_of(document)}
+    for snapshot in document["snapshots"]:
+        day = dt.date.fromisoformat(snapshot["as_of"])
+        for node in snapshot["nodes"]:
+            for analyst, value in node.get("by_analyst", {}).items():
+                if isinstance(value, list):
+                    state = picked.get(node["id"]) or max(value, key=lambda r: r["mean"])["state"]
+                    value = next(r["mean"] for r in value if r["state"] == state)
+                out[analyst][node["id"]].append((day, value))
+    return out
+
+
 # Panel geometry of the chart, in SVG pixels.
 PANEL_W, PANEL_H = 320, 200
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 300, 34, 168
 COLUMNS = 3
+LEGEND_H = 24           # a team's chart: the key to the pool's and each analyst's line, on top
 
 
 def _short_date(day: dt.date) -> str:
@@ -55,7 +80,9 @@ def backtest_chart(document: dict) -> str | None:
     """Small multiples, as a hand-written SVG (no matplotlib: a cold backtest stays fast): each
     node's replayed mean (steps) and interval (band) over the replay dates; a resolution is a
     dashed vertical line at its date and a star at 100% (yes) or 0% (no). A question that is
-    not yes/no follows one state (`plotted_states`), named in its title. A data URI."""
+    not yes/no follows one state (`plotted_states`), named in its title. On a team's backtest
+    the mean and band are the pool's, and each analyst's own replayed forecast is a thin
+    coloured line beside it (`analyst_paths`), keyed above the panels. A data URI."""
     if not document["snapshots"]:
         return None
     paths = paths_by_node(document)
@@ -78,11 +105,24 @@ def backtest_chart(document: dict) -> str | None:
 
     columns = min(COLUMNS, len(nodes))
     rows = -(-len(nodes) // columns)
+    team = analyst_paths(document)
+    colour_of = {a: ANALYST_COLOURS[k % len(ANALYST_COLOURS)] for k, a in enumerate(team)}
+    top = LEGEND_H if team else 0
+    height = rows * PANEL_H + top
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{columns * PANEL_W}" '
-             f'height="{rows * PANEL_H}" viewBox="0 0 {columns * PANEL_W} {rows * PANEL_H}" '
+             f'height="{height}" viewBox="0 0 {columns * PANEL_W} {height}" '
              'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="10">']
+    if team:
+        parts.append(_team_key(colour_of))
+
+    def steps(points) -> str:
+        """A path held at each replay's value until the next replay (the last to the end)."""
+        ends = [p[0] for p in points[1:]] + [last]
+        return " ".join(f"{x(d):.1f},{y(p):.1f} {x(e):.1f},{y(p):.1f}"
+                        for (d, p), e in zip(points, ends, strict=True))
+
     for index, node in enumerate(nodes):
-        ox, oy = (index % columns) * PANEL_W, (index // columns) * PANEL_H
+        ox, oy = (index % columns) * PANEL_W, (index // columns) * PANEL_H + top
         parts.append(f'<g transform="translate({ox},{oy})">')
         title = node.get("label") or node["id"]
         title = title if len(title) <= 46 else title[:45] + "…"
@@ -106,8 +146,14 @@ def backtest_chart(document: dict) -> str | None:
                              for d, e, p in reversed(list(zip([p[0] for p in points], ends, points,
                                                                strict=True))))
             parts.append(f'<polygon points="{upper} {lower}" fill="{POSTERIOR_BAND}" fill-opacity="0.55"/>')
-            line = " ".join(f"{x(d):.1f},{y(p[1]):.1f} {x(e):.1f},{y(p[1]):.1f}"
-                            for d, e, p in zip([p[0] for p in points], ends, points, strict=True))
+            for analyst, colour in colour_of.items():
+                mine = team[analyst][node["id"]]
+                parts.append(f'<polyline class="analyst" data-analyst="{escape(analyst)}" '
+                             f'points="{steps(mine)}" fill="none" stroke="{colour}" '
+                             'stroke-width="1.1" stroke-dasharray="4 2"/>')
+                parts += [f'<circle cx="{x(d):.1f}" cy="{y(p):.1f}" r="1.6" fill="{colour}"/>'
+                          for d, p in mine]
+            line = steps([(d, p) for d, p, _ in points])
             parts.append(f'<polyline points="{line}" fill="none" stroke="{POSTERIOR}" stroke-width="1.6"/>')
             parts += [f'<circle cx="{x(d):.1f}" cy="{y(p):.1f}" r="2.3" fill="{POSTERIOR}"/>'
                       for d, p, _ in points]
@@ -132,3 +178,17 @@ def backtest_chart(document: dict) -> str | None:
     parts.append("</svg>")
     svg = "".join(parts)
     return svg_data_uri(svg)
+
+
+def _team_key(colour_of: dict[str, str]) -> str:
+    """The key above a team's panels: the pool's line, then each analyst's."""
+    parts = [f'<line x1="8" x2="30" y1="12" y2="12" stroke="{POSTERIOR}" stroke-width="1.6"/>'
+             f'<text x="35" y="15.5" fill="{INK}" font-size="11">team (pool)</text>']
+    at = 130
+    for analyst, colour in colour_of.items():
+        label = analyst if len(analyst) <= 18 else analyst[:17] + "…"
+        parts.append(f'<line x1="{at}" x2="{at + 22}" y1="12" y2="12" stroke="{colour}" '
+                     f'stroke-width="1.1" stroke-dasharray="4 2"/><text x="{at + 27}" y="15.5" '
+                     f'fill="{INK}" font-size="11">{escape(label)}</text>')
+        at += 40 + 7 * len(label)
+    return "".join(parts)
