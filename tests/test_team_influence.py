@@ -88,12 +88,18 @@ def test_a_teams_report_says_what_moved_the_pooled_forecast(team_root):
     (e1,) = [row for row in b["moved_most"] if row["id"] == "E1"]
     assert e1["effect_logodds"] == pytest.approx(
         math.log(full / (1 - full)) - math.log(without / (1 - without)), abs=1e-4)
+    said = "so is each effect: the pool of every analyst's forecast without the item"
+    for page in ("report.md", "report.html"):
+        text = (team_root / "reports" / TWO / page).read_text()
+        assert said in text.replace("&#39;", "'").replace("\n   ", ""), page
 
 
 def test_one_analysts_report_says_what_moved_their_own_forecast(team_root):
     doc = invoke("report", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "--analyst", "hawk",
                  "--format", "json")
     own = pooled_effects([VIEWS["hawk"]])
+    said = "so is each effect"
+    assert said not in (team_root / "reports" / TWO / "analysts" / "hawk" / "report.md").read_text()
     for node in doc["nodes"]:
         for row in node["moved_most"]:
             assert row["effect_pp"] == pytest.approx(own[row["id"]][node["id"]], abs=0.006)

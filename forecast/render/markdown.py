@@ -154,7 +154,9 @@ def render_markdown(document: ReportDocument) -> str:
     lines += ["", "## Evidence that moved each forecast most", "",
               f"Top {INFLUENCE_SHOWN} items or whole clusters per forecast; effect = how far it would move, "
               "in percentage points, if the item were left out. A cluster counts once, so a cluster line "
-              "leaves all its items out together.", ""]
+              "leaves all its items out together."
+              + (" The forecast is the team's pool, and so is each effect: the pool of every "
+                 "analyst's forecast without the item." if document.get("analysts") else ""), ""]
     for group in influence_rows(document):
         if group["entries"]:
             shown = group["node"]["mean"]
