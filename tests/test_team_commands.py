@@ -343,6 +343,32 @@ def test_the_work_budget_counts_each_analysts_inferences(team_root):
     assert per_analyst(report_work, 0)(problem, inputs, settings) == one
 
 
+def test_an_import_past_the_teams_work_budget_leaves_the_evidence_file_alone(team_root,
+                                                                           monkeypatch):
+    """A budget one analyst's update fits in but the team's (two analysts') does not: the
+    update refuses before the import writes anything."""
+    from forecast.inference.exact import check_work
+    from forecast.inference.problem import prepare
+    from forecast.inference.settings import SamplerSettings
+    from forecast.io.project import load_inputs, scenario_paths
+    from forecast.jobs.update import update_work
+
+    inputs = load_inputs(scenario_paths(team_root, TWO))
+    problem = prepare(inputs)
+    one = update_work(problem, inputs, SamplerSettings(progress=False))
+    seconds = check_work(problem.net, one.inferences + 2, budget=float("inf"))
+    monkeypatch.setenv("FORECAST_WORK_BUDGET", str(1.5 * seconds))
+    evidence = team_root / "evidence" / f"{TWO}.csv"
+    before = evidence.read_bytes()
+    extra = team_root / "extra.csv"
+    extra.write_text(before.decode().splitlines()[0] + "\nX1,b,2025-03-02,Test,A,1,2,,more,\n")
+    result = runner.invoke(app, ["update", "--root", str(team_root), "-s", TWO, "--import",
+                                 str(extra)])
+    assert result.exit_code == 1 and "each of 2 analysts" in result.output, result.output
+    assert evidence.read_bytes() == before
+    assert not (team_root / "reports" / TWO / "history.jsonl").exists()
+
+
 def test_k_state_watch_and_sensitivity_answer_for_the_team(k_team):
     """On questions with more outcomes: a watch row's distribution is the normalised geometric
     mean of the analysts' (each as `--analyst` gives it), its value their mean; a sensitivity

@@ -415,8 +415,10 @@ def run_update(paths: ScenarioPaths, seed: int, settings=None, strict: bool = Fa
     if import_file is not None:
         from .evidence import import_items
 
-        # a network past a budget is refused before the import writes the evidence file
-        checked_problem(paths, load_inputs(paths, as_of), settings, engine, update_work)
+        # a network past a budget (a team's: counted per analyst) is refused before the import
+        # writes the evidence file
+        checked_problem(paths, load_inputs(paths, as_of), settings, engine,
+                        per_analyst(update_work, len(analyst_ids(paths.analysts))))
         import_items(paths, import_file)
     inputs = load_inputs(paths, as_of)
     shown = paths.display(paths.history)
