@@ -158,6 +158,21 @@ def test_the_backtest_chart_draws_each_analysts_path_beside_the_pools(team_root)
     assert 'class="analyst"' not in chart(alone)
 
 
+def test_the_backtest_chart_follows_each_analysts_chance_of_the_outcome_that_happened(k_team):
+    """On a question of more outcomes each analyst's path is their replayed probability of the
+    state the pool's panel follows (attacks resolved sustained: sustained)."""
+    from forecast.render.charts.backtest import analyst_paths, plotted_states
+
+    doc = invoke("backtest", "--root", k_team, "-s", K, "--format", "json")
+    assert plotted_states(doc)["attacks"] == "sustained"
+    paths = analyst_paths(doc)
+    for a in ("grim", "same"):
+        expected = [next(r["mean"] for r in n["by_analyst"][a] if r["state"] == "sustained")
+                    for s in doc["snapshots"] for n in s["nodes"] if n["id"] == "attacks"]
+        assert [p for _d, p in paths[a]["attacks"]] == expected and expected
+    assert paths["grim"]["attacks"] != paths["same"]["attacks"]
+
+
 def test_backtest_of_one_analyst_replays_and_scores_their_priors_alone(team_root):
     """hawk alone: each replay is the enumeration of hawk's network that day, scored as the
     team's backtest scores hawk, written under reports/<scenario>/analysts/hawk/."""
