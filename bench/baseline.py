@@ -15,7 +15,7 @@ def naive_fit(problem, seed: int = 1):
     """(wall seconds, idata) of a from-scratch `pm.sample` of the scenario's model."""
     import pymc as pm
 
-    from forecast.inference.nuts import build_model
+    from forecast.inference.pymc_model import build_model
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
     start = time.perf_counter()

@@ -47,7 +47,7 @@ def test_elimination_order_is_a_permutation_with_bounded_factors(raw):
 
 @pytest.mark.slow
 def test_elimination_equals_enumeration_in_logp_gradient_and_p_yes(tmp_path):
-    from forecast.inference.nuts import build_model
+    from forecast.inference.pymc_model import build_model
 
     root = generated(tmp_path, "ve7", 7, seed=3)
     problem = prepare(load_inputs(scenario_paths(root, "ve7")))

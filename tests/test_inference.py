@@ -130,7 +130,7 @@ def test_nuts_matches_hand_derived_beta_network():
 def test_fixed_cpt_network_through_the_pymc_graph_reproduces_aima():
     inputs, posterior = cached_fit(DATA, "burglary")
     p_b, p_e, _ = burglary_by_hand()
-    assert posterior.engine == "nuts" and posterior.settings["backend"] == "pymc-constant"
+    assert posterior.engine == "nuts" and posterior.settings["backend"] == "constant"
     assert posterior.p_yes[0, 0, 0] == pytest.approx(p_b, rel=1e-9)
     assert posterior.p_yes[0, 0, 1] == pytest.approx(p_e, rel=1e-9)
 

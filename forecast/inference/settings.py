@@ -14,9 +14,9 @@ BACKENDS = ("nutpie", "pymc")
 # ESS and R-hat as 1000 on every parametric test scenario, and SBC has run at 300 throughout),
 # and PyMC's own default for its sampler, whose windowed Stan-style adaptation needs longer.
 DEFAULT_TUNE = {"nutpie": 300, "pymc": 1000}
-# Up to this many nodes the NUTS model enumerates joint states (one matrix product, fastest for
-# small networks); above it, variable elimination sums them out. numba (nutpie) compiles the
-# elimination graph far more slowly than PyMC's C backend, so "auto" switches backend there too.
+# Up to this many nodes PyMC's model (`--backend pymc`, and the naive baseline) enumerates
+# joint states (one matrix product, fastest for small networks); above it, it sums them out by
+# variable elimination. The default backend's kernel always eliminates (`contraction`).
 ENUMERATION_MAX_NODES = 10
 # CPT draws behind the spread of `forecast watch` values (its ends move by a few per cent);
 # here, not in analysis/decisions.py, so the command line reads it without importing numpy.
@@ -25,9 +25,10 @@ WATCH_DRAWS = 200
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """How to run NUTS. `backend` "nutpie" compiles the PyMC model once (numba) and samples
-    in Rust; "pymc" is PyMC's own NUTS on the C backend; "auto" picks by network size.
-    See bench/README.md for the measurements behind the choice."""
+    """How to run NUTS. `backend` "nutpie" samples the kernel's density (`inference.density`,
+    compiled once per machine) with nutpie's NUTS in Rust; "pymc" is PyMC's own NUTS on the
+    PyMC model (C backend); "auto" picks the faster for the network, by the rule measured in
+    bench/README.md ("Sampler and backend")."""
 
     draws: int = 1000
     tune: int | None = None           # None: DEFAULT_TUNE of the backend that runs
@@ -40,7 +41,7 @@ class SamplerSettings:
     def backend_for(self, n_nodes: int) -> str:
         if self.backend != "auto":
             return self.backend
-        return "nutpie" if n_nodes <= ENUMERATION_MAX_NODES else "pymc"
+        return "nutpie"
 
     def tune_for(self, backend: str) -> int:
         return self.tune if self.tune is not None else DEFAULT_TUNE[backend]

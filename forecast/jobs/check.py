@@ -13,7 +13,7 @@ runs SBC on its exact conjugate draws).
 On a network with questions of more than two outcomes both go node-state by node-state
 (`forecast.jobs.check_states`).
 
-PyMC is imported lazily (inside functions), through `forecast.inference.nuts`.
+The sampler is imported lazily (inside functions), through `forecast.inference.nuts`.
 """
 
 from __future__ import annotations

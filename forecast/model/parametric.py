@@ -11,8 +11,9 @@ one number per parent. Configuration c (bit j = state of parent j) gets
 
 Both are linear maps in a transformed space: log(1 - P) is linear in log(1 - numbers) for
 noisy_or, logit P linear in logit(numbers) for log_odds. `Parameters` holds those maps for a
-whole network (table nodes map each parameter to its own entry), so numpy here and the PyMC
-model in `forecast.inference.nuts` compute entries from parameters by the same matrices.
+whole network (table nodes map each parameter to its own entry), so numpy here, the NUTS
+density (`forecast.inference.density`) and the PyMC model (`forecast.inference.pymc_model`)
+compute entries from parameters by the same matrices.
 """
 
 from __future__ import annotations
