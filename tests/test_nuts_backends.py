@@ -2,8 +2,8 @@
 
 nutpie's draws are read from its raw Arrow trace (building an InferenceData cost a warm refit a
 quarter of its time): they must be exactly the draws nutpie's own conversion gives for the same
-seed. PyMC's own sampler (the backend `auto` picks above ENUMERATION_MAX_NODES nodes) must agree
-with the exact engine on the hand-derivable two-node network."""
+seed. PyMC's own sampler (`--backend pymc`, on PyMC's model of the scenario) must agree with the
+exact engine on the hand-derivable two-node network."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def test_draws_read_from_the_arrow_trace_are_nutpies_own():
     settings = SamplerSettings(progress=False, draws=200, tune=200, chains=2)
     sampler = sampler_for(problem.net, "nutpie")
     fit = sampler.sample(problem.node_log_weights, problem.hard_mask, 5, settings)
-    compiled = sampler._compiled.with_data(**sampler._data(problem.node_log_weights,
-                                                           problem.hard_mask))
+    compiled = sampler.compiled().with_data(
+        log_weights=sampler.density.weights(problem.node_log_weights, problem.hard_mask))
     idata = nutpie.sample(compiled, draws=200, tune=200, chains=2, cores=2, seed=5,
                           save_warmup=False, progress_bar=False, target_accept=0.9)
     draws, diverging = _idata_draws(idata)

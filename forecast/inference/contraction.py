@@ -125,9 +125,13 @@ def _log_partition(src, grad, table, peak, step_start, msg_start, term_ptr, term
             if total > peak[msg_of[c]]:
                 peak[msg_of[c]] = total
         for c in range(step_start[j], step_start[j + 1]):
-            src[msg_of[c]] += np.exp(table[c] - peak[msg_of[c]])
+            # the table keeps exp(cell - peak) and `peak` then the sum, for the reverse pass
+            table[c] = np.exp(table[c] - peak[msg_of[c]])
+            src[msg_of[c]] += table[c]
         for m in range(msg_start[j], msg_start[j + 1]):
-            src[m] = peak[m] + np.log(src[m])
+            total = src[m]
+            src[m] = peak[m] + np.log(total)
+            peak[m] = total
     log_z = 0.0
     for f in finals:
         log_z += src[f]
@@ -137,7 +141,7 @@ def _log_partition(src, grad, table, peak, step_start, msg_start, term_ptr, term
     for j in range(n_steps - 1, -1, -1):
         for c in range(step_start[j], step_start[j + 1]):
             m = msg_of[c]
-            g = grad[m] * np.exp(table[c] - src[m])
+            g = grad[m] * table[c] / peak[m]
             for k in range(term_ptr[c], term_ptr[c + 1]):
                 grad[term_src[k]] += g
     return log_z

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ..model.network import HARD_EXCLUDED, Network
 from .contraction import Plan, build_plan, log_z_and_grad
@@ -26,15 +29,16 @@ from .exact import structure_of
 
 
 @numba.njit(cache=True, nogil=True)
-def _rows_density(y, log_weights, packed, rows, base_cells, row_conc):
+def _rows_density(y, log_weights, packed, ints, floats):
     """log density and its gradient in y, for a network whose sampled numbers are CPT rows
-    (`rows`: count R, widest k, then each row's k, first coordinate and cells (R, widest)).
-    Also returns d log Z / d sources and the sources (each cell's log probability)."""
-    n_rows, widest = rows[0], rows[1]
-    row_k, row_y = rows[2:2 + n_rows], rows[2 + n_rows:2 + 2 * n_rows]
-    row_cells = rows[2 + 2 * n_rows:].reshape(n_rows, widest)
-    conc = row_conc.reshape(n_rows, widest)
-    n_cells = len(base_cells)
+    (`ints`: cells, rows R, widest k, then each row's k, first coordinate and cells (R, widest);
+    `floats`: each cell's fixed log value, then each row's concentrations (R, widest)). Also
+    returns d log Z / d sources and the sources (each cell's log probability)."""
+    n_cells, n_rows, widest = ints[0], ints[1], ints[2]
+    row_k, row_y = ints[3:3 + n_rows], ints[3 + n_rows:3 + 2 * n_rows]
+    row_cells = ints[3 + 2 * n_rows:3 + (2 + widest) * n_rows].reshape(n_rows, widest)
+    base_cells = floats[:n_cells]
+    conc = floats[n_cells:n_cells + n_rows * widest].reshape(n_rows, widest)
     src = np.empty(packed[0])
     src[:n_cells] = base_cells
     src[n_cells:n_cells + len(log_weights)] = log_weights
@@ -79,10 +83,28 @@ def _log1mexp(x):
 
 
 @numba.njit(cache=True, nogil=True)
-def _parametric_density(y, log_weights, free, fixed_lp, fixed_l1m, alpha, beta, table_entry,
-                        table_param, or_entry, or_matrix, lo_entry, lo_matrix, packed):
+def _parametric_density(y, log_weights, packed, ints, floats):
     """log density and its gradient in y (each free number's logit) for a network with
-    parametric CPTs: numbers -> entries in log space -> log Z, and the chain rule back."""
+    parametric CPTs: numbers -> entries in log space -> log Z, and the chain rule back.
+    `ints`: P numbers, F free, then the sizes and indices of `Parameters` (free, table_entry,
+    table_param, or_entry, lo_entry); `floats`: the fixed numbers' log p and log(1 - p), the
+    free ones' alpha and beta, or_matrix and lo_matrix (see `Density._init_parametric`)."""
+    n_params, n_free, n_table, n_or, n_lo = ints[0], ints[1], ints[2], ints[3], ints[4]
+    at = 5
+    free = ints[at:at + n_free]
+    at += n_free
+    table_entry = ints[at:at + n_table]
+    table_param = ints[at + n_table:at + 2 * n_table]
+    at += 2 * n_table
+    or_entry = ints[at:at + n_or]
+    lo_entry = ints[at + n_or:at + n_or + n_lo]
+    fixed_lp, fixed_l1m = floats[:n_params], floats[n_params:2 * n_params]
+    alpha = floats[2 * n_params:2 * n_params + n_free]
+    beta = floats[2 * n_params + n_free:2 * n_params + 2 * n_free]
+    at = 2 * n_params + 2 * n_free
+    or_matrix = floats[at:at + n_or * n_params].reshape(n_or, n_params)
+    at += n_or * n_params
+    lo_matrix = floats[at:at + n_lo * n_params].reshape(n_lo, n_params)
     n_params = len(fixed_lp)
     lp, l1m = fixed_lp.copy(), fixed_l1m.copy()
     for i in range(len(free)):
@@ -138,30 +160,113 @@ def _parametric_density(y, log_weights, free, fixed_lp, fixed_l1m, alpha, beta, 
         dy[i] = (d_lp[k] * (1.0 - p) - d_l1m[k] * p + d_logit[k]
                  + alpha[i] * (1.0 - p) - beta[i] * p)
         prior += alpha[i] * lp[k] + beta[i] * l1m[k]
-    return prior + log_z, dy, grad
+    return prior + log_z, dy, grad, src
+
+
+@intrinsic
+def _pointer(typingctx, address):
+    """An integer address as a void pointer (what numba.carray reads arrays through)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(address), codegen
+
+
+# The C callbacks nutpie calls (no Python, no GIL): `user` points at an int64 array of kind
+# (0 rows, 1 parametric), then address and length of the log-weights, the packed plan, the
+# density's ints and floats, the kept cells and each node's yes state, then the number of cells
+# and 1 where every node-state is kept (see Density.user_data).
+_LOGP_SIGNATURE = types.int64(types.uint64, types.CPointer(types.double),
+                              types.CPointer(types.double), types.CPointer(types.double),
+                              types.voidptr)
+_EXPAND_SIGNATURE = types.int64(types.uint64, types.uint64, types.CPointer(types.double),
+                                types.CPointer(types.double), types.voidptr)
+USER_FIELDS = 15
+
+
+@numba.njit(cache=True, nogil=True)
+def _evaluate(x, user):
+    weights = numba.carray(_pointer(user[1]), (user[2],), np.float64)
+    packed = numba.carray(_pointer(user[3]), (user[4],), np.int64)
+    ints = numba.carray(_pointer(user[5]), (user[6],), np.int64)
+    floats = numba.carray(_pointer(user[7]), (user[8],), np.float64)
+    if user[0] == 0:
+        return _rows_density(x, weights, packed, ints, floats)
+    return _parametric_density(x, weights, packed, ints, floats)
+
+
+@numba.cfunc(_LOGP_SIGNATURE, cache=True)
+def _logp_callback(dim, x_, out_, logp_, user_):
+    user = numba.carray(user_, (USER_FIELDS,), np.int64)
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    value, dy, _grad, _src = _evaluate(x, user)
+    logp_[0] = value
+    out[:] = dy
+    if not np.all(np.isfinite(dy)):
+        return 3
+    if not np.isfinite(value):
+        return 4
+    return 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _kept_values(x, kind, grad, src, kept, yes, n_cells, n_states, every_state, out):
+    """One draw's kept quantities, flat in `Density.shapes` order: the sampled numbers (rows:
+    each kept cell's probability; parametric: each free number), every node-state's
+    probability on a network with k-state nodes, and each node's P(yes)."""
+    at = 0
+    if kind == 1:
+        for i in range(len(x)):
+            out[at] = 1.0 / (1.0 + np.exp(-x[i]))
+            at += 1
+    else:
+        for c in kept:
+            out[at] = np.exp(src[c])
+            at += 1
+    if every_state:
+        for s in range(n_states):
+            out[at] = min(max(grad[n_cells + s], 0.0), 1.0)
+            at += 1
+    for v in range(len(yes)):
+        out[at] = min(max(grad[n_cells + yes[v]], 0.0), 1.0)
+        at += 1
+
+
+@numba.cfunc(_EXPAND_SIGNATURE, cache=True)
+def _expand_callback(dim, n_expanded, x_, out_, user_):
+    user = numba.carray(user_, (USER_FIELDS,), np.int64)
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (n_expanded,))
+    _value, _dy, grad, src = _evaluate(x, user)
+    kept = numba.carray(_pointer(user[9]), (user[10],), np.int64)
+    yes = numba.carray(_pointer(user[11]), (user[12],), np.int64)
+    _kept_values(x, user[0], grad, src, kept, yes, user[13], user[2], user[14] == 1, out)
+    return 0
 
 
 class Density:
     """One network's NUTS target. `ndim` coordinates; `logp(y, log_weights)` gives the log
     density and its gradient; `expand(y, log_weights)` the quantities kept per draw; the
-    per node-state log-weights (evidence plus hard-condition mask, `Network.state_mask` or the
-    yes/no form of `weights`) are data, so a change of evidence reuses everything."""
+    per node-state log-weights (evidence plus hard-condition mask: `weights`) are data, so a
+    change of evidence reuses everything. `user_data(log_weights)` is the same for the C
+    callbacks (`LOGP_CALLBACK`, `EXPAND_CALLBACK`) that nutpie calls without Python."""
 
     def __init__(self, net: Network, plan: Plan | None = None):
         self.net = net
         self.plan = plan or build_plan(net, structure_of(net).order)
-        plan = self.plan
-        self._packed = plan.packed()
+        self._packed = self.plan.packed()
         self.parametric = not net.multistate and not net.parameters.identity
         if self.parametric:
             self._init_parametric()
         else:
             self._init_rows()
+        self._yes = (np.asarray(net.state_offsets[:-1]) + 1).astype(np.int64)
 
-    # --- the yes/no form of evidence: per node log-weight on yes and an (n, 2) mask
     def weights(self, node_log_weights: np.ndarray, hard_mask: np.ndarray) -> np.ndarray:
         """Per node-state log-weights from per-node evidence and hard conditions (any form
-        `Network.as_node_mask` takes), or the per node-state form itself (multistate)."""
+        `Network.as_node_mask` takes), or from the per node-state forms (multistate)."""
         if self.net.multistate:
             return np.asarray(node_log_weights, dtype=float) + np.asarray(hard_mask, dtype=float)
         mask = self.net.as_node_mask(hard_mask)
@@ -173,8 +278,7 @@ class Density:
         if net.multistate:
             from .nuts import sampled_cells
 
-            groups = sampled_cells(net)
-            rows = [cells for _k, group in groups for cells in group]
+            rows = [cells for _k, group in sampled_cells(net) for cells in group]
             conc = [net.concentration[cells] for cells in rows]
             fixed_cells = np.nan_to_num(net.fixed_cells, nan=1.0)
         else:
@@ -185,85 +289,90 @@ class Density:
             fixed_cells = np.stack([1.0 - np.nan_to_num(net.fixed, nan=0.5),
                                     np.nan_to_num(net.fixed, nan=0.5)], axis=1).ravel()
         with np.errstate(divide="ignore"):
-            self.base_cells = np.maximum(np.log(fixed_cells), HARD_EXCLUDED)
+            base_cells = np.maximum(np.log(fixed_cells), HARD_EXCLUDED)
         widest = max((len(r) for r in rows), default=2)
-        self.row_k = np.array([len(r) for r in rows], dtype=np.int64)
-        self.row_y = np.concatenate([[0], np.cumsum(self.row_k - 1)[:-1]]).astype(np.int64) \
-            if len(rows) else np.zeros(0, dtype=np.int64)
-        self.row_cells = np.zeros((len(rows), widest), dtype=np.int64)
-        self.row_conc = np.zeros((len(rows), widest))
+        row_k = np.array([len(r) for r in rows], dtype=np.int64)
+        row_y = np.concatenate([[0], np.cumsum(row_k - 1)[:-1]]) if len(rows) else row_k
+        row_cells = np.zeros((len(rows), widest), dtype=np.int64)
+        row_conc = np.zeros((len(rows), widest))
         for r, (cells, a) in enumerate(zip(rows, conc, strict=True)):
-            self.row_cells[r, :len(cells)] = cells
-            self.row_conc[r, :len(cells)] = a
-        self.ndim = int(np.sum(self.row_k - 1))
-        self._rows = np.concatenate([[len(rows), widest], self.row_k, self.row_y,
-                                     self.row_cells.ravel()]).astype(np.int64)
-        self._kept_cells = np.concatenate(rows) if net.multistate else self.row_cells[:, 0]
-        self._kept_cells = self._kept_cells.astype(np.int64)
-        self._conc = self.row_conc.ravel()
+            row_cells[r, :len(cells)] = cells
+            row_conc[r, :len(cells)] = a
+        self.ndim = int(np.sum(row_k - 1))
+        self._ints = np.concatenate([[len(base_cells), len(rows), widest], row_k, row_y,
+                                     row_cells.ravel()]).astype(np.int64)
+        self._floats = np.concatenate([base_cells, row_conc.ravel()])
+        kept = np.concatenate(rows) if net.multistate and rows else row_cells[:, 0]
+        self._kept = np.asarray(kept, dtype=np.int64)
+        self._start = np.concatenate([np.log(a[:-1]) - np.log(a[-1]) for a in conc]) \
+            if conc else np.zeros(0)
 
     def _init_parametric(self):
         params = self.net.parameters
-        self.free = params.free
-        self.ndim = len(self.free)
+        free = params.free
+        self.ndim = len(free)
         fixed = np.clip(np.nan_to_num(params.fixed, nan=0.5), 0.0, 1.0)
         with np.errstate(divide="ignore"):
-            self._fixed_lp = np.maximum(np.log(fixed), HARD_EXCLUDED)
-            self._fixed_l1m = np.maximum(np.log1p(-fixed), HARD_EXCLUDED)
-        self._alpha, self._beta = params.alpha[self.free], params.beta[self.free]
+            fixed_lp = np.maximum(np.log(fixed), HARD_EXCLUDED)
+            fixed_l1m = np.maximum(np.log1p(-fixed), HARD_EXCLUDED)
+        alpha, beta = params.alpha[free], params.beta[free]
+        self._ints = np.concatenate([
+            [params.n_params, len(free), len(params.table_entry), len(params.or_entry),
+             len(params.lo_entry)], free, params.table_entry, params.table_param,
+            params.or_entry, params.lo_entry]).astype(np.int64)
+        self._floats = np.concatenate([fixed_lp, fixed_l1m, alpha, beta,
+                                       params.or_matrix.ravel(), params.lo_matrix.ravel()])
+        self._kept = np.zeros(0, dtype=np.int64)
+        self._start = np.log(alpha) - np.log(beta)
+
+    def _evaluate(self, y, log_weights):
+        """(log density, its gradient, d log Z / d sources, the sources)."""
+        density = _parametric_density if self.parametric else _rows_density
+        return density(np.asarray(y, dtype=float), np.asarray(log_weights, dtype=float),
+                       self._packed, self._ints, self._floats)
 
     def logp(self, y: np.ndarray, log_weights: np.ndarray) -> tuple[float, np.ndarray]:
-        if self.parametric:
-            value, dy, _ = self._parametric(y, log_weights)
-            return float(value), dy
-        value, dy, _, _ = self._rows_density(y, log_weights)
+        value, dy, _grad, _src = self._evaluate(y, log_weights)
         return float(value), dy
-
-    def _rows_density(self, y, log_weights):
-        return _rows_density(np.asarray(y, dtype=float), log_weights, self._packed, self._rows,
-                             self.base_cells, self._conc)
-
-    def _parametric(self, y, log_weights):
-        params = self.net.parameters
-        return _parametric_density(
-            np.asarray(y, dtype=float), log_weights, self.free, self._fixed_lp, self._fixed_l1m,
-            self._alpha, self._beta, params.table_entry, params.table_param, params.or_entry,
-            params.or_matrix, params.lo_entry, params.lo_matrix, self._packed)
 
     def expand(self, y: np.ndarray, log_weights: np.ndarray) -> dict[str, np.ndarray]:
         """What a draw keeps: the sampled numbers (theta: yes/no entries or parametric numbers;
-        rows: Dirichlet rows, flat in `nuts.sampled_cells` order) and each node's P(yes), or
-        every node-state's probability, given the evidence and these numbers."""
-        y = np.asarray(y, dtype=float)
-        if self.parametric:
-            _, _, grad = self._parametric(y, log_weights)
-            theta = 1.0 / (1.0 + np.exp(-y))
-        else:
-            _, _, grad, src = self._rows_density(y, log_weights)
-            theta = np.exp(src[self._kept_cells])
-        n_cells, net = self.plan.n_cells, self.net
-        states = np.clip(grad[n_cells:n_cells + self.plan.n_states], 0.0, 1.0)
-        p_yes = states[np.asarray(net.state_offsets[:-1]) + 1]
-        if net.multistate:
-            return {"rows": theta, "p_states": states, "p_yes": p_yes}
-        return {"theta": theta, "p_yes": p_yes}
+        rows: Dirichlet rows, flat in `nuts.sampled_cells` order), every node-state's
+        probability (k-state networks) and each node's P(yes), given the evidence and these
+        numbers."""
+        _value, _dy, grad, src = self._evaluate(y, log_weights)
+        shapes = self.shapes()
+        out = np.empty(sum(int(np.prod(shape)) for shape in shapes.values()))
+        _kept_values(np.asarray(y, dtype=float), int(self.parametric), grad, src, self._kept,
+                     self._yes, self.plan.n_cells, self.plan.n_states, self.net.multistate, out)
+        kept, at = {}, 0
+        for name, (size,) in shapes.items():
+            kept[name] = out[at:at + size]
+            at += size
+        return kept
+
+    def user_data(self, log_weights: np.ndarray) -> tuple[np.ndarray, tuple]:
+        """The int64 array the C callbacks read (see USER_FIELDS), and the arrays it points
+        at, which the caller keeps alive while the callbacks may run."""
+        weights = np.ascontiguousarray(log_weights, dtype=np.float64)
+        arrays = (weights, self._packed, self._ints, self._floats, self._kept, self._yes)
+        fields = [int(self.parametric)]
+        for array in arrays:
+            fields += [array.ctypes.data, array.size]
+        fields += [self.plan.n_cells, int(self.net.multistate)]
+        return np.array(fields, dtype=np.int64), arrays
 
     def support_point(self) -> np.ndarray:
         """The prior mean in these coordinates (where PyMC starts its chains, before jitter)."""
-        if self.parametric:
-            a, b = self._alpha, self._beta
-            return np.log(a) - np.log(b)
-        out = np.zeros(self.ndim)
-        for r, (k, s) in enumerate(zip(self.row_k, self.row_y, strict=True)):
-            a = self.row_conc[r, :k]
-            out[s:s + k - 1] = np.log(a[:-1]) - np.log(a[-1])
-        return out
+        return self._start.copy()
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Each kept quantity's shape, in the order `expand` returns them."""
-        n_kept = self.ndim if self.parametric else (
-            int(self.row_k.sum()) if self.net.multistate else len(self.row_k))
+        n = self.net.n_nodes
         if self.net.multistate:
-            return {"rows": (n_kept,), "p_states": (self.net.n_states,),
-                    "p_yes": (self.net.n_nodes,)}
-        return {"theta": (n_kept,), "p_yes": (self.net.n_nodes,)}
+            return {"rows": (len(self._kept),), "p_states": (self.net.n_states,), "p_yes": (n,)}
+        return {"theta": (self.ndim if self.parametric else len(self._kept),), "p_yes": (n,)}
+
+
+LOGP_CALLBACK = _logp_callback
+EXPAND_CALLBACK = _expand_callback

@@ -192,28 +192,7 @@ class Sampler:
     def compiled(self):
         """The nutpie model of the density (made once; evidence goes in with `with_data`)."""
         if self._compiled is None:
-            from nutpie.compiled_pyfunc import from_pyfunc
-
-            density = self.density
-            shapes = density.shapes()
-            names = list(shapes)
-            start = density.support_point()
-
-            def make_logp_fn():
-                return lambda y, log_weights: density.logp(y, log_weights)
-
-            def make_expand_fn(*_seeds_and_chain):
-                return lambda y, log_weights: density.expand(y, log_weights)
-
-            def initial_point(seed):
-                # PyMC's default: the prior's support point, jittered uniformly in (-1, 1)
-                return start + np.random.default_rng(seed).uniform(-1.0, 1.0, len(start))
-
-            self._compiled = from_pyfunc(
-                density.ndim, make_logp_fn, make_expand_fn, [np.dtype("float64")] * len(names),
-                [shapes[name] for name in names], names,
-                shared_data={"log_weights": np.zeros(density.plan.n_states)},
-                make_initial_point_fn=initial_point)
+            self._compiled = _kernel_model(self.density, np.zeros(self.density.plan.n_states))
         return self._compiled
 
     def _sample_nutpie(self, log_weights, seed, settings: SamplerSettings) -> NutsFit:
@@ -237,6 +216,69 @@ class Sampler:
         tune = settings.tune_for("pymc")
         idata = sample_pymc(self.model, data, seed, settings, cores, tune)
         return _fit_from_draws(*_idata_draws(idata), "pymc-nuts", settings, tune)
+
+
+def _kernel_model(density, log_weights: np.ndarray):
+    """nutpie's model of `density` with these log-weights: nutpie's Rust sampler calls the
+    kernel's C callbacks (`density.LOGP_CALLBACK`, `EXPAND_CALLBACK`) directly, as it does the
+    callbacks it compiles for a PyMC model, so no gradient passes through Python. Built from the
+    pieces nutpie's own compiled models use (nutpie is pinned to 0.16.x, whose `_lib` takes
+    them in the same form; the NUTS tests run it on both Python stacks)."""
+    from nutpie import _lib
+    from nutpie.sample import CompiledModel
+
+    from .density import EXPAND_CALLBACK, LOGP_CALLBACK
+
+    class KernelModel(CompiledModel):
+        def __init__(self, log_weights):
+            object.__setattr__(self, "dims", {})
+            user, arrays = density.user_data(log_weights)
+            object.__setattr__(self, "_user", user)
+            object.__setattr__(self, "_arrays", arrays)       # kept alive: `user` points at them
+
+        @property
+        def n_dim(self) -> int:
+            return density.ndim
+
+        @property
+        def shapes(self) -> dict[str, tuple[int, ...]]:
+            return density.shapes()
+
+        @property
+        def coords(self) -> dict:
+            return {}
+
+        def with_data(self, log_weights):
+            return KernelModel(log_weights)
+
+        def _make_sampler(self, settings, init_mean, cores, progress_type, *rest):
+            return _lib.PySampler.from_pymc(settings, cores, self._make_model(init_mean),
+                                            progress_type, *rest)
+
+        def _make_model(self, init_mean):
+            shapes = density.shapes()
+            n_expanded = sum(int(np.prod(shape)) for shape in shapes.values())
+            expand = _lib.ExpandFunc(density.ndim, n_expanded, EXPAND_CALLBACK.address,
+                                     self._user.ctypes.data, self)
+            logp = _lib.LogpFunc(LOGP_CALLBACK.address, self._user.ctypes.data, self)
+            dims = {name: (f"{name}_dim_0",) for name in shapes}
+            sizes = {f"{name}_dim_0": shape[0] for name, shape in shapes.items()}
+            variables = _lib.PyVariable.new_variables(
+                list(shapes), ["float64"] * len(shapes), list(shapes.values()), sizes, dims)
+            return _lib.PyMcModel(logp, expand, variables, density.ndim, sizes, {},
+                                  _initial_point, _no_transform_adapter)
+
+    start = density.support_point()
+
+    def _initial_point(seed):
+        # PyMC's default: the prior's support point, jittered uniformly in (-1, 1)
+        return start + np.random.default_rng(seed).uniform(-1.0, 1.0, len(start))
+
+    return KernelModel(log_weights)
+
+
+def _no_transform_adapter(*args, **kwargs):
+    raise ValueError("normalising-flow adaptation is not offered on the kernel's model")
 
 
 _SAMPLERS: dict[tuple, Sampler] = {}
