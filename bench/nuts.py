@@ -13,7 +13,7 @@ Every figure is a new process (wall and CPU = user + sys of the process and its 
   a new directory) and warm (the same directory again: what a returning user has);
 - `forecast check --simulations N`, cold (an empty numba cache);
 - the parametric test scenarios' cold and warm reports, each beside its own naive command;
-- backends: `--backend nutpie` against `--backend pymc` (warm caches), the measurement behind
+- backends, in process: each backend's first fit and warm refit (CPU), the measurement behind
   `auto`'s rule.
 
 Nothing here asserts: it prints.
@@ -123,16 +123,38 @@ def main() -> None:
         for scenario in PARAMETRIC:
             report_figures(data, scenario, naive_figure(data, scenario))
     if "backends" in chosen:
-        cache = Path(tempfile.mkdtemp(prefix="forecast-bench-numba-"))
-        for root, scenario in ((data, "two-node-beta"), (data, "noisy-or-four"),
-                               (turkey, TURKEY)):
-            for backend in ("nutpie", "pymc"):
-                report = forecast("report", "--scenario", scenario, "--engine", "nuts",
-                                  "--backend", backend, "--no-cache", "--no-progress")
-                child(report, root, cache)           # every compile cache warm
-                show(f"report --backend {backend}, {scenario}, warm caches",
-                     median([child(report, root, cache) for _ in range(RUNS)]))
+        backends(((data, "two-node-beta"), (data, "noisy-or-four"), (turkey, TURKEY)))
 
+
+def backends(scenarios) -> None:
+    """In process: each backend's first fit (its preparation included: PyMC's model built and
+    compiled, PyTensor's cache warm from the naive runs; the kernel's plan) and its warm refit
+    after an evidence change, CPU seconds of the process and its children (PyMC samples chains in
+worker processes): the measurement behind `auto`."""
+    sys.path.insert(0, str(REPO))
+    from forecast.inference.nuts import Sampler
+    from forecast.inference.problem import prepare
+    from forecast.inference.settings import SamplerSettings
+    from forecast.io.project import load_inputs, scenario_paths
+
+    def cpu() -> float:
+        usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        return sum(u.ru_utime + u.ru_stime for u in usage)
+
+    quiet = SamplerSettings(progress=False)
+    for root, scenario in scenarios:
+        problem = prepare(load_inputs(scenario_paths(root, scenario)))
+        changed = problem.node_log_weights + 0.1
+        for backend in ("nutpie", "pymc"):
+            start = cpu()
+            sampler = Sampler(problem.net, backend)
+            sampler.sample(problem.node_log_weights, problem.hard_mask, 1, quiet)
+            first = cpu() - start
+            start = cpu()
+            sampler.sample(changed, problem.hard_mask, 2, quiet)
+            refit = cpu() - start
+            print(f"{scenario:<22} {backend:<7} first fit CPU {first:7.2f} s   warm refit CPU "
+                  f"{refit:6.2f} s   (load {os.getloadavg()[0]:.1f})", flush=True)
 
 if __name__ == "__main__":
     main()

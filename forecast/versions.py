@@ -6,7 +6,7 @@ import platform
 from functools import cache
 from importlib import metadata
 
-PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas")
+PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "numba", "arviz", "numpy", "pandas")
 
 
 @cache

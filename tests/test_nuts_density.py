@@ -125,3 +125,47 @@ def test_generated_16_node_network_density_matches_finite_differences(tmp_path):
         moved[i] += 1e-6
         assert (density.logp(moved, weights)[0] - value) / 1e-6 == pytest.approx(gradient[i],
                                                                                 abs=1e-4)
+
+
+@pytest.mark.parametrize("n_nodes", [2, 6, 13, 60])
+def test_auto_backend_is_the_kernel_on_nutpie_at_every_size(n_nodes):
+    """The measured rule (bench/README.md, "Sampler and backend"): nutpie on the kernel was the
+    faster at every size tried, first fit and refit."""
+    from forecast.inference.settings import SamplerSettings
+
+    assert SamplerSettings().backend_for(n_nodes) == "nutpie"
+    assert SamplerSettings(backend="pymc").backend_for(n_nodes) == "pymc"
+
+
+@pytest.mark.parametrize("root, scenario", [(FROZEN, "turkey-peacekeeping"),
+                                            (DATA, "noisy-or-four"), (None, "k-state")])
+def test_c_callbacks_nutpie_calls_equal_the_python_path(root, scenario, k_root):
+    """nutpie reads the arrays through their addresses: what it gets must be what Python gets."""
+    import ctypes
+
+    from forecast.inference.density import EXPAND_CALLBACK, LOGP_CALLBACK
+
+    problem = _problem(root or k_root, scenario)
+    net = problem.net
+    density = Density(net)
+    weights = (density.weights(problem.state_log_weights, net.state_mask(problem.conditions))
+               if net.multistate else density.weights(problem.node_log_weights, problem.hard_mask))
+    y = density.support_point() + np.random.default_rng(6).uniform(-1.0, 1.0, density.ndim)
+    user, _arrays = density.user_data(weights)
+    pointer = ctypes.POINTER(ctypes.c_double)
+    gradient, value = np.zeros(density.ndim), np.zeros(1)
+    status = LOGP_CALLBACK.ctypes(density.ndim, y.ctypes.data_as(pointer),
+                                  gradient.ctypes.data_as(pointer), value.ctypes.data_as(pointer),
+                                  ctypes.c_void_p(user.ctypes.data))
+    expected, expected_gradient = density.logp(y, weights)
+    assert status == 0 and value[0] == pytest.approx(expected, abs=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, atol=1e-12)
+    kept = density.expand(y, weights)
+    out = np.zeros(sum(v.size for v in kept.values()))
+    EXPAND_CALLBACK.ctypes(density.ndim, len(out), y.ctypes.data_as(pointer),
+                           out.ctypes.data_as(pointer), ctypes.c_void_p(user.ctypes.data))
+    np.testing.assert_allclose(out, np.concatenate(list(kept.values())), atol=1e-12)
+    # and the kept numbers are the sampled rows themselves
+    first = next(iter(kept.values()))
+    if not net.multistate and not density.parametric:
+        np.testing.assert_allclose(first, 1.0 / (1.0 + np.exp(-y)), atol=1e-12)

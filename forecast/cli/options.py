@@ -117,8 +117,9 @@ TuneOption = Annotated[int | None, tune_option()]
 ChainsOption = Annotated[int, chains_option()]
 ProgressOption = Annotated[bool, progress_option()]
 BackendOption = Annotated[Backend, typer.Option(
-    help="NUTS implementation, when the NUTS engine runs: auto picks by network size (see "
-    "bench/README.md).")]
+    help="NUTS implementation, when the NUTS engine runs: nutpie (its Rust NUTS on the kernel's "
+    "density, compiled once per machine) or pymc (PyMC's own sampler on its model); auto is "
+    "nutpie, measured the faster at every size (bench/README.md).")]
 
 DEFAULTS = {"scenario": None, "seed": DEFAULT_SEED, "draws": 1000, "tune": None,
             "chains": 4}

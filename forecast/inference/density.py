@@ -303,7 +303,7 @@ class Density:
                                      row_cells.ravel()]).astype(np.int64)
         self._floats = np.concatenate([base_cells, row_conc.ravel()])
         kept = np.concatenate(rows) if net.multistate and rows else row_cells[:, 0]
-        self._kept = np.asarray(kept, dtype=np.int64)
+        self._kept = np.ascontiguousarray(kept, dtype=np.int64)     # C reads it by address
         self._start = np.concatenate([np.log(a[:-1]) - np.log(a[-1]) for a in conc]) \
             if conc else np.zeros(0)
 
@@ -358,6 +358,8 @@ class Density:
         arrays = (weights, self._packed, self._ints, self._floats, self._kept, self._yes)
         fields = [int(self.parametric)]
         for array in arrays:
+            if not array.flags.c_contiguous:
+                raise ValueError("the callbacks read arrays by address: each must be contiguous")
             fields += [array.ctypes.data, array.size]
         fields += [self.plan.n_cells, int(self.net.multistate)]
         return np.array(fields, dtype=np.int64), arrays
