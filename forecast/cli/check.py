@@ -70,7 +70,9 @@ def check(
     """Self-check of the inference: NUTS against the exact reference on this scenario (z per
     node, or per node-state where questions have more outcomes), then simulation-based
     calibration with the same compiled model. Writes reports/<scenario>/check.json and
-    check.html; exits 1 if the check fails.
+    check.html; exits 1 if the check fails. Cost: one NUTS fit per simulation; on the shipped
+    Turkey scenario (13 questions) about 1.25 s of CPU each, so the default 200 take some 2 to
+    2.5 minutes on 2 cores (bench/README.md).
 
     Example: forecast check --scenario turkey-peacekeeping --simulations 1000 --workers 4
     """

@@ -214,9 +214,9 @@ def nuts_fit_function(sampler, settings) -> Callable:
 
 @dataclass(frozen=True)
 class SbcTask:
-    """What every SBC simulation shares. A worker builds the fit from it: on NUTS the compiled
-    model is the process's own (`nuts.sampler_for`, compiled once per process and structure),
-    so a worker compiles once for all the simulations it runs."""
+    """What every SBC simulation shares. A worker builds the fit from it: on NUTS the sampler
+    is the process's own (`nuts.sampler_for`, prepared once per process and structure), so a
+    worker prepares it once for all the simulations it runs."""
 
     net: Network
     engine: str
