@@ -4,6 +4,7 @@ tests can too. Nothing here prints."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,12 @@ def prior_draws(settings: SamplerSettings | None) -> int:
     return min(PRIOR_DRAWS, exact_fit_inferences(settings) - 1)
 
 
+# A leave-out (an evidence item's or a cluster's by retraction, a resolution's in a folded
+# batch) against one calibration of the network: pigs' 53 item leave-outs took 3.2 s against
+# 13.2 s for a calibration each, its 44 resolution effects 2.6 s against 12.1 s (side by side)
+LEAVE_OUT_SHARE = 0.25
+
+
 def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:
     """The exact inferences a report of this problem runs: the posterior and prior draws, one
     leave-out per evidence item (and cluster), and the sensitivity and value-of-information
@@ -164,7 +171,10 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
     else:
         decisions = 2 * len(net.free) + watch + 2
     draws = 0 if net.all_fixed else max(exact_fit_inferences(settings) - 1, prior_draws(settings))
-    return Work("report", fits + 2 * len(inputs.evidence) + decisions,
+    # each item's leave-out is retracted from one calibrated tree, and each resolution's effect
+    # is a row of a batch that folds the other resolutions: a fraction of a calibration each
+    leave_outs = math.ceil(LEAVE_OUT_SHARE * (2 * len(inputs.evidence) + len(problem.conditions)))
+    return Work("report", fits + leave_outs + decisions,
                 "intervals, influence, sensitivity", "--draws", draws)
 
 
