@@ -303,14 +303,14 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
 
     with tasks(where) as runner:
         if progress:
-            progress("compiling and fitting the scenario", 0, 1)
+            progress("fitting the scenario", 0, 1)
         sampler_settings = SamplerSettings(draws=settings.agreement_draws,
                                            tune=settings.agreement_tune,
                                            chains=settings.agreement_chains, progress=False,
                                            backend=settings.backend)
         posterior = fit(prepared, engine, settings.seed, sampler_settings)
         if progress:
-            progress("compiling and fitting the scenario", 1, 1)
+            progress("fitting the scenario", 1, 1)
         if engine == "exact" and net.multistate:
             estimate = importance_reference(net, prepared.state_log_weights, prepared.conditions,
                                             IMPORTANCE_DRAWS, settings.seed, runner,
