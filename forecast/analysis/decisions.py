@@ -81,6 +81,24 @@ class WatchRanking:
         """Positions in `candidates`, most valuable first (ties: scenario order)."""
         return sorted(range(len(self.candidates)), key=lambda i: (-self.value[i], self.candidates[i]))
 
+    def ranked_rows(self, node_ids: Sequence[str], top: int | None = None):
+        """Best first, (position, the other targets' positions, the row's head): the watch
+        shape's keys every network gives ("node", "value", "per_target", and with CPT draws
+        "interval" and "top_share"); each network's rows add their forecasts to it."""
+        spread, best = self.spread(), self.top_share()
+        names = [node_ids[t] for t in self.targets]
+        for i in self.ranking()[:top]:
+            v = self.candidates[i]
+            others = [j for j, t in enumerate(self.targets) if t != v]
+            row: dict = {"node": node_ids[v],
+                         "value": round(float(self.value[i]), 10),
+                         "per_target": {names[j]: round(float(self.per_target[i, j]), 10)
+                                        for j in others}}
+            if spread is not None:
+                row["interval"] = [round(float(spread[i, 0]), 10), round(float(spread[i, 1]), 10)]
+                row["top_share"] = round(float(best[i]), 4)
+            yield i, others, row
+
 
 @dataclass(frozen=True)
 class WatchResult(WatchRanking):
@@ -452,18 +470,9 @@ def watch_rows(net: Network, result: WatchResult, top: int | None = None) -> lis
     "per_target"}, with each question's forecast (`p_yes`) and the targets' forecasts if it
     resolved yes / no (`if_yes`, `if_no`); with CPT draws, `interval` (the value's 5%-95% over
     them) and `top_share`."""
-    spread, best = result.spread(), result.top_share()
     names = [net.node_ids[t] for t in result.targets]
     rows: list[WatchRow] = []
-    for i in result.ranking()[:top]:
-        v = result.candidates[i]
-        others = [j for j, t in enumerate(result.targets) if t != v]
-        row: dict = {"node": net.node_ids[v],
-               "value": round(float(result.value[i]), 10),
-               "per_target": {names[j]: round(float(result.per_target[i, j]), 10) for j in others}}
-        if spread is not None:
-            row["interval"] = [round(float(spread[i, 0]), 10), round(float(spread[i, 1]), 10)]
-            row["top_share"] = round(float(best[i]), 4)
+    for i, others, row in result.ranked_rows(net.node_ids, top):
         row["p_yes"] = round(float(result.p_yes[i]), 6)
         row["if_yes"] = {names[j]: round(float(result.given_yes[i, j]), 6) for j in others}
         row["if_no"] = {names[j]: round(float(result.given_no[i, j]), 6) for j in others}

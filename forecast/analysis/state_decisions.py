@@ -154,19 +154,10 @@ def state_watch_rows(net: Network, result: StateWatchResult, top: int | None = N
     ({state: {target: forecast if the question resolved so}}); a yes/no question keeps `p_yes`,
     `if_yes` and `if_no` (null on the others). A target's forecast is P(yes) on a yes/no
     target, its distribution on the others."""
-    spread, best = result.spread(), result.top_share()
     names = [net.node_ids[t] for t in result.targets]
     rows: list[WatchRow] = []
-    for i in result.ranking()[:top]:
+    for i, others, row in result.ranked_rows(net.node_ids, top):
         v = result.candidates[i]
-        others = [j for j, t in enumerate(result.targets) if t != v]
-        row: dict = {"node": net.node_ids[v],
-                     "value": round(float(result.value[i]), 10),
-                     "per_target": {names[j]: round(float(result.per_target[i, j]), 10)
-                                    for j in others}}
-        if spread is not None:
-            row["interval"] = [round(float(spread[i, 0]), 10), round(float(spread[i, 1]), 10)]
-            row["top_share"] = round(float(best[i]), 4)
         states = declared(net, v)
         if_state = {s: {names[j]: _forecast(net, result.targets[j],
                                             result.given[i][net.state_index(v, s)])
