@@ -160,6 +160,22 @@ def _no_inherited_terminal_width(monkeypatch):
     monkeypatch.delenv("LINES", raising=False)
 
 
+def two_node_team(root: Path, evidence: str | None = None, resolutions: str | None = None) -> Path:
+    """A project root holding tests/data's two-node-beta scenario with the test analysts hawk and
+    dove (tests/data/analysts), its evidence file (or `evidence`) and, if given, `resolutions`."""
+    scenario = "two-node-beta"
+    (root / "priors" / scenario).mkdir(parents=True)
+    (root / "evidence").mkdir()
+    shutil.copy(DATA / "priors" / f"{scenario}.toml", root / "priors")
+    csv_text = (DATA / "evidence" / f"{scenario}.csv").read_text() if evidence is None else evidence
+    (root / "evidence" / f"{scenario}.csv").write_text(csv_text)
+    if resolutions is not None:
+        (root / "evidence" / f"{scenario}.resolutions.csv").write_text(resolutions)
+    for analyst in ("hawk", "dove"):
+        shutil.copy(DATA / "analysts" / f"{analyst}.toml", root / "priors" / scenario)
+    return root
+
+
 @pytest.fixture
 def k_root(tmp_path) -> Path:
     """A project root holding the k-state test scenario (tests/data/k_state_scenario.toml, id

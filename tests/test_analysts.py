@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, snapshot_files
+from conftest import DATA, snapshot_files, two_node_team
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -32,14 +32,7 @@ HAWK, DOVE, K_ANALYST = (
 @pytest.fixture
 def team_root(tmp_path) -> Path:
     """two-node-beta with two analysts (hawk gives one row of b, dove the root a)."""
-    root = tmp_path / "team"
-    (root / "priors" / TWO).mkdir(parents=True)
-    (root / "evidence").mkdir()
-    shutil.copy(DATA / "priors" / f"{TWO}.toml", root / "priors")
-    shutil.copy(DATA / "evidence" / f"{TWO}.csv", root / "evidence")
-    (root / "priors" / TWO / "hawk.toml").write_text(HAWK)
-    (root / "priors" / TWO / "dove.toml").write_text(DOVE)
-    return root
+    return two_node_team(tmp_path / "team")
 
 
 def report_json(root: Path, *args: str) -> dict:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, two_node_team
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -63,17 +62,10 @@ def team_root(tmp_path) -> Path:
     """two-node-beta with two analysts, evidence on two dates (E1: LR 3 on b on 2025-02-01;
     E2: LR 2 on a on 2025-03-01, both grade A1, weight 1), a resolved no on 2025-02-15 and b
     yes on 2025-04-01."""
-    root = tmp_path / "team"
-    (root / "priors" / TWO).mkdir(parents=True)
-    (root / "evidence").mkdir()
-    shutil.copy(DATA / "priors" / f"{TWO}.toml", root / "priors")
     evidence = (DATA / "evidence" / f"{TWO}.csv").read_text()
-    (root / "evidence" / f"{TWO}.csv").write_text(
-        evidence + "E2,a,2025-03-01,Test,A,1,2,,A looks twice as likely,\n")
-    (root / "evidence" / f"{TWO}.resolutions.csv").write_text(
-        "node,outcome,date,source\na,no,2025-02-15,Test\nb,yes,2025-04-01,Test\n")
-    (root / "priors" / TWO / "hawk.toml").write_text(HAWK)
-    (root / "priors" / TWO / "dove.toml").write_text(DOVE)
+    root = two_node_team(tmp_path / "team",
+                         evidence + "E2,a,2025-03-01,Test,A,1,2,,A looks twice as likely,\n",
+                         "node,outcome,date,source\na,no,2025-02-15,Test\nb,yes,2025-04-01,Test\n")
     return root
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA
-from test_team_commands import DOVE, GRIM, HAWK, TWO, VIEWS, K, enumerate_two, logistic_pool
+from conftest import two_node_team
+from test_team_commands import GRIM, TWO, VIEWS, K, enumerate_two, logistic_pool
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -36,14 +35,7 @@ ALL = {"a": 2.0, "b": 3.0}
 @pytest.fixture
 def team_root(tmp_path) -> Path:
     """two-node-beta with the analysts hawk and dove, EVIDENCE, and nothing resolved."""
-    root = tmp_path / "team"
-    (root / "priors" / TWO).mkdir(parents=True)
-    (root / "evidence").mkdir()
-    shutil.copy(DATA / "priors" / f"{TWO}.toml", root / "priors")
-    (root / "evidence" / f"{TWO}.csv").write_text(EVIDENCE)
-    (root / "priors" / TWO / "hawk.toml").write_text(HAWK)
-    (root / "priors" / TWO / "dove.toml").write_text(DOVE)
-    return root
+    return two_node_team(tmp_path / "team", EVIDENCE)
 
 
 def pooled_effects(views, given: dict[str, bool] | None = None) -> dict[str, dict[str, float]]:
