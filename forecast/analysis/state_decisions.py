@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference import elimination
+from ..inference import elimination, exact
 from ..inference.exact import memory_budget, structure_of
 from ..model.network import HARD_EXCLUDED, Network
 from ..parallel import InProcess
@@ -211,22 +211,72 @@ def moved_cells(net: Network, base: np.ndarray, cell: int, value: float) -> np.n
     return cells
 
 
-def state_sensitivity_batch(shared: SensitivityBatches, rows: np.ndarray) -> np.ndarray:
-    """Every node-state's forecast (B, n_states) for a batch of rows (B, 2) = (cell, value);
-    a cell of -1 is every cell at its prior mean. The shared weights and mask are per state."""
+def sensitivity_clamps(net: Network, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The node-states whose forecast a moved row can change (0 < P < 1), less the last such
+    state of each node (one minus the others), and those last states: (clamped, derived)."""
+    clamped, derived = [], []
+    for v in range(net.n_nodes):
+        lo = int(net.state_offsets[v])
+        open_states = [lo + x for x in range(net.cards[v]) if 0.0 < base[lo + x] < 1.0]
+        if open_states:
+            clamped.extend(open_states[:-1])
+            derived.append(open_states[-1])
+    return np.asarray(clamped, dtype=np.int64), np.asarray(derived, dtype=np.int64)
+
+
+def sensitivity_calibrations(net: Network, conditions: Mapping | None) -> int:
+    """Calibrations a sensitivity sweep costs (at most: states ruled out are not clamped): one
+    per clamped node-state, and the forecast's own two, whatever the number of free cells."""
+    fixed = set(conditions or {})
+    return 2 + sum(net.cards[v] - 1 for v in range(net.n_nodes) if net.node_ids[v] not in fixed)
+
+
+def state_sensitivity_batch(shared: SensitivityBatches, states: np.ndarray) -> np.ndarray:
+    """P(family cell | evidence, node-state) (B, n_cells) for a batch of node-states, each
+    clamped in turn at the prior-mean cells. The shared weights and mask are per state."""
     net = shared.net
+    masks = np.repeat(shared.mask[None], len(states), axis=0)
+    node_of = structure_of(net).state_node
+    for b, state in enumerate(states):
+        v = int(node_of[state])
+        lo = int(net.state_offsets[v])
+        masks[b, lo:lo + net.cards[v]] = HARD_EXCLUDED
+        masks[b, state] = shared.mask[state]
+    return exact.family_means(net, shared.node_log_weights, masks, max_bytes=shared.max_bytes)
+
+
+def _row_moves(net: Network, free: np.ndarray, values: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (free cell, value) move as relative changes of its row's cells (new - old) / old,
+    the others rescaled in proportion (`moved_cells`): (moves, row cells), padded with cell 0
+    and change 0 past a row's length."""
     base = net.prior_cells
-    cells = np.stack([base if c < 0 else moved_cells(net, base, int(c), float(x)) for c, x in rows])
-    p, _ = elimination.state_marginals(structure_of(net), cells, shared.node_log_weights,
-                                       shared.mask, max_bytes=shared.max_bytes)
-    return p
+    starts = np.empty(len(free), dtype=np.int64)
+    sizes = np.empty(len(free), dtype=np.int64)
+    for i, c in enumerate(free):
+        v, starts[i], _row = row_start(net, int(c))
+        sizes[i] = net.cards[v]
+    width = int(sizes.max()) if len(free) else 1
+    offsets = np.arange(width)
+    cells = np.where(offsets < sizes[:, None], starts[:, None] + offsets, 0)
+    old = base[cells]
+    at = cells == free[:, None]
+    rest = (1.0 - values) / (1.0 - base[free])
+    new = np.where(at, values[:, None], old * rest[:, None])
+    change = np.where(offsets < sizes[:, None], (new - old) / np.where(old > 0, old, 1.0), 0.0)
+    return change, cells, sizes
 
 
 def state_sensitivity(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
                       probs: Sequence[float] = SENSITIVITY_QUANTILES, runner=None,
                       progress=None) -> SensitivityResult:
     """One-way sensitivity of every node-state's forecast to every free cell: `params` are
-    cell indices, `low`/`high`/`base` per node-state (n_states columns)."""
+    cell indices, `low`/`high`/`base` per node-state (n_states columns).
+
+    The network polynomial is linear in each CPT row, so a moved row changes P(t, evidence)
+    by the sum over its cells of (new - old) / old * P(t, cell's family state, evidence):
+    one calibration per node-state t (clamped) gives every row's effect on t at once, instead
+    of two calibrations per free cell (andes: 223 against 2,315). Exact to rounding."""
     free = free_cells(net)
     conc = net.concentration
     alpha = conc[free]
@@ -236,17 +286,36 @@ def state_sensitivity(net: Network, state_log_weights: np.ndarray, conditions: M
         totals.append(np.nansum(conc[start:start + net.cards[v]]))
     quantiles = (beta_quantiles(alpha, np.asarray(totals) - alpha, probs) if len(free)
                  else np.empty((0, len(probs))))
-    spec = np.empty((2 * len(free) + 1, 2))
-    spec[0:-1:2, 0] = spec[1:-1:2, 0] = free
-    spec[0:-1:2, 1], spec[1:-1:2, 1] = quantiles[:, 0], quantiles[:, 1]
-    spec[-1] = (-1, np.nan)
-    shared = SensitivityBatches(net, np.asarray(state_log_weights, dtype=float),
-                                net.state_mask(conditions), memory_budget())
-    batches = [spec[start:start + SENSITIVITY_TASK_ROWS]
-               for start in range(0, len(spec), SENSITIVITY_TASK_ROWS)]
-    p = np.concatenate((runner or InProcess()).map(state_sensitivity_batch, batches, shared,
-                                                   progress))
-    return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], p[0:-1:2], p[1:-1:2], p[-1])
+    weights = np.asarray(state_log_weights, dtype=float)
+    mask = net.state_mask(conditions)
+    base = exact.state_means(net, weights, conditions)
+    if not len(free):
+        empty = np.empty((0, net.n_states))
+        return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], empty, empty, base)
+    families = exact.family_means(net, weights, mask)
+    clamped, derived = sensitivity_clamps(net, base)
+    shared = SensitivityBatches(net, weights, mask, memory_budget())
+    batches = [clamped[start:start + SENSITIVITY_TASK_ROWS]
+               for start in range(0, len(clamped), SENSITIVITY_TASK_ROWS)]
+    given = np.concatenate((runner or InProcess()).map(state_sensitivity_batch, batches, shared,
+                                                       progress) or [np.empty((0, net.n_cells))])
+    joint = (base[clamped, None] * given).T                  # (n_cells, clamped) P(t, family)
+    out = []
+    for values in (quantiles[:, 0], quantiles[:, 1]):
+        change, cells, _sizes = _row_moves(net, free, values)
+        evidence = 1.0 + np.einsum("fk,fk->f", change, families[cells])
+        moved = np.zeros((len(free), len(clamped)))
+        for k in range(cells.shape[1]):
+            moved += change[:, k, None] * joint[cells[:, k]]
+        p = np.repeat(base[None], len(free), axis=0)
+        p[:, clamped] = np.clip((base[clamped] + moved) / evidence[:, None], 0.0, 1.0)
+        for state in derived:
+            v = int(structure_of(net).state_node[state])
+            lo = int(net.state_offsets[v])
+            others = [s for s in range(lo, lo + net.cards[v]) if s != state]
+            p[:, state] = np.clip(1.0 - p[:, others].sum(axis=1), 0.0, 1.0)
+        out.append(p)
+    return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], out[0], out[1], base)
 
 
 def cell_meaning(net: Network, cell: int) -> dict:

@@ -309,6 +309,15 @@ def state_means(net: Network, state_log_weights: np.ndarray,
     return probs
 
 
+def family_means(net: Network, state_log_weights: np.ndarray, mask: np.ndarray,
+                 max_bytes: int | None = None) -> np.ndarray:
+    """Exact P(node = state, its parents = row | evidence) for every CPT cell at the prior-mean
+    cells, (n_cells,) or (B, n_cells) for a batch of per-state log-masks (B, n_states)."""
+    fam, _ = elimination.family_marginals(structure_of(net), net.prior_cells, state_log_weights,
+                                          mask, max_bytes=max_bytes or memory_budget())
+    return fam
+
+
 def state_means_batch(net: Network, state_log_weights: np.ndarray,
                       conditions: Mapping | None = None) -> np.ndarray:
     """`state_means` for many evidence weightings at once: (M, n_states) -> (M, n_states)."""

@@ -14,7 +14,7 @@ import numpy as np
 from ..analysis.decisions import report_watch_clamps
 from ..analysis.document import PRIOR_DRAWS, build_report, prior_fit
 from ..analysis.report_document import ReportDocument
-from ..analysis.state_decisions import free_cells
+from ..analysis.state_decisions import sensitivity_calibrations
 from ..analysis.summaries import pooled_influence
 from ..errors import problem as problem_error
 from ..inference.problem import Posterior, Problem, fit, prepare
@@ -163,11 +163,12 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
         fits = 2
     else:
         fits = exact_fit_inferences(settings) + prior_draws(settings)
-    # sensitivity and watch: two inferences per free entry (a Dirichlet row's: per cell), and a
-    # clamp per state of each node
+    # sensitivity and watch: on a yes/no network two inferences per free entry, on one with
+    # k-state nodes a clamp per node-state (every row's effect read from its family); and a
+    # watch clamp per state of each node
     watch = report_watch_clamps(net, problem.conditions)        # 0 where the report skips it
     if net.multistate:
-        decisions = 2 * len(free_cells(net)) + watch + 2
+        decisions = sensitivity_calibrations(net, problem.conditions) + watch
     else:
         decisions = 2 * len(net.free) + watch + 2
     draws = 0 if net.all_fixed else max(exact_fit_inferences(settings) - 1, prior_draws(settings))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ..analysis.decisions import SENSITIVITY_QUANTILES
 from ..analysis.document import as_of_date
-from ..analysis.state_decisions import free_cells
+from ..analysis.state_decisions import sensitivity_calibrations
 from ..analysis.team_decisions import pool_sensitivity, sensitivity_table, sweep
 from ..inference.problem import Problem, prepare
 from ..io.project import ScenarioPaths, load_inputs
@@ -23,10 +23,13 @@ from .watch import choose_targets
 
 
 def sensitivity_work(problem: Problem, analysts: int = 1) -> Work:
-    """One calibration at the prior means and two per uncertain CPT number (per analyst)."""
+    """Per analyst: on a yes/no network one calibration at the prior means and two per
+    uncertain CPT number; on one with k-state nodes one per node-state (`state_sensitivity`)."""
     net = problem.net
-    numbers = len(free_cells(net)) if net.multistate else len(net.parameters.free)
-    return Work("sensitivity", analysts * (2 * numbers + 1),
+    if net.multistate:
+        return Work("sensitivity", analysts * sensitivity_calibrations(net, problem.conditions),
+                    "one per node-state" + (" and analyst" if analysts > 1 else ""))
+    return Work("sensitivity", analysts * (2 * len(net.parameters.free) + 1),
                 "two per uncertain CPT number" + (" and analyst" if analysts > 1 else ""))
 
 

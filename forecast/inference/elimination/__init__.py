@@ -42,6 +42,7 @@ API (all arrays plain numpy):
     s = build_structure(parents, cards)          # once per network structure
     s.treewidth, s.cells, s.peak_bytes(rows)     # sizes, before any big allocation
     probs, log_z = state_marginals(s, cpt, state_log_weights, conditions, max_bytes=...)
+    families, log_z = family_marginals(s, cpt, state_log_weights, conditions)  # per CPT cell
     states = sample_joint(s, cpt, state_log_weights, conditions, n_draws, rng)
     counts = cell_counts(s, states)              # (D, n_cells) pseudo-observations
     probs, cpts = dirichlet_draws(s, concentration, fixed, weights, conditions, D, rng)
@@ -63,6 +64,7 @@ from .calibrate import (
     ContradictoryEvidence,
     DrawsTooLarge,
     TooLarge,
+    family_marginals,
     marginals,
     state_marginals,
 )
@@ -84,5 +86,5 @@ from .structure import MAX_CARD, Structure, build_structure
 __all__ = ["DEFAULT_MAX_BYTES", "HARD_EXCLUDED", "MAX_CARD", "ContradictoryEvidence",
            "DrawsTooLarge", "Structure", "TooLarge", "binary_leave_outs", "build_structure",
            "cell_counts", "condition_mask", "conjugate_draws", "dirichlet_draws", "draw_bytes",
-           "entry_counts", "leave_out_marginals", "marginals", "sample_joint", "sample_states",
-           "state_condition_mask", "state_marginals", "used_entries", "used_rows"]
+           "entry_counts", "family_marginals", "leave_out_marginals", "marginals", "sample_joint",
+           "sample_states", "state_condition_mask", "state_marginals", "used_entries", "used_rows"]

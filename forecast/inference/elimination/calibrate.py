@@ -10,7 +10,7 @@ import numpy as np
 
 from .backends import _LOG_RESCUE_BELOW, _Linear, _Log, add_over, over_states
 from .evidence import binary_cells, binary_evidence, check_cpt, check_theta, state_evidence
-from .factor import product
+from .factor import family_axes, product
 from .observed import fold
 from .structure import Structure
 
@@ -155,14 +155,16 @@ def node_probabilities(s: Structure, masses: list[np.ndarray], rows: int) -> np.
     return probs
 
 
-def _chunking(s: Structure, total: int, max_bytes: int) -> tuple[int, bool]:
+def _chunking(s: Structure, total: int, max_bytes: int, beliefs: bool = False
+              ) -> tuple[int, bool]:
     """Rows per chunk and whether clique tables are kept between the two passes: kept
     whenever one row fits that way (recomputing them in distribute cost 25-35% more on
-    andes, water and pigs, however many rows a chunk then held), else recomputed."""
-    frugal = s.row_bytes(keep_tables=False)
+    andes, water and pigs, however many rows a chunk then held), else recomputed. Keeping
+    every clique's belief (`beliefs`) takes the kept tables' memory."""
+    keep = s.row_bytes(keep_tables=True)
+    frugal = keep if beliefs else s.row_bytes(keep_tables=False)
     if frugal > max_bytes:
         raise TooLarge(frugal, max_bytes, s.treewidth)
-    keep = s.row_bytes(keep_tables=True)
     if keep <= max_bytes:
         return max(1, min(total, _CHUNK_TARGET_BYTES // keep, max_bytes // keep)), True
     return max(1, min(total, _CHUNK_TARGET_BYTES // frugal, max_bytes // frugal)), False
@@ -198,11 +200,33 @@ def run(s: Structure, cpt, log_weights, keep: bool, want_beliefs: bool = False):
     return probs.T, log_z, beliefs
 
 
+def family_tables(s: Structure, beliefs: dict[int, np.ndarray]) -> np.ndarray:
+    """Every node's family marginal P(v = x, parents = row | evidence) read from the
+    calibrated beliefs (cells, rows) of the clique that holds its CPT, in the flat CPT layout:
+    (n_cells, rows)."""
+    rows = next(iter(beliefs.values())).shape[-1]
+    out = np.empty((s.n_cells, rows))
+    for i, c in enumerate(s.cliques):
+        if not c.families:
+            continue
+        where = {u: a for a, u in enumerate(c.vars)}
+        table = beliefs[i].reshape(c.shape + (rows,))
+        batch = len(c.vars)
+        for v, _perm, _shape in c.families:
+            axes = [where[u] for u in family_axes(v, s.parents[v])] + [batch]
+            lo = int(s.cell_offsets[v])
+            hi = lo + int(np.prod([s.cards[u] for u in s.parents[v]], dtype=np.int64)) * s.cards[v]
+            out[lo:hi] = np.einsum(table, list(range(batch + 1)), axes).reshape(hi - lo, rows)
+    return out
+
+
 def _batched(s: Structure, batch: tuple[int, ...], cells: Callable[[int, int], np.ndarray],
-             log_weights: np.ndarray, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+             log_weights: np.ndarray, max_bytes: int, families: bool = False
+             ) -> tuple[np.ndarray, np.ndarray]:
     """Every row of the batch in chunks: `cells(start, stop)` gives a chunk's batch-last CPT
-    cells. Returns probabilities (batch..., n_states) and log_z (batch...). Hard evidence
-    shared by every row is folded into the tables first (see `observed`)."""
+    cells. Returns probabilities (batch..., n_states), or with `families` every CPT cell's
+    family marginal (batch..., n_cells), and log_z (batch...). Hard evidence shared by every
+    row is folded into the tables first (see `observed`)."""
     folded = fold(s, log_weights)
     if folded is not None:
         inner, full_cells = folded.structure, cells
@@ -211,13 +235,16 @@ def _batched(s: Structure, batch: tuple[int, ...], cells: Callable[[int, int], n
     else:
         inner = s
     total = int(np.prod(batch, dtype=np.int64))
-    rows, keep = _chunking(inner, max(total, 1), max_bytes)
-    probs = np.empty((total, inner.n_states))
+    rows, keep = _chunking(inner, max(total, 1), max_bytes, families)
+    width = inner.n_cells if families else inner.n_states
+    probs = np.empty((total, width))
     log_z = np.empty(total)
     for start in range(0, total, rows):
         stop = min(total, start + rows)
-        p, z, _b = run(inner, cells(start, stop), take(log_weights, batch, start, stop).T, keep)
-        probs[start:stop], log_z[start:stop] = p, z
+        p, z, beliefs = run(inner, cells(start, stop), take(log_weights, batch, start, stop).T,
+                            keep, families)
+        probs[start:stop], log_z[start:stop] = (family_tables(inner, beliefs).T if families
+                                                else p), z
     impossible = ~(log_z > -np.inf)
     if impossible.any():
         first = np.unravel_index(int(np.flatnonzero(impossible)[0]), batch) if batch else ()
@@ -226,9 +253,9 @@ def _batched(s: Structure, batch: tuple[int, ...], cells: Callable[[int, int], n
             f"these CPT entries (first impossible batch row {tuple(int(i) for i in first)})")
     np.clip(probs, 0.0, 1.0, out=probs)
     if folded is not None:
-        reduced, probs = probs, np.zeros((total, s.n_states))
-        probs[:, folded.states] = reduced
-    return probs.reshape(batch + (s.n_states,)), log_z.reshape(batch)
+        reduced, probs = probs, np.zeros((total, s.n_cells if families else s.n_states))
+        probs[:, folded.cells if families else folded.states] = reduced
+    return probs.reshape(batch + (probs.shape[-1],)), log_z.reshape(batch)
 
 
 def state_marginals(structure: Structure, cpt, state_log_weights=None, conditions=None, *,
@@ -246,6 +273,20 @@ def state_marginals(structure: Structure, cpt, state_log_weights=None, condition
     log_weights = state_evidence(s, state_log_weights, conditions)
     batch = np.broadcast_shapes(cpt.shape[:-1], log_weights.shape[:-1])
     return _batched(s, batch, lambda a, b: take(cpt, batch, a, b).T, log_weights, max_bytes)
+
+
+def family_marginals(structure: Structure, cpt, state_log_weights=None, conditions=None, *,
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    """Exact P(v = x, parents of v = row | evidence, cpt) for every CPT cell (the flat cell
+    layout), and log P(evidence | cpt); inputs broadcast as in `state_marginals`. The network
+    polynomial is linear in each CPT row, so these are its derivatives up to the cells
+    themselves: what one-way sensitivity reads instead of a calibration per moved row."""
+    s = structure
+    cpt = check_cpt(s, cpt)
+    log_weights = state_evidence(s, state_log_weights, conditions)
+    batch = np.broadcast_shapes(cpt.shape[:-1], log_weights.shape[:-1])
+    return _batched(s, batch, lambda a, b: take(cpt, batch, a, b).T, log_weights, max_bytes,
+                    families=True)
 
 
 def marginals(structure: Structure, theta, node_log_weights=None, conditions=None, *,
