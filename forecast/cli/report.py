@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from .options import (
@@ -12,7 +14,6 @@ from .options import (
     Engine,
     EngineOption,
     Format,
-    FormatOption,
     RootOption,
     SamplerSettings,
     ScenarioOption,
@@ -22,6 +23,11 @@ from .options import (
     user_errors,
 )
 
+ReportFormatOption = Annotated[Format | None, typer.Option(
+    "--format", "-f", show_default=False,
+    help="What to print on stdout (default: the terminal table; for a long report, the "
+    "questions that moved most, the full table being in report.md).")]
+
 
 @user_errors
 @sampler_options
@@ -30,7 +36,7 @@ def report(
     root: RootOption = None,
     as_of: AsOfOption = "",
     seed: SeedOption = DEFAULTS["seed"],
-    fmt: FormatOption = Format.table,
+    fmt: ReportFormatOption = None,
     strict: StrictOption = False,
     engine: EngineOption = Engine.auto,
     settings: SamplerSettings | None = None,
@@ -50,10 +56,13 @@ def report(
     result = project.report(scenario, engine.value, as_of, seed,
                             settings, write=True,
                             strict=strict, use_cache=cache, analyst=analyst)
-    if fmt is Format.table:
+    if fmt is None or fmt is Format.table:
         console = stdout_console()
-        print_report(result.document, console)
-        written = ", ".join(project.paths(scenario).display(p) for p in result.written)
+        display = project.paths(scenario).display
+        # by default a long report shows its compact table, and says where the full one is
+        full_table = next((display(p) for p in result.written if p.name == "report.md"), "")
+        print_report(result.document, console, full_table if fmt is None else "")
+        written = ", ".join(display(p) for p in result.written)
         console.print(f"Wrote {written}", markup=False, highlight=False)
     else:
         typer.echo(render(result.document, fmt.value), nl=False)
