@@ -147,9 +147,14 @@ def _memory_budget(raw: str) -> int:
 
 WORK_BUDGET_ENV = "FORECAST_WORK_BUDGET"
 DEFAULT_WORK_BUDGET = 120.0        # seconds of CPU one command may plan to spend on inference
-# CPU per table cell per exact inference, measured on the 2-core development machine (45-75 ns
-# on networks of treewidth 4-21): what turns a structure's table sizes into a time estimate.
-SECONDS_PER_CELL = 60e-9
+# CPU per table cell per exact inference: what turns a structure's table sizes into a time
+# estimate. Most of a big report's inferences are batched rows (draws, clamps, leave-outs):
+# `python bench/cell_cost.py` on the 2-core development machine (CPU; Dirichlet rows of
+# strength 20) gave 9-33 ns per cell per draw on water (treewidth 10), 17-18 on
+# andes (17), 33-39 on pigs (10); a single calibration of a small network costs more per cell
+# (fixed numpy overhead: alarm 3 ms) but never comes near the budget. The old 60 ns, measured
+# before the einsum and folding work, overstated andes' default report about 3x.
+SECONDS_PER_CELL = 30e-9
 
 
 class TooSlow(ValueError):
