@@ -205,6 +205,27 @@ def test_markdown_escape_property_any_text_reads_as_written(text):
     assert markdown_text(md_escape(text)) == " ".join(text.split())
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 _*`[]()<>#+-=!|~&;:/\\.{}\"'é\n\t")),
+               max_size=24))
+def test_markdown_escape_skips_only_text_no_escape_would_change(text):
+    """md_escape's shortcut (text without a character any escape acts on) changes nothing."""
+    from forecast.render.markdown import _md_escaped, md_escape
+
+    assert md_escape(text) == _md_escaped(" ".join(text.split()))
+
+
+def test_page_gives_each_prior_row_where_it_applies_its_numbers_and_strength(data_root):
+    toml = data_root / "priors" / "two-node-beta.toml"
+    toml.write_text(toml.read_text().replace('id = "a"\n', 'id = "a"\nlabel = "A <b> & c"\n', 1))
+    inputs, posterior = cached_fit(data_root, "two-node-beta", engine="exact")
+    terms = re.findall(r"<dt>(.*?)</dt>", render(build_report(inputs, posterior, seed=1), "html"),
+                       re.S)
+    assert ["Base rate:\n50.0% (strength 4)", "Given A &lt;b&gt; &amp; c no:\n25.0% (strength 4)",
+            "Given A &lt;b&gt; &amp; c yes:\n75.0% (strength 4)"] == [
+        t for t in terms if "strength" in t or "constant" in t]
+
+
 def test_a_question_of_many_outcomes_lists_its_likeliest_twelve_in_the_terminal():
     """bnlearn's barley has a 67-state node: the terminal table keeps the 12 likeliest states
     in their declared order and sums the others in one row (report.md and .json keep all)."""

@@ -5,6 +5,7 @@ Evidence text is escaped so it cannot inject markup."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..model.calendar import overdue_sentence
@@ -41,11 +42,19 @@ _MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _MD_BLOCK_START = re.compile(r"^(?:([#>+=-])|(\d+)([.)]))")
 _MD_CLOSING_HASHES = re.compile(r"(\s)(#+)$")
+# any character one of the patterns above acts on: text without one is only re-spaced
+_MD_ANY = re.compile(r"[\\`*\[\]<|~_&#]|^[>+=\-0-9]")
 
 
+@lru_cache(maxsize=4096)    # a network's rows repeat their node's rationale and reference class
 def md_escape(text: str) -> str:
     """`text` on one line, shown as written by any Markdown reader and by a terminal."""
     text = " ".join(str(text).split())
+    return _md_escaped(text) if _MD_ANY.search(text) else text
+
+
+def _md_escaped(text: str) -> str:
+    """Every escape of `md_escape` applied to one line of text."""
     text = _MD_ALWAYS.sub(r"\\\1", text)
     text = _MD_UNDERSCORE.sub(r"\\_", text)
     text = _MD_ENTITY.sub(r"\\&", text)
