@@ -10,6 +10,12 @@ parameters integrate out in closed form:
 
 `importance_sampling` is a second, slower cross-check that does not use the conjugacy:
 draws from the Beta priors weighted by the evidence likelihood, with its own MC error.
+
+Past them, the exact engine at scale: every function outside `forecast.inference` that needs
+the junction-tree kernel (`elimination`) calls one of these, with the network, its memory
+budget and its compiled structure taken care of here, and catches the kernel's refusals as
+re-exported here (TooLarge, DrawsTooLarge, ContradictoryEvidence). One module past 400 lines
+because it is that one door: splitting it would give the analysis and jobs layers two.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import numpy as np
 
 from ..model.network import Network
 from . import elimination
+from .elimination import ContradictoryEvidence as ContradictoryEvidence
+from .elimination import DrawsTooLarge, TooLarge
 
 
 def _normalise(log_w: np.ndarray) -> np.ndarray:
@@ -214,18 +222,18 @@ def structure_of(net: Network) -> elimination.Structure:
 
 
 def check_size(net: Network, budget: int | None = None) -> elimination.Structure:
-    """The structure, or `elimination.TooLarge` before anything big is allocated when even one
+    """The structure, or `TooLarge` before anything big is allocated when even one
     exact inference does not fit in the memory budget."""
     structure = structure_of(net)
     budget = memory_budget() if budget is None else budget
     needed = structure.peak_bytes(1) + 8 * structure.total_cells
     if needed > budget:
-        raise elimination.TooLarge(needed, budget, structure.treewidth)
+        raise TooLarge(needed, budget, structure.treewidth)
     return structure
 
 
 def check_draws_size(net: Network, n_draws: int, budget: int | None = None) -> None:
-    """`elimination.DrawsTooLarge` before anything is drawn when `n_draws` conjugate draws of
+    """`DrawsTooLarge` before anything is drawn when `n_draws` conjugate draws of
     this network's free CPT rows would not fit in the memory budget (nothing to draw when
     every entry is fixed)."""
     if net.all_fixed or n_draws <= 0:
@@ -234,7 +242,7 @@ def check_draws_size(net: Network, n_draws: int, budget: int | None = None) -> N
     budget = memory_budget() if budget is None else budget
     needed = elimination.draw_bytes(structure, n_draws)
     if needed > budget:
-        raise elimination.DrawsTooLarge(needed, budget, structure.treewidth, n_draws)
+        raise DrawsTooLarge(needed, budget, structure.treewidth, n_draws)
 
 
 def posterior_means(net: Network, node_log_weights: np.ndarray,
@@ -273,9 +281,8 @@ def posterior_draws(net: Network, node_log_weights: np.ndarray,
     """Exact iid posterior draws of P(node = yes | evidence, theta), (n_draws, n): joint
     states by backward sampling at the prior means, each entry from its Beta updated by that
     state's pseudo-observation, then the per-draw marginals, batched."""
-    p_yes, _theta = elimination.conjugate_draws(
-        structure_of(net), net.alpha, net.beta, net.fixed, node_log_weights,
-        _condition_mask(net, conditions), n_draws, rng, max_bytes=memory_budget())
+    p_yes, _theta = draws_with_cpt(net, node_log_weights, _condition_mask(net, conditions),
+                                   n_draws, rng)
     return p_yes
 
 
@@ -284,16 +291,47 @@ def cpt_draws(net: Network, problem_weights: np.ndarray, conditions: Mapping | N
     """Exact iid posterior draws of the CPT itself: (n_draws, n_cells) cells on a network with
     k-state nodes (`problem_weights` per node-state), (n_draws, K) theta on a yes/no network
     (`problem_weights` per node). The same draws as `state_draws`/`posterior_draws` make."""
-    structure = structure_of(net)
+    mask = net.state_mask(conditions) if net.multistate else _condition_mask(net, conditions)
+    _probs, cpt = draws_with_cpt(net, problem_weights, mask, n_draws, rng)
+    return cpt
+
+
+def draws_with_cpt(net: Network, weights: np.ndarray, mask: np.ndarray, n_draws: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Exact iid posterior draws and the CPT each was made at, for whoever needs both (SBC
+    ranks the CPT beside the forecasts). On a yes/no network: weights per node, mask (n, 2),
+    (P(node = yes) (D, n), theta (D, K)); on one with k-state nodes: weights and mask per
+    node-state, (P(node = state) (D, n_states), cells (D, n_cells))."""
     if net.multistate:
-        _p, cells = elimination.dirichlet_draws(
-            structure, net.concentration, net.fixed_cells, problem_weights,
-            net.state_mask(conditions), n_draws, rng, max_bytes=memory_budget())
-        return cells
-    _p, theta = elimination.conjugate_draws(
-        structure, net.alpha, net.beta, net.fixed, problem_weights, _condition_mask(net, conditions),
-        n_draws, rng, max_bytes=memory_budget())
-    return theta
+        return elimination.dirichlet_draws(
+            structure_of(net), net.concentration, net.fixed_cells, weights, mask, n_draws, rng,
+            max_bytes=memory_budget())
+    return elimination.conjugate_draws(
+        structure_of(net), net.alpha, net.beta, net.fixed, weights, mask, n_draws, rng,
+        max_bytes=memory_budget())
+
+
+def theta_marginals(net: Network, theta: np.ndarray, node_log_weights: np.ndarray | None = None,
+                    mask: np.ndarray | None = None, max_bytes: int | None = None) -> np.ndarray:
+    """P(node = yes | evidence, theta) of a yes/no network at any CPT entries, not only the
+    prior means: theta (..., K), node log-weights (..., n) and a hard-condition log-mask
+    (..., n, 2) broadcast against each other, so value of information and sensitivity run
+    every draw and clamp in one batched call. `max_bytes` defaults to the memory budget."""
+    p_yes, _log_z = elimination.marginals(
+        structure_of(net), theta, node_log_weights, mask,
+        max_bytes=memory_budget() if max_bytes is None else max_bytes)
+    return p_yes
+
+
+def cell_marginals(net: Network, cells: np.ndarray, state_log_weights: np.ndarray | None = None,
+                   mask: np.ndarray | None = None, max_bytes: int | None = None) -> np.ndarray:
+    """`theta_marginals` cell by cell: P(node = state | evidence, CPT cells) with cells
+    (..., n_cells), state log-weights and a log-mask (..., n_states) broadcast against each
+    other; (batch..., n_states)."""
+    probs, _log_z = elimination.state_marginals(
+        structure_of(net), cells, state_log_weights, mask,
+        max_bytes=memory_budget() if max_bytes is None else max_bytes)
+    return probs
 
 
 def _condition_mask(net: Network, conditions: Mapping[str, bool] | None) -> np.ndarray:
@@ -390,7 +428,6 @@ def state_means_clamped(net: Network, weights: np.ndarray, conditions: Mapping,
 def state_draws(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
                 n_draws: int, rng: np.random.Generator) -> np.ndarray:
     """Exact iid posterior draws of P(node = state | evidence, CPT), (n_draws, n_states)."""
-    probs, _cells = elimination.dirichlet_draws(
-        structure_of(net), net.concentration, net.fixed_cells, state_log_weights,
-        net.state_mask(conditions), n_draws, rng, max_bytes=memory_budget())
+    probs, _cells = draws_with_cpt(net, state_log_weights, net.state_mask(conditions), n_draws,
+                                   rng)
     return probs

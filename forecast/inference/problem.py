@@ -107,7 +107,7 @@ class NotExact(ValueError):
 
 def fit(problem: Problem, engine: str = "auto", seed: int = 0, settings=None) -> Posterior:
     """The posterior of a prepared problem by the chosen engine. Raises
-    `elimination.TooLarge` before any big allocation when the network does not fit the memory
+    `exact.TooLarge` before any big allocation when the network does not fit the memory
     budget (the caller names the scenario file)."""
     from .settings import SamplerSettings
 
@@ -210,12 +210,11 @@ def check_nuts_size(net: Network) -> None:
     """The NUTS model sums states out by elimination in the same kind of order: refuse, before
     PyMC is even imported, a network whose largest table (with its gradient and the tables it
     is combined with) would not fit the memory budget."""
-    from . import elimination
-    from .exact import memory_budget, structure_of
+    from .exact import TooLarge, memory_budget, structure_of
 
     structure = structure_of(net)
     width = structure.largest_clique             # the largest table NUTS sums over, too
     needed = 4 * 8 * structure.cells * max(1, net.n_nodes)
     budget = memory_budget()
     if needed > budget:
-        raise elimination.TooLarge(needed, budget, width - 1)
+        raise TooLarge(needed, budget, width - 1)

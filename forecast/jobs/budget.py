@@ -16,10 +16,12 @@ import numpy as np
 
 from ..errors import ForecastError
 from ..errors import problem as problem_error
-from ..inference.elimination import ContradictoryEvidence, DrawsTooLarge, TooLarge
 from ..inference.exact import (
     MEMORY_BUDGET_ENV,
     WORK_BUDGET_ENV,
+    ContradictoryEvidence,
+    DrawsTooLarge,
+    TooLarge,
     TooSlow,
     check_draws_size,
     check_size,
