@@ -38,10 +38,9 @@ from typing import cast
 
 import numpy as np
 
-from ..inference import elimination
-from ..inference.exact import SECONDS_PER_CELL, memory_budget, structure_of
+from ..inference.exact import SECONDS_PER_CELL, memory_budget, structure_of, theta_marginals
 from ..model.beta import beta_ppf
-from ..model.network import Network
+from ..model.network import HARD_EXCLUDED, Network
 from ..parallel import InProcess
 from .report_document import DecisionFields, PageModel, SensitivityRow, WatchRow, WhatifPage
 
@@ -119,8 +118,8 @@ def clamp_masks(base_mask: np.ndarray, candidates: Sequence[int]) -> np.ndarray:
     top of the base conditions (resolutions)."""
     masks = np.repeat(np.asarray(base_mask, dtype=float)[None], 2 * len(candidates), axis=0)
     for i, v in enumerate(candidates):
-        masks[2 * i, v] = (elimination.HARD_EXCLUDED, 0.0)        # v = yes: rule out no
-        masks[2 * i + 1, v] = (0.0, elimination.HARD_EXCLUDED)    # v = no: rule out yes
+        masks[2 * i, v] = (HARD_EXCLUDED, 0.0)        # v = yes: rule out no
+        masks[2 * i + 1, v] = (0.0, HARD_EXCLUDED)    # v = no: rule out yes
     return masks
 
 
@@ -131,7 +130,7 @@ def _open_candidates(p_yes: np.ndarray, candidates: Sequence[int]) -> np.ndarray
     return np.all((p > 0.0) & (p < 1.0), axis=tuple(range(p.ndim - 1)))
 
 
-def _clamped(structure, theta: np.ndarray, weights: np.ndarray, base_mask: np.ndarray,
+def _clamped(net: Network, theta: np.ndarray, weights: np.ndarray, base_mask: np.ndarray,
              candidates: Sequence[int], open_: np.ndarray) -> np.ndarray:
     """P(node | evidence, candidate clamped, theta) for theta (D, K): (D, U, 2, n), the last-but-
     one axis yes then no. Candidates that are not open keep the base conditions."""
@@ -143,12 +142,10 @@ def _clamped(structure, theta: np.ndarray, weights: np.ndarray, base_mask: np.nd
     for start in range(0, len(theta), step):
         part = theta[start:start + step]
         if len(masks):
-            q, _ = elimination.marginals(structure, part[:, None, :], weights, masks[None],
-                                         max_bytes=memory_budget())
+            q = theta_marginals(net, part[:, None, :], weights, masks[None])
             out[start:start + len(part), open_] = q.reshape(len(part), -1, 2, n)
         if not open_.all():
-            base, _ = elimination.marginals(structure, part, weights, base_mask,
-                                            max_bytes=memory_budget())
+            base = theta_marginals(net, part, weights, base_mask)
             out[start:start + len(part), ~open_] = base[:, None, None, :]
     return out
 
@@ -170,7 +167,6 @@ def value_of_information(net: Network, node_log_weights: np.ndarray,
     `integrated`: the CPT entries integrate out (the exact engine's class), so the value is
     exact at the prior means and `theta_draws` (D, K), if given, give its spread. Otherwise
     `theta_draws` are posterior draws (NUTS) and the forecasts are their averages."""
-    structure = structure_of(net)
     weights = np.asarray(node_log_weights, dtype=float)
     base_mask = net.node_mask(conditions)
     if candidates is None:
@@ -183,23 +179,21 @@ def value_of_information(net: Network, node_log_weights: np.ndarray,
         raise ValueError("without integrated CPT entries, posterior draws of theta are needed")
     else:
         point = np.asarray(theta_draws, dtype=float)
-    p_point, _ = elimination.marginals(structure, point, weights, base_mask,
-                                       max_bytes=memory_budget())
+    p_point = theta_marginals(net, point, weights, base_mask)
     open_ = _open_candidates(p_point, candidates)
     draws = None
     if integrated:
-        q = _clamped(structure, point, weights, base_mask, candidates, open_)[0]
+        q = _clamped(net, point, weights, base_mask, candidates, open_)[0]
         p_v = p_point[0, list(candidates)]
         given_yes, given_no = q[:, 0, t_index], q[:, 1, t_index]
         if theta_draws is not None and len(theta_draws):
             theta_draws = np.asarray(theta_draws, dtype=float)
-            p_d, _ = elimination.marginals(structure, theta_draws, weights, base_mask,
-                                           max_bytes=memory_budget())
-            q_d = _clamped(structure, theta_draws, weights, base_mask, candidates, open_)
+            p_d = theta_marginals(net, theta_draws, weights, base_mask)
+            q_d = _clamped(net, theta_draws, weights, base_mask, candidates, open_)
             draws = _terms(p_d[:, list(candidates)], q_d[:, :, 0][..., t_index],
                            q_d[:, :, 1][..., t_index], candidates, targets).sum(axis=2)
     else:
-        q_d = _clamped(structure, point, weights, base_mask, candidates, open_)
+        q_d = _clamped(net, point, weights, base_mask, candidates, open_)
         p_d = p_point[:, list(candidates)]                                   # (D, U)
         p_v = p_d.mean(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -263,9 +257,8 @@ class SensitivityBatches:
 
 def sensitivity_batch(shared: SensitivityBatches, rows: np.ndarray) -> np.ndarray:
     """Every node's forecast (rows, n) for a batch of parameter rows: one batched calibration."""
-    p, _ = elimination.marginals(structure_of(shared.net), shared.net.parameters.theta(rows),
-                                 shared.node_log_weights, shared.mask, max_bytes=shared.max_bytes)
-    return p
+    return theta_marginals(shared.net, shared.net.parameters.theta(rows), shared.node_log_weights,
+                           shared.mask, shared.max_bytes)
 
 
 def sensitivity(net: Network, node_log_weights: np.ndarray,

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference import elimination, exact
-from ..inference.exact import memory_budget, structure_of
+from ..inference import exact
+from ..inference.exact import cell_marginals, memory_budget, structure_of
 from ..model.network import HARD_EXCLUDED, Network
 from ..parallel import InProcess
 from .decisions import (
@@ -84,7 +84,6 @@ def state_value_of_information(net: Network, state_log_weights: np.ndarray,
                                cell_draws: np.ndarray | None = None) -> StateWatchResult:
     """The value of resolving each candidate next (default: every node without a condition),
     exact at the prior-mean cells; `cell_draws` (D, n_cells), if given, give its spread."""
-    structure = structure_of(net)
     weights = np.asarray(state_log_weights, dtype=float)
     base_mask = net.state_mask(conditions)
     if candidates is None:
@@ -93,8 +92,7 @@ def state_value_of_information(net: Network, state_log_weights: np.ndarray,
     cells = net.prior_cells[None]
     if cell_draws is not None and len(cell_draws):
         cells = np.concatenate([cells, np.asarray(cell_draws, dtype=float)])
-    p, _ = elimination.state_marginals(structure, cells, weights, base_mask,
-                                       max_bytes=memory_budget())                  # (R, S)
+    p = cell_marginals(net, cells, weights, base_mask)                             # (R, S)
     # one clamp per state possible under every row of cells (an impossible state has
     # probability 0, so its forecast does not count; clamping it would be contradictory)
     masks, where = [], []
@@ -117,8 +115,7 @@ def state_value_of_information(net: Network, state_log_weights: np.ndarray,
         part = cells[start:start + step]
         q = np.empty((len(part), 0, net.n_states))
         if masks:
-            q, _ = elimination.state_marginals(structure, part[:, None, :], weights, stacked[None],
-                                               max_bytes=memory_budget())
+            q = cell_marginals(net, part[:, None, :], weights, stacked[None])
         base = p[start:start + len(part)]
         for i, v in enumerate(candidates):
             lo, k = int(net.state_offsets[v]), net.cards[v]

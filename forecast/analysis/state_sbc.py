@@ -29,8 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..inference import elimination
-from ..inference.exact import memory_budget, structure_of
+from ..inference.exact import cell_marginals
 from ..inference.importance import prior_cell_draws
 from ..model.network import HARD_EXCLUDED, Network
 from ..model.structure import configuration
@@ -109,8 +108,7 @@ def quantity_names(net: Network, cell_labels: Sequence[str] | None = None) -> li
 
 def prior_marginals(net: Network, cells: np.ndarray) -> np.ndarray:
     """P(x_v = s | CPT) per row of cells (D, n_cells): (D, n_states)."""
-    probs, _ = elimination.state_marginals(structure_of(net), cells, max_bytes=memory_budget())
-    return probs
+    return cell_marginals(net, cells)
 
 
 def draw_states(net: Network, p_states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
