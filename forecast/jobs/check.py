@@ -28,16 +28,15 @@ from scipy import stats
 from .. import MODEL_VERSION
 from ..analysis.sbc import SbcSettings, sampled, sbc_result, sbc_simulation, summary
 from ..errors import problem
-from ..inference import elimination
+from ..inference.exact import draws_with_cpt
 from ..inference.exact import posterior_means as exact_posterior_means
-from ..inference.exact import structure_of
 from ..inference.importance import (
     ImportanceEstimate,
     combine_batches,
     importance_batch,
     importance_state_batch,
 )
-from ..inference.problem import Problem, fit, prepare
+from ..inference.problem import Problem, fit
 from ..inference.settings import SamplerSettings
 from ..io.atomic import write_file_sets
 from ..io.project import ScenarioPaths, load_inputs
@@ -46,7 +45,8 @@ from ..model.spec import Scenario
 from ..parallel import IN_PROCESS, InProcess, Progress, Runner, Where, task_seeds, tasks
 from ..versions import package_versions
 from . import check_states
-from .budget import Work, check_budgets, choose_engine, exact_fit_inferences
+from .budget import Work, exact_fit_inferences
+from .report import checked_problem
 
 FAMILY_ALPHA = 0.01
 
@@ -183,13 +183,10 @@ def importance_agreement(net: Network, node_log_weights: np.ndarray, conditions:
 def exact_fit_function(net: Network, n_draws: int) -> Callable:
     """What `forecast.analysis.sbc` needs, from the exact engine: exact iid conjugate draws of
     theta and of P(yes | evidence, theta) (no divergences: nothing is simulated by a chain)."""
-    structure = structure_of(net)
 
     def fit(node_log_weights, hard_mask, seed):
-        mask = net.as_node_mask(hard_mask)
-        p_yes, theta = elimination.conjugate_draws(
-            structure, net.alpha, net.beta, net.fixed, node_log_weights, mask, n_draws,
-            np.random.default_rng(seed))
+        p_yes, theta = draws_with_cpt(net, node_log_weights, net.as_node_mask(hard_mask), n_draws,
+                                      np.random.default_rng(seed))
         return theta, p_yes, 0
 
     return fit
@@ -289,10 +286,9 @@ def run_check(paths: ScenarioPaths, settings: CheckSettings,
     from ..render.check import render_check_html
 
     inputs = load_inputs(paths)
-    prepared = prepare(inputs)
+    prepared, engine = checked_problem(paths, inputs, SamplerSettings(), engine,
+                                       lambda problem, _i, _s: self_check_work(problem, settings))
     net = prepared.net
-    engine = choose_engine(paths, prepared, engine)
-    check_budgets(paths, prepared, engine, self_check_work(prepared, settings))
     sbc_settings = SbcSettings(**{**settings.sbc.__dict__, "simulations": settings.simulations})
     if sampled(net) and settings.sbc_draws * settings.sbc_chains < sbc_settings.thin_to:
         raise problem("--draws", None, "draws", f"draws x chains of at least "

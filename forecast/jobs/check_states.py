@@ -20,9 +20,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from ..inference import elimination
 from ..inference.diagnostics import mcse_mean
-from ..inference.exact import state_means, structure_of
+from ..inference.exact import draws_with_cpt, state_means
 from ..inference.importance import ImportanceEstimate
 from ..model.network import Network
 from ..model.spec import Scenario
@@ -130,12 +129,10 @@ def importance_state_agreement(net: Network, conditions: Mapping, exact_means: n
 def exact_state_fit_function(net: Network, n_draws: int) -> Callable:
     """SBC's fit from the exact engine: exact iid Dirichlet-conjugate draws of the CPT cells
     and of P(node = state | evidence, CPT)."""
-    structure = structure_of(net)
 
     def fit(state_log_weights, state_mask, seed):
-        probs, cells = elimination.dirichlet_draws(
-            structure, net.concentration, net.fixed_cells, state_log_weights, state_mask,
-            n_draws, np.random.default_rng(seed))
+        probs, cells = draws_with_cpt(net, state_log_weights, state_mask, n_draws,
+                                      np.random.default_rng(seed))
         return cells, probs, 0
 
     return fit

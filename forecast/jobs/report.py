@@ -51,9 +51,11 @@ class PreparedFit:
 
 def prepare_fit(paths: ScenarioPaths, inputs: Inputs, settings: SamplerSettings,
                 engine: str = "auto", work: WorkOf | None = None,
-                given: dict[str, bool] | None = None) -> PreparedFit:
+                given: dict[str, bool] | None = None,
+                at_fixed_numbers: bool = False) -> PreparedFit:
     """`checked_problem`, with the priors' bytes for the cache keys."""
-    problem, chosen = checked_problem(paths, inputs, settings, engine, work, given)
+    problem, chosen = checked_problem(paths, inputs, settings, engine, work, given,
+                                      at_fixed_numbers)
     return PreparedFit(problem, chosen, paths.priors.read_bytes())
 
 
@@ -90,12 +92,15 @@ def cached_fit(paths: ScenarioPaths, inputs: Inputs, seed: int,
 
 def checked_problem(paths: ScenarioPaths, inputs: Inputs, settings: SamplerSettings,
                     engine: str = "auto", work: WorkOf | None = None,
-                    given: dict[str, bool] | None = None) -> tuple[Problem, str]:
+                    given: dict[str, bool] | None = None,
+                    at_fixed_numbers: bool = False) -> tuple[Problem, str]:
     """(the prepared problem, the engine chosen), or the one-line refusal of `check_budgets`
     (the command's exact inferences: `work(problem, inputs, settings)`, by default a
-    report's)."""
+    report's). `at_fixed_numbers`: every inference the command runs is at fixed CPT numbers
+    (a sensitivity sweep), which the exact kernel computes on any scenario, parametric CPTs
+    too: no engine to choose, the exact engine's budgets."""
     problem = prepare(inputs, given)
-    chosen = choose_engine(paths, problem, engine)
+    chosen = "exact" if at_fixed_numbers else choose_engine(paths, problem, engine)
     check_budgets(paths, problem, chosen, (work or report_work)(problem, inputs, settings))
     return problem, chosen
 

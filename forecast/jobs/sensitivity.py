@@ -14,10 +14,12 @@ from ..analysis.decisions import SENSITIVITY_QUANTILES
 from ..analysis.document import as_of_date
 from ..analysis.state_decisions import sensitivity_calibrations
 from ..analysis.team_decisions import pool_sensitivity, sensitivity_table, sweep
-from ..inference.problem import Problem, prepare
+from ..inference.problem import Problem
+from ..inference.settings import SamplerSettings
 from ..io.project import ScenarioPaths, load_inputs
 from ..parallel import IN_PROCESS, Progress, Where, tasks
-from .budget import Work, check_budgets
+from .budget import Work
+from .report import prepare_fit
 from .team import team_keys, team_problems
 from .watch import choose_targets
 
@@ -45,10 +47,11 @@ def sensitivity_document(paths: ScenarioPaths, targets: Sequence[str] = (),
     analyst's own sweep, pooled: analysis/team_decisions.py), each row with `by_analyst`;
     `analyst` sweeps one analyst's priors alone."""
     inputs = load_inputs(paths, as_of, analyst)
-    problem = prepare(inputs)
-    net = problem.net
     team = [] if analyst is not None else team_problems(paths, inputs)
-    check_budgets(paths, problem, "exact", sensitivity_work(problem, max(1, len(team))))
+    problem = prepare_fit(paths, inputs, SamplerSettings(), work=lambda problem, _i, _s:
+                          sensitivity_work(problem, max(1, len(team))),
+                          at_fixed_numbers=True).problem
+    net = problem.net
     chosen = choose_targets(inputs.scenario, problem.conditions, targets)
     with tasks(where) as runner:
         own = {name: sweep(mine, runner, progress) for name, mine in team}
