@@ -105,7 +105,14 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
         if c.parent >= 0:
             msg = down.pop(i).reshape(c.shape[:c.sep] + (1,) * (w - c.sep) + (rows,))
             table = ops.mul(table, msg)      # the table is this call's own: written in place
-        belief, total = ops.normalise(table.reshape(c.cells, rows))
+        # a linear belief below the root stays unnormalised (one pass less over the largest
+        # tables): its report masses are normalised per node, and each separator marginal
+        # sent down is normalised on its own, which is the same number
+        scaled = c.parent < 0 or want_beliefs or ops.log_space
+        if scaled:
+            belief, total = ops.normalise(table.reshape(c.cells, rows))
+        else:
+            belief = table.reshape(c.cells, rows)
         del table
         if c.parent < 0:
             log_total = ops.log(total)
@@ -119,6 +126,8 @@ def _calibrate_quiet(s, cpt, log_weights, ops, keep_tables, want_beliefs):
             shape, axes = cl[j].sep_sum
             new = belief.reshape(shape + (rows,))
             new = add_over(new, axes).reshape(cl[j].sep_cells, rows)
+            if not scaled:
+                new /= np.einsum("sr->r", new)
             if ops.log_space:
                 new = np.log(new)
             down[j] = ops.divide(new, up.pop(j))
