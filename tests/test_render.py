@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -248,3 +249,31 @@ def test_a_question_of_many_outcomes_lists_its_likeliest_twelve_in_the_terminal(
     assert cells[1:13] == [f"  · s{i}" for i in range(55, 67)]
     assert cells[13] == "  · 55 other states"
     assert list(table.columns[3].cells)[13] == f"{100 * means[:55].sum():.1f}%"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_report_json_text_is_what_json_dumps_writes(value):
+    from forecast.render.json_text import indented_json
+
+    assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("value", [{1: "a", "b": [2.5]}, {"day": dt.date(2025, 1, 1)}])
+def test_report_json_text_leaves_other_keys_and_values_to_json_dumps(value):
+    from forecast.render.json_text import indented_json
+
+    try:
+        expected = json.dumps(value, indent=2, ensure_ascii=False)
+    except TypeError:
+        with pytest.raises(TypeError):
+            indented_json(value)
+        return
+    assert indented_json(value) == expected

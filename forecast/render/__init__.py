@@ -111,7 +111,9 @@ def ess_text(min_ess) -> str:
 
 
 def render_json(document: ReportDocument) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    from .json_text import indented_json
+
+    return indented_json(document) + "\n"
 
 
 def json_lines(value: list | dict) -> str:
