@@ -188,7 +188,8 @@ def append_snapshot(path: Path, snapshot: dict, shown: str | None = None,
     Returns (appended?, the history before the append). The existing history is validated
     first, so nothing is ever appended after a damaged line."""
     shown = shown or str(path)
-    check_snapshot(json.loads(snapshot_line(snapshot)), shown, "new")
+    line = snapshot_line(snapshot)
+    check_snapshot(json.loads(line), shown, "new")
     with file_lock(path):
         history = read_history(path, shown)
         if not should_append(history):
@@ -196,7 +197,7 @@ def append_snapshot(path: Path, snapshot: dict, shown: str | None = None,
         old = path.read_bytes() if path.exists() else b""
         if old and not old.endswith(b"\n"):
             old += b"\n"
-        atomic_write_bytes(path, old + snapshot_line(snapshot).encode("utf-8"))
+        atomic_write_bytes(path, old + line.encode("utf-8"))
         return True, history
 
 
@@ -204,8 +205,9 @@ def append_snapshot(path: Path, snapshot: dict, shown: str | None = None,
 def write_shown(path: Path, snapshot: dict) -> None:
     """Keep, atomically, the snapshot of the forecast a report last showed (not a line of the
     history: a report does not add to it), so the next `update` can say what moved since."""
-    check_snapshot(json.loads(snapshot_line(snapshot)), str(path), None)
-    atomic_write_bytes(path, snapshot_line(snapshot).encode("utf-8"))
+    line = snapshot_line(snapshot)
+    check_snapshot(json.loads(line), str(path), None)
+    atomic_write_bytes(path, line.encode("utf-8"))
 
 
 def read_shown(path: Path) -> dict | None:
