@@ -84,6 +84,15 @@ def test_fixed_network_report_reproduces_aima(data_root):
     assert [n["resolved"] for n in doc["nodes"]][-2:] == ["yes", "yes"]
 
 
+def test_a_network_of_fixed_numbers_says_its_intervals_are_points_not_draws(data_root):
+    result = invoke("report", "--root", str(data_root), "--scenario", "burglary")
+    assert result.exit_code == 0, result.output
+    words = " ".join(result.stdout.split())
+    assert ("exact engine: exact means (no sampling, no Monte Carlo error), point intervals "
+            "(every CPT entry is fixed: nothing to draw)") in words
+    assert "0 exact draws" not in words
+
+
 def test_unknown_node_in_evidence_is_one_line_exit_1_nothing_written(data_root):
     csv = data_root / "evidence" / "two-node-beta.csv"
     csv.write_text(csv.read_text() + "E9,no_such_node,2025-02-01,Test,B,2,3,,bad,\n")

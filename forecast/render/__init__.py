@@ -26,7 +26,9 @@ def engine_words(document: ReportDocument) -> str:
     sampler = document.get("sampler") or {}
     if document.get("engine") == "exact":
         draws = sampler.get("draws")
-        interval = f"intervals from {draws:,} exact draws" if isinstance(draws, int) else "exact intervals"
+        interval = ("exact intervals" if not isinstance(draws, int) else
+                    "point intervals (every CPT entry is fixed: nothing to draw)" if draws == 0
+                    else f"intervals from {draws:,} exact draws")
         return f"exact engine: exact means (no sampling, no Monte Carlo error), {interval}"
     backend = sampler.get("backend", "")
     shape = (f"{sampler['chains']} chains x {sampler['draws']} draws"
