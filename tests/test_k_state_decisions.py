@@ -191,3 +191,16 @@ def test_the_reports_watch_list_is_left_to_forecast_watch_past_its_clamp_budget(
     monkeypatch.setattr(decisions, "REPORT_WATCH_CLAMPS", 300)
     monkeypatch.setattr(decisions, "REPORT_WATCH_SECONDS", 1e-12)      # by time, likewise
     assert decisions.report_decisions(scenario, problem, terms)["watch"] == []
+
+
+def test_sensitivity_with_every_question_resolved_leaves_every_forecast_where_it_is(scenario):
+    """Nothing open: no node-state to clamp, and every moved row leaves the 0/1 forecasts."""
+    inputs, _items, _ = inputs_of(scenario)
+    problem = prepare(inputs)
+    net = problem.net
+    conditions = {node.id: node.states[0] for node in scenario.nodes}
+    result = state_sensitivity(net, problem.state_log_weights, conditions)
+    assert len(result.params) > 0
+    assert set(np.unique(result.base)) == {0.0, 1.0}
+    np.testing.assert_array_equal(result.low, np.broadcast_to(result.base, result.low.shape))
+    np.testing.assert_array_equal(result.high, np.broadcast_to(result.base, result.high.shape))

@@ -290,12 +290,13 @@ def state_sensitivity(net: Network, state_log_weights: np.ndarray, conditions: M
         empty = np.empty((0, net.n_states))
         return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], empty, empty, base)
     families = exact.family_means(net, weights, mask)
+    base_cells = net.prior_cells
     clamped, derived = sensitivity_clamps(net, base)
     shared = SensitivityBatches(net, weights, mask, memory_budget())
     batches = [clamped[start:start + SENSITIVITY_TASK_ROWS]
                for start in range(0, len(clamped), SENSITIVITY_TASK_ROWS)]
     given = np.concatenate((runner or InProcess()).map(state_sensitivity_batch, batches, shared,
-                                                       progress) or [np.empty((0, net.n_cells))])
+                                                       progress) or [np.empty((0, len(base_cells)))])
     joint = (base[clamped, None] * given).T                  # (n_cells, clamped) P(t, family)
     out = []
     for values in (quantiles[:, 0], quantiles[:, 1]):
