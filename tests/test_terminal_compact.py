@@ -4,6 +4,7 @@ full on `--format table`, and the same characters rich lays out when written dir
 from __future__ import annotations
 
 import io
+import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,9 +23,10 @@ MOVED = 30          # q01..q30 carry evidence for yes, q30 the strongest
 
 
 def many_questions(root, binary: int) -> None:
-    """A scenario "many" of `binary` independent yes/no questions q01.. (fixed at 50%) and one
-    question of three outcomes, k (20/60/20%): q01..q30 moved by evidence of LR 1.2 .. 7.0, k by
-    an LR of 50 for "high" (the largest move), and the last yes/no question resolved yes."""
+    """A scenario "many" of `binary` independent yes/no questions q01.. (fixed at 50%) and two
+    questions of three outcomes, k and calm (20/60/20%): q01..q30 moved by evidence of LR 1.2 ..
+    7.0, k by an LR of 50 for "high" (the largest move), calm by none; the last yes/no question
+    resolved yes."""
     nodes = [f"""
 [[node]]
 id = "q{i:02d}"
@@ -50,6 +52,19 @@ states = ["low", "mid", "high"]
 role = "driver"
 question = "K?"
 resolution = "K settles."
+opens = 2025-01-01
+deadline = 2030-01-01
+parents = []
+prior = [{ p = [0.2, 0.6, 0.2], fixed = true }]
+rationale = "Mid is usual."
+reference_class = "Test."
+
+[[node]]
+id = "calm"
+states = ["low", "mid", "high"]
+role = "driver"
+question = "Calm?"
+resolution = "Calm settles."
 opens = 2025-01-01
 deadline = 2030-01-01
 parents = []
@@ -84,7 +99,7 @@ def report(root, *args):
 def test_long_report_shows_the_questions_that_moved_most_and_says_where_the_rest_are(tmp_path):
     binary = 45
     many_questions(tmp_path, binary)
-    total = binary + 1
+    total = binary + 2
     assert total > COMPACT_PAST
     out = report(tmp_path)
     rows = table_rows(out)
@@ -108,18 +123,36 @@ def test_format_table_prints_every_question_of_a_long_report(tmp_path):
     many_questions(tmp_path, 45)
     out = report(tmp_path, "--format", "table")
     names = [row[0] for row in table_rows(out)]
-    assert [n for n in names if not n.startswith("·")] == [f"q{i:02d}" for i in range(1, 46)] + ["k"]
+    assert [n for n in names if not n.startswith("·")] == [f"q{i:02d}" for i in range(1, 46)] + [
+        "k", "calm"]
     assert names[-3:] == ["· low", "· mid", "· high"]
     assert "resolved yes" in out and "Showing" not in out
 
 
 def test_a_report_of_up_to_the_threshold_prints_the_full_table(tmp_path):
-    many_questions(tmp_path, COMPACT_PAST - 1)         # with k: exactly COMPACT_PAST questions
+    many_questions(tmp_path, COMPACT_PAST - 2)     # with k and calm: exactly COMPACT_PAST
     out = report(tmp_path)
     assert out == report(tmp_path, "--format", "table")
     names = [row[0] for row in table_rows(out) if not row[0].startswith("·")]
-    assert names == [f"q{i:02d}" for i in range(1, COMPACT_PAST)] + ["k"]
+    assert names == [f"q{i:02d}" for i in range(1, COMPACT_PAST - 1)] + ["k", "calm"]
     assert "Showing" not in out and "moved" not in out
+
+
+def test_the_compact_terminal_gives_the_history_of_the_questions_it_shows_only(tmp_path):
+    many_questions(tmp_path, 45)
+    history = tmp_path / "reports" / "many" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    distribution = [{"state": state, "mean": p, "interval": [p, p]}
+                    for state, p in (("low", 0.1), ("mid", 0.7), ("high", 0.2))]
+    history.write_text(json.dumps({
+        "as_of": "2025-01-01", "generated_at": "2025-01-01T09:00:00+00:00",
+        "evidence_hash": "sha256:hand", "nodes": [
+            {"id": node, "mean": None, "interval": None, "distribution": distribution}
+            for node in ("k", "calm")]}) + "\n")
+    compact, full = report(tmp_path), report(tmp_path, "--format", "table")
+    assert "  k: 2025-01-01 mid 70.0% → this report high 92.6%" in compact
+    assert "  calm:" not in compact                 # calm did not move: not in the compact table
+    assert "  k: 2025-01-01" in full and "  calm: 2025-01-01 mid 70.0% → this report mid 60.0%" in full
 
 
 def rich_and_plain(table: Table, width: int) -> tuple[str, str | None]:
