@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from .app import app
+from .memory import keep_freed_memory
 
 
 def main() -> None:
+    keep_freed_memory()
     app()
 
 
