@@ -565,3 +565,34 @@ def test_conjugate_draws_are_the_draws_of_the_two_state_kernel():
                                    [0.8708028549378217, 0.3838247767735202, 1.0],
                                    [0.6860359490197704, 0.2700853588249693, 1.0]],
                                atol=1e-15, rtol=0)
+
+
+def test_draws_of_large_networks_in_single_precision_match_double_precision(monkeypatch):
+    """Draws computed in float32 (as networks past SINGLE_PRECISION_FROM_CELLS are) give each
+    draw's marginals within 1e-5 of float64 for the same seed; a draw with a cell below 1e-20
+    or a soft weight 40 nats below its node's largest is computed in float64 exactly."""
+    from forecast.inference.elimination import calibrate, sample
+    rng, parents, cards, s, weights = _k_state_case(31, n=9)
+    concentration = np.concatenate([rng.uniform(0.5, 4.0, s.n_cells)])
+    fixed = np.full(s.n_cells, np.nan)
+    monkeypatch.setattr(sample, "SINGLE_PRECISION_FROM_CELLS", 2**62)
+    double, cells = E.dirichlet_draws(s, concentration, fixed, weights, {0: 1}, 300,
+                                      np.random.default_rng(5))
+    monkeypatch.setattr(sample, "SINGLE_PRECISION_FROM_CELLS", 0)
+    single, cells_again = E.dirichlet_draws(s, concentration, fixed, weights, {0: 1}, 300,
+                                            np.random.default_rng(5))
+    np.testing.assert_array_equal(cells, cells_again)
+    assert 0 < np.abs(single - double).max() < 1e-5
+    np.testing.assert_allclose(np.add.reduceat(single, s.state_offsets, axis=1), 1.0, atol=1e-12)
+    # rows float32 would not hold: a tiny cell, an extreme soft weight
+    cpt = np.repeat(cells[:3].T, 1, axis=1).copy()
+    cpt[s.row_cells[-1], 1] = 1e-25
+    cpt[s.row_cells[-1] + 1, 1] = 1.0 - 1e-25 - cpt[s.row_cells[-1] + 2:s.row_cells[-1] + cards[-1], 1].sum()
+    lw = np.repeat(weights[:, None], 3, axis=1)
+    lw[s.state_offsets[2], 2] = -45.0
+    fits = calibrate.single_precision_rows(s, cpt, lw)
+    assert fits.tolist() == [True, False, False]
+    p_single, _z, _b = calibrate.run(s, cpt, lw, True, single=True)
+    p_double, _z, _b = calibrate.run(s, cpt, lw, True)
+    np.testing.assert_array_equal(p_single[1:], p_double[1:])
+    assert np.abs(p_single[0] - p_double[0]).max() < 1e-5

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
 
 _RESCUE_BELOW = 1e-280           # a rescaling factor below this sends the row to log space
 _LOG_RESCUE_BELOW = float(np.log(_RESCUE_BELOW))
-_TINY = np.finfo(float).tiny
+# in single precision (batched draws of large networks, see calibrate.run) a factor below this
+# sends the row back to double precision, well before float32's smallest normal (1e-38)
+_SINGLE_RESCUE_BELOW = 1e-30
+
+
+def rescue_below(dtype) -> float:
+    """The rescaling factor below which a row of tables of this dtype is computed again."""
+    return _SINGLE_RESCUE_BELOW if np.dtype(dtype) == np.float32 else _RESCUE_BELOW
 
 # ----------------------------------------------------------------------------- arithmetic
 #
@@ -64,7 +71,7 @@ class _Linear:
             w = np.exp(log_weights - finite_top[s.state_node])
             table = cpt * w[s.cell_state]
             peak = np.maximum.reduceat(table, s.cell_offsets, axis=0)
-        rescue = ~(peak >= _RESCUE_BELOW).all(axis=0) | ~np.isfinite(top).all(axis=0)
+        rescue = ~(peak >= rescue_below(table.dtype)).all(axis=0) | ~np.isfinite(top).all(axis=0)
         safe = np.where(peak > 0, peak, 1.0)
         if k:
             table /= safe[s.row_node][:, None]
@@ -102,18 +109,19 @@ class _Linear:
 
     @staticmethod
     def scales(tops):
-        """log of the factors taken out, and the rows where one fell below _RESCUE_BELOW."""
+        """log of the factors taken out, and the rows where one fell below `rescue_below`."""
         if not tops:
             return 0.0, False
         tops = np.stack(tops)
-        return np.log(tops).sum(axis=0), ~(tops.min(axis=0) >= _RESCUE_BELOW)
+        return np.log(tops).sum(axis=0), ~(tops.min(axis=0) >= rescue_below(tops.dtype))
 
     @staticmethod
     def divide(new, old):
         """new / old on a separator. Where old is 0, new is exactly 0 too (it was summed
-        from products holding that 0), so flooring old at the smallest normal float gives 0
-        there; below that floor both are negligible next to the belief's total (~1)."""
-        return new / np.maximum(old, _TINY)
+        from products holding that 0), so flooring old at the smallest normal number of its
+        dtype gives 0 there; below that floor both are negligible next to the belief's total
+        (~1)."""
+        return new / np.maximum(old, np.finfo(old.dtype).tiny)
 
     @staticmethod
     def normalise(table2d):

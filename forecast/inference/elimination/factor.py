@@ -69,7 +69,7 @@ def product(ops, factors: list[np.ndarray], full: tuple[int, ...]) -> np.ndarray
         table = ops.fresh_mul(factors[0], factors[1])
         rest = factors[2:]
     else:
-        table = np.empty(full)
+        table = np.empty(full, dtype=np.result_type(*factors))
         table[...] = factors[0]
         rest = factors[1:]
     for f in rest:
