@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .structure import Structure, replan
+from .structure import Structure, observed_out
 
 FOLD_FROM_CELLS = 2**16
 _KEEP_FOLDS = 16                # folded structures kept per network (distinct observed sets)
@@ -50,7 +50,7 @@ def fold(s: Structure, log_weights: np.ndarray) -> Fold | None:
     if folded is None:
         if len(s.folds) >= _KEEP_FOLDS:
             s.folds.clear()
-        folded = s.folds[key] = replan(s, [1 if v in at else k for v, k in enumerate(s.cards)])
+        folded = s.folds[key] = observed_out(s, key)
     return Fold(folded, *_gathers(s, folded, at))
 
 

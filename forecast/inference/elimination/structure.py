@@ -186,6 +186,46 @@ def build_structure(parents: Sequence[Sequence[int]], cards: Sequence[int] | Non
     return _plan(parents, cards, tuple(order), cliques, tree_parent, small_clique)
 
 
+def observed_out(s: Structure, observed: Sequence[int], merge_up_to: int = 6) -> Structure:
+    """The network with the `observed` nodes down to one state, its tree triangulated again
+    on the moral graph without them (as pyAgrum's LazyPropagation does with hard evidence):
+    an observed node no longer joins its neighbours, so the cliques can be far smaller than
+    the same tree with their axes dropped (bnlearn link with 72 nodes observed: 2^19 cells
+    against 2^21; munin1 with 19: 3.6 million against 78 million). Each observed node then
+    joins the clique that holds the rest of each family it belongs to (one state: no cells,
+    and nothing to carry between cliques). Whichever tree has the smaller tables is kept."""
+    hidden = {int(v) for v in observed}
+    cards = [1 if v in hidden else k for v, k in enumerate(s.cards)]
+    same = [cells_of(c, cards) for c in s.clique_sets]
+    mask = 0
+    for v in hidden:
+        mask |= 1 << v
+    adj = [0 if v in hidden else a & ~mask for v, a in enumerate(_moral_graph(s.parents))]
+    best = None
+    if len(hidden) < s.n_nodes:
+        for rule in ("fill", "weight"):
+            order = [u for u in _greedy_order(adj, rule, cards) if u not in hidden]
+            cliques, tree_parent = _elimination_tree(adj, order)
+            sizes = [cells_of(c, cards) for c in cliques]
+            key = (max(sizes), sum(sizes))
+            if best is None or key < best[0]:
+                best = (key, order, cliques, tree_parent)
+    if best is None or best[0] >= (max(same), sum(same)):
+        return replan(s, cards)
+    _key, order, cliques, tree_parent = best
+    cliques, tree_parent = _merge_tree(cliques, tree_parent, merge_up_to, cards)
+    for v, pa in enumerate(s.parents):
+        family = 1 << v
+        for q in pa:
+            family |= 1 << q
+        rest = family & ~mask
+        home = min((i for i, c in enumerate(cliques) if c & rest == rest),
+                   key=lambda i: (cells_of(cliques[i], cards), i))
+        cliques[home] |= family & mask
+    return _plan(s.parents, tuple(cards), tuple(order) + tuple(sorted(hidden)), cliques,
+                 tree_parent, s.small_clique)
+
+
 def replan(s: Structure, cards: Sequence[int]) -> Structure:
     """The same order and tree planned for other cards (1 for a node observed in one state:
     its axes vanish from every table)."""
