@@ -34,7 +34,7 @@ def test_draws_read_from_the_arrow_trace_are_nutpies_own():
     sampler = sampler_for(problem.net, "nutpie")
     fit = sampler.sample(problem.node_log_weights, problem.hard_mask, 5, settings)
     compiled = sampler.compiled().with_data(
-        log_weights=sampler.density.weights(problem.node_log_weights, problem.hard_mask))
+        sampler.density.weights(problem.node_log_weights, problem.hard_mask))
     idata = nutpie.sample(compiled, draws=200, tune=200, chains=2, cores=2, seed=5,
                           save_warmup=False, progress_bar=False, target_accept=0.9)
     draws, diverging = _idata_draws(idata)

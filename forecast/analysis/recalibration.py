@@ -1,6 +1,6 @@
 """Learning from the track record: logit P(outcome) = a_g + b_g logit(p), per group g (each
 analyst, and the team's pool), and what it does to a report. Pure numpy: the hierarchical model
-itself is fitted in inference/pymc_model.py (the one module that imports PyMC).
+itself is fitted in inference/recalibration_model.py (its density in numba, sampled by nutpie).
 
 Turner et al. (2014) and Satopaa et al. (2014) found recalibrating in log-odds cut Brier scores
 by about a quarter; b < 1 tempers an overconfident forecaster, b > 1 extremises an

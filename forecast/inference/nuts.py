@@ -51,11 +51,12 @@ def _idata_draws(idata) -> tuple[dict[str, np.ndarray], np.ndarray]:
     return draws, np.asarray(idata.sample_stats["diverging"].values)
 
 
-def _arrow_draws(trace) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The same from nutpie's raw Arrow trace (one record batch per chain, warm-up rows flagged
-    by `tuning` and dropped here), without building an InferenceData: the conversion cost a warm
-    refit a quarter of its time. (nutpie is pinned to 0.16.x, whose raw trace is Arrow; a test
-    holds these draws equal to nutpie's own conversion.)"""
+def _arrow_draws(trace, names: tuple[str, ...] = DRAWN) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The same (or the variables `names`) from nutpie's raw Arrow trace (one record batch per
+    chain, warm-up rows flagged by `tuning` and dropped here), without building an
+    InferenceData: the conversion cost a warm refit a quarter of its time. (nutpie is pinned to
+    0.16.x, whose raw trace is Arrow; a test holds these draws equal to nutpie's own
+    conversion.)"""
     import pyarrow
 
     draw_batches, stat_batches = trace.get_arrow_trace()
@@ -71,7 +72,7 @@ def _arrow_draws(trace) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
     kept = [~column(stats, "tuning").astype(bool) for stats in stat_batches]
     draws = {}
-    for name in DRAWN:
+    for name in names:
         if name in draw_batches[0].column_names:
             chains = [column(batch, name)[keep] for batch, keep in zip(draw_batches, kept, strict=True)]
             stacked = np.stack(chains).astype(float)
@@ -192,13 +193,16 @@ class Sampler:
     def compiled(self):
         """The nutpie model of the density (made once; evidence goes in with `with_data`)."""
         if self._compiled is None:
-            self._compiled = _kernel_model(self.density, np.zeros(self.density.plan.n_states))
+            from .density import EXPAND_CALLBACK, LOGP_CALLBACK
+
+            self._compiled = kernel_model(self.density, np.zeros(self.density.plan.n_states),
+                                          LOGP_CALLBACK, EXPAND_CALLBACK)
         return self._compiled
 
     def _sample_nutpie(self, log_weights, seed, settings: SamplerSettings) -> NutsFit:
         import nutpie
 
-        compiled = self.compiled().with_data(log_weights=np.asarray(log_weights, dtype=float))
+        compiled = self.compiled().with_data(np.asarray(log_weights, dtype=float))
         cores = settings.cores or min(settings.chains, os.cpu_count() or 1)
         tune = settings.tune_for("nutpie")
         with warnings.catch_warnings():
@@ -218,63 +222,65 @@ class Sampler:
         return _fit_from_draws(*_idata_draws(idata), "pymc-nuts", settings, tune)
 
 
-def _kernel_model(density, log_weights: np.ndarray):
-    """nutpie's model of `density` with these log-weights: nutpie's Rust sampler calls the
-    kernel's C callbacks (`density.LOGP_CALLBACK`, `EXPAND_CALLBACK`) directly, as it does the
-    callbacks it compiles for a PyMC model, so no gradient passes through Python. Built from the
+def kernel_model(target, data: np.ndarray, logp_callback, expand_callback):
+    """nutpie's model of a numba target with this data: nutpie's Rust sampler calls the
+    target's C callbacks (`logp_callback`, `expand_callback`: numba cfuncs with the signatures
+    of `density.LOGP_CALLBACK` and `EXPAND_CALLBACK`) directly, as it does the callbacks it
+    compiles for a PyMC model, so no gradient passes through Python. The target gives `ndim`,
+    `shapes()` (what a draw keeps, in `expand` order), `support_point()` and `user_data(data)`
+    (the array whose address the callbacks get, and the arrays it points at). Built from the
     pieces nutpie's own compiled models use (nutpie is pinned to 0.16.x, whose `_lib` takes
-    them in the same form; the NUTS tests run it on both Python stacks)."""
+    them in the same form; the NUTS tests run it on both Python stacks). The scenario's density
+    (`density.Density`) and the recalibration model (`recalibration_model`) are its targets."""
     from nutpie import _lib
     from nutpie.sample import CompiledModel
 
-    from .density import EXPAND_CALLBACK, LOGP_CALLBACK
-
     class KernelModel(CompiledModel):
-        def __init__(self, log_weights):
+        def __init__(self, data):
             object.__setattr__(self, "dims", {})
-            user, arrays = density.user_data(log_weights)
+            user, arrays = target.user_data(data)
             object.__setattr__(self, "_user", user)
             object.__setattr__(self, "_arrays", arrays)       # kept alive: `user` points at them
 
         @property
         def n_dim(self) -> int:
-            return density.ndim
+            return target.ndim
 
         @property
         def shapes(self) -> dict[str, tuple[int, ...]]:
-            return density.shapes()
+            return target.shapes()
 
         @property
         def coords(self) -> dict:
             return {}
 
-        def with_data(self, log_weights):
-            return KernelModel(log_weights)
+        def with_data(self, data):
+            return KernelModel(data)
 
         def _make_sampler(self, settings, init_mean, cores, progress_type, *rest):
             return _lib.PySampler.from_pymc(settings, cores, self._make_model(init_mean),
                                             progress_type, *rest)
 
         def _make_model(self, init_mean):
-            shapes = density.shapes()
+            shapes = target.shapes()
             n_expanded = sum(int(np.prod(shape)) for shape in shapes.values())
-            expand = _lib.ExpandFunc(density.ndim, n_expanded, EXPAND_CALLBACK.address,
+            expand = _lib.ExpandFunc(target.ndim, n_expanded, expand_callback.address,
                                      self._user.ctypes.data, self)
-            logp = _lib.LogpFunc(LOGP_CALLBACK.address, self._user.ctypes.data, self)
+            logp = _lib.LogpFunc(logp_callback.address, self._user.ctypes.data, self)
             dims = {name: (f"{name}_dim_0",) for name in shapes}
             sizes = {f"{name}_dim_0": shape[0] for name, shape in shapes.items()}
             variables = _lib.PyVariable.new_variables(
                 list(shapes), ["float64"] * len(shapes), list(shapes.values()), sizes, dims)
-            return _lib.PyMcModel(logp, expand, variables, density.ndim, sizes, {},
+            return _lib.PyMcModel(logp, expand, variables, target.ndim, sizes, {},
                                   _initial_point, _no_transform_adapter)
 
-    start = density.support_point()
+    start = target.support_point()
 
     def _initial_point(seed):
         # PyMC's default: the prior's support point, jittered uniformly in (-1, 1)
         return start + np.random.default_rng(seed).uniform(-1.0, 1.0, len(start))
 
-    return KernelModel(log_weights)
+    return KernelModel(data)
 
 
 def _no_transform_adapter(*args, **kwargs):

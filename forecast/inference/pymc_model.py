@@ -2,11 +2,11 @@
 
 What it is for since the NUTS target has its own kernel (`forecast.inference.density`, which
 nutpie samples): PyMC's own sampler (`--backend pymc`), the naive baseline of bench/, the
-reference the kernel's log density and gradient are tested against, and the hierarchical
-recalibration model. Discrete node states are summed out exactly inside the model (by
-enumeration up to ENUMERATION_MAX_NODES nodes, else by variable elimination in the exact
-engine's order); evidence enters as per-node log-weights and a hard-evidence mask held in
-`pm.Data`, so a change of evidence reuses the same model graph.
+reference the kernel's log density and gradient are tested against, and the same for the
+recalibration model (`recalibration_model.py`). Discrete node states are summed out exactly
+inside the model (by enumeration up to ENUMERATION_MAX_NODES nodes, else by variable
+elimination in the exact engine's order); evidence enters as per-node log-weights and a
+hard-evidence mask held in `pm.Data`, so a change of evidence reuses the same model graph.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytensor.tensor as pt
 
 from ..model.network import Network
 from .exact import structure_of
-from .nuts import diagnose, sampled_cells
+from .nuts import sampled_cells
 from .settings import ENUMERATION_MAX_NODES, SamplerSettings
 
 
@@ -242,39 +242,25 @@ def sample_pymc(model: pm.Model, data: dict[str, np.ndarray], seed: int,
         quiet.setLevel(level)
 
 
-def recalibration_draws(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int,
-                        seed: int, draws: int = 500, tune: int = 500,
-                        chains: int = 2) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Posterior draws (S, G) of a_g and b_g in logit P(y = 1) = a_g + b_g x, x = logit(p):
-    partial pooling across the groups (each analyst, and the team's pool), non-centred, with
-    priors centred on the identity (a = 0, b = 1: with no data a group keeps its forecasts).
-    b is positive (log b normal): a forecaster is assumed to discriminate in the right
-    direction, and is only told how far to temper or extremise. Returns (a, b, diagnostics)."""
+def recalibration_model(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> pm.Model:
+    """The recalibration model in PyMC: the reference the hand-written density and its nutpie
+    sampler (`recalibration_model.py`, what `forecast recalibrate` runs) are tested against.
+    logit P(y = 1) = a_g + b_g x, non-centred partial pooling, priors centred on the identity.
+    The scales go in as float64 arrays: a Python 0.5 becomes a float32 constant in PyTensor,
+    whose log is 1.9e-9 off."""
+    from .recalibration_model import MU_SD, SIGMA_A_SD, SIGMA_LOG_B_SD
+
+    def scale(sd: float) -> np.ndarray:
+        return np.asarray(sd, dtype=np.float64)
+
     with pm.Model() as model:
-        mu_a = pm.Normal("mu_a", 0.0, 0.5)
-        mu_log_b = pm.Normal("mu_log_b", 0.0, 0.5)
-        sigma_a = pm.HalfNormal("sigma_a", 0.5)
-        sigma_log_b = pm.HalfNormal("sigma_log_b", 0.3)
+        mu_a = pm.Normal("mu_a", 0.0, scale(MU_SD))
+        mu_log_b = pm.Normal("mu_log_b", 0.0, scale(MU_SD))
+        sigma_a = pm.HalfNormal("sigma_a", scale(SIGMA_A_SD))
+        sigma_log_b = pm.HalfNormal("sigma_log_b", scale(SIGMA_LOG_B_SD))
         z_a = pm.Normal("z_a", 0.0, 1.0, shape=n_groups)
         z_b = pm.Normal("z_b", 0.0, 1.0, shape=n_groups)
         a = pm.Deterministic("a", mu_a + sigma_a * z_a)
         b = pm.Deterministic("b", pt.exp(mu_log_b + sigma_log_b * z_b))
         pm.Bernoulli("y", logit_p=a[group] + b[group] * x, observed=y)
-    quiet = logging.getLogger("pymc")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        with model, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
-                              target_accept=0.9, progressbar=False,
-                              compute_convergence_checks=False, nuts_sampler="pymc")
-    finally:
-        quiet.setLevel(level)
-    posterior = idata.posterior
-    a_draws = np.asarray(posterior["a"].values).reshape(-1, n_groups)
-    b_draws = np.asarray(posterior["b"].values).reshape(-1, n_groups)
-    diverging = np.asarray(idata.sample_stats["diverging"].values)
-    stacked = np.concatenate([np.asarray(posterior["a"].values), np.asarray(posterior["b"].values)],
-                             axis=-1)
-    return a_draws, b_draws, diagnose(stacked, diverging, tune)
+    return model

@@ -59,7 +59,7 @@ class Shared:
 def fit_task(shared: Shared, task: tuple[np.random.SeedSequence, np.ndarray, bool]) -> tuple:
     """One fit on the pairs `task[1]` marks (all of them, or every fold but one; `task[2]`:
     a held-out fold's budget): posterior draws (S, G) of a and b, and the diagnostics."""
-    from ..inference.pymc_model import recalibration_draws
+    from ..inference.recalibration_model import recalibration_draws
 
     seed, train, fold = task
     s = shared.settings
