@@ -16,6 +16,7 @@ import pytest
 
 gum = pytest.importorskip("pyagrum")
 
+from forecast.analysis.state_decisions import sensitivity_calibrations
 from forecast.analysis.summaries import state_view  # noqa: E402
 from forecast.inference.problem import fit, prepare  # noqa: E402
 from forecast.inference.settings import SamplerSettings  # noqa: E402
@@ -134,6 +135,8 @@ def test_every_state_mean_equals_pyagrum_with_hard_and_soft_evidence(tmp_path, n
     assert worst < 1e-9
     if strength is None:
         assert posterior.settings["draws"] == 0        # every entry fixed: no draws at all
+        if problem.net.multistate:                     # and no sensitivity to cost
+            assert sensitivity_calibrations(problem.net, problem.conditions) == 0
 
 
 def test_report_json_gives_pyagrums_distribution_to_its_rounding(tmp_path):

@@ -206,3 +206,26 @@ def test_draws_past_the_memory_budget_are_one_line_naming_the_option(k_root, mon
     assert "exact draws" in line and "--draws" in line and "nothing written" in line, line
     assert snapshot_files(k_root) == before
     assert runner.invoke(app, [*args, "--draws", "100"]).exit_code == 0
+
+
+def test_the_work_estimate_costs_inferences_under_resolutions_on_the_tree_without_them(tmp_path):
+    """A report's inferences under its resolutions run on the tree with the resolved nodes
+    triangulated out: the estimate costs them there and only the prior (and the resolutions'
+    own effects) on the network's whole tree, so a network whose whole tree is slow but whose
+    resolutions cut it down is answered, not refused."""
+    from forecast.inference.exact import SECONDS_PER_CELL, check_work, conditioned_structure, structure_of
+    from forecast.inference.problem import prepare
+    from forecast.io.project import load_inputs, scenario_paths
+
+    resolved = {f"n{v:02d}": "yes" for v in range(2, 50, 3)}
+    root = generated_root(tmp_path, "cut", 50, seed=3, n_items=10, window=16, max_parents=8,
+                          resolved=resolved)
+    problem = prepare(load_inputs(scenario_paths(root, "cut")))
+    net, conditions = problem.net, problem.conditions
+    whole = structure_of(net).total_cells * SECONDS_PER_CELL
+    under = conditioned_structure(net, conditions).total_cells * SECONDS_PER_CELL
+    assert under < whole / 4
+    budget = float("inf")
+    assert check_work(net, 100, budget) == pytest.approx(100 * whole)
+    assert check_work(net, 100, budget, conditions, 10) == pytest.approx(10 * whole + 90 * under)
+    assert check_work(net, 100, budget, None, 10) == pytest.approx(100 * whole)

@@ -223,7 +223,10 @@ def sensitivity_clamps(net: Network, base: np.ndarray) -> tuple[np.ndarray, np.n
 
 def sensitivity_calibrations(net: Network, conditions: Mapping | None) -> int:
     """Calibrations a sensitivity sweep costs (at most: states ruled out are not clamped): one
-    per clamped node-state, and the forecast's own two, whatever the number of free cells."""
+    per clamped node-state, and the forecast's own two, whatever the number of free cells (none
+    without one: every entry fixed, nothing to move)."""
+    if np.isnan(net.concentration).all():
+        return 0
     fixed = set(conditions or {})
     return 2 + sum(net.cards[v] - 1 for v in range(net.n_nodes) if net.node_ids[v] not in fixed)
 

@@ -45,6 +45,10 @@ class Work:
     what: str
     fewer: str = ""
     draws: int = 0        # the most conjugate draws made at once (their CPT cells are kept)
+    # how many of the inferences run without the hard conditions (a report's prior), the
+    # others under them, on the smaller tree of the observed nodes triangulated out; None:
+    # every inference costed on the network's own tree (commands whose conditions vary)
+    unconditioned: int | None = None
 
 
 def exact_fit_inferences(settings) -> int:
@@ -77,7 +81,7 @@ def check_budgets(paths: ScenarioPaths, problem: Problem, engine: str, work: Wor
         check_size(net)
         if engine == "exact":
             check_draws_size(net, work.draws)
-            check_work(net, work.inferences)
+            check_work(net, work.inferences, None, problem.conditions, work.unconditioned)
     except DrawsTooLarge as error:
         raise problem_error(shown, None, "network", draws_too_large_message(error, work)) from None
     except TooLarge as error:

@@ -179,9 +179,14 @@ def report_work(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> 
     draws = 0 if net.all_fixed else max(exact_fit_inferences(settings) - 1, prior_draws(settings))
     # each item's leave-out is retracted from one calibrated tree, and each resolution's effect
     # is a row of a batch that folds the other resolutions: a fraction of a calibration each
-    leave_outs = math.ceil(LEAVE_OUT_SHARE * (2 * len(inputs.evidence) + len(problem.conditions)))
-    return Work("report", fits + leave_outs + decisions,
-                "intervals, influence, sensitivity", "--draws", draws)
+    items = math.ceil(LEAVE_OUT_SHARE * 2 * len(inputs.evidence))
+    resolutions = math.ceil(LEAVE_OUT_SHARE * len(problem.conditions))
+    # the prior runs without the resolutions, and a resolution's effect with half of them
+    # (folded per batch): both costed on the network's own tree, the rest under the resolutions
+    prior = 1 if net.all_fixed else prior_draws(settings)
+    return Work("report", fits + items + resolutions + decisions,
+                "intervals, influence, sensitivity", "--draws", draws,
+                unconditioned=prior + resolutions)
 
 
 def per_analyst(work: WorkOf, analysts: int) -> WorkOf:
@@ -193,7 +198,8 @@ def per_analyst(work: WorkOf, analysts: int) -> WorkOf:
     def team(problem: Problem, inputs: Inputs, settings: SamplerSettings) -> Work:
         one = work(problem, inputs, settings)
         return Work(one.command, analysts * one.inferences,
-                    f"{one.what}, for each of {analysts} analysts", one.fewer)
+                    f"{one.what}, for each of {analysts} analysts", one.fewer, one.draws,
+                    None if one.unconditioned is None else analysts * one.unconditioned)
     return team
 
 
