@@ -16,7 +16,7 @@ import pytest
 
 gum = pytest.importorskip("pyagrum")
 
-from forecast.analysis.state_decisions import sensitivity_calibrations
+from forecast.analysis.state_decisions import sensitivity_calibrations  # noqa: E402
 from forecast.analysis.summaries import state_view  # noqa: E402
 from forecast.inference.problem import fit, prepare  # noqa: E402
 from forecast.inference.settings import SamplerSettings  # noqa: E402
