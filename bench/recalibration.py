@@ -5,9 +5,13 @@ root (three scenarios of 100 independent questions, each with a history snapshot
 its resolution): the team's pool and the analyst "calibrated" forecast the true chance, the
 analyst "overconfident" doubles its log-odds (the slope that corrects it is b = 0.5). Prints
 the cold command's wall and CPU time, and per group the fitted slope and the held-out Brier
-score before and after recalibration (the document's `held_out` block).
+score before and after recalibration (the document's `held_out` block). `--empty-numba-cache`
+also times a first run on a machine (numba compiles the kernel into an empty cache);
+`--against DIR` times the same command from another checkout in the same run, for instance
+the PyMC fit it replaced (`git worktree add --detach /tmp/old fbc9d96`).
 
-    python bench/recalibration.py [--questions 300] [--seed 7]
+    python bench/recalibration.py [--questions 300] [--seed 7] [--empty-numba-cache]
+                                  [--against OTHER_CHECKOUT]
 """
 
 from __future__ import annotations
@@ -72,27 +76,53 @@ def write_world(root: Path, questions: int, seed: int) -> None:
                                        "nodes": nodes}) + "\n")
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def timed_recalibrate(root: Path, checkout: Path, numba_cache: Path | None) -> tuple[float, float, dict]:
+    """Wall and CPU seconds of one cold `forecast recalibrate` run from `checkout` (its code
+    first on the path), and the document it printed."""
+    env = {**os.environ, "FORECAST_ROOT": str(root), "PYTHONPATH": str(checkout)}
+    if numba_cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(numba_cache)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "forecast", "recalibrate", "--root", str(root),
+                           "--format", "json"], capture_output=True, text=True, env=env,
+                          cwd=checkout)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(done.stderr)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, json.loads(done.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout (say a worktree of an older commit) timed on the "
+                             "same track record in the same run")
+    parser.add_argument("--empty-numba-cache", action="store_true",
+                        help="also time a first run on this machine: numba compiles the kernel")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(tmp) / "root"
+        root.mkdir()
         write_world(root, args.questions, args.seed)
-        env = {**os.environ, "FORECAST_ROOT": str(root)}
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "forecast", "recalibrate", "--root", str(root),
-                               "--format", "json"], capture_output=True, text=True, env=env)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode:
-            sys.exit(done.stderr)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        document = json.loads(done.stdout)
-    print(f"forecast recalibrate, {args.questions} resolved questions x 3 groups, cold process: "
-          f"wall {wall:.1f} s, CPU {cpu:.1f} s (goal < 20 s cold)")
+        wall, cpu, document = timed_recalibrate(root, CHECKOUT, None)
+        print(f"forecast recalibrate, {args.questions} resolved questions x 3 groups, cold process: "
+              f"wall {wall:.1f} s, CPU {cpu:.1f} s (goal < 20 s cold)")
+        if args.empty_numba_cache:
+            cache = Path(tmp) / "numba"
+            wall, cpu, _document = timed_recalibrate(root, CHECKOUT, cache)
+            print(f"  the same with an empty numba cache (the kernel compiled first): "
+                  f"wall {wall:.1f} s, CPU {cpu:.1f} s")
+        if args.against is not None:
+            wall, cpu, _document = timed_recalibrate(root, args.against.resolve(), None)
+            print(f"  {args.against}: wall {wall:.1f} s, CPU {cpu:.1f} s")
     held = document["held_out"]
     print(f"held out: {held.get('folds')} folds by {held.get('by', 'question')}")
     for group, fitted in sorted(document["groups"].items()):

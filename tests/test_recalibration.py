@@ -146,6 +146,7 @@ def test_a_synthetic_world_recovers_each_forecasters_miscalibration():
     document = recalibration_document(pairs, 1, FitSettings(draws=300, tune=300, fold_draws=200,
                                                              fold_tune=200))
     assert document["n"] == 3 * n and document["held_out"]["folds"] == 5
+    assert document["sampler"]["engine"] == "nutpie"
     for name, slope in slopes.items():
         low, high = document["groups"][name]["b_interval"]
         assert low <= slope <= high, (name, low, high)

@@ -31,6 +31,7 @@ MU_SD = 0.5            # mu_a and mu_log_b ~ Normal(0, MU_SD)
 SIGMA_A_SD = 0.5       # sigma_a ~ HalfNormal(SIGMA_A_SD)
 SIGMA_LOG_B_SD = 0.3   # sigma_log_b ~ HalfNormal(SIGMA_LOG_B_SD)
 TARGET_ACCEPT = 0.9
+ENGINE = "nutpie"      # recalibration.json's sampler.engine: nutpie's NUTS on this density
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _LOG_2 = math.log(2.0)
 HEADER = 2             # the data array: n pairs, G groups, then x (n), y (n), group (n)

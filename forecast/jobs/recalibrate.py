@@ -25,6 +25,7 @@ from ..analysis.recalibration import (
     summarise,
 )
 from ..errors import problem
+from ..inference.recalibration_model import ENGINE, recalibration_draws
 from ..io.atomic import atomic_write_text
 from ..io.project import load_inputs, resolve_root, scenario_ids, scenario_paths
 from ..io.recalibration import recalibration_path
@@ -59,8 +60,6 @@ class Shared:
 def fit_task(shared: Shared, task: tuple[np.random.SeedSequence, np.ndarray, bool]) -> tuple:
     """One fit on the pairs `task[1]` marks (all of them, or every fold but one; `task[2]`:
     a held-out fold's budget): posterior draws (S, G) of a and b, and the diagnostics."""
-    from ..inference.recalibration_model import recalibration_draws
-
     seed, train, fold = task
     s = shared.settings
     budget = (s.fold_draws, s.fold_tune, s.fold_chains) if fold else (s.draws, s.tune, s.chains)
@@ -141,9 +140,9 @@ def recalibration_document(pairs: list[Pair], seed: int, settings: FitSettings |
         "held_out": {"folds": k, "by": by, "n": len(pairs), "raw_brier": brier(raw, y),
                      "recalibrated_brier": brier(recal, y), "by_group": by_group},
         "seed": seed,
-        "sampler": {"draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
-                    "fold_draws": settings.fold_draws, "fold_tune": settings.fold_tune,
-                    "fold_chains": settings.fold_chains},
+        "sampler": {"engine": ENGINE, "draws": settings.draws, "tune": settings.tune,
+                    "chains": settings.chains, "fold_draws": settings.fold_draws,
+                    "fold_tune": settings.fold_tune, "fold_chains": settings.fold_chains},
         "diagnostics": diagnostics,
     }
 
