@@ -37,8 +37,8 @@ def recalibrate(
                                               "--scheduler).")] = True,
 ) -> None:
     """Learn from the track record how to correct the forecasts: logit p' = a + b logit p per
-    analyst and for the team's pool (a hierarchical model in PyMC, partial pooling, centred on
-    leaving forecasts as they are), from every resolved yes/no question in the histories under
+    analyst and for the team's pool (a hierarchical model sampled with NUTS, partial pooling,
+    centred on leaving forecasts as they are), from every resolved yes/no question in the histories under
     the root, each question once; checked on held-out questions (k folds). Writes
     reports/recalibration.json; reports then show the recalibrated forecast beside the raw one.
 

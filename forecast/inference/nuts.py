@@ -51,7 +51,7 @@ def _idata_draws(idata) -> tuple[dict[str, np.ndarray], np.ndarray]:
     return draws, np.asarray(idata.sample_stats["diverging"].values)
 
 
-def _arrow_draws(trace, names: tuple[str, ...] = DRAWN) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def arrow_draws(trace, names: tuple[str, ...] = DRAWN) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The same (or the variables `names`) from nutpie's raw Arrow trace (one record batch per
     chain, warm-up rows flagged by `tuning` and dropped here), without building an
     InferenceData: the conversion cost a warm refit a quarter of its time. (nutpie is pinned to
@@ -211,7 +211,7 @@ class Sampler:
                                   chains=settings.chains, cores=cores, seed=seed,
                                   progress_bar=settings.progress, target_accept=settings.target_accept,
                                   return_raw_trace=True)
-        return _fit_from_draws(*_arrow_draws(trace), "nutpie", settings, tune)
+        return _fit_from_draws(*arrow_draws(trace), "nutpie", settings, tune)
 
     def _sample_pymc(self, data, seed, settings: SamplerSettings) -> NutsFit:
         from .pymc_model import sample_pymc

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import types
 
-from .nuts import _arrow_draws, diagnose, kernel_model
+from .nuts import arrow_draws, diagnose, kernel_model
 
 MU_SD = 0.5            # mu_a and mu_log_b ~ Normal(0, MU_SD)
 SIGMA_A_SD = 0.5       # sigma_a ~ HalfNormal(SIGMA_A_SD)
@@ -196,7 +196,7 @@ def recalibration_draws(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_group
                               cores=min(chains, os.cpu_count() or 1), seed=seed,
                               progress_bar=False, target_accept=TARGET_ACCEPT,
                               return_raw_trace=True)
-    kept, diverging = _arrow_draws(trace, ("a", "b"))
+    kept, diverging = arrow_draws(trace, ("a", "b"))
     stacked = np.concatenate([kept["a"], kept["b"]], axis=-1)
     return (kept["a"].reshape(-1, n_groups), kept["b"].reshape(-1, n_groups),
             diagnose(stacked, diverging, tune))
