@@ -156,3 +156,28 @@ def test_a_synthetic_world_recovers_each_forecasters_miscalibration():
         assert held[name]["recalibrated_brier"] < held[name]["raw_brier"] - 0.003
     assert held["calibrated"]["recalibrated_brier"] <= held["calibrated"]["raw_brier"] + 0.001
     assert document["diagnostics"]["divergences"] == 0
+
+
+def test_recalibrate_takes_draws_and_warm_up_as_its_diagnostics_advise(monkeypatch, tmp_path):
+    """A divergence warning says to rerun with more --tune: the command takes it (and --draws),
+    the written fit gets them and each held-out fold half; without them the defaults hold."""
+    import forecast.jobs.recalibrate as job
+    from forecast.jobs.recalibrate import FitSettings, RecalibrateResult, fit_settings
+
+    assert fit_settings() == FitSettings()
+    seen = []
+
+    def fake(root, seed, backtests, settings=None, **_kw):
+        seen.append(settings)
+        return RecalibrateResult({"groups": {}}, [])
+
+    monkeypatch.setattr(job, "run_recalibrate", fake)
+    monkeypatch.setattr("forecast.render.recalibration.recalibration_text", lambda *_a: "")
+    result = runner.invoke(app, ["recalibrate", "--root", str(tmp_path), "--tune", "2000",
+                                 "--draws", "800"])
+    assert result.exit_code == 0, result.output
+    assert (seen[-1].tune, seen[-1].draws, seen[-1].fold_tune, seen[-1].fold_draws) == (
+        2000, 800, 1000, 400)
+    runner.invoke(app, ["recalibrate", "--root", str(tmp_path)])
+    assert seen[-1] == FitSettings()
+    assert runner.invoke(app, ["recalibrate", "--root", str(tmp_path), "--tune", "10"]).exit_code == 2

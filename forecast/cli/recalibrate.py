@@ -30,6 +30,12 @@ def recalibrate(
         "replays: the team's pool and each analyst's own), for questions the histories do not "
         "hold.")] = False,
     seed: SeedOption = DEFAULTS["seed"],
+    draws: Annotated[int | None, typer.Option(
+        "--draws", min=100, help="Posterior draws per chain of the written fit (default 500; "
+        "each held-out fold takes half).")] = None,
+    tune: Annotated[int | None, typer.Option(
+        "--tune", min=100, help="Warm-up steps per chain of the written fit (default 500; each "
+        "held-out fold takes half): more where the diagnostics report divergences.")] = None,
     fmt: TableOrJsonOption = TableOrJson.table,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -44,12 +50,13 @@ def recalibrate(
 
     Example: forecast recalibrate --backtests --format json
     """
-    from ..jobs.recalibrate import run_recalibrate  # loaded by this command only
+    from ..jobs.recalibrate import fit_settings, run_recalibrate  # loaded by this command only
     from ..render.recalibration import recalibration_text
 
     where = where_of(workers, scheduler)
     with task_progress(progress and not where.in_process) as report:
-        result = run_recalibrate(root, seed, backtests, where=where, progress=report("fits"))
+        result = run_recalibrate(root, seed, backtests, fit_settings(draws, tune), where=where,
+                                 progress=report("fits"))
     if fmt is TableOrJson.json:
         typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
     else:

@@ -46,6 +46,16 @@ class FitSettings:
     fold_chains: int = 1
 
 
+def fit_settings(draws: int | None = None, tune: int | None = None) -> FitSettings:
+    """The default budget with the written fit's draws and warm-up as asked (None: as is),
+    each held-out fold taking half of them."""
+    base = FitSettings()
+    draws = base.draws if draws is None else draws
+    tune = base.tune if tune is None else tune
+    return FitSettings(draws=draws, tune=tune, chains=base.chains, fold_draws=max(draws // 2, 50),
+                       fold_tune=max(tune // 2, 50), fold_chains=base.fold_chains)
+
+
 @dataclass(frozen=True)
 class Shared:
     """What every task shares: the pairs as arrays, the groups, and the sampler's budget."""
