@@ -431,6 +431,17 @@ def published_evidence(s, cpt, rng):
     return conditions, log_weights
 
 
+def assert_equals_pyagrum(bn, names, s, probs, conditions, log_weights) -> None:
+    """Every node-state of `probs` within 1e-9 of LazyPropagation given the same hard
+    conditions and likelihood vectors."""
+    findings = {v: np.eye(s.cards[v])[x] for v, x in conditions.items()}
+    for v in np.flatnonzero(np.add.reduceat(np.abs(log_weights), s.state_offsets) > 0):
+        first = s.state_offsets[v]
+        findings[int(v)] = np.exp(log_weights[first:first + s.cards[v]])
+    posteriors, _seconds = agrum_state_marginals(bn, names, findings)
+    np.testing.assert_allclose(probs, np.concatenate(posteriors), atol=1e-9, rtol=0)
+
+
 @pytest.mark.parametrize("name", PUBLISHED)
 def test_published_networks_match_pyagrum_in_every_state(published, name):
     """bnlearn's networks as published (pyAgrum reads the BIF): hard evidence and likelihood
@@ -440,12 +451,7 @@ def test_published_networks_match_pyagrum_in_every_state(published, name):
     rng = np.random.default_rng(len(name))
     conditions, log_weights = published_evidence(s, cpt, rng)
     probs, _ = E.state_marginals(s, cpt, log_weights, conditions)
-    findings = {v: np.eye(cards[v])[x] for v, x in conditions.items()}
-    for v in np.flatnonzero(np.add.reduceat(np.abs(log_weights), s.state_offsets) > 0):
-        first = s.state_offsets[v]
-        findings[int(v)] = np.exp(log_weights[first:first + cards[v]])
-    posteriors, _seconds = agrum_state_marginals(bn, names, findings)
-    np.testing.assert_allclose(probs, np.concatenate(posteriors), atol=1e-9, rtol=0)
+    assert_equals_pyagrum(bn, names, s, probs, conditions, log_weights)
 
 
 def forward_sample(parents, cards, cpt, rng) -> list[int]:
@@ -484,12 +490,7 @@ def test_hard_evidence_is_triangulated_out_of_the_tree_as_pyagrum_does():
     probs, _ = E.state_marginals(s, cpt, log_weights, conditions, max_bytes=2**30)
     folded = s.folds[tuple(sorted(conditions))]
     assert folded.cells < s.cells // 10
-    findings = {v: np.eye(cards[v])[x] for v, x in conditions.items()}
-    for v in np.flatnonzero(np.add.reduceat(np.abs(log_weights), s.state_offsets) > 0):
-        first = s.state_offsets[v]
-        findings[int(v)] = np.exp(log_weights[first:first + cards[v]])
-    posteriors, _seconds = agrum_state_marginals(bn, names, findings)
-    np.testing.assert_allclose(probs, np.concatenate(posteriors), atol=1e-9, rtol=0)
+    assert_equals_pyagrum(bn, names, s, probs, conditions, log_weights)
 
 
 # ----------------------------------------------------------------------------- sampling, draws

@@ -45,33 +45,20 @@ id = "many"
 title = "Many questions"
 trigger = "A test network"
 as_of = 2025-01-01
-""" + "".join(nodes) + """
+""" + "".join(nodes) + """""" + "".join(f"""
 [[node]]
-id = "k"
+id = "{name}"
 states = ["low", "mid", "high"]
 role = "driver"
-question = "K?"
-resolution = "K settles."
+question = "{name.title()}?"
+resolution = "{name.title()} settles."
 opens = 2025-01-01
 deadline = 2030-01-01
 parents = []
-prior = [{ p = [0.2, 0.6, 0.2], fixed = true }]
+prior = [{{ p = [0.2, 0.6, 0.2], fixed = true }}]
 rationale = "Mid is usual."
 reference_class = "Test."
-
-[[node]]
-id = "calm"
-states = ["low", "mid", "high"]
-role = "driver"
-question = "Calm?"
-resolution = "Calm settles."
-opens = 2025-01-01
-deadline = 2030-01-01
-parents = []
-prior = [{ p = [0.2, 0.6, 0.2], fixed = true }]
-rationale = "Mid is usual."
-reference_class = "Test."
-"""
+""" for name in ("k", "calm"))
     (root / "priors").mkdir()
     (root / "evidence").mkdir()
     (root / "priors" / "many.toml").write_text(toml)
