@@ -1,14 +1,16 @@
 """Hard evidence folded into the tables: a node observed in one state keeps one state, so its
-axis drops out of every clique table and a clique holding m observed nodes of k states shrinks
-k^m times (what pyAgrum's LazyPropagation gains from hard evidence). The tree is the one
-compiled for the network, re-planned with card 1 for the observed nodes; the CPT cells and
-state weights of the folded network are a gather from the full ones, and the answer is spread
-back (an observed node: 1 on its state, 0 on the others). log Z is unchanged: the states
-ruled out contributed nothing to it.
+axis drops out of every clique table, and the tree is triangulated again without it
+(`structure.observed_out`: an observed node no longer joins its neighbours, which is what
+pyAgrum's LazyPropagation gains from hard evidence; the tree compiled for the network, with
+card 1 for the observed nodes, where that one is smaller). The CPT cells and state weights of
+the folded network are a gather from the full ones, and the answer is spread back (an
+observed node: 1 on its state, 0 on the others). log Z is unchanged: the states ruled out
+contributed nothing to it.
 
-Folding pays on big tables only (re-planning costs a few milliseconds): it applies to the
-nodes observed in the same state on every row of a batch (leave-one-out rows, draws) when the
-network's tables hold at least `FOLD_FROM_CELLS` cells."""
+Folding pays on big tables only (triangulating again costs tens of milliseconds): it applies to
+the nodes observed in the same state on every row of a batch (leave-one-out rows, draws) when
+the network's tables hold at least `FOLD_FROM_CELLS` cells.
+"""
 
 from __future__ import annotations
 
