@@ -9,7 +9,8 @@ raises the same `ForecastError` (file, row, field) that the CLI prints as `Error
     >>> project = Project("path/to/root")
     >>> project.report().to_frame()            # node, role, question, prior, mean, low, high, ...
 
-Results are typed (`Report`, `WhatIf`, `Update`); tables come back as pandas DataFrames.
+Results are typed (`Report`, `WhatIf`, `Update`, `Backtest`); tables come back as pandas
+DataFrames.
 Nothing here prints, and nothing imports PyMC unless the NUTS engine is asked for or needed.
 One module past 400 lines because it is one face: `Project` and the typed results it returns are
 read together, as docs/python.md presents them.
@@ -18,7 +19,7 @@ read together, as docs/python.md presents them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,10 +47,13 @@ if TYPE_CHECKING:
 
     from .analysis.report_document import ReportDocument
 
-__all__ = ["ENGINES", "ForecastError", "NodeForecast", "Project", "Report", "Update", "WhatIf"]
+__all__ = ["ENGINES", "Backtest", "ForecastError", "NodeForecast", "Project", "Report", "Update",
+           "WhatIf"]
 
 FRAME_COLUMNS = ("node", "role", "question", "prior", "mean", "low", "high", "term", "overdue",
                  "resolved", "state")
+BACKTEST_COLUMNS = ("scenario", "node", "as_of", "forecast", "outcome", "resolved_on", "brier",
+                    "rps", "evidence_hash")
 HISTORY_COLUMNS = ("snapshot", "as_of", "generated_at", "engine", "evidence_hash", "node", "mean",
                    "low", "high", "resolved", "state")
 
@@ -190,6 +194,29 @@ class Update:
     changes: dict | None = None
     report: Report | None = None
     written: tuple[Path, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """A backtest (`forecast backtest`): `document` is backtest.json's content, or with `every`
+    the pooled reports/backtest.json (docs/json.md); `written`, the files written."""
+
+    document: dict
+    written: tuple[Path, ...] = ()
+
+    @property
+    def score(self) -> dict:
+        """Brier, log score, n and the rest of `forecast score`'s figures over the replays."""
+        return self.document["score"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scored forecast (a replay dated before its question resolved): scenario,
+        node, as_of, forecast (P(yes), or the chance of the state that happened), outcome,
+        resolved_on, brier, rps (on a question of more outcomes, else None), evidence_hash."""
+        pd = _pandas()
+        frame = pd.DataFrame(self.document["forecasts"], columns=list(BACKTEST_COLUMNS))
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        return frame
 
 
 class Project:
@@ -362,6 +389,26 @@ class Project:
         if document.get("analysts"):
             columns.append("by_analyst")
         return _pandas().DataFrame(rows, columns=columns)
+
+    def backtest(self, scenario: str | None = None, every: bool = False, engine: str = "auto",
+                 seed: int = DEFAULT_SEED, settings: SamplerSettings | None = None,
+                 write: bool = False, workers: int | None = None, scheduler: str | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 analyst: str | None = None) -> Backtest:
+        """As `forecast backtest`: replay the forecast at each distinct evidence date and score
+        the replays against the resolutions. `every`: each scenario under the root and all
+        pooled (--all); `write=True` writes backtest.json and backtest.html as the CLI does;
+        `workers`/`scheduler`: as --workers/--scheduler; `progress(done, total)` is told of each
+        finished replay. With analysts' files each replay is the team's pool and each analyst
+        is scored too; `analyst`: one alone."""
+        from .jobs.backtest import run_backtest  # loaded by backtests only
+        from .parallel import Where
+
+        result = run_backtest(self.root, scenario, every=every, seed=seed,
+                              settings=self._settings(settings), engine=_engine(engine),
+                              write=write, where=Where(workers, scheduler), progress=progress,
+                              analyst=analyst or None)
+        return Backtest(result.document, tuple(result.written))
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -10,10 +10,10 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, snapshot_files, two_node_team
 from typer.testing import CliRunner
 
-from forecast.api import FRAME_COLUMNS, Project, Report
+from forecast.api import BACKTEST_COLUMNS, FRAME_COLUMNS, Project, Report
 from forecast.cli import app
 from forecast.errors import ForecastError
 
@@ -85,6 +85,63 @@ def test_whatif_is_the_hand_derived_conditional(data_root):
     assert whatif.given == {"a": True}
     same = Project(data_root).whatif(["a=yes"], scenario=TWO, engine="exact").to_frame()
     pd.testing.assert_frame_equal(frame, same)
+
+
+def without_generated_at(document: dict) -> dict:
+    return {k: v for k, v in document.items() if k != "generated_at"}
+
+
+def test_backtest_is_the_clis_backtest_and_writes_its_files_only_when_asked(tmp_path):
+    """On two-node-beta with the analysts hawk and dove, evidence on two dates and both nodes
+    resolved: the team's backtest, one analyst's and --all's are the CLI's JSON (its clock
+    aside), and `write=True` writes the files the CLI writes, with the same bytes but the
+    clock's."""
+    evidence = (REPO / "tests" / "data" / "evidence" / f"{TWO}.csv").read_text()
+    root = two_node_team(tmp_path / "team",
+                         evidence + "E2,a,2025-03-01,Test,A,1,2,,A looks twice as likely,\n",
+                         "node,outcome,date,source\na,no,2025-02-15,Test\nb,yes,2025-04-01,Test\n")
+    project = Project(root)
+    whose = {(): ("analysts", {"dove", "hawk"}), ("--analyst", "hawk"): ("analyst", "hawk"),
+             ("--all",): ("scenarios", [TWO])}
+    for args, options in (((), {}), (("--analyst", "hawk"), {"analyst": "hawk"}),
+                          (("--all",), {"every": True})):
+        before = snapshot_files(root)
+        backtest = project.backtest(TWO, **options)
+        assert backtest.written == () and snapshot_files(root) == before, args
+        key, value = whose[args]
+        found = backtest.document[key]
+        assert (found.keys() if isinstance(found, dict) else found) == value, args
+        out = cli(root, "backtest", "--scenario", TWO, "--format", "json", *args)
+        assert out.exit_code == 0, out.output
+        assert without_generated_at(backtest.document) == without_generated_at(json.loads(out.stdout))
+    team = project.backtest(TWO)
+    assert team.score["n"] == 3
+    frame = team.to_frame()
+    assert list(frame.columns) == list(BACKTEST_COLUMNS)
+    assert list(zip(frame.node, frame.as_of.dt.strftime("%Y-%m-%d"), strict=True)) == [
+        ("a", "2025-02-01"), ("b", "2025-02-01"), ("b", "2025-03-01")]
+    assert frame.brier.mean() == pytest.approx(team.score["brier"], abs=1e-6)
+    cli_files = {p: snapshot_files(root)[p] for p in (root / "reports" / TWO / "backtest.json",
+                                                       root / "reports" / TWO / "backtest.html")}
+    written = project.backtest(TWO, write=True).written
+    assert set(written) == set(cli_files)
+    stamp = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
+    for path, data in cli_files.items():
+        assert stamp.sub(b"T", path.read_bytes()) == stamp.sub(b"T", data), path.name
+
+
+def test_backtest_brier_is_the_hand_computation(data_root):
+    """tests/test_backtest.py's hand computation on two-node-beta: replays on 2025-02-01
+    (P(a) 0.625, P(b) 0.75) and 2025-03-01 (a resolved no, P(b) 0.5), scored against a = no
+    and b = yes."""
+    (data_root / "evidence" / f"{TWO}.csv").write_text(
+        (data_root / "evidence" / f"{TWO}.csv").read_text()
+        + "E2,a,2025-03-01,Test,A,1,2,,A looks twice as likely,\n")
+    (data_root / "evidence" / f"{TWO}.resolutions.csv").write_text(
+        "node,outcome,date,source\na,no,2025-02-15,Test\nb,yes,2025-04-01,Test\n")
+    frame = Project(data_root).backtest(TWO, engine="exact").to_frame()
+    assert frame.forecast.tolist() == pytest.approx([0.625, 0.75, 0.5], abs=1e-9)
+    assert frame.brier.mean() == pytest.approx(0.234375, abs=1e-6)
 
 
 def test_add_evidence_update_history_and_resolve(data_root):

@@ -53,14 +53,14 @@ def backtest(
     Example: forecast backtest --scenario us-tariffs-2025 --format json
     (one analyst alone: forecast backtest --analyst alice)
     """
-    from ..io.project import resolve_root
-    from ..jobs.backtest import run_backtest  # loaded by this command only
+    from ..api import Project
 
     where = where_of(workers, scheduler)
+    project = Project(root)
     with task_progress(progress and not where.in_process) as report:
-        result = run_backtest(root, scenario, every=every, seed=seed, settings=sampler_settings(),
-                              engine=engine.value, where=where, progress=report("replays"),
-                              analyst=analyst or None)
+        result = project.backtest(scenario, every, engine.value, seed, sampler_settings(),
+                                  write=True, workers=workers, scheduler=scheduler,
+                                  progress=report("replays"), analyst=analyst)
     if fmt is TableJsonOrHtml.json:
         typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
     elif fmt is TableJsonOrHtml.html:
@@ -71,11 +71,9 @@ def backtest(
         from ..render.backtest import print_backtest
         from ..render.terminal import stdout_console
 
-        base = resolve_root(root)
-
         def display(path):
             try:
-                return str(path.relative_to(base))
+                return str(path.relative_to(project.root))
             except ValueError:
                 return str(path)
 
