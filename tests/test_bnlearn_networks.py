@@ -157,3 +157,43 @@ def test_report_json_gives_pyagrums_distribution_to_its_rounding(tmp_path):
         assert np.max(np.abs(np.array(means) - expected[labels[node["id"]]])) <= 5.1e-7
         for row in node["distribution"]:
             assert row["interval"][0] == row["interval"][1] == row["mean"]   # fixed: a point
+
+
+def test_watch_on_a_network_whose_entries_are_all_fixed_draws_no_cpt_and_gives_exact_values(
+        tmp_path):
+    """Every CPT draw of a fixed network is the same table: watch makes none (its work counts
+    none, so a large imported network is not refused for them), its rows are the exact values
+    with point intervals, and the terminal table says why it shows no spread."""
+    from typer.testing import CliRunner
+
+    from forecast.analysis.state_decisions import state_value_of_information
+    from forecast.cli import app
+    from forecast.jobs.watch import watch_document, watch_work
+
+    bn, bif = peer_network("alarm", tmp_path)
+    imported = import_network(tmp_path, bif, dt.date(2025, 1, 1), "alarm")
+    scenario = load_inputs(imported.paths).scenario
+    hard, one, vector = evidence(bn, np.random.default_rng(3))
+    write_evidence(imported.paths, scenario, hard, one, vector)
+    problem = prepare(load_inputs(imported.paths))
+    net = problem.net
+    open_states = sum(net.cards[v] for v in range(net.n_nodes)
+                      if net.node_ids[v] not in problem.conditions)
+    assert watch_work(problem, 200).inferences == open_states + 1
+    runner = CliRunner()
+    result = runner.invoke(app, ["watch", "--root", str(tmp_path), "--scenario", "alarm",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = watch_document(imported.paths)
+    assert json.loads(result.stdout) == json.loads(json.dumps(document["watch"]))
+    assert document["cpt_draws"] == 0 and document["watch"]
+    targets = [net.index(t) for t in document["targets"]]
+    exact = state_value_of_information(net, problem.state_log_weights, problem.conditions, targets)
+    values = dict(zip((net.node_ids[v] for v in exact.candidates), exact.value, strict=True))
+    for rank, row in enumerate(document["watch"]):
+        assert row["value"] == pytest.approx(values[row["node"]], abs=1e-9)
+        assert row["interval"] == [row["value"], row["value"]]          # a point
+        assert row["top_share"] == (1.0 if rank == 0 else 0.0)
+    text = runner.invoke(app, ["watch", "--root", str(tmp_path), "--scenario", "alarm"])
+    assert text.exit_code == 0, text.output
+    assert "% over CPT draws" not in text.output and "Every CPT entry" in text.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -48,10 +49,18 @@ def choose_targets(scenario: Scenario, conditions, values: Sequence[str], option
     return targets
 
 
+def spread_draws(net, cpt_draws: int) -> int:
+    """The CPT draws behind the values' spread: none where every CPT entry is fixed (each draw
+    would be the same table: the spread is the exact value, a point, as the report's intervals
+    are)."""
+    return 0 if net.all_fixed else cpt_draws
+
+
 def watch_work(problem: Problem, cpt_draws: int, analysts: int = 1) -> Work:
     """The exact inferences of the values: the CPT draws, then at the prior means and at each
     draw, one unclamped and two clamped calibrations per open question (per analyst)."""
     net = problem.net
+    cpt_draws = spread_draws(net, cpt_draws)
     clamps = sum(net.cards[v] for v in range(net.n_nodes)
                  if net.node_ids[v] not in problem.conditions)
     return Work("watch", analysts * (cpt_draws + (cpt_draws + 1) * (clamps + 1)),
@@ -96,7 +105,9 @@ def watch_document(paths: ScenarioPaths, targets: Sequence[str] = (), as_of: dt.
             "engine": chosen,
             "targets": chosen_targets,
             "resolved": sorted(problem.conditions),
-            "cpt_draws": 0 if result.draws is None else int(len(result.draws)),
+            # a network whose entries are all fixed has one table, not draws: its point spread
+            # is exact
+            "cpt_draws": 0 if result.draws is None or net.all_fixed else int(len(result.draws)),
             "interval_prob": INTERVAL_PROB,
             "watch": items,
             **team_keys(list(own), analyst)}
@@ -107,6 +118,12 @@ def _values(paths: ScenarioPaths, inputs, problem: Problem, chosen: str, target_
     """The watch result of one network (the scenario's, or an analyst's view of it), its CPT
     draws from `seed` afresh, so an analyst's values in the team's watch are their own."""
     net = problem.net
+    if (chosen == "exact" or net.multistate) and not spread_draws(net, cpt_draws):
+        exact = (state_value_of_information(net, problem.state_log_weights, problem.conditions,
+                                            target_index) if net.multistate else
+                 value_of_information(net, problem.node_log_weights, problem.conditions,
+                                      target_index))
+        return replace(exact, draws=exact.value[None])          # the one table's values
     if net.multistate:
         return state_value_of_information(net, problem.state_log_weights, problem.conditions,
                                           target_index,

@@ -21,6 +21,10 @@ WATCH_NOTE = (
     "resolved next (the variance, over its outcome, of each target's forecast). {prob}% over CPT "
     "draws: that value across what we do not know about the mechanism; best in: the share of "
     "draws under which the question ranks first (low shares: a fragile ranking).")
+WATCH_FIXED_NOTE = (
+    "value: the expected reduction of the targets' summed Brier uncertainty if the question were "
+    "resolved next (the variance, over its outcome, of each target's forecast). Every CPT entry "
+    "is fixed, so the values are exact: there is no spread over CPT draws to show.")
 
 
 def entry_label(node: str, when: dict, cause: str | None = None, cpt: str = "table",
@@ -104,18 +108,22 @@ def render_watch_text(document: dict, width: int = 120) -> str:
     if not document["watch"]:
         console.print(Text("Every question is resolved: nothing left to watch."))
         return buffer.getvalue()
+    spread = document["cpt_draws"] > 0     # none: every entry fixed, each value a point
     table = Table(title_justify="left")
-    for name, justify in (("rank", "right"), ("question", "left"), ("forecast", "right"),
-                          ("value", "right"), (f"{prob}% over CPT draws", "right"),
-                          ("best in", "right"), ("moves most", "left")):
+    columns = [("rank", "right"), ("question", "left"), ("forecast", "right"), ("value", "right")]
+    if spread:
+        columns += [(f"{prob}% over CPT draws", "right"), ("best in", "right")]
+    for name, justify in columns + [("moves most", "left")]:
         table.add_column(name, justify=justify)
     for rank, item in enumerate(document["watch"], start=1):
-        low, high = item["interval"]
-        table.add_row(str(rank), Text(item["node"]), watch_forecast(item), f"{item['value']:.4f}",
-                      f"{low:.4f} – {high:.4f}", f"{100 * item['top_share']:.0f}%",
-                      Text(moves_most(item)))
+        cells = [str(rank), Text(item["node"]), watch_forecast(item), f"{item['value']:.4f}"]
+        if spread:
+            low, high = item["interval"]
+            cells += [f"{low:.4f} – {high:.4f}", f"{100 * item['top_share']:.0f}%"]
+        table.add_row(*cells, Text(moves_most(item)))
     console.print(table)
-    console.print(Text(WATCH_NOTE.format(prob=prob)), soft_wrap=True)
+    console.print(Text((WATCH_NOTE if spread else WATCH_FIXED_NOTE).format(prob=prob)),
+                  soft_wrap=True)
     console.print(Text(f"engine {document['engine']} · {document['cpt_draws']} CPT draws"))
     return buffer.getvalue()
 
