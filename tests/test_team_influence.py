@@ -107,6 +107,40 @@ def test_a_teams_whatif_says_what_moved_the_pooled_conditional_forecast(team_roo
         assert row["effect_pp"] == pytest.approx(team[row["id"]]["b"], abs=0.006)
 
 
+def test_a_whatif_works_out_what_moved_and_what_to_watch_only_for_the_forecast_it_explains(
+        team_root, monkeypatch):
+    """Of the forecast without the conditions a what-if shows only the numbers: a team's
+    leaves evidence out only of the analysts' networks, once (the pool's influence on the
+    conditional forecast), never of the scenario's own priors, and makes the decisions once
+    (the conditional document's); one analyst's leaves out once, of their network."""
+    from collections import Counter
+
+    from forecast.analysis import decisions, document
+    from forecast.jobs import whatif
+
+    calls: Counter = Counter()
+
+    def counted(module, name: str) -> None:
+        original = getattr(module, name)
+
+        def counting(*args, **kwargs):
+            calls[name] += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counting)
+
+    counted(document, "influence")
+    counted(whatif, "pooled_influence")
+    counted(decisions, "page_whatif")
+    invoke("whatif", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "-g", "a=yes",
+           "--format", "json")
+    assert calls == Counter({"pooled_influence": 1, "page_whatif": 1})
+    calls.clear()
+    invoke("whatif", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "-g", "a=yes",
+           "--analyst", "hawk", "--format", "json")
+    assert calls == Counter({"influence": 1, "page_whatif": 1})
+
+
 def test_a_teams_update_stores_and_names_what_moved_the_pool(team_root):
     """The snapshot's influence, cluster_influence and resolution_influence are the pool's;
     a resolution recorded later is named on b with its effect on the pool."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TypedDict, cast
 
 import numpy as np
@@ -35,6 +36,7 @@ from .report_document import (
     Role,
     SamplerInfo,
     StateForecast,
+    UnconditionalForecast,
     WhatifColumns,
 )
 from .summaries import (
@@ -155,6 +157,59 @@ def cpt_text(node, scenario) -> str | None:
             + ", ".join(parts) + " (each the chance when that parent alone is yes)")
 
 
+@dataclass(frozen=True)
+class Unconditional:
+    """A what-if's forecast without its conditions: what the what-if shows of it, per node
+    (`nodes[].unconditional`) and the fit's diagnostics (`unconditional_diagnostics`)."""
+
+    nodes: list[UnconditionalForecast]
+    diagnostics: Diagnostics
+
+
+def fit_forecasts(inputs: Inputs, posterior: Posterior, prior: Posterior,
+                  problem: Problem) -> list[UnconditionalForecast]:
+    """Per node what the fit says of it: mean and interval (on a yes/no node), the exact mean,
+    MCSE, term, the state it resolved to, each state's forecast beside its prior. The report's
+    node columns and, alone, a what-if's unconditional forecast."""
+    scenario, net = inputs.scenario, problem.net
+    # exact_mean: the closed form where it exists (table scenarios); null with parametric CPTs.
+    # The exact engine's posterior already holds it (its means are that closed form).
+    means = np.asarray(posterior.means, dtype=float)
+    if posterior.engine == "exact":
+        exact_now = means
+    else:
+        exact_now = (exact.posterior_means(net, problem.node_log_weights, problem.conditions)
+                     if net.conjugate else None)
+    forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
+    resolved: dict[str, Outcome] = {r.node: (r.state) for r in inputs.resolutions}
+    distributions = node_distributions(net, scenario, posterior, prior)
+    out: list[UnconditionalForecast] = []
+    for v, node in enumerate(scenario.nodes):
+        mean, bounds = forecasts[v]
+        yes_no = node.binary
+        out.append({
+            "mean": mean if yes_no else None,
+            "interval": bounds if yes_no else None,
+            "exact_mean": None if exact_now is None or not yes_no else round(float(exact_now[v]), 6),
+            "mcse": _finite_or_none(posterior.mcse[v]),
+            "term": scenario.scales.term_for(float(means[v])) if yes_no else None,
+            "resolved": resolved.get(node.id),
+            "distribution": distributions[v],
+        })
+    return out
+
+
+def unconditional_forecasts(inputs: Inputs, posterior: Posterior, seed: int,
+                            prior: Posterior | None = None,
+                            problem: Problem | None = None) -> Unconditional:
+    """The unconditional side of a what-if: `fit_forecasts` and the diagnostics, without the
+    rest of a report (its influence, decisions and briefing are the conditional document's)."""
+    problem = problem if problem is not None else prepare(inputs)
+    prior = prior or prior_fit(problem.net, seed)
+    return Unconditional(fit_forecasts(inputs, posterior, prior, problem),
+                         _diagnostics(posterior.diagnostics))
+
+
 def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  given: dict[str, bool] | None = None,
                  generated_at: dt.datetime | None = None,
@@ -162,7 +217,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
                  prior: Posterior | None = None,
                  influences: list[Influence] | None = None,
                  history: tuple[list[HistoryEntry], int] | None = None,
-                 unconditional: ReportDocument | None = None,
+                 unconditional: Unconditional | None = None,
                  problem: Problem | None = None,
                  decide: Callable[..., DecisionFields] = report_decisions) -> ReportDocument:
     """The report document, complete: renderers only read it and no later layer adds to it
@@ -173,8 +228,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     `evaluated_on`, by default today. `prior` (the fit without evidence) and `influences` may
     come precomputed (a cache, or a caller that needs them too); otherwise they are computed
     here, exactly. `history` (chart snapshots, count of unreadable lines) adds the forecast
-    history the reports chart; `unconditional` (the document without `given`) adds the what-if
-    columns: each node's unconditional forecast and the change in percentage points. `decide`
+    history the reports chart; `unconditional` (the forecast without `given`,
+    `unconditional_forecasts`) adds the what-if columns: each node's unconditional forecast and
+    the change in percentage points. `decide`
     makes the watch, sensitivity and page what-if fields from (scenario, problem, terms): a
     team's report has the team's (analysis/team_decisions.py)."""
     scenario = inputs.scenario
@@ -184,18 +240,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     prior = prior or prior_fit(net, seed)
     prior_means = np.asarray(prior.means, dtype=float)
     prior_bounds = interval(np.clip(prior.p_yes, 0.0, 1.0))
-    # exact_mean: the closed form where it exists (table scenarios); null with parametric CPTs.
-    # The exact engine's posterior already holds it (its means are that closed form).
-    means = np.asarray(posterior.means, dtype=float)
-    if posterior.engine == "exact":
-        exact_now = means
-    else:
-        exact_now = (exact.posterior_means(net, problem.node_log_weights, problem.conditions)
-                     if net.conjugate else None)
-    forecasts = node_forecasts(posterior.p_yes, means)      # as backtest replays state them too
+    fitted = fit_forecasts(inputs, posterior, prior, problem)
     if influences is None:
         influences = influence(net, inputs.evidence, problem.conditions)
-    resolved: dict[str, Outcome] = {r.node: (r.state) for r in inputs.resolutions}
     given_states: dict[str, Outcome] | None = (
         {k: v if isinstance(v, str) else ("yes" if v else "no") for k, v in given.items()}
         if given else None)
@@ -209,11 +256,9 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
         for it in inputs.evidence
     ]
     nodes: list[NodeReport] = []
-    distributions = node_distributions(net, scenario, posterior, prior)
     for v, node in enumerate(scenario.nodes):
-        mean, bounds = forecasts[v]
         yes_no = node.binary
-        distribution = distributions[v]
+        own = fitted[v]
         nodes.append({
             "id": node.id,
             "label": node.display,
@@ -221,27 +266,27 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             "question": node.question,
             "resolution_criteria": node.resolution,
             "deadline": node.deadline.isoformat(),
-            "overdue": is_overdue(node, node.id in resolved, evaluated_on),
+            "overdue": is_overdue(node, own["resolved"] is not None, evaluated_on),
             "parents": list(node.parents),
             "prior_mean": round(float(prior_means[v]), 6) if yes_no else None,
             "prior_interval": [round(min(float(prior_bounds[v][0]), float(prior_means[v])), 6),
                                round(max(float(prior_bounds[v][1]), float(prior_means[v])), 6)]
             if yes_no else None,
-            "mean": mean if yes_no else None,
-            "interval": bounds if yes_no else None,
+            "mean": own["mean"],
+            "interval": own["interval"],
             "interval_prob": INTERVAL_PROB,
-            "mcse": _finite_or_none(posterior.mcse[v]),
-            "exact_mean": None if exact_now is None or not yes_no else round(float(exact_now[v]), 6),
+            "mcse": own["mcse"],
+            "exact_mean": own["exact_mean"],
             "cpt": cast(CptForm, node.cpt),
             "cpt_text": cpt_text(node, scenario),
-            "term": scenario.scales.term_for(float(means[v])) if yes_no else None,
-            "resolved": resolved.get(node.id),
+            "term": own["term"],
+            "resolved": own["resolved"],
             "top_evidence": top_evidence(influences, v),
             "moved_most": moved_most(influences, v),
             "states": list(node.states),
             "ordered": node.ordered,
-            "distribution": distribution,
-            "most_likely": max(distribution, key=lambda row: row["mean"])["state"],
+            "distribution": own["distribution"],
+            "most_likely": max(own["distribution"], key=lambda row: row["mean"])["state"],
             "priors": prior_rows(node),
             "confidence": {"level": "low", "statement": ""},
             "conditional": conditional.get(node.id),
@@ -251,7 +296,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
             INTERVAL_PROB)
     if unconditional is not None:
         nodes = [{**node, **_whatif_columns(node, before, given_states or {})}
-                 for node, before in zip(nodes, unconditional["nodes"], strict=True)]
+                 for node, before in zip(nodes, unconditional.nodes, strict=True)]
     when = time_fields(inputs, evaluated_on, replay)
     terms = {name.replace("_", " "): list(bounds)
              for name, bounds in sorted(scenario.scales.terms.items(), key=lambda kv: kv[1])}
@@ -293,7 +338,7 @@ def build_report(inputs: Inputs, posterior: Posterior, seed: int,
     if given_states:
         document["given"] = given_states
     if unconditional is not None:
-        document["unconditional_diagnostics"] = _diagnostics(unconditional["diagnostics"])
+        document["unconditional_diagnostics"] = _diagnostics(unconditional.diagnostics)
     if history is not None:
         fields = history_fields(document, *history)
         document["history"] = fields["history"]
@@ -347,12 +392,12 @@ def with_history(document: ReportDocument, history: list[HistoryEntry], skipped:
     return {**document, **history_fields(document, history, skipped)}
 
 
-def _whatif_columns(node: NodeReport, before: NodeReport,
+def _whatif_columns(node: NodeReport, before: UnconditionalForecast,
                     given: Mapping[str, Outcome]) -> WhatifColumns:
     """A what-if node's columns, made while the document is being built: the condition on it
-    (if any), its unconditional forecast (from `before`, the same node in the document without
-    `given`) and the change in percentage points: of the mean on a yes/no node (null on one
-    of other states), and of every state's probability (`change_pp_by_state`)."""
+    (if any), its unconditional forecast (`before`, the same node's without `given`) and the
+    change in percentage points: of the mean on a yes/no node (null on one of other states),
+    and of every state's probability (`change_pp_by_state`)."""
     binary = node["mean"] is not None and before["mean"] is not None
     then = {row["state"]: row["mean"] for row in before["distribution"]}
     return {"conditioned": given.get(node["id"]),

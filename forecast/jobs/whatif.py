@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..analysis.document import build_report
+from ..analysis.document import build_report, unconditional_forecasts
 from ..analysis.report_document import ReportDocument
 from ..analysis.summaries import pooled_influence
 from ..errors import fail
@@ -90,12 +90,15 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
         prior = cached_prior(paths, inputs, seed, use_cache, base, prior_draws(settings))
         conditional = cached_fit(paths, inputs, seed, settings, given=given, use_cache=use_cache,
                                  prepared=clamped)
-    unconditional = build_report(inputs, fitted, seed, replay=as_of, prior=prior)
+    # only the forecasts are shown of the fit without the conditions: what moved the forecast
+    # and what to watch are the conditional document's
+    unconditional = unconditional_forecasts(inputs, fitted, seed, prior, base.problem)
     # a team's conditional forecast was moved by the evidence as the pool of the analysts' was
     influences = (None if team is None else
                   pooled_influence(conditional_team.views, inputs.evidence))
     document = build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior,
-                            unconditional=unconditional, influences=influences)
+                            unconditional=unconditional, influences=influences,
+                            problem=clamped.problem)
     if team is not None:
         document = with_team(document, conditional_team, clamped)
     elif analyst is not None:
