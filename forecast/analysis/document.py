@@ -1,7 +1,9 @@
 """The forecast report: one fit of a scenario turned into the document every renderer and
 `report.json` share. Its shape is a contract (keys are only added, never renamed or removed):
 its type is `ReportDocument` (report_document.py), docs/json.md, "forecast report --format
-json", shows it, and tests/test_report_document.py and tests/test_render.py check it."""
+json", shows it, and tests/test_report_document.py and tests/test_render.py check it.
+One module past 400 lines because the document is made in one place: a node's columns
+(`fit_forecasts`), the what-if's unconditional side and `build_report` are read together."""
 
 from __future__ import annotations
 
