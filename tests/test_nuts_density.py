@@ -84,6 +84,57 @@ def test_density_and_gradient_equal_pymcs_model(scenario):
     assert np.ptp(offsets) < 1e-9
 
 
+def _entry_theta_and_log_jacobian(net, y):
+    """The power coordinate written out independently of the kernel: an entry whose a or b is
+    below 1 is u^(1 / a) (or 1 - u^(1 / b) when b is the smaller), u = sigmoid(y); any other
+    entry is sigmoid(y). Returns theta and log |d theta / d y| per free entry."""
+    free = net.parameters.free
+    a, b = net.alpha[free], net.beta[free]
+    log_u, log_1mu = -np.logaddexp(0.0, -y), -np.logaddexp(0.0, y)
+    swapped = (b < a) & (b < 1.0)
+    power = np.where(swapped, b, a)
+    raised = np.exp(log_u / power)
+    theta = np.where(power < 1.0, np.where(swapped, 1.0 - raised, raised), np.exp(log_u))
+    log_jacobian = np.where(power < 1.0, log_u / power + log_1mu - np.log(power),
+                            log_u + log_1mu)
+    return theta, log_jacobian
+
+
+def test_small_a_entries_keep_the_posterior_of_theta_in_their_power_coordinate():
+    """Turkey's Betas with a or b below 1 are sampled on u = theta^a: the kernel's theta is the
+    written-out map's, and its density is the Beta prior times log Z times the Jacobian, up to
+    a constant, with the gradient of finite differences."""
+    problem = _problem(FROZEN, "turkey-peacekeeping")
+    net = problem.net
+    free = net.parameters.free
+    assert np.any(np.minimum(net.alpha[free], net.beta[free]) < 1.0)
+    density = Density(net)
+    weights = density.weights(problem.node_log_weights, problem.hard_mask)
+    contraction = Contraction(density.plan)
+    rng = np.random.default_rng(7)
+    offsets = []
+    for _ in range(4):
+        y = density.support_point() + rng.uniform(-2.0, 2.0, density.ndim)
+        theta, log_jacobian = _entry_theta_and_log_jacobian(net, y)
+        np.testing.assert_allclose(density.expand(y, weights)["theta"], theta, rtol=1e-12)
+        full = np.nan_to_num(net.fixed, nan=0.5)
+        full[free] = theta
+        with np.errstate(divide="ignore"):
+            log_cells = np.stack([np.log1p(-full), np.log(full)], axis=1).ravel()
+        a, b = net.alpha[free], net.beta[free]
+        expected = (np.sum((a - 1.0) * np.log(theta) + (b - 1.0) * np.log1p(-theta) + log_jacobian)
+                    + contraction.log_partition(log_cells, weights))
+        value, gradient = density.logp(y, weights)
+        offsets.append(value - expected)
+        for i in range(density.ndim):
+            up, down = y.copy(), y.copy()
+            up[i] += 1e-6
+            down[i] -= 1e-6
+            slope = (density.logp(up, weights)[0] - density.logp(down, weights)[0]) / 2e-6
+            assert slope == pytest.approx(gradient[i], rel=1e-5, abs=1e-6)
+    assert np.ptp(offsets) < 1e-9
+
+
 def test_k_state_density_gradient_and_marginals(k_root):
     problem = _problem(k_root, "k-state")
     net = problem.net
@@ -165,7 +216,7 @@ def test_c_callbacks_nutpie_calls_equal_the_python_path(root, scenario, k_root):
     EXPAND_CALLBACK.ctypes(density.ndim, len(out), y.ctypes.data_as(pointer),
                            out.ctypes.data_as(pointer), ctypes.c_void_p(user.ctypes.data))
     np.testing.assert_allclose(out, np.concatenate(list(kept.values())), atol=1e-12)
-    # and the kept numbers are the sampled rows themselves
+    # and the kept numbers are the sampled entries themselves
     first = next(iter(kept.values()))
     if not net.multistate and not density.parametric:
-        np.testing.assert_allclose(first, 1.0 / (1.0 + np.exp(-y)), atol=1e-12)
+        np.testing.assert_allclose(first, _entry_theta_and_log_jacobian(net, y)[0], atol=1e-12)
