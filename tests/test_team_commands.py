@@ -311,6 +311,27 @@ def test_sensitivity_pools_each_analysts_forecast_at_their_own_quantiles(team_ro
         logistic_pool([enumerate_two(v, {"b": 3.0}, {})["b"] for v in VIEWS.values()]), abs=1e-6)
 
 
+def test_a_teams_whatif_gives_the_teams_sensitivity_and_page_under_its_conditions(team_root):
+    """Given a = yes, b's forecast hangs on P(b | a): the team's row pools b's forecast with
+    each analyst's entry at their own 5% and 95% quantile, the conditions holding (not the
+    scenario's own priors, which the whatif had used), and the page carries each analyst's
+    CPTs, as the team's report does."""
+    from scipy.stats import beta
+
+    doc = invoke("whatif", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "-g", "a=yes",
+                 "--format", "json")
+    assert doc["whatif_page"]["model"]["team_cpt"]
+    (row,) = [r for r in doc["sensitivity"]["targets"]["b"]
+              if r["node"] == "b" and r["when"] == {"a": "yes"}]
+    shape = {"dove": (3, 1), "hawk": (9, 1)}
+    low = {}
+    for a, (p_a, _b_if_a, b_if_not) in VIEWS.items():
+        q5, _q95 = beta.ppf([0.05, 0.95], *shape[a])
+        low[a] = enumerate_two((p_a, q5, b_if_not), {"b": 3.0}, {"a": True})["b"]
+        assert row["by_analyst"][a]["low"] == pytest.approx(low[a], abs=1e-6)
+    assert row["low"] == pytest.approx(logistic_pool(list(low.values())), abs=1e-6)
+
+
 @pytest.mark.parametrize("command", [["whatif", "-g", "a=yes"], ["watch"], ["sensitivity"],
                                      ["report"], ["backtest"]])
 def test_an_unknown_analyst_is_one_line_naming_the_analysts(team_root, command):

@@ -112,11 +112,12 @@ def test_a_whatif_works_out_what_moved_and_what_to_watch_only_for_the_forecast_i
     """Of the forecast without the conditions a what-if shows only the numbers: a team's
     leaves evidence out only of the analysts' networks, once (the pool's influence on the
     conditional forecast), never of the scenario's own priors, and makes the decisions once
-    (the conditional document's); one analyst's leaves out once, of their network."""
+    (the conditional document's: a team's are the team's); one analyst's leaves out once, of
+    their network."""
     from collections import Counter
 
     from forecast.analysis import decisions, document
-    from forecast.jobs import whatif
+    from forecast.jobs import team, whatif
 
     calls: Counter = Counter()
 
@@ -132,9 +133,11 @@ def test_a_whatif_works_out_what_moved_and_what_to_watch_only_for_the_forecast_i
     counted(document, "influence")
     counted(whatif, "pooled_influence")
     counted(decisions, "page_whatif")
+    counted(team, "team_report_decisions")
     invoke("whatif", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "-g", "a=yes",
            "--format", "json")
-    assert calls == Counter({"pooled_influence": 1, "page_whatif": 1})
+    # the team's decisions (each analyst's page what-ifs, pooled), never the scenario's own
+    assert calls == Counter({"pooled_influence": 1, "team_report_decisions": 1})
     calls.clear()
     invoke("whatif", "--root", team_root, "-s", TWO, "--as-of", AS_OF, "-g", "a=yes",
            "--analyst", "hawk", "--format", "json")

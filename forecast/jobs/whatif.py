@@ -71,7 +71,7 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
     without (through the one seam and its cache), then their logarithmic pool, and the
     conditional report carries each analyst's conditional forecast (`by_analyst`), as a team's
     report does; `analyst` answers for one analyst alone."""
-    from .team import team_fit, with_team
+    from .team import team_decisions, team_fit, with_team
 
     inputs = load_inputs(paths, as_of, analyst)
     given = parse_given(given_values, inputs.scenario)
@@ -96,9 +96,11 @@ def whatif_document(paths: ScenarioPaths, given_values: Sequence[str], seed: int
     # a team's conditional forecast was moved by the evidence as the pool of the analysts' was
     influences = (None if team is None else
                   pooled_influence(conditional_team.views, inputs.evidence))
+    # a team's watch, sensitivity and page what-ifs are the team's, as in its report
     document = build_report(inputs, conditional, seed, given=given, replay=as_of, prior=prior,
                             unconditional=unconditional, influences=influences,
-                            problem=clamped.problem)
+                            problem=clamped.problem,
+                            **({} if team is None else {"decide": team_decisions(conditional_team)}))
     if team is not None:
         document = with_team(document, conditional_team, clamped)
     elif analyst is not None:
