@@ -71,7 +71,7 @@ def check(
     node, or per node-state where questions have more outcomes), then simulation-based
     calibration with the same compiled model. Writes reports/<scenario>/check.json and
     check.html; exits 1 if the check fails. Cost: one NUTS fit per simulation; on the shipped
-    Turkey scenario (13 questions) the default 200 took 74 s of CPU, under 75 s on 2 cores
+    Turkey scenario (13 questions) the default 200 took 58 s on a quiet 2-core machine
     (bench/README.md).
 
     Example: forecast check --scenario turkey-peacekeeping --simulations 1000 --workers 4
