@@ -172,18 +172,39 @@ def build_structure(parents: Sequence[Sequence[int]], cards: Sequence[int] | Non
     if len(cards) != n or any(not 2 <= k <= MAX_CARD for k in cards):
         raise ValueError(f"cards must give {n} numbers of states, each 2 to {MAX_CARD}")
     weigh = None if all(k == 2 for k in cards) else cards        # None: the binary fast path
-    adj = _moral_graph(parents)
+    _key, order, cliques, tree_parent = _best_tree(_moral_graph(parents), weigh)
+    cliques, tree_parent = _merge_tree(cliques, tree_parent, merge_up_to, weigh)
+    return _plan(parents, cards, tuple(order), cliques, tree_parent, small_clique)
+
+
+def _best_tree(adj: list[int], weigh: Sequence[int] | None, skip: frozenset[int] = frozenset()):
+    """Of the two greedy orders (min-fill, min-weight), the one whose elimination tree has the
+    smaller largest table, then fewer cells in all: (key, order, cliques, tree parents).
+    `skip`: nodes left out of the order (isolated in `adj`: they join no clique)."""
     best = None
     for rule in ("fill", "weight"):
-        order = _greedy_order(adj, rule, weigh)
+        order = [u for u in _greedy_order(adj, rule, weigh) if u not in skip]
         cliques, tree_parent = _elimination_tree(adj, order)
         sizes = [cells_of(c, weigh) for c in cliques]
         key = (max(sizes), sum(sizes))
         if best is None or key < best[0]:
             best = (key, order, cliques, tree_parent)
-    _key, order, cliques, tree_parent = best
-    cliques, tree_parent = _merge_tree(cliques, tree_parent, merge_up_to, weigh)
-    return _plan(parents, cards, tuple(order), cliques, tree_parent, small_clique)
+    return best
+
+
+def _family_bits(v: int, parents: Sequence[int]) -> int:
+    """Node v and its parents as a bitset."""
+    family = 1 << v
+    for p in parents:
+        family |= 1 << p
+    return family
+
+
+def _smallest_holder(cliques: Sequence[int], bits: int, cards: Sequence[int]) -> int:
+    """The index of the smallest clique (in cells; ties: the first) holding every node of
+    `bits`."""
+    return min((i for i, c in enumerate(cliques) if c & bits == bits),
+               key=lambda i: (cells_of(cliques[i], cards), i))
 
 
 def observed_out(s: Structure, observed: Sequence[int], merge_up_to: int = 6) -> Structure:
@@ -201,27 +222,14 @@ def observed_out(s: Structure, observed: Sequence[int], merge_up_to: int = 6) ->
     for v in hidden:
         mask |= 1 << v
     adj = [0 if v in hidden else a & ~mask for v, a in enumerate(_moral_graph(s.parents))]
-    best = None
-    if len(hidden) < s.n_nodes:
-        for rule in ("fill", "weight"):
-            order = [u for u in _greedy_order(adj, rule, cards) if u not in hidden]
-            cliques, tree_parent = _elimination_tree(adj, order)
-            sizes = [cells_of(c, cards) for c in cliques]
-            key = (max(sizes), sum(sizes))
-            if best is None or key < best[0]:
-                best = (key, order, cliques, tree_parent)
+    best = _best_tree(adj, cards, frozenset(hidden)) if len(hidden) < s.n_nodes else None
     if best is None or best[0] >= (max(same), sum(same)):
         return replan(s, cards)
     _key, order, cliques, tree_parent = best
     cliques, tree_parent = _merge_tree(cliques, tree_parent, merge_up_to, cards)
     for v, pa in enumerate(s.parents):
-        family = 1 << v
-        for q in pa:
-            family |= 1 << q
-        rest = family & ~mask
-        home = min((i for i, c in enumerate(cliques) if c & rest == rest),
-                   key=lambda i: (cells_of(cliques[i], cards), i))
-        cliques[home] |= family & mask
+        family = _family_bits(v, pa)
+        cliques[_smallest_holder(cliques, family & ~mask, cards)] |= family & mask
     return _plan(s.parents, tuple(cards), tuple(order) + tuple(sorted(hidden)), cliques,
                  tree_parent, s.small_clique)
 
@@ -274,13 +282,8 @@ def _plan(parents, cards, order, clique_sets: list[int], tree_parent: list[int],
         var_order[i] = sep_vars + tuple(_bits(clique_sets[i] & ~shared))
     # Each family goes to the smallest clique holding it; each node reports from there too.
     home: dict[int, list[int]] = {i: [] for i in range(m)}
-    size = [cells_of(c, cards) for c in clique_sets]
     for v, pa in enumerate(parents):
-        family = 1 << v
-        for p in pa:
-            family |= 1 << p
-        holders = [i for i in range(m) if clique_sets[i] & family == family]
-        home[min(holders, key=lambda i: (size[i], i))].append(v)
+        home[_smallest_holder(clique_sets, _family_bits(v, pa), cards)].append(v)
     built = [_clique(i, var_order, tree_parent, children[i], home[i], parents, cards,
                      cell_offsets, small_clique) for i in range(m)]
     post_order = tuple(reversed(pre))
