@@ -246,7 +246,7 @@ def state_sensitivity_batch(shared: SensitivityBatches, states: np.ndarray) -> n
 
 
 def _row_moves(net: Network, free: np.ndarray, values: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Each (free cell, value) move as relative changes of its row's cells (new - old) / old,
     the others rescaled in proportion (`moved_cells`): (moves, row cells), padded with cell 0
     and change 0 past a row's length."""
@@ -264,7 +264,7 @@ def _row_moves(net: Network, free: np.ndarray, values: np.ndarray
     rest = (1.0 - values) / (1.0 - base[free])
     new = np.where(at, values[:, None], old * rest[:, None])
     change = np.where(offsets < sizes[:, None], (new - old) / np.where(old > 0, old, 1.0), 0.0)
-    return change, cells, sizes
+    return change, cells
 
 
 def state_sensitivity(net: Network, state_log_weights: np.ndarray, conditions: Mapping | None,
@@ -293,28 +293,27 @@ def state_sensitivity(net: Network, state_log_weights: np.ndarray, conditions: M
         empty = np.empty((0, net.n_states))
         return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], empty, empty, base)
     families = exact.family_means(net, weights, mask)
-    base_cells = net.prior_cells
     clamped, derived = sensitivity_clamps(net, base)
     shared = SensitivityBatches(net, weights, mask, memory_budget())
     batches = [clamped[start:start + SENSITIVITY_TASK_ROWS]
                for start in range(0, len(clamped), SENSITIVITY_TASK_ROWS)]
     given = np.concatenate((runner or InProcess()).map(state_sensitivity_batch, batches, shared,
-                                                       progress) or [np.empty((0, len(base_cells)))])
+                                                       progress) or [np.empty((0, len(families)))])
     joint = (base[clamped, None] * given).T                  # (n_cells, clamped) P(t, family)
+    node_of = structure_of(net).state_node
     out = []
     for values in (quantiles[:, 0], quantiles[:, 1]):
-        change, cells, _sizes = _row_moves(net, free, values)
+        change, cells = _row_moves(net, free, values)
         evidence = 1.0 + np.einsum("fk,fk->f", change, families[cells])
         moved = np.zeros((len(free), len(clamped)))
         for k in range(cells.shape[1]):
             moved += change[:, k, None] * joint[cells[:, k]]
         p = np.repeat(base[None], len(free), axis=0)
         p[:, clamped] = np.clip((base[clamped] + moved) / evidence[:, None], 0.0, 1.0)
-        for state in derived:
-            v = int(structure_of(net).state_node[state])
-            lo = int(net.state_offsets[v])
-            others = [s for s in range(lo, lo + net.cards[v]) if s != state]
-            p[:, state] = np.clip(1.0 - p[:, others].sum(axis=1), 0.0, 1.0)
+        # each node's last open state: one minus its others (summed with it at 0)
+        p[:, derived] = 0.0
+        others = np.add.reduceat(p, net.state_offsets[:-1], axis=1)[:, node_of[derived]]
+        p[:, derived] = np.clip(1.0 - others, 0.0, 1.0)
         out.append(p)
     return SensitivityResult(free, quantiles[:, 0], quantiles[:, 1], out[0], out[1], base)
 

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.network import HARD_EXCLUDED, Network
+from ..model.network import Network
 from . import elimination
 from .elimination import ContradictoryEvidence as ContradictoryEvidence
 from .elimination import DrawsTooLarge, TooLarge
+from .elimination.evidence import state_evidence
 from .elimination.observed import fold
 
 
@@ -203,8 +204,7 @@ def conditioned_structure(net: Network, conditions: Mapping | None) -> eliminati
     structure = structure_of(net)
     if not conditions:
         return structure
-    mask = net.state_mask(conditions)
-    folded = fold(structure, np.where(mask <= HARD_EXCLUDED, -np.inf, 0.0))
+    folded = fold(structure, state_evidence(structure, None, net.state_mask(conditions)))
     return structure if folded is None else folded.structure
 
 
@@ -378,8 +378,9 @@ def family_means(net: Network, state_log_weights: np.ndarray, mask: np.ndarray,
                  max_bytes: int | None = None) -> np.ndarray:
     """Exact P(node = state, its parents = row | evidence) for every CPT cell at the prior-mean
     cells, (n_cells,) or (B, n_cells) for a batch of per-state log-masks (B, n_states)."""
-    fam, _ = elimination.family_marginals(structure_of(net), net.prior_cells, state_log_weights,
-                                          mask, max_bytes=max_bytes or memory_budget())
+    fam, _ = elimination.family_marginals(
+        structure_of(net), net.prior_cells, state_log_weights, mask,
+        max_bytes=memory_budget() if max_bytes is None else max_bytes)
     return fam
 
 
